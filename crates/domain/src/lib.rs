@@ -1,0 +1,23 @@
+//! The pure domain core of agentdeck.
+//!
+//! Nothing in this crate performs I/O: it holds the shapes of the records a
+//! workspace keeps, the rules that decide whether a change to them is valid, and
+//! the widget catalog that every agent answer is checked against. Storage,
+//! services and the HTTP edge depend on it; it depends on none of them.
+//!
+//! # Layout
+//!
+//! - [`auth`]: roles and the authenticated [`auth::Principal`] a request acts as.
+//! - [`records`]: workspaces, projects, tasks, members and activity entries, with
+//!   the input types the API accepts and their validation.
+//! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.
+//! - [`page`]: cursor pagination shared by every list.
+//! - [`validation`]: field errors with JSON paths, the common currency of 422s.
+//! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
+
+pub mod auth;
+pub mod dependencies;
+pub mod page;
+pub mod records;
+pub mod validation;
+pub mod widgets;

@@ -1,0 +1,47 @@
+use uuid::Uuid;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist in this workspace.
+    #[error("record not found")]
+    NotFound,
+    /// The record changed since it was read (its revision moved on); read it again.
+    #[error("record was changed concurrently")]
+    Conflict,
+    /// A value that must be unique in the workspace is already taken.
+    #[error("{path} is already taken")]
+    Duplicate {
+        /// JSON Pointer of the input field, e.g. `/userId`.
+        path: String,
+    },
+    /// A referenced record does not exist in this workspace.
+    #[error("{path} refers to {id}, which does not exist in this workspace")]
+    UnknownReference {
+        /// JSON Pointer of the input field, e.g. `/blockedBy/2`.
+        path: String,
+        /// The id that was not found.
+        id: Uuid,
+    },
+    /// The blocked-by links would form a cycle; the cycle is given as task ids.
+    #[error("blocked-by links would form a cycle")]
+    DependencyCycle {
+        /// The cycle, starting and ending at the task being written.
+        cycle: Vec<Uuid>,
+    },
+    /// The database cannot be reached right now.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("database migration failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back (a bug or a corrupted row).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// The URL names no supported database.
+    #[error("unsupported database url (expected sqlite:… or postgres://…): {0}")]
+    UnsupportedUrl(String),
+    /// Any other database failure.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}

@@ -1,0 +1,17 @@
+//! The records store: where projects, tasks, members and the activity log live.
+//!
+//! [`RecordStore`] is the one interface services use. Two backends implement it:
+//! SQLite (embedded mode, one file in the data dir, WAL) and PostgreSQL (cluster
+//! mode). [`connect`] picks one from the database URL. One integration test suite
+//! (`tests/storage`) runs against both.
+//!
+//! Every read and write takes the workspace id and is scoped to it: an id from
+//! another workspace is simply not found. Every write of a record appends its
+//! activity entry in the same transaction, so the log never misses a change and
+//! never records one that did not happen.
+
+mod error;
+mod store;
+
+pub use error::StoreError;
+pub use store::{Backend, RecordStore};

@@ -1,0 +1,122 @@
+use agentdeck_domain::page::{Page, PageRequest};
+use agentdeck_domain::records::{
+    ActivityEntry, ActivityFilter, Member, Project, ProjectFilter, Task, TaskFilter, Workspace,
+};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded mode: one SQLite file.
+    Sqlite,
+    /// Cluster mode: PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// Returns a short name for logs and `/ready`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The records of every workspace, scoped per call to one workspace.
+///
+/// Writes of projects, tasks and members take the activity entry that records
+/// them and store both in one transaction. Updates are optimistic: the record
+/// passed carries the next revision, and the write succeeds only if the stored
+/// revision is the one before it ([`StoreError::Conflict`] otherwise).
+/// Lists are newest first (`createdAt`, then id; activity by `at`, then id).
+#[async_trait]
+pub trait RecordStore: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations (embedded in the binary); returns how many ran.
+    async fn migrate(&self) -> Result<usize, StoreError>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates a workspace.
+    async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+
+    /// Reads a workspace.
+    async fn get_workspace(&self, id: Uuid) -> Result<Option<Workspace>, StoreError>;
+
+    /// Counts all workspaces (used to tell a first start).
+    async fn count_workspaces(&self) -> Result<u64, StoreError>;
+
+    /// Creates a project.
+    async fn insert_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Reads a project of the workspace.
+    async fn get_project(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Project>, StoreError>;
+
+    /// Lists projects of the workspace.
+    async fn list_projects(
+        &self,
+        workspace_id: Uuid,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Page<Project>, StoreError>;
+
+    /// Replaces a project (optimistic on `revision`).
+    async fn update_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Deletes a project with its tasks (and their links).
+    async fn delete_project(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Creates a task; checks its project, assignee and blockers exist in the
+    /// workspace and that its blocked-by links form no cycle.
+    async fn insert_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Reads a task of the workspace, with its blocked-by links.
+    async fn get_task(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError>;
+
+    /// Lists tasks of the workspace.
+    async fn list_tasks(
+        &self,
+        workspace_id: Uuid,
+        filter: &TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError>;
+
+    /// Replaces a task (optimistic on `revision`), with the same checks as insert.
+    async fn update_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Deletes a task and every link to or from it.
+    async fn delete_task(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Adds a member; `userId` is unique in the workspace.
+    async fn insert_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Reads a member of the workspace.
+    async fn get_member(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Member>, StoreError>;
+
+    /// Finds the member with this token subject.
+    async fn find_member_by_user(&self, workspace_id: Uuid, user_id: &str) -> Result<Option<Member>, StoreError>;
+
+    /// Lists members of the workspace.
+    async fn list_members(&self, workspace_id: Uuid, page: PageRequest) -> Result<Page<Member>, StoreError>;
+
+    /// Replaces a member (optimistic on `revision`).
+    async fn update_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Removes a member; their tasks become unassigned.
+    async fn delete_member(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError>;
+
+    /// Lists activity entries of the workspace.
+    async fn list_activity(
+        &self,
+        workspace_id: Uuid,
+        filter: &ActivityFilter,
+        page: PageRequest,
+    ) -> Result<Page<ActivityEntry>, StoreError>;
+}
