@@ -14,11 +14,7 @@ use uuid::Uuid;
 /// Returns the cycle as a path starting and ending at `task` (e.g. `[a, b, c, a]`)
 /// or `None` when the new links keep the graph acyclic. Links of `task` itself in
 /// `existing` are ignored: `blocked_by` replaces them.
-pub fn find_cycle(
-    task: Uuid,
-    blocked_by: &[Uuid],
-    existing: &HashMap<Uuid, Vec<Uuid>>,
-) -> Option<Vec<Uuid>> {
+pub fn find_cycle(task: Uuid, blocked_by: &[Uuid], existing: &HashMap<Uuid, Vec<Uuid>>) -> Option<Vec<Uuid>> {
     // Depth-first search from each new blocker, following blocked-by links; reaching
     // `task` again means the new links close a cycle. `visited` keeps it linear.
     let mut visited: HashSet<Uuid> = HashSet::new();
@@ -55,23 +51,13 @@ pub fn longest_chain(links: &HashMap<Uuid, Vec<Uuid>>) -> usize {
         memo.insert(node, 1);
         let below = links
             .get(&node)
-            .map(|blockers| {
-                blockers
-                    .iter()
-                    .map(|&blocker| depth(blocker, links, memo))
-                    .max()
-                    .unwrap_or(0)
-            })
+            .map(|blockers| blockers.iter().map(|&blocker| depth(blocker, links, memo)).max().unwrap_or(0))
             .unwrap_or(0);
         memo.insert(node, below + 1);
         below + 1
     }
     let mut memo = HashMap::new();
-    links
-        .keys()
-        .map(|&node| depth(node, links, &mut memo))
-        .max()
-        .unwrap_or(0)
+    links.keys().map(|&node| depth(node, links, &mut memo)).max().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -40,10 +40,7 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| InvalidCursor)?;
         let text = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
         let (sort_key, id) = text.split_once('.').ok_or(InvalidCursor)?;
-        Ok(Self {
-            sort_key: sort_key.parse().map_err(|_| InvalidCursor)?,
-            id: id.parse().map_err(|_| InvalidCursor)?,
-        })
+        Ok(Self { sort_key: sort_key.parse().map_err(|_| InvalidCursor)?, id: id.parse().map_err(|_| InvalidCursor)? })
     }
 }
 
@@ -58,10 +55,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            limit: DEFAULT_PAGE_LIMIT,
-            after: None,
-        }
+        Self { limit: DEFAULT_PAGE_LIMIT, after: None }
     }
 }
 
@@ -93,10 +87,7 @@ impl<T> Page<T> {
             Some(last) if has_more => Some(cursor_of(last).encode()),
             _ => None,
         };
-        Self {
-            items: rows,
-            next_cursor,
-        }
+        Self { items: rows, next_cursor }
     }
 }
 
@@ -106,10 +97,7 @@ mod tests {
 
     #[test]
     fn cursor_round_trips() {
-        let cursor = Cursor {
-            sort_key: -1_700_000_000_123,
-            id: Uuid::now_v7(),
-        };
+        let cursor = Cursor { sort_key: -1_700_000_000_123, id: Uuid::now_v7() };
         assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
     }
 
@@ -122,18 +110,12 @@ mod tests {
 
     #[test]
     fn extra_row_yields_a_cursor_to_the_last_kept_item() {
-        let page = Page::from_rows(vec![3_i64, 2, 1], 2, |n| Cursor {
-            sort_key: *n,
-            id: Uuid::nil(),
-        });
+        let page = Page::from_rows(vec![3_i64, 2, 1], 2, |n| Cursor { sort_key: *n, id: Uuid::nil() });
         assert_eq!(page.items, [3, 2]);
         let next = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
         assert_eq!(next.sort_key, 2);
 
-        let last = Page::from_rows(vec![1_i64], 2, |n| Cursor {
-            sort_key: *n,
-            id: Uuid::nil(),
-        });
+        let last = Page::from_rows(vec![1_i64], 2, |n| Cursor { sort_key: *n, id: Uuid::nil() });
         assert_eq!(last.next_cursor, None);
     }
 }

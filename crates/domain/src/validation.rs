@@ -14,10 +14,7 @@ pub struct FieldError {
 impl FieldError {
     /// Builds an error at `path` (a JSON Pointer such as `/tasks/0/title`).
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+        Self { path: path.into(), message: message.into() }
     }
 }
 
@@ -27,11 +24,7 @@ impl FieldError {
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|error| format!("{} {}", display_path(&error.path), error.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|error| format!("{} {}", display_path(&error.path), error.message)).collect::<Vec<_>>().join("; ")
 }
 
 fn display_path(path: &str) -> &str {
@@ -78,11 +71,7 @@ impl Validator {
 
     /// Returns `Ok` when no rule failed, otherwise every error found.
     pub fn finish(self) -> Result<(), ValidationErrors> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationErrors(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ValidationErrors(self.errors)) }
     }
 }
 

@@ -8,10 +8,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn fixture(widget_type: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/widgets/{widget_type}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/widgets/{widget_type}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -21,14 +18,9 @@ fn fixture(widget_type: &str) -> Value {
 fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(xs), Value::Array(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
-        }
+        (Value::Array(xs), Value::Array(ys)) => xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y)),
         (Value::Object(xs), Value::Object(ys)) => {
-            xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .all(|(k, x)| ys.get(k).is_some_and(|y| same_json(x, y)))
+            xs.len() == ys.len() && xs.iter().all(|(k, x)| ys.get(k).is_some_and(|y| same_json(x, y)))
         }
         _ => a == b,
     }
@@ -39,9 +31,7 @@ fn every_type_has_a_valid_fixture_that_round_trips() {
     for widget_type in WidgetType::ALL {
         let name = widget_type.as_str();
         let data = fixture(name);
-        catalog()
-            .validate_data(name, &data)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        catalog().validate_data(name, &data).unwrap_or_else(|e| panic!("{name}: {e}"));
 
         let envelope = json!({
             "type": name,
@@ -50,15 +40,10 @@ fn every_type_has_a_valid_fixture_that_round_trips() {
             "timestamp": "2025-04-10T09:30:00.123+02:00",
             "data": data,
         });
-        let widget = catalog()
-            .validate_widget(&envelope)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let widget = catalog().validate_widget(&envelope).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(widget.widget_type(), *widget_type);
         let back = serde_json::to_value(&widget).unwrap();
-        assert!(
-            same_json(&back, &envelope),
-            "{name}:\n{back:#}\n!=\n{envelope:#}"
-        );
+        assert!(same_json(&back, &envelope), "{name}:\n{back:#}\n!=\n{envelope:#}");
 
         // Plain serde agrees with the catalog on the typed shape.
         let direct: Widget = serde_json::from_value(envelope).unwrap();
@@ -69,9 +54,7 @@ fn every_type_has_a_valid_fixture_that_round_trips() {
 /// Sets (or with `None`, removes) the value at `pointer` in `data`.
 fn edit(data: &mut Value, pointer: &str, value: Option<Value>) {
     let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let target = data
-        .pointer_mut(parent)
-        .unwrap_or_else(|| panic!("no {parent}"));
+    let target = data.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}"));
     match (target, value) {
         (Value::Object(object), Some(value)) => {
             object.insert(key.to_owned(), value);
@@ -87,10 +70,7 @@ fn edit(data: &mut Value, pointer: &str, value: Option<Value>) {
 /// Runs `validate_data` and returns the errors it must report.
 fn errors_of(widget_type: &str, data: &Value) -> Vec<FieldError> {
     match catalog().validate_data(widget_type, data) {
-        Err(WidgetError::Invalid {
-            widget_type: Some(t),
-            errors,
-        }) => {
+        Err(WidgetError::Invalid { widget_type: Some(t), errors }) => {
             assert_eq!(t.as_str(), widget_type);
             errors
         }
@@ -106,26 +86,21 @@ fn every_invalid_case_fails_at_exactly_its_path() {
     let cases = fixture("invalid");
     let cases = cases.as_array().unwrap();
     for widget_type in WidgetType::ALL {
-        let covered = cases
-            .iter()
-            .any(|case| case["type"] == widget_type.as_str());
+        let covered = cases.iter().any(|case| case["type"] == widget_type.as_str());
         assert!(covered, "no invalid case for {widget_type}");
     }
     for case in cases {
         let widget_type = case["type"].as_str().unwrap();
         let mut data = fixture(widget_type);
         match (case.get("set"), case.get("remove")) {
-            (Some(Value::String(pointer)), None) => {
-                edit(&mut data, pointer, Some(case["to"].clone()))
-            }
+            (Some(Value::String(pointer)), None) => edit(&mut data, pointer, Some(case["to"].clone())),
             (None, Some(Value::String(pointer))) => edit(&mut data, pointer, None),
             _ => panic!("a case needs either `set` and `to`, or `remove`: {case}"),
         }
         let (path, message) = (&case["path"], case["message"].as_str().unwrap());
         let errors = errors_of(widget_type, &data);
         assert!(
-            errors.iter().all(|e| e.path == *path)
-                && errors.iter().any(|e| e.message.contains(message)),
+            errors.iter().all(|e| e.path == *path) && errors.iter().any(|e| e.message.contains(message)),
             "{case}\ngot {errors:?}"
         );
     }
@@ -148,9 +123,7 @@ fn alert_links_are_relative_or_https_only() {
         "/",
         "https://app.example.com:8443/p/1?tab=tasks#t-3",
     ] {
-        catalog()
-            .validate_data("Alert", &alert(good))
-            .unwrap_or_else(|e| panic!("{good}: {e}"));
+        catalog().validate_data("Alert", &alert(good)).unwrap_or_else(|e| panic!("{good}: {e}"));
     }
     for bad in [
         "javascript:alert(1)",
@@ -167,10 +140,7 @@ fn alert_links_are_relative_or_https_only() {
         "",
     ] {
         let errors = errors_of("Alert", &alert(bad));
-        assert!(
-            !errors.is_empty() && errors.iter().all(|e| e.path == "/action/href"),
-            "{bad:?}: {errors:?}"
-        );
+        assert!(!errors.is_empty() && errors.iter().all(|e| e.path == "/action/href"), "{bad:?}: {errors:?}");
     }
     assert_eq!(
         errors_of("Alert", &alert("javascript:alert(1)"))[0].message,
@@ -194,9 +164,7 @@ fn non_object_data_is_an_error_at_the_root() {
 #[test]
 fn unknown_type_names_all_ten_known_types() {
     let error = catalog().validate_data("Chart", &json!({})).unwrap_err();
-    let WidgetError::UnknownType { given, known } = &error else {
-        panic!("{error}")
-    };
+    let WidgetError::UnknownType { given, known } = &error else { panic!("{error}") };
     assert_eq!(given, "Chart");
     assert_eq!(known.len(), 10);
     assert_eq!(
@@ -213,9 +181,7 @@ fn unknown_type_names_all_ten_known_types() {
 
 #[test]
 fn typed_widgets_serialize_to_valid_json() {
-    let widget = Widget::new(WidgetData::Loading(
-        agentdeck_domain::widgets::LoadingData { widget_type: None },
-    ));
+    let widget = Widget::new(WidgetData::Loading(agentdeck_domain::widgets::LoadingData { widget_type: None }));
     let wire = serde_json::to_value(&widget).unwrap();
     assert_eq!(wire, json!({"type": "Loading", "data": {}}));
     catalog().validate_widget(&wire).unwrap();
@@ -231,13 +197,7 @@ fn any_json() -> impl Strategy<Value = Value> {
         "[a-z_]{0,8}".prop_map(Value::from),
         "\\PC{0,300}".prop_map(Value::from),
         Just(json!("2025-04-10T09:15:00Z")),
-        prop::sample::select(
-            WidgetType::ALL
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-        )
-        .prop_map(Value::from),
+        prop::sample::select(WidgetType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()).prop_map(Value::from),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
@@ -245,10 +205,8 @@ fn any_json() -> impl Strategy<Value = Value> {
             prop::collection::btree_map(
                 prop_oneof![
                     "[a-zA-Z/~]{0,12}",
-                    prop::sample::select(vec![
-                        "type", "data", "id", "title", "tasks", "metrics", "progress", "status"
-                    ])
-                    .prop_map(str::to_owned),
+                    prop::sample::select(vec!["type", "data", "id", "title", "tasks", "metrics", "progress", "status"])
+                        .prop_map(str::to_owned),
                 ],
                 inner,
                 0..8,

@@ -147,7 +147,10 @@ const PROJECTS: &[ProjectSpec] = &[
             task("Beta feedback triage", Done, Medium, "priya", 6.0, Days(-9), Some(10)),
             task("Crash reporting setup", Done, Medium, "jonas", 4.0, Days(-4), Some(3)),
             task("Upgrade auth SDK", InProgress, Urgent, "marcus", 16.0, Hours(20), None),
-            blocked(task("Fix crash on login", Blocked, Urgent, "marcus", 14.0, Hours(30), None), &["Upgrade auth SDK"]),
+            blocked(
+                task("Fix crash on login", Blocked, Urgent, "marcus", 14.0, Hours(30), None),
+                &["Upgrade auth SDK"],
+            ),
             blocked(task("QA sign-off", Blocked, High, "priya", 8.0, Hours(44), None), &["Fix crash on login"]),
             blocked(task("Submit to app stores", Blocked, High, DEMO_USER_ID, 4.0, Days(6), None), &["QA sign-off"]),
             task("Release notes and store listing", Todo, Medium, "marcus", 12.0, Days(3), None),
@@ -166,7 +169,10 @@ const PROJECTS: &[ProjectSpec] = &[
             task("Migrate customer tables", InProgress, Urgent, "marcus", 12.0, Days(-3), None),
             task("Backfill event history", Todo, High, "jonas", 16.0, Days(-1), None),
             task("Rewrite nightly reports", Todo, Medium, "sofia", 12.0, Days(4), None),
-            blocked(task("Data quality checks", Blocked, High, "jonas", 8.0, Days(5), None), &["Migrate customer tables"]),
+            blocked(
+                task("Data quality checks", Blocked, High, "jonas", 8.0, Days(5), None),
+                &["Migrate customer tables"],
+            ),
             task("Cut over BI dashboards", Todo, Medium, "priya", 6.0, Days(5), None),
             task("Decommission old cluster", Todo, Low, "jonas", 4.0, Days(10), None),
         ],
@@ -228,7 +234,8 @@ pub async fn seed_demo(store: &dyn RecordStore, now: DateTime<Utc>) -> Result<Se
             updated_at: joined,
             revision: 1,
         };
-        let activity = activity(DEMO_USER_ID, ActivityAction::MemberAdded, TargetKind::Member, member.id, spec.name, None, joined);
+        let activity =
+            activity(DEMO_USER_ID, ActivityAction::MemberAdded, TargetKind::Member, member.id, spec.name, None, joined);
         store.insert_member(&member, &activity).await?;
         member_ids.insert(spec.user, member.id);
     }
@@ -258,7 +265,15 @@ async fn seed_project(
         updated_at: started - Duration::days(2),
         revision: 1,
     };
-    let created = activity(spec.lead, ActivityAction::ProjectCreated, TargetKind::Project, project.id, spec.name, Some(project.id), project.created_at);
+    let created = activity(
+        spec.lead,
+        ActivityAction::ProjectCreated,
+        TargetKind::Project,
+        project.id,
+        spec.name,
+        Some(project.id),
+        project.created_at,
+    );
     store.insert_project(&project, &created).await?;
 
     let mut task_ids: HashMap<&str, Uuid> = HashMap::new();
@@ -287,15 +302,32 @@ async fn seed_project(
             updated_at: created_at,
             revision: 1,
         };
-        let entry = activity(spec.lead, ActivityAction::TaskCreated, TargetKind::Task, task.id, task_spec.title, Some(project.id), created_at);
+        let entry = activity(
+            spec.lead,
+            ActivityAction::TaskCreated,
+            TargetKind::Task,
+            task.id,
+            task_spec.title,
+            Some(project.id),
+            created_at,
+        );
         store.insert_task(&task, &entry).await?;
         task_ids.insert(task_spec.title, task.id);
 
         if let Some(days_ago) = task_spec.completed_days_ago {
             // Completion is its own change, written at the time it happened.
             let completed_at = now - Duration::days(days_ago) + Duration::hours(index as i64 % 5);
-            let done = Task { status: Done, completed_at: Some(completed_at), updated_at: completed_at, revision: 2, ..task };
-            let mut entry = activity(task_spec.assignee, ActivityAction::TaskCompleted, TargetKind::Task, done.id, task_spec.title, Some(project.id), completed_at);
+            let done =
+                Task { status: Done, completed_at: Some(completed_at), updated_at: completed_at, revision: 2, ..task };
+            let mut entry = activity(
+                task_spec.assignee,
+                ActivityAction::TaskCompleted,
+                TargetKind::Task,
+                done.id,
+                task_spec.title,
+                Some(project.id),
+                completed_at,
+            );
             entry.details = json!({ "fields": ["status", "completedAt"], "from": open_status, "to": "done" });
             store.update_task(&done, &entry).await?;
         }
@@ -304,7 +336,15 @@ async fn seed_project(
     if spec.archived {
         let archived_at = now + Duration::days(spec.due_day) + Duration::days(3);
         let archived = Project { archived: true, updated_at: archived_at, revision: 2, ..project };
-        let mut entry = activity(spec.lead, ActivityAction::ProjectArchived, TargetKind::Project, archived.id, spec.name, Some(archived.id), archived_at);
+        let mut entry = activity(
+            spec.lead,
+            ActivityAction::ProjectArchived,
+            TargetKind::Project,
+            archived.id,
+            spec.name,
+            Some(archived.id),
+            archived_at,
+        );
         entry.details = json!({ "fields": ["archived"] });
         store.update_project(&archived, &entry).await?;
     }

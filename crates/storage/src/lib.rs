@@ -11,7 +11,9 @@
 //! never records one that did not happen.
 
 mod error;
+mod sql;
 mod store;
 
 pub use error::StoreError;
+pub use sql::{ConnectOptions, connect, sqlite_url};
 pub use store::{Backend, RecordStore};

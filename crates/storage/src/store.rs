@@ -33,6 +33,28 @@ impl Backend {
 /// passed carries the next revision, and the write succeeds only if the stored
 /// revision is the one before it ([`StoreError::Conflict`] otherwise).
 /// Lists are newest first (`createdAt`, then id; activity by `at`, then id).
+///
+/// # Contract
+///
+/// - **Scoping.** Every call names its workspace and sees nothing else: an id of
+///   another workspace reads as `Ok(None)` and fails updates and deletes with
+///   [`StoreError::NotFound`], exactly like an id that does not exist.
+/// - **Updates.** An update whose record is absent is [`StoreError::NotFound`];
+///   one whose stored revision is not `revision - 1` is [`StoreError::Conflict`].
+/// - **References.** A task's project, assignee and blockers must exist in its
+///   workspace, else [`StoreError::UnknownReference`] names the field
+///   (`/projectId`, `/assigneeId`, `/blockedBy/{index}`); links that would close
+///   a cycle are [`StoreError::DependencyCycle`]. Checked inside the write's
+///   transaction, so concurrent writes cannot slip a cycle past each other.
+/// - **Cascades.** Deleting a project deletes its tasks and their links; deleting
+///   a task deletes links to and from it; deleting a member unassigns their tasks.
+///   Tasks changed that way (unassigned, or a link removed) get `revision + 1`
+///   and `updated_at` = the activity entry's `at`.
+/// - **Activity.** A write and its entry commit together or not at all; a failed
+///   write logs nothing. The log itself is append-only (enforced by the schema).
+/// - **Precision.** Times are kept to the millisecond: a record read back has
+///   its times truncated to whole milliseconds, so callers should create them
+///   that way. Bad stored values read as [`StoreError::Corrupt`].
 #[async_trait]
 pub trait RecordStore: Send + Sync + 'static {
     /// Which database this is.

@@ -26,9 +26,7 @@ impl TargetKind {
 
     /// Parses a wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        [TargetKind::Project, TargetKind::Task, TargetKind::Member]
-            .into_iter()
-            .find(|kind| kind.as_str() == name)
+        [TargetKind::Project, TargetKind::Task, TargetKind::Member].into_iter().find(|kind| kind.as_str() == name)
     }
 }
 

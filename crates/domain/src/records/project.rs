@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{stored_precision, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, nullable};
+use super::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, nullable, stored_precision};
 use crate::validation::{ValidationErrors, Validator};
 
 /// A project: a named set of tasks with an optional schedule.
@@ -80,11 +80,7 @@ pub struct ProjectFilter {
 
 impl NewProject {
     /// Checks the input and builds the project it describes.
-    pub fn into_project(
-        self,
-        workspace_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Project, ValidationErrors> {
+    pub fn into_project(self, workspace_id: Uuid, now: DateTime<Utc>) -> Result<Project, ValidationErrors> {
         let project = Project {
             id: Uuid::now_v7(),
             workspace_id,
@@ -183,8 +179,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let result: Result<NewProject, _> =
-            serde_json::from_value(serde_json::json!({"name": "x", "owner": "me"}));
+        let result: Result<NewProject, _> = serde_json::from_value(serde_json::json!({"name": "x", "owner": "me"}));
         assert!(result.is_err());
     }
 }

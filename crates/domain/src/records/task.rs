@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{stored_precision, MAX_BLOCKERS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, nullable};
+use super::{MAX_BLOCKERS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, nullable, stored_precision};
 use crate::validation::{ValidationErrors, Validator};
 
 /// Where a task stands.
@@ -283,13 +283,10 @@ mod tests {
     #[test]
     fn completed_at_follows_status() {
         let task = new_task(serde_json::json!({})).into_task(Uuid::nil(), at(1)).unwrap();
-        let done = task
-            .apply(TaskChanges { status: Some(TaskStatus::Done), ..Default::default() }, at(2))
-            .unwrap();
+        let done = task.apply(TaskChanges { status: Some(TaskStatus::Done), ..Default::default() }, at(2)).unwrap();
         assert_eq!(done.completed_at, Some(at(2)));
-        let still_done = done
-            .apply(TaskChanges { status: Some(TaskStatus::Done), ..Default::default() }, at(3))
-            .unwrap();
+        let still_done =
+            done.apply(TaskChanges { status: Some(TaskStatus::Done), ..Default::default() }, at(3)).unwrap();
         assert_eq!(still_done.completed_at, Some(at(2)));
         let reopened = still_done
             .apply(TaskChanges { status: Some(TaskStatus::InProgress), ..Default::default() }, at(4))

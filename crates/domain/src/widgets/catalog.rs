@@ -50,11 +50,7 @@ fn summary(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(|error| {
-            let path = if error.path.is_empty() {
-                "/"
-            } else {
-                &error.path
-            };
+            let path = if error.path.is_empty() { "/" } else { &error.path };
             format!("{path} {}", error.message)
         })
         .collect::<Vec<_>>()
@@ -75,9 +71,7 @@ pub struct WidgetCatalog {
 impl std::fmt::Debug for WidgetCatalog {
     // The compiled validators are large and say nothing useful in a log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WidgetCatalog")
-            .field("compiled_subschemas", &self.validators.len())
-            .finish()
+        f.debug_struct("WidgetCatalog").field("compiled_subschemas", &self.validators.len()).finish()
     }
 }
 
@@ -87,17 +81,15 @@ impl std::fmt::Debug for WidgetCatalog {
 /// part of the build and checked by this crate's tests, so a failure here is a
 /// build bug, not something input can cause.
 pub fn catalog() -> &'static WidgetCatalog {
-    static CATALOG: LazyLock<WidgetCatalog> = LazyLock::new(|| {
-        WidgetCatalog::new().expect("the embedded widget schema compiles (see the crate's tests)")
-    });
+    static CATALOG: LazyLock<WidgetCatalog> =
+        LazyLock::new(|| WidgetCatalog::new().expect("the embedded widget schema compiles (see the crate's tests)"));
     &CATALOG
 }
 
 impl WidgetCatalog {
     /// Compiles the committed schema, with format checks on and no remote references.
     pub fn new() -> Result<Self, CatalogError> {
-        let schema: Value =
-            serde_json::from_str(SCHEMA_JSON).map_err(|e| CatalogError(e.to_string()))?;
+        let schema: Value = serde_json::from_str(SCHEMA_JSON).map_err(|e| CatalogError(e.to_string()))?;
         let validators = jsonschema::draft202012::options()
             .should_validate_formats(true)
             // An unknown format would be silently skipped; make it a build error.
@@ -106,9 +98,7 @@ impl WidgetCatalog {
             .with_pattern_options(PatternOptions::regex())
             .build_map(&schema)
             .map_err(|e| CatalogError(e.to_string()))?;
-        for pointer in
-            std::iter::once("#".to_owned()).chain(WidgetType::ALL.iter().map(|t| data_pointer(*t)))
-        {
+        for pointer in std::iter::once("#".to_owned()).chain(WidgetType::ALL.iter().map(|t| data_pointer(*t))) {
             if !validators.contains_key(&pointer) {
                 return Err(CatalogError(format!("no schema at {pointer}")));
             }
@@ -124,8 +114,7 @@ impl WidgetCatalog {
     /// Checks a widget's `data` against its type's schema; error paths are
     /// relative to `data` (`/progress`, `/tasks/0/status`).
     pub fn validate_data(&self, widget_type: &str, data: &Value) -> Result<(), WidgetError> {
-        let known =
-            WidgetType::parse(widget_type).ok_or_else(|| WidgetError::unknown_type(widget_type))?;
+        let known = WidgetType::parse(widget_type).ok_or_else(|| WidgetError::unknown_type(widget_type))?;
         self.check(&data_pointer(known), Some(known), data)
     }
 
@@ -133,9 +122,7 @@ impl WidgetCatalog {
     /// to the envelope (`/data/progress`, `/title`).
     pub fn validate_widget(&self, widget: &Value) -> Result<Widget, WidgetError> {
         let widget_type = match widget.get("type") {
-            Some(Value::String(name)) => {
-                Some(WidgetType::parse(name).ok_or_else(|| WidgetError::unknown_type(name))?)
-            }
+            Some(Value::String(name)) => Some(WidgetType::parse(name).ok_or_else(|| WidgetError::unknown_type(name))?),
             // A missing or non-string type is reported by the schema, at its path.
             _ => None,
         };
@@ -146,19 +133,11 @@ impl WidgetCatalog {
         serde_json::from_value(normalized).map_err(|error| WidgetError::Invalid {
             widget_type,
             // Only reachable if the schema and the Rust types drift apart.
-            errors: vec![FieldError::new(
-                "",
-                format!("does not fit the widget types: {error}"),
-            )],
+            errors: vec![FieldError::new("", format!("does not fit the widget types: {error}"))],
         })
     }
 
-    fn check(
-        &self,
-        pointer: &str,
-        widget_type: Option<WidgetType>,
-        instance: &Value,
-    ) -> Result<(), WidgetError> {
+    fn check(&self, pointer: &str, widget_type: Option<WidgetType>, instance: &Value) -> Result<(), WidgetError> {
         let Some(validator) = self.validators.get(pointer) else {
             // `new` checked every pointer; fail closed rather than panic.
             return Err(WidgetError::Invalid {
@@ -167,14 +146,7 @@ impl WidgetCatalog {
             });
         };
         let errors = field_errors(validator.iter_errors(instance));
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(WidgetError::Invalid {
-                widget_type,
-                errors,
-            })
-        }
+        if errors.is_empty() { Ok(()) } else { Err(WidgetError::Invalid { widget_type, errors }) }
     }
 }
 
@@ -209,17 +181,10 @@ impl Widget {
     /// fail again).
     pub fn error_for(widget_type: Option<&str>, error: &WidgetError) -> Widget {
         let (named_type, message) = match error {
-            WidgetError::UnknownType { given, known } => (
-                Some(given.clone()),
-                format!(
-                    "Unknown widget type {given:?}. Known types: {}.",
-                    known.join(", ")
-                ),
-            ),
-            WidgetError::Invalid {
-                widget_type,
-                errors,
-            } => {
+            WidgetError::UnknownType { given, known } => {
+                (Some(given.clone()), format!("Unknown widget type {given:?}. Known types: {}.", known.join(", ")))
+            }
+            WidgetError::Invalid { widget_type, errors } => {
                 let label = widget_type.map_or("widget", WidgetType::as_str);
                 let listed = summary(&errors[..errors.len().min(MAX_LISTED_ERRORS)]);
                 let mut message = format!("The {label} data is invalid: {listed}");

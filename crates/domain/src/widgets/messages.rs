@@ -13,9 +13,7 @@ use crate::validation::FieldError;
 pub const MAX_REPORTED_ERRORS: usize = 50;
 
 /// Collects up to [`MAX_REPORTED_ERRORS`] distinct field errors.
-pub(crate) fn field_errors<'a>(
-    errors: impl Iterator<Item = ValidationError<'a>>,
-) -> Vec<FieldError> {
+pub(crate) fn field_errors<'a>(errors: impl Iterator<Item = ValidationError<'a>>) -> Vec<FieldError> {
     let mut found: Vec<FieldError> = Vec::new();
     for error in errors {
         for field_error in to_field_errors(&error) {
@@ -37,12 +35,7 @@ fn to_field_errors(error: &ValidationError<'_>) -> Vec<FieldError> {
         ValidationErrorKind::AdditionalProperties { unexpected }
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => unexpected
             .iter()
-            .map(|name| {
-                FieldError::new(
-                    format!("{path}/{}", escape(name)),
-                    "is not an allowed property",
-                )
-            })
+            .map(|name| FieldError::new(format!("{path}/{}", escape(name)), "is not an allowed property"))
             .collect(),
         kind => vec![FieldError::new(path, describe(kind))],
     }
@@ -92,26 +85,16 @@ fn describe(kind: &ValidationErrorKind) -> String {
             "must be a relative link or an https:// url".to_owned()
         }
         ValidationErrorKind::Pattern { .. } => "does not match the required pattern".to_owned(),
-        ValidationErrorKind::BacktrackLimitExceeded { .. }
-        | ValidationErrorKind::RegexEngineFailure { .. } => {
+        ValidationErrorKind::BacktrackLimitExceeded { .. } | ValidationErrorKind::RegexEngineFailure { .. } => {
             "could not be checked against its pattern".to_owned()
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             // Say what each alternative wanted: "must be a number, or must not be empty".
-            let wanted: Vec<String> = context
-                .iter()
-                .filter_map(|branch| branch.first())
-                .map(|error| describe(error.kind()))
-                .collect();
-            if wanted.is_empty() {
-                "does not match any allowed form".to_owned()
-            } else {
-                wanted.join(", or ")
-            }
+            let wanted: Vec<String> =
+                context.iter().filter_map(|branch| branch.first()).map(|error| describe(error.kind())).collect();
+            if wanted.is_empty() { "does not match any allowed form".to_owned() } else { wanted.join(", or ") }
         }
-        ValidationErrorKind::OneOfMultipleValid { .. } => {
-            "matches more than one allowed form".to_owned()
-        }
+        ValidationErrorKind::OneOfMultipleValid { .. } => "matches more than one allowed form".to_owned(),
         ValidationErrorKind::FalseSchema => "is not allowed".to_owned(),
         other => format!("breaks the `{}` rule", other.keyword()),
     }

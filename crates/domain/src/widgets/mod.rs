@@ -34,15 +34,15 @@ mod schema_file;
 mod types;
 
 pub use boards::{
-    ActivityItem, BurndownChartData, BurndownPoint, GanttChartData, GanttTask, KanbanBoardData,
-    KanbanCard, KanbanColumn, TeamActivityData,
+    ActivityItem, BurndownChartData, BurndownPoint, GanttChartData, GanttTask, KanbanBoardData, KanbanCard,
+    KanbanColumn, TeamActivityData,
 };
 pub use catalog::{CatalogError, WidgetCatalog, WidgetError, catalog};
 pub use data::{
-    AlertAction, AlertData, AlertSeverity, ChangeDirection, ErrorData, HREF_PATTERN, LoadingData,
-    MAX_COUNT, MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
-    Metric, MetricChange, MetricStatus, MetricValue, MetricsData, ProjectHealth, ProjectStatusData,
-    TaskItem, TaskItemPriority, TaskItemStatus, TaskListData,
+    AlertAction, AlertData, AlertSeverity, ChangeDirection, ErrorData, HREF_PATTERN, LoadingData, MAX_COUNT,
+    MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Metric, MetricChange, MetricStatus,
+    MetricValue, MetricsData, ProjectHealth, ProjectStatusData, TaskItem, TaskItemPriority, TaskItemStatus,
+    TaskListData,
 };
 pub use messages::MAX_REPORTED_ERRORS;
 pub use schema_file::{SCHEMA_JSON, SCHEMA_PATH, generate_schema, generate_schema_text};

@@ -53,12 +53,7 @@ fn sort_keys(value: Value) -> Value {
         Value::Object(object) => {
             let mut entries: Vec<(String, Value)> = object.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sort_keys(v)))
-                    .collect(),
-            )
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
         other => other,
@@ -115,10 +110,7 @@ fn consts_to_enum(schema: &mut Map<String, Value>) {
             return;
         };
         if let Some(Value::String(doc)) = branch.get("description") {
-            notes.push(format!(
-                "`{value}`: {}",
-                lower_first(doc.trim_end_matches('.'))
-            ));
+            notes.push(format!("`{value}`: {}", lower_first(doc.trim_end_matches('.'))));
         }
         values.push(Value::String(value.clone()));
     }
@@ -126,10 +118,7 @@ fn consts_to_enum(schema: &mut Map<String, Value>) {
     schema.insert("type".into(), "string".into());
     schema.insert("enum".into(), Value::Array(values));
     if !notes.is_empty() {
-        let intro = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let intro = schema.get("description").and_then(Value::as_str).unwrap_or_default();
         let description = format!("{intro} {}.", notes.join("; ")).trim().to_owned();
         schema.insert("description".into(), description.into());
     }
@@ -137,8 +126,5 @@ fn consts_to_enum(schema: &mut Map<String, Value>) {
 
 fn lower_first(text: &str) -> String {
     let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
 }

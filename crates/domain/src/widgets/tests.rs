@@ -11,9 +11,7 @@ use super::*;
 fn widgets_schema_file_matches_the_rust_types() {
     let generated = generate_schema_text();
     if std::env::var("UPDATE_WIDGET_SCHEMA").is_ok_and(|v| v == "1") {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(SCHEMA_PATH);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(SCHEMA_PATH);
         std::fs::write(&path, &generated).unwrap();
         eprintln!("rewrote {}", path.display());
         return;
@@ -23,10 +21,7 @@ fn widgets_schema_file_matches_the_rust_types() {
             .lines()
             .zip(generated.lines())
             .position(|(committed, fresh)| committed != fresh)
-            .map_or_else(
-                || "in the length".to_owned(),
-                |line| format!("at line {}", line + 1),
-            );
+            .map_or_else(|| "in the length".to_owned(), |line| format!("at line {}", line + 1));
         panic!(
             "{SCHEMA_PATH} is out of date with the Rust types in crates/domain/src/widgets \
              (first difference {first_difference}).\nRegenerate it with \
@@ -38,16 +33,10 @@ fn widgets_schema_file_matches_the_rust_types() {
 #[test]
 fn schema_has_a_definition_per_data_and_item_type() {
     let schema: Value = serde_json::from_str(SCHEMA_JSON).unwrap();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     let defs = schema["$defs"].as_object().unwrap();
     for widget_type in WidgetType::ALL {
-        assert!(
-            defs.contains_key(&widget_type.data_definition()),
-            "{widget_type}"
-        );
+        assert!(defs.contains_key(&widget_type.data_definition()), "{widget_type}");
     }
     for item in [
         "TaskItem",
@@ -110,9 +99,7 @@ fn a_valid_envelope_comes_back_typed() {
     let widget = catalog().validate_widget(&project_status()).unwrap();
     assert_eq!(widget.widget_type(), WidgetType::ProjectStatus);
     assert_eq!(widget.title.as_deref(), Some("Apollo"));
-    let WidgetData::ProjectStatus(data) = &widget.data else {
-        panic!("{widget:?}")
-    };
+    let WidgetData::ProjectStatus(data) = &widget.data else { panic!("{widget:?}") };
     assert_eq!(data.status, ProjectHealth::AtRisk);
     assert_eq!(serde_json::to_value(&widget).unwrap(), project_status());
 }
@@ -125,21 +112,11 @@ fn envelope_errors_point_into_the_envelope() {
     widget["timestamp"] = json!("noon");
     widget["colour"] = json!("red");
     let error = catalog().validate_widget(&widget).unwrap_err();
-    let WidgetError::Invalid {
-        widget_type,
-        errors,
-    } = &error
-    else {
-        panic!("{error}")
-    };
+    let WidgetError::Invalid { widget_type, errors } = &error else { panic!("{error}") };
     assert_eq!(*widget_type, Some(WidgetType::ProjectStatus));
     let mut paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     paths.sort_unstable();
-    assert_eq!(
-        paths,
-        ["/colour", "/data/progress", "/timestamp", "/title"],
-        "{errors:?}"
-    );
+    assert_eq!(paths, ["/colour", "/data/progress", "/timestamp", "/title"], "{errors:?}");
 }
 
 #[test]
@@ -149,19 +126,12 @@ fn envelope_without_type_or_data_is_invalid_not_unknown() {
         error,
         WidgetError::Invalid {
             widget_type: None,
-            errors: vec![crate::validation::FieldError::new(
-                "",
-                "must have the required property \"type\""
-            )],
+            errors: vec![crate::validation::FieldError::new("", "must have the required property \"type\"")],
         }
     );
-    let error = catalog()
-        .validate_widget(&json!({"type": "Loading"}))
-        .unwrap_err();
+    let error = catalog().validate_widget(&json!({"type": "Loading"})).unwrap_err();
     assert!(error.to_string().contains("\"data\""), "{error}");
-    let error = catalog()
-        .validate_widget(&json!({"type": 7, "data": {}}))
-        .unwrap_err();
+    let error = catalog().validate_widget(&json!({"type": 7, "data": {}})).unwrap_err();
     assert!(matches!(&error, WidgetError::Invalid { errors, .. } if errors[0].path == "/type"));
     let error = catalog().validate_widget(&json!([1, 2])).unwrap_err();
     assert!(error.to_string().contains("must be an object"), "{error}");
@@ -174,10 +144,7 @@ fn unknown_type_lists_every_known_type() {
     for widget_type in WidgetType::ALL {
         assert!(message.contains(widget_type.as_str()), "{message}");
     }
-    assert!(
-        message.starts_with("unknown widget type \"Chart\""),
-        "{message}"
-    );
+    assert!(message.starts_with("unknown widget type \"Chart\""), "{message}");
     let envelope = json!({"type": "Chart", "data": {}});
     assert_eq!(catalog().validate_widget(&envelope).unwrap_err(), error);
 }
@@ -187,9 +154,7 @@ fn integral_floats_fit_integer_fields() {
     let mut widget = project_status();
     widget["data"]["tasksCompleted"] = json!(5.0);
     let widget = catalog().validate_widget(&widget).unwrap();
-    let WidgetData::ProjectStatus(data) = widget.data else {
-        panic!()
-    };
+    let WidgetData::ProjectStatus(data) = widget.data else { panic!() };
     assert_eq!(data.tasks_completed, 5);
 }
 
@@ -200,9 +165,7 @@ fn error_widget_names_the_failing_paths_and_is_itself_valid() {
     widget["data"]["status"] = json!("done");
     let error = catalog().validate_widget(&widget).unwrap_err();
     let shown = Widget::error_for(Some("ProjectStatus"), &error);
-    let WidgetData::Error(data) = &shown.data else {
-        panic!()
-    };
+    let WidgetData::Error(data) = &shown.data else { panic!() };
     assert!(!data.retryable);
     assert_eq!(data.widget_type.as_deref(), Some("ProjectStatus"));
     assert!(data.message.contains("/data/progress") && data.message.contains("/data/status"));
@@ -217,22 +180,11 @@ fn error_widget_stays_within_the_schema_for_any_error() {
     let unknown = catalog().validate_data(&huge, &json!({})).unwrap_err();
     let shown = serde_json::to_value(Widget::error_for(None, &unknown)).unwrap();
     catalog().validate_widget(&shown).unwrap();
-    assert_eq!(
-        shown["data"]["widgetType"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .count(),
-        200
-    );
+    assert_eq!(shown["data"]["widgetType"].as_str().unwrap().chars().count(), 200);
 
     let tasks: Vec<Value> = (0..300).map(|i| json!({"id": i})).collect();
-    let many = catalog()
-        .validate_data("TaskList", &json!({"tasks": tasks}))
-        .unwrap_err();
-    let WidgetError::Invalid { errors, .. } = &many else {
-        panic!()
-    };
+    let many = catalog().validate_data("TaskList", &json!({"tasks": tasks})).unwrap_err();
+    let WidgetError::Invalid { errors, .. } = &many else { panic!() };
     assert_eq!(errors.len(), MAX_REPORTED_ERRORS);
     let shown = serde_json::to_value(Widget::error_for(Some(""), &many)).unwrap();
     catalog().validate_widget(&shown).unwrap();
@@ -243,28 +195,12 @@ fn error_widget_stays_within_the_schema_for_any_error() {
 #[test]
 fn messages_are_lower_case_sentences() {
     let data = json!({"metrics": [{"label": "", "value": "", "change": {"value": 1, "direction": "sideways"}}]});
-    let WidgetError::Invalid { errors, .. } =
-        catalog().validate_data("Metrics", &data).unwrap_err()
-    else {
-        panic!()
-    };
-    let messages: Vec<(&str, &str)> = errors
-        .iter()
-        .map(|e| (e.path.as_str(), e.message.as_str()))
-        .collect();
+    let WidgetError::Invalid { errors, .. } = catalog().validate_data("Metrics", &data).unwrap_err() else { panic!() };
+    let messages: Vec<(&str, &str)> = errors.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
+    assert!(messages.contains(&("/metrics/0/label", "must not be empty")), "{messages:?}");
+    assert!(messages.contains(&("/metrics/0/value", "must be a number, or must not be empty")), "{messages:?}");
     assert!(
-        messages.contains(&("/metrics/0/label", "must not be empty")),
-        "{messages:?}"
-    );
-    assert!(
-        messages.contains(&("/metrics/0/value", "must be a number, or must not be empty")),
-        "{messages:?}"
-    );
-    assert!(
-        messages.contains(&(
-            "/metrics/0/change/direction",
-            "must be one of \"up\", \"down\", \"stable\""
-        )),
+        messages.contains(&("/metrics/0/change/direction", "must be one of \"up\", \"down\", \"stable\"")),
         "{messages:?}"
     );
     for error in &errors {

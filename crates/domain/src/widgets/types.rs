@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::boards::{BurndownChartData, GanttChartData, KanbanBoardData, TeamActivityData};
 use super::data::{
-    AlertData, ErrorData, LoadingData, MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS,
-    MetricsData, ProjectStatusData, TaskListData,
+    AlertData, ErrorData, LoadingData, MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MetricsData,
+    ProjectStatusData, TaskListData,
 };
 
 /// Declares `WidgetType`, its wire names and the `WidgetData` enum in one place,
@@ -125,12 +125,7 @@ pub struct Widget {
 impl Widget {
     /// Wraps a payload in an envelope without metadata.
     pub fn new(data: WidgetData) -> Self {
-        Self {
-            id: None,
-            title: None,
-            timestamp: None,
-            data,
-        }
+        Self { id: None, title: None, timestamp: None, data }
     }
 
     /// The widget's type.

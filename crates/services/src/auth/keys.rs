@@ -56,20 +56,16 @@ impl TokenKeys {
 
     /// Adds an Ed25519 public key in PEM form (verifies EdDSA tokens).
     pub fn with_eddsa_public_pem(mut self, pem: &[u8]) -> Result<Self, KeyError> {
-        let key = DecodingKey::from_ed_pem(pem).map_err(|source| KeyError::InvalidPem {
-            what: "jwt public key",
-            source,
-        })?;
+        let key =
+            DecodingKey::from_ed_pem(pem).map_err(|source| KeyError::InvalidPem { what: "jwt public key", source })?;
         self.eddsa_verify = Some(key);
         Ok(self)
     }
 
     /// Adds an Ed25519 private key in PEM form (signs EdDSA tokens).
     pub fn with_eddsa_private_pem(mut self, pem: &[u8]) -> Result<Self, KeyError> {
-        let key = EncodingKey::from_ed_pem(pem).map_err(|source| KeyError::InvalidPem {
-            what: "jwt private key",
-            source,
-        })?;
+        let key =
+            EncodingKey::from_ed_pem(pem).map_err(|source| KeyError::InvalidPem { what: "jwt private key", source })?;
         self.eddsa_sign = Some(key);
         Ok(self)
     }

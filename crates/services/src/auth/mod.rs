@@ -9,5 +9,5 @@
 mod keys;
 mod tokens;
 
-pub use keys::{KeyError, TokenKeys};
+pub use keys::{KeyError, MIN_SECRET_BYTES, TokenKeys};
 pub use tokens::{AuthError, Claims, TokenService};

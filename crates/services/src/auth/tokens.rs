@@ -78,10 +78,8 @@ impl TokenService {
             (None, Some((key, _))) => (Algorithm::HS256, key),
             (None, None) => return Err(KeyError::NoSigningKey),
         };
-        jsonwebtoken::encode(&Header::new(algorithm), &claims, key).map_err(|error| KeyError::InvalidPem {
-            what: "signing key",
-            source: error,
-        })
+        jsonwebtoken::encode(&Header::new(algorithm), &claims, key)
+            .map_err(|error| KeyError::InvalidPem { what: "signing key", source: error })
     }
 
     /// Checks signature, algorithm and expiry, and returns who the token is for.
@@ -107,11 +105,7 @@ impl TokenService {
         if claims.sub.trim().is_empty() {
             return Err(AuthError::Malformed);
         }
-        Ok(Principal {
-            subject: claims.sub,
-            workspace_id: claims.workspace,
-            role,
-        })
+        Ok(Principal { subject: claims.sub, workspace_id: claims.workspace, role })
     }
 }
 
@@ -125,11 +119,7 @@ mod tests {
     const ED_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
 
     fn principal() -> Principal {
-        Principal {
-            subject: "ada".into(),
-            workspace_id: Uuid::now_v7(),
-            role: Role::Admin,
-        }
+        Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Admin }
     }
 
     fn hs256() -> TokenService {

@@ -38,12 +38,16 @@ impl ServiceError {
             StoreError::NotFound => ServiceError::NotFound(kind),
             StoreError::Conflict => ServiceError::Conflict,
             StoreError::Duplicate { path } => ServiceError::Duplicate { path },
-            StoreError::UnknownReference { path, id } => ServiceError::Invalid(ValidationErrors(vec![
-                FieldError::new(path, format!("refers to {id}, which does not exist in this workspace")),
-            ])),
-            StoreError::DependencyCycle { cycle } => ServiceError::Invalid(ValidationErrors(vec![
-                FieldError::new("/blockedBy", format!("would form a cycle: {}", describe_cycle(&cycle))),
-            ])),
+            StoreError::UnknownReference { path, id } => {
+                ServiceError::Invalid(ValidationErrors(vec![FieldError::new(
+                    path,
+                    format!("refers to {id}, which does not exist in this workspace"),
+                )]))
+            }
+            StoreError::DependencyCycle { cycle } => ServiceError::Invalid(ValidationErrors(vec![FieldError::new(
+                "/blockedBy",
+                format!("would form a cycle: {}", describe_cycle(&cycle)),
+            )])),
             StoreError::Unavailable(_) => ServiceError::Unavailable(error),
             other => ServiceError::Store(other),
         }

@@ -3,11 +3,11 @@ use std::sync::Arc;
 
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
-use agentdeck_domain::validation::{FieldError, ValidationErrors};
 use agentdeck_domain::records::{
-    ActivityAction, ActivityEntry, ActivityFilter, Member, MemberChanges, MemberRole, NewMember, NewProject,
-    NewTask, Project, ProjectChanges, ProjectFilter, Task, TaskChanges, TaskFilter, stored_precision,
+    ActivityAction, ActivityEntry, ActivityFilter, Member, MemberChanges, MemberRole, NewMember, NewProject, NewTask,
+    Project, ProjectChanges, ProjectFilter, Task, TaskChanges, TaskFilter, stored_precision,
 };
+use agentdeck_domain::validation::{FieldError, ValidationErrors};
 use agentdeck_storage::RecordStore;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -85,7 +85,12 @@ impl ProjectService {
     }
 
     /// Changes a project.
-    pub async fn update_project(&self, who: &Principal, id: Uuid, changes: ProjectChanges) -> Result<Project, ServiceError> {
+    pub async fn update_project(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        changes: ProjectChanges,
+    ) -> Result<Project, ServiceError> {
         retry_on_conflict(|| async {
             let current = self.get_project(who, id).await?;
             let at = now();
@@ -119,10 +124,7 @@ impl ProjectService {
         let at = now();
         let task = input.into_task(who.workspace_id, at)?;
         let activity = entry(who, ActivityAction::TaskCreated, Target::task(&task), json!({}), at);
-        self.store
-            .insert_task(&task, &activity)
-            .await
-            .map_err(|error| ServiceError::from_store("task", error))?;
+        self.store.insert_task(&task, &activity).await.map_err(|error| ServiceError::from_store("task", error))?;
         Ok(task)
     }
 
@@ -136,7 +138,12 @@ impl ProjectService {
     }
 
     /// Lists tasks.
-    pub async fn list_tasks(&self, who: &Principal, filter: &TaskFilter, page: PageRequest) -> Result<Page<Task>, ServiceError> {
+    pub async fn list_tasks(
+        &self,
+        who: &Principal,
+        filter: &TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, ServiceError> {
         self.store
             .list_tasks(who.workspace_id, filter, page)
             .await
@@ -151,10 +158,7 @@ impl ProjectService {
             let next = current.apply(changes.clone(), at)?;
             let (action, details) = task_update_action(&current, &next);
             let activity = entry(who, action, Target::task(&next), details, at);
-            self.store
-                .update_task(&next, &activity)
-                .await
-                .map_err(|error| ServiceError::from_store("task", error))?;
+            self.store.update_task(&next, &activity).await.map_err(|error| ServiceError::from_store("task", error))?;
             Ok(next)
         })
         .await
@@ -197,14 +201,16 @@ impl ProjectService {
 
     /// Lists members.
     pub async fn list_members(&self, who: &Principal, page: PageRequest) -> Result<Page<Member>, ServiceError> {
-        self.store
-            .list_members(who.workspace_id, page)
-            .await
-            .map_err(|error| ServiceError::from_store("member", error))
+        self.store.list_members(who.workspace_id, page).await.map_err(|error| ServiceError::from_store("member", error))
     }
 
     /// Changes a member (owners and admins only; the last owner stays an owner).
-    pub async fn update_member(&self, who: &Principal, id: Uuid, changes: MemberChanges) -> Result<Member, ServiceError> {
+    pub async fn update_member(
+        &self,
+        who: &Principal,
+        id: Uuid,
+        changes: MemberChanges,
+    ) -> Result<Member, ServiceError> {
         require_member_manager(who)?;
         retry_on_conflict(|| async {
             let current = self.get_member(who, id).await?;
@@ -216,7 +222,8 @@ impl ProjectService {
             if current.role == MemberRole::Owner && next.role != MemberRole::Owner {
                 self.ensure_another_owner(who, id).await?;
             }
-            let activity = entry(who, ActivityAction::MemberUpdated, Target::member(&next), changed_fields(&current, &next), at);
+            let activity =
+                entry(who, ActivityAction::MemberUpdated, Target::member(&next), changed_fields(&current, &next), at);
             self.store
                 .update_member(&next, &activity)
                 .await

@@ -1,0 +1,130 @@
+use super::*;
+use figment::Jail;
+
+fn production() -> Settings {
+    Settings {
+        mode: Mode::Production,
+        auth: AuthSettings { jwt_secret: "x".repeat(32), ..AuthSettings::default() },
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn defaults_are_a_loopback_dev_server() {
+    Jail::expect_with(|_jail| {
+        let settings = Settings::load(&Overrides::default()).unwrap();
+        assert_eq!(settings.mode, Mode::Dev);
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+        assert!(settings.dev_login_enabled());
+        assert!(settings.seed_demo_enabled());
+        assert_eq!(settings.http.max_json_depth, 32);
+        assert!(settings.effective_database_url().ends_with("agentdeck.sqlite?mode=rwc"));
+        Ok(())
+    });
+}
+
+#[test]
+fn file_then_environment_then_flags() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "agentdeck.toml",
+            "bind = \"127.0.0.1:9000\"\ndata_dir = \"/from/file\"\n[http]\nmax_body_bytes = 1000\nmax_json_depth = 8\n",
+        )?;
+        jail.set_env("AGENTDECK_DATA_DIR", "/from/env");
+        jail.set_env("AGENTDECK_HTTP__MAX_BODY_BYTES", "2000");
+        jail.set_env("AGENTDECK_TEST_SOMETHING", "not a setting");
+        let overrides = Overrides {
+            config_file: Some("agentdeck.toml".into()),
+            bind: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(&overrides).unwrap();
+        assert_eq!(settings.bind.port(), 9100, "flag wins");
+        assert_eq!(settings.data_dir, PathBuf::from("/from/env"), "environment beats file");
+        assert_eq!(settings.http.max_body_bytes, 2000);
+        assert_eq!(settings.http.max_json_depth, 8, "file beats default");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_setting_in_file_is_an_error() {
+    Jail::expect_with(|jail| {
+        jail.create_file("agentdeck.toml", "[http]\nmax_body_byte = 1\n")?;
+        let overrides = Overrides { config_file: Some("agentdeck.toml".into()), ..Overrides::default() };
+        let error = Settings::load(&overrides).unwrap_err().to_string();
+        assert!(error.contains("max_body_byte"), "{error}");
+        Ok(())
+    });
+}
+
+#[test]
+fn missing_config_file_is_an_error() {
+    let overrides = Overrides { config_file: Some("/nonexistent/agentdeck.toml".into()), ..Overrides::default() };
+    assert!(matches!(Settings::load(&overrides), Err(ConfigError::MissingFile(_))));
+}
+
+#[test]
+fn production_without_a_key_names_the_setting() {
+    let mut settings = production();
+    settings.auth.jwt_secret.clear();
+    let message = settings.check_production().unwrap_err().to_string();
+    assert!(message.contains("AGENTDECK_AUTH__JWT_SECRET"), "{message}");
+}
+
+#[test]
+fn production_lists_every_insecure_setting() {
+    let mut settings = production();
+    settings.auth.jwt_secret = "short".into();
+    settings.auth.dev_login = Some(true);
+    settings.http.allowed_origins = vec!["*".into()];
+    settings.bind = "0.0.0.0:8080".parse().unwrap();
+    let ConfigError::Insecure(problems) = settings.check_production().unwrap_err() else {
+        panic!("expected an insecure-settings error");
+    };
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy"] {
+        assert!(problems.iter().any(|problem| problem.contains(needle)), "{needle} missing from {problems:#?}");
+    }
+}
+
+#[test]
+fn production_behind_a_proxy_may_bind_publicly() {
+    let mut settings = production();
+    settings.bind = "0.0.0.0:8080".parse().unwrap();
+    settings.http.behind_proxy = true;
+    assert!(settings.check_production().is_ok());
+    assert!(!settings.dev_login_enabled());
+    assert!(!settings.seed_demo_enabled());
+}
+
+#[test]
+fn dev_secret_is_created_once_and_kept() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = Settings { data_dir: data_dir.path().to_owned(), ..Settings::default() };
+    settings.token_keys().unwrap();
+    let first = std::fs::read_to_string(data_dir.path().join(DEV_SECRET_FILE)).unwrap();
+    settings.token_keys().unwrap();
+    let second = std::fs::read_to_string(data_dir.path().join(DEV_SECRET_FILE)).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first.len(), 64);
+}
+
+#[test]
+fn production_never_generates_a_secret() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = Settings { mode: Mode::Production, data_dir: data_dir.path().to_owned(), ..Settings::default() };
+    assert!(settings.token_keys().is_err());
+    assert!(!data_dir.path().join(DEV_SECRET_FILE).exists());
+}
+
+#[test]
+fn printing_redacts_secrets() {
+    let mut settings = production();
+    settings.database_url = "postgres://app:hunter2@db:5432/agentdeck".into();
+    let printed = toml::to_string(&settings.redacted()).unwrap();
+    assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(!printed.contains(&"x".repeat(32)), "{printed}");
+    assert!(printed.contains("postgres://app:<redacted>@db:5432/agentdeck"));
+}

@@ -1,0 +1,271 @@
+//! One error type for the whole HTTP edge, mapped once to a status and the JSON
+//! shape `{"error": {"code", "message", "details"?}}`.
+//!
+//! Handlers return `Result<_, ApiError>`; library errors convert into it here
+//! and nowhere else. Server-side failures (5xx) are logged with their cause when
+//! the response is built, inside the request's span, and their cause is never
+//! shown to the client.
+
+use std::sync::Arc;
+
+use agentdeck_domain::validation::{FieldError, ValidationErrors};
+use agentdeck_services::auth::AuthError;
+use agentdeck_services::projects::ServiceError;
+use agentdeck_storage::StoreError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Machine-readable error codes; each maps to exactly one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the request is malformed in a way not covered below.
+    BadRequest,
+    /// 400: the body is not valid JSON.
+    InvalidJson,
+    /// 400: the body nests deeper than allowed.
+    JsonTooDeep,
+    /// 401: no valid bearer token.
+    Unauthorized,
+    /// 403: authenticated, but the role may not do this.
+    Forbidden,
+    /// 404: no such route or record (records of other workspaces included).
+    NotFound,
+    /// 405: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 408: the request took too long.
+    RequestTimeout,
+    /// 409: the change conflicts with the current state.
+    Conflict,
+    /// 412: a precondition (`If-Match`) failed.
+    PreconditionFailed,
+    /// 413: the body is larger than allowed.
+    PayloadTooLarge,
+    /// 415: the body is not JSON.
+    UnsupportedMediaType,
+    /// 422: well-formed input that breaks a rule; `details` lists the paths.
+    ValidationFailed,
+    /// 429: too many requests; see `Retry-After`.
+    RateLimited,
+    /// 500: a bug or an unexpected failure.
+    Internal,
+    /// 503: a dependency (the database) is unavailable; retry later.
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status of this code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::InvalidJson | ErrorCode::JsonTooDeep => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code that stands for a bare status (for responses made by layers).
+    pub fn for_status(status: StatusCode) -> ErrorCode {
+        match status {
+            StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+            StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+            StatusCode::CONFLICT => ErrorCode::Conflict,
+            StatusCode::PRECONDITION_FAILED => ErrorCode::PreconditionFailed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::ValidationFailed,
+            StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+            StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+            status if status.is_server_error() => ErrorCode::Internal,
+            _ => ErrorCode::BadRequest,
+        }
+    }
+}
+
+/// An error answer: code, human message, optional details, optional hidden cause.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    details: Option<Value>,
+    cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable message.
+    pub message: String,
+    /// For `validation_failed`: a list of `{path, message}`; otherwise code-specific.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    /// An error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None, cause: None }
+    }
+
+    /// Attaches details shown to the client.
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Attaches a cause that is logged but never shown.
+    pub fn with_cause(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Arc::new(cause));
+        self
+    }
+
+    /// 404 for a record kind.
+    pub fn not_found(kind: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{kind} not found"))
+    }
+
+    /// 422 with field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let message = ValidationErrors(errors.clone()).to_string();
+        Self::new(ErrorCode::ValidationFailed, message).with_details(serde_json::json!(errors))
+    }
+
+    /// 500 without detail for the client.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "internal server error")
+    }
+
+    /// The code of this error.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            let cause = self.cause.as_ref().map(|cause| error_chain(cause.as_ref()));
+            tracing::error!(code = ?self.code, cause = cause.as_deref().unwrap_or("none"), "request failed");
+        }
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, details: self.details } };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"agentdeck\""));
+        }
+        response
+    }
+}
+
+/// Renders an error and its sources on one line.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(kind) => ApiError::not_found(kind),
+            ServiceError::Invalid(errors) => ApiError::validation(errors.0),
+            ServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
+            ServiceError::Duplicate { ref path } => ApiError::new(ErrorCode::Conflict, error.to_string())
+                .with_details(serde_json::json!([{ "path": path, "message": "is already taken" }])),
+            ServiceError::Conflict => ApiError::new(ErrorCode::Conflict, error.to_string()),
+            ServiceError::Unavailable(cause) => ApiError::from(cause),
+            ServiceError::Store(cause) => ApiError::from(cause),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => {
+                ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry shortly").with_cause(error)
+            }
+            StoreError::NotFound => ApiError::not_found("record"),
+            other => ApiError::internal().with_cause(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        ApiError::new(ErrorCode::Unauthorized, error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn every_code_has_its_status_and_the_shared_shape() {
+        let codes = [
+            (ErrorCode::RateLimited, 429, "rate_limited"),
+            (ErrorCode::PayloadTooLarge, 413, "payload_too_large"),
+            (ErrorCode::UnsupportedMediaType, 415, "unsupported_media_type"),
+            (ErrorCode::MethodNotAllowed, 405, "method_not_allowed"),
+            (ErrorCode::ValidationFailed, 422, "validation_failed"),
+            (ErrorCode::Unavailable, 503, "unavailable"),
+        ];
+        for (code, status, name) in codes {
+            assert_eq!(ErrorCode::for_status(code.status()), code);
+            let (actual, body) = body_of(ApiError::new(code, "boom")).await;
+            assert_eq!(actual.as_u16(), status);
+            assert_eq!(body["error"]["code"], name);
+            assert_eq!(body["error"]["message"], "boom");
+            assert!(body["error"].get("details").is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_causes_are_not_shown() {
+        let error = ApiError::internal().with_cause(std::io::Error::other("disk on fire"));
+        let (status, body) = body_of(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("disk on fire"));
+    }
+}

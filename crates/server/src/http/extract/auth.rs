@@ -1,0 +1,49 @@
+//! `Caller`: the authenticated principal of a request.
+
+use std::ops::Deref;
+
+use agentdeck_domain::auth::Principal;
+use agentdeck_services::auth::AuthError;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The principal a request acts as, from its `Authorization: Bearer` token.
+///
+/// Missing, garbled, expired or wrongly signed tokens, and tokens naming a
+/// workspace that does not exist, are answered 401 before a handler runs.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl Deref for Caller {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or(AuthError::Missing)?;
+        let principal = state.tokens.verify(token)?;
+        if !state.workspace_exists(principal.workspace_id).await? {
+            return Err(AuthError::UnknownWorkspace.into());
+        }
+        tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
+        Ok(Caller(principal))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}

@@ -1,0 +1,63 @@
+//! Every route of the HTTP API, one module per area, gathered into one OpenAPI document.
+
+mod activity;
+mod dev;
+mod health;
+mod members;
+mod paging;
+mod projects;
+mod schema;
+mod tasks;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "agentdeck", description = "Agents and people sharing a live dashboard: project data, widgets, auth."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "projects", description = "Projects of the workspace"),
+        (name = "tasks", description = "Tasks, with blocked-by links"),
+        (name = "members", description = "People and their weekly capacity"),
+        (name = "activity", description = "The append-only activity log"),
+        (name = "schema", description = "The widget catalog"),
+        (name = "operations", description = "Liveness and readiness"),
+        (name = "dev", description = "Dev-mode conveniences"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` security scheme the routes refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// Builds the API routes and the OpenAPI document that describes them.
+pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(projects::router())
+        .merge(tasks::router())
+        .merge(members::router())
+        .merge(activity::router())
+        .merge(schema::router());
+    if dev_login {
+        router = router.merge(dev::router());
+    }
+    let (router, mut openapi) = router.split_for_parts();
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    (router, openapi)
+}

@@ -1,0 +1,207 @@
+//! Building and running the server, separate from `main` so tests can start it
+//! on a random port.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agentdeck_services::auth::TokenService;
+use agentdeck_services::seed::{DEMO_WORKSPACE_NAME, SeedOutcome, seed_demo};
+use agentdeck_storage::{ConnectOptions, StoreError};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::{ConfigError, Mode, SQLITE_FILE, Settings};
+use crate::http;
+use crate::state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Configuration is invalid or insecure.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The data directory could not be created.
+    #[error("cannot create data dir {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// A server that is bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    settings: Settings,
+    address: SocketAddr,
+    migrations_applied: usize,
+    seed: Option<SeedOutcome>,
+}
+
+/// Opens the records store named by the settings and applies pending migrations.
+pub async fn open_store(
+    settings: &Settings,
+) -> Result<(std::sync::Arc<dyn agentdeck_storage::RecordStore>, usize), StartupError> {
+    if settings.is_embedded() && settings.database_url.is_empty() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
+    }
+    let options = ConnectOptions {
+        max_connections: settings.database.max_connections,
+        acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+    };
+    let store = agentdeck_storage::connect(&settings.effective_database_url(), &options).await?;
+    let applied = store.migrate().await?;
+    Ok((store, applied))
+}
+
+impl Application {
+    /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.check_production()?;
+        let keys = settings.token_keys()?;
+        let (store, migrations_applied) = open_store(&settings).await?;
+        let seed = if settings.seed_demo_enabled() {
+            Some(seed_demo(store.as_ref(), chrono::Utc::now()).await?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?;
+        let router = http::app(AppState::new(settings.clone(), store, TokenService::new(keys)));
+        Ok(Self { listener, router, settings, address, migrations_applied, seed })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The URL to open.
+    pub fn url(&self) -> String {
+        if self.settings.public_url.is_empty() {
+            format!("http://{}", self.address)
+        } else {
+            self.settings.public_url()
+        }
+    }
+
+    /// What a person starting the server should know, one line each.
+    pub fn startup_report(&self) -> Vec<String> {
+        let settings = &self.settings;
+        let mut lines = vec![format!(
+            "agentdeck {} running in {} mode",
+            env!("CARGO_PKG_VERSION"),
+            match settings.mode {
+                Mode::Dev => "dev",
+                Mode::Production => "production",
+            }
+        )];
+        lines.push(format!("  open       {}/", self.url()));
+        let storage = if settings.database_url.is_empty() {
+            format!("embedded: SQLite file {}", settings.data_dir.join(SQLITE_FILE).display())
+        } else if settings.is_embedded() {
+            "embedded: SQLite".to_owned()
+        } else {
+            "cluster: PostgreSQL".to_owned()
+        };
+        lines.push(format!("  storage    {storage} ({} migrations applied now)", self.migrations_applied));
+        match self.seed {
+            Some(SeedOutcome::Seeded) => {
+                lines.push(format!("  demo       seeded \"{DEMO_WORKSPACE_NAME}\" on this first start"))
+            }
+            Some(SeedOutcome::AlreadyPresent) => {
+                lines.push("  demo       data already present, not seeded again".to_owned())
+            }
+            None => {}
+        }
+        if settings.dev_login_enabled() {
+            lines.push(format!(
+                "  sign in    POST {}/api/dev/login returns a token for the demo user (or use the button on the start page)",
+                self.url()
+            ));
+        }
+        if settings.mode == Mode::Dev {
+            let exposure = if self.address.ip().is_loopback() { "this machine only" } else { "the network" };
+            lines.push(format!(
+                "  dev mode   listening on {} ({exposure}); not for production (see --mode production)",
+                self.address
+            ));
+        }
+        lines
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for
+    /// up to `http.shutdown_grace_secs` before returning.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                let _receivers_gone = stopping_tx.send(true);
+            })
+            .into_future();
+        let grace_expired = async move {
+            // Waits for the shutdown signal, then for the grace period.
+            if stopping_rx.wait_for(|stopping| *stopping).await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = server => result,
+            () = grace_expired => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; closing them");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

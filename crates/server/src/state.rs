@@ -1,0 +1,65 @@
+//! What every handler can reach: settings, store, services, token keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentdeck_services::auth::TokenService;
+use agentdeck_services::projects::ProjectService;
+use agentdeck_storage::{RecordStore, StoreError};
+use axum::extract::FromRef;
+use uuid::Uuid;
+
+use crate::config::Settings;
+use crate::http::extract::JsonLimits;
+
+/// How long a workspace seen to exist is remembered before the store is asked again.
+const KNOWN_WORKSPACE_TTL: Duration = Duration::from_secs(60);
+
+/// Shared state of the HTTP edge (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// Effective configuration.
+    pub settings: Arc<Settings>,
+    /// The records store.
+    pub store: Arc<dyn RecordStore>,
+    /// Project data on behalf of callers.
+    pub projects: ProjectService,
+    /// Verifies (and for dev login, issues) bearer tokens.
+    pub tokens: TokenService,
+    /// Workspaces recently seen to exist; spares a query per request.
+    known_workspaces: moka::future::Cache<Uuid, ()>,
+}
+
+impl AppState {
+    /// Assembles the state from its parts.
+    pub fn new(settings: Settings, store: Arc<dyn RecordStore>, tokens: TokenService) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            projects: ProjectService::new(store.clone()),
+            store,
+            tokens,
+            known_workspaces: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(KNOWN_WORKSPACE_TTL)
+                .build(),
+        }
+    }
+
+    /// Whether the workspace exists (positive answers are cached briefly).
+    pub async fn workspace_exists(&self, id: Uuid) -> Result<bool, StoreError> {
+        if self.known_workspaces.contains_key(&id) {
+            return Ok(true);
+        }
+        let exists = self.store.get_workspace(id).await?.is_some();
+        if exists {
+            self.known_workspaces.insert(id, ()).await;
+        }
+        Ok(exists)
+    }
+}
+
+impl FromRef<AppState> for JsonLimits {
+    fn from_ref(state: &AppState) -> JsonLimits {
+        JsonLimits { max_depth: state.settings.http.max_json_depth }
+    }
+}

@@ -1,0 +1,83 @@
+//! Bearer tokens at the edge: every failure is a 401 JSON error.
+
+use agentdeck_domain::auth::{Principal, Role};
+use agentdeck_services::auth::{TokenKeys, TokenService};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Method, StatusCode};
+use uuid::Uuid;
+
+use crate::helpers::{error_code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn dev_login_returns_a_working_token() {
+    let app = spawn_app().await;
+    let (status, login) = app.request(Method::POST, "/api/dev/login", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(login["user"]["id"], "demo");
+    assert_eq!(login["user"]["role"], "owner");
+    assert_eq!(login["workspace"]["name"], "Demo Workspace");
+    let token = login["token"].as_str().unwrap();
+    let (status, _) = app.request(Method::GET, "/api/projects", Some(token), None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_bad_token_is_a_401_json_error() {
+    let app = spawn_app().await;
+    let demo = Principal { subject: "demo".into(), workspace_id: app.workspace_id, role: Role::Owner };
+    let expired = TokenService::new(app.settings.token_keys().unwrap())
+        .issue(&demo, std::time::Duration::from_secs(60), chrono::Utc::now() - chrono::Duration::hours(2))
+        .unwrap();
+    let wrong_key = TokenService::new(TokenKeys::default().with_hs256_secret(&[9u8; 32]).unwrap())
+        .issue(&demo, std::time::Duration::from_secs(600), chrono::Utc::now())
+        .unwrap();
+    let unknown_workspace = app.token_for(&Principal { workspace_id: Uuid::now_v7(), ..demo.clone() });
+    // Same signature, altered claims.
+    let parts: Vec<&str> = app.token.split('.').collect();
+    let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["sub"] = "someone-else".into();
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+
+    let cases: [(&str, Option<&str>, &str); 6] = [
+        ("missing", None, "missing bearer token"),
+        ("garbled", Some("not-a-jwt"), "malformed"),
+        ("expired", Some(&expired), "expired"),
+        ("wrong signature", Some(&wrong_key), "signature"),
+        ("tampered", Some(&tampered), "signature"),
+        ("unknown workspace", Some(&unknown_workspace), "unknown workspace"),
+    ];
+    for (name, token, message) in cases {
+        let response = app
+            .client
+            .get(format!("{}/api/projects", app.address))
+            .header("authorization", token.map(|token| format!("Bearer {token}")).unwrap_or_default())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+        assert!(response.headers().contains_key("www-authenticate"), "{name}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "unauthorized", "{name}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(message), "{name}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn dev_login_is_absent_when_disabled() {
+    let app = spawn_app_with(|settings| settings.auth.dev_login = Some(false)).await;
+    let (status, body) = app.request(Method::POST, "/api/dev/login", None, None).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+#[tokio::test]
+async fn members_cannot_manage_members() {
+    let app = spawn_app().await;
+    let member =
+        app.token_for(&Principal { subject: "sofia".into(), workspace_id: app.workspace_id, role: Role::Member });
+    let body = serde_json::json!({"userId": "newbie", "displayName": "New Person"});
+    let (status, error) = app.request(Method::POST, "/api/members", Some(&member), Some(&body)).await;
+    assert_eq!((status, error_code(&error)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, _) = app.post("/api/members", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "the owner may");
+}

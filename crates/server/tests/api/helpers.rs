@@ -1,0 +1,167 @@
+//! `spawn_app()` and the typed helpers tests use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentdeck_domain::auth::{Principal, Role};
+use agentdeck_domain::records::{NewProject, Workspace};
+use agentdeck_server::config::{Mode, Settings};
+use agentdeck_server::startup::{Application, open_store};
+use agentdeck_services::auth::TokenService;
+use agentdeck_services::projects::ProjectService;
+use agentdeck_storage::RecordStore;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// HTTP client.
+    pub client: reqwest::Client,
+    /// The settings the server runs with.
+    pub settings: Settings,
+    /// Token of the demo owner (from `POST /api/dev/login`).
+    pub token: String,
+    /// The demo workspace.
+    pub workspace_id: Uuid,
+    /// A second handle on the same database, for arranging data directly.
+    pub store: Arc<dyn RecordStore>,
+    _data_dir: TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _server_already_gone = stop.send(());
+        }
+    }
+}
+
+/// Starts a dev-mode server with the demo workspace, signed in as the demo owner.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `adjust` changed its dev-mode settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings {
+        mode: Mode::Dev,
+        bind: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.path().to_owned(),
+        ..Settings::default()
+    };
+    settings.log.level = "warn".into();
+    adjust(&mut settings);
+    let application = Application::build(settings.clone()).await.expect("server starts");
+    let address = format!("http://{}", application.address());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(application.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let (store, _) = open_store(&settings).await.expect("second store handle");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let mut app = TestApp {
+        address,
+        client,
+        settings,
+        token: String::new(),
+        workspace_id: Uuid::nil(),
+        store,
+        _data_dir: data_dir,
+        stop: Some(stop),
+    };
+    if app.settings.dev_login_enabled() {
+        let (status, login) = app.request(Method::POST, "/api/dev/login", None, None).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        app.token = login["token"].as_str().expect("token").to_owned();
+        app.workspace_id = login["workspace"]["id"].as_str().expect("workspace id").parse().expect("uuid");
+    }
+    app
+}
+
+impl TestApp {
+    /// Sends a request with an optional bearer token and JSON body; returns status and JSON body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body read");
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+        (status, json)
+    }
+
+    /// GET as the demo owner.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(&self.token), None).await
+    }
+
+    /// POST JSON as the demo owner.
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(&self.token), Some(body)).await
+    }
+
+    /// PATCH JSON as the demo owner.
+    pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(&self.token), Some(body)).await
+    }
+
+    /// Sends raw bytes with a content type as the demo owner.
+    pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body read");
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Mints a token with the server's keys.
+    pub fn token_for(&self, principal: &Principal) -> String {
+        let keys = self.settings.token_keys().expect("keys");
+        TokenService::new(keys).issue(principal, Duration::from_secs(600), chrono::Utc::now()).expect("token")
+    }
+
+    /// Creates another workspace with one project, and returns a token of its owner.
+    pub async fn other_workspace(&self) -> (Uuid, String) {
+        let workspace = Workspace { id: Uuid::now_v7(), name: "Other".into(), created_at: chrono::Utc::now() };
+        self.store.insert_workspace(&workspace).await.expect("workspace");
+        let owner = Principal { subject: "intruder".into(), workspace_id: workspace.id, role: Role::Owner };
+        let input = NewProject {
+            name: "Their project".into(),
+            description: String::new(),
+            start_date: None,
+            due_date: None,
+            archived: false,
+        };
+        ProjectService::new(self.store.clone()).create_project(&owner, input).await.expect("project");
+        (workspace.id, self.token_for(&owner))
+    }
+}
+
+/// The `error.code` of an error body.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the HTTP edge: each test starts the real server on a
+//! random port (SQLite in a temp dir unless it says otherwise) and talks HTTP to it.
+//! One test binary, one link.
+
+mod auth;
+mod bad_input;
+mod helpers;
+mod operations;
+mod projects;
+mod tenancy;

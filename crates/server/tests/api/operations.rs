@@ -1,0 +1,99 @@
+//! Health, readiness, routing fallbacks, the OpenAPI document and the widget schema.
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn health_and_ready_answer() {
+    let app = spawn_app().await;
+    let (status, body) = app.request(Method::GET, "/health", None, None).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (status, body) = app.request(Method::GET, "/ready", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["storage"]["status"], "ok");
+    assert_eq!(body["checks"]["storage"]["backend"], "sqlite");
+}
+
+#[tokio::test]
+async fn request_ids_are_made_up_or_echoed() {
+    let app = spawn_app().await;
+    let response = app.client.get(format!("{}/health", app.address)).send().await.unwrap();
+    let made_up = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(made_up.len(), 36, "a UUID: {made_up}");
+    let response =
+        app.client.get(format!("{}/health", app.address)).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_json_errors() {
+    let app = spawn_app().await;
+    let (status, body) = app.get("/api/nothing-here").await;
+    assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+
+    let response = app.client.put(format!("{}/health", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route() {
+    let app = spawn_app().await;
+    let (status, document) = app.request(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/health",
+        "/ready",
+        "/api/projects",
+        "/api/projects/{id}",
+        "/api/tasks",
+        "/api/tasks/{id}",
+        "/api/members",
+        "/api/members/{id}",
+        "/api/activity",
+        "/api/schema/widgets.json",
+        "/api/dev/login",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+    }
+    assert!(paths["/api/tasks/{id}"].get("patch").is_some());
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test]
+async fn widget_schema_is_served() {
+    let app = spawn_app().await;
+    let response = app.client.get(format!("{}/api/schema/widgets.json", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/schema+json");
+    let schema: serde_json::Value = response.json().await.unwrap();
+    let defs = schema["$defs"].as_object().unwrap();
+    for widget in [
+        "ProjectStatus",
+        "TaskList",
+        "Metrics",
+        "Alert",
+        "TeamActivity",
+        "KanbanBoard",
+        "GanttChart",
+        "BurndownChart",
+        "Error",
+        "Loading",
+    ] {
+        assert!(defs.keys().any(|name| name.starts_with(widget)), "{widget} missing from $defs");
+    }
+}
+
+#[tokio::test]
+async fn start_page_is_served() {
+    let app = spawn_app().await;
+    let response = app.client.get(format!("{}/", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Sign in as the demo user"));
+}

@@ -1,0 +1,61 @@
+//! The append-only activity log: written with every record change, in the same
+//! transaction, and listed newest first.
+
+use agentdeck_domain::page::{Cursor, Page, PageRequest};
+use agentdeck_domain::records::{ActivityEntry, ActivityFilter};
+use sqlx::AnyConnection;
+
+use super::rows::{self, activity_columns};
+use super::statement::Statement;
+use super::{SqlStore, db_error};
+use crate::StoreError;
+use uuid::Uuid;
+
+/// Appends an entry; called inside the transaction of the change it records.
+pub(super) async fn append(conn: &mut AnyConnection, entry: &ActivityEntry) -> Result<(), StoreError> {
+    let details = serde_json::to_string(&entry.details)
+        .map_err(|error| StoreError::Corrupt(format!("activity details: {error}")))?;
+    sqlx::query(concat!(
+        "INSERT INTO activity (",
+        activity_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(entry.id.to_string())
+    .bind(entry.workspace_id.to_string())
+    .bind(rows::opt_id(entry.project_id))
+    .bind(entry.actor.as_str())
+    .bind(entry.action.as_str())
+    .bind(entry.target_kind.as_str())
+    .bind(entry.target_id.to_string())
+    .bind(entry.target_name.as_str())
+    .bind(details)
+    .bind(rows::millis(entry.at))
+    .execute(conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Lists entries of the workspace, newest first.
+pub(super) async fn list(
+    store: &SqlStore,
+    workspace_id: Uuid,
+    filter: &ActivityFilter,
+    page: PageRequest,
+) -> Result<Page<ActivityEntry>, StoreError> {
+    let mut statement = Statement::new(concat!("SELECT ", activity_columns!(), " FROM activity WHERE workspace_id = "));
+    statement.bind(workspace_id.to_string());
+    if let Some(project_id) = filter.project_id {
+        statement.push(" AND project_id = ").bind(project_id.to_string());
+    }
+    if let Some(actor) = &filter.actor {
+        statement.push(" AND actor = ").bind(actor.as_str());
+    }
+    if let Some(since) = filter.since {
+        statement.push(" AND at >= ").bind(rows::millis_ceil(since));
+    }
+    statement.page("at", page);
+    let mut conn = store.pool.acquire().await.map_err(db_error)?;
+    let entries = statement.fetch_all(&mut conn).await?.iter().map(rows::activity).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(entries, page.limit, |entry| Cursor { sort_key: rows::millis(entry.at), id: entry.id }))
+}

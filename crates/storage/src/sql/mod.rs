@@ -1,0 +1,313 @@
+//! The one SQL implementation of [`RecordStore`], for SQLite and PostgreSQL alike.
+//!
+//! Both backends run through sqlx's `Any` driver with runtime-checked queries, and
+//! every operation has exactly one query text (filtered lists: one set of fixed
+//! fragments), written in the SQL both databases understand (`$1, $2…`
+//! placeholders, `BIGINT` milliseconds, `TEXT` ids and enums). So the backends cannot drift apart: a fix or a new filter lands in both
+//! at once, and the shared test suite proves they agree. What genuinely differs
+//! lives in two small modules and nowhere else:
+//!
+//! - [`sqlite`]: connection pragmas (WAL, foreign keys, busy timeout), the
+//!   migrations folder, and `BEGIN IMMEDIATE` for writes, which also serializes
+//!   every writer (and so makes the cycle check race-free).
+//! - [`postgres`]: the migrations folder, the snapshot isolation of reads, and the
+//!   per-workspace advisory lock taken before blocked-by links are checked.
+//!
+//! Values cross the `Any` boundary only as `TEXT`, `BIGINT`, `DOUBLE` and flags
+//! read back through a `CASE` (see [`rows`]), the types the driver maps the same
+//! way on both databases.
+
+mod activity;
+mod errors;
+mod members;
+mod postgres;
+mod projects;
+mod rows;
+mod sqlite;
+mod statement;
+mod tasks;
+mod workspaces;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentdeck_domain::page::{Page, PageRequest};
+use agentdeck_domain::records::{
+    ActivityEntry, ActivityFilter, Member, Project, ProjectFilter, Task, TaskFilter, Workspace,
+};
+use async_trait::async_trait;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::{Any, Transaction};
+use sqlx::{AnyConnection, AnyPool};
+use uuid::Uuid;
+
+use crate::{Backend, RecordStore, StoreError};
+pub(crate) use errors::db_error;
+
+/// Name of the table where sqlx records applied migrations.
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+
+/// How a store connects to its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a query waits for a free connection before failing as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Opens a store on `url` (`sqlite:…`, `postgres://…` or `postgresql://…`).
+///
+/// Does not migrate: call [`RecordStore::migrate`] before use. For SQLite the file
+/// is created if missing (with `mode=rwc`, as [`sqlite_url`] adds), but its folder
+/// must exist.
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn RecordStore>, StoreError> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
+    let pool = match backend {
+        Backend::Sqlite => sqlite::connect(url, options).await,
+        Backend::Postgres => postgres::connect(url, options).await,
+    }
+    .map_err(db_error)?;
+    tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
+    Ok(Arc::new(SqlStore { pool, backend }))
+}
+
+/// Builds the SQLite URL of a database file, creating the file on first connect.
+pub fn sqlite_url(path: &Path) -> String {
+    // The driver percent-decodes the path and splits off `?`, so escape what
+    // would otherwise be read as a query, fragment or escape sequence.
+    let mut escaped = String::new();
+    for character in path.to_string_lossy().chars() {
+        match character {
+            '%' => escaped.push_str("%25"),
+            '?' => escaped.push_str("%3F"),
+            '#' => escaped.push_str("%23"),
+            ' ' => escaped.push_str("%20"),
+            other => escaped.push(other),
+        }
+    }
+    // `sqlite://rel/x` would make `rel` a (lowercased) host, so only absolute
+    // paths get the `//` form.
+    if escaped.starts_with('/') { format!("sqlite://{escaped}?mode=rwc") } else { format!("sqlite:{escaped}?mode=rwc") }
+}
+
+/// Picks the backend from the URL scheme.
+fn backend_of(url: &str) -> Option<Backend> {
+    if url.starts_with("sqlite:") {
+        Some(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Drops anything after the scheme that could hold a password before the URL is
+/// put into an error message.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) => format!("{scheme}://…"),
+        None => url.chars().take(16).collect(),
+    }
+}
+
+/// A records store on a pool of `Any` connections.
+pub(crate) struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Starts a transaction for a write; see the backend modules for why each
+    /// begins the way it does.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => sqlite::begin_write(&self.pool).await,
+            Backend::Postgres => postgres::begin_write(&self.pool).await,
+        }
+        .map_err(db_error)
+    }
+
+    /// Starts a read-only transaction that sees one snapshot, for reads that take
+    /// more than one query (a task and its links).
+    async fn begin_read(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => sqlite::begin_read(&self.pool).await,
+            Backend::Postgres => postgres::begin_read(&self.pool).await,
+        }
+        .map_err(db_error)
+    }
+
+    /// Makes concurrent writers of the workspace's blocked-by links take turns, so
+    /// that two writes cannot each pass the cycle check and together close a cycle.
+    async fn lock_links(&self, conn: &mut AnyConnection, workspace_id: Uuid) -> Result<(), StoreError> {
+        match self.backend {
+            // BEGIN IMMEDIATE already made this the only writer of the database.
+            Backend::Sqlite => Ok(()),
+            Backend::Postgres => postgres::lock_links(conn, workspace_id).await.map_err(db_error),
+        }
+    }
+
+    /// The migrations of this backend, embedded in the binary.
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &sqlite::MIGRATOR,
+            Backend::Postgres => &postgres::MIGRATOR,
+        }
+    }
+
+    /// Counts the migrations recorded as applied.
+    async fn applied_migrations(&self, conn: &mut AnyConnection) -> Result<usize, StoreError> {
+        conn.ensure_migrations_table(MIGRATIONS_TABLE).await?;
+        Ok(conn.list_applied_migrations(MIGRATIONS_TABLE).await?.len())
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        let before = self.applied_migrations(&mut conn).await?;
+        self.migrator().run_direct(None, &mut *conn, false).await?;
+        let applied = self.applied_migrations(&mut conn).await?.saturating_sub(before);
+        tracing::info!(backend = self.backend.as_str(), migrations = applied, "applied migrations");
+        Ok(applied)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
+        workspaces::insert(self, workspace).await
+    }
+
+    async fn get_workspace(&self, id: Uuid) -> Result<Option<Workspace>, StoreError> {
+        workspaces::get(self, id).await
+    }
+
+    async fn count_workspaces(&self) -> Result<u64, StoreError> {
+        workspaces::count(self).await
+    }
+
+    async fn insert_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        projects::insert(self, project, activity).await
+    }
+
+    async fn get_project(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Project>, StoreError> {
+        projects::get(self, workspace_id, id).await
+    }
+
+    async fn list_projects(
+        &self,
+        workspace_id: Uuid,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Page<Project>, StoreError> {
+        projects::list(self, workspace_id, filter, page).await
+    }
+
+    async fn update_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        projects::update(self, project, activity).await
+    }
+
+    async fn delete_project(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        projects::delete(self, workspace_id, id, activity).await
+    }
+
+    async fn insert_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        tasks::insert(self, task, activity).await
+    }
+
+    async fn get_task(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError> {
+        tasks::get(self, workspace_id, id).await
+    }
+
+    async fn list_tasks(
+        &self,
+        workspace_id: Uuid,
+        filter: &TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError> {
+        tasks::list(self, workspace_id, filter, page).await
+    }
+
+    async fn update_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        tasks::update(self, task, activity).await
+    }
+
+    async fn delete_task(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        tasks::delete(self, workspace_id, id, activity).await
+    }
+
+    async fn insert_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        members::insert(self, member, activity).await
+    }
+
+    async fn get_member(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Member>, StoreError> {
+        members::get(self, workspace_id, id).await
+    }
+
+    async fn find_member_by_user(&self, workspace_id: Uuid, user_id: &str) -> Result<Option<Member>, StoreError> {
+        members::find_by_user(self, workspace_id, user_id).await
+    }
+
+    async fn list_members(&self, workspace_id: Uuid, page: PageRequest) -> Result<Page<Member>, StoreError> {
+        members::list(self, workspace_id, page).await
+    }
+
+    async fn update_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        members::update(self, member, activity).await
+    }
+
+    async fn delete_member(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        members::delete(self, workspace_id, id, activity).await
+    }
+
+    async fn list_activity(
+        &self,
+        workspace_id: Uuid,
+        filter: &ActivityFilter,
+        page: PageRequest,
+    ) -> Result<Page<ActivityEntry>, StoreError> {
+        activity::list(self, workspace_id, filter, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(backend_of("sqlite:data.sqlite"), Some(Backend::Sqlite));
+        assert_eq!(backend_of("sqlite:///tmp/a.sqlite?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(backend_of("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(backend_of("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(backend_of("mysql://u@h/db"), None);
+    }
+
+    #[test]
+    fn sqlite_url_escapes_what_the_driver_would_misread() {
+        assert_eq!(sqlite_url(Path::new("/data/agentdeck.sqlite")), "sqlite:///data/agentdeck.sqlite?mode=rwc");
+        assert_eq!(sqlite_url(Path::new("rel/a b?#%.sqlite")), "sqlite:rel/a%20b%3F%23%25.sqlite?mode=rwc");
+    }
+
+    #[test]
+    fn redacted_url_hides_credentials() {
+        assert_eq!(redact("mysql://root:secret@host/db"), "mysql://…");
+    }
+}
