@@ -148,11 +148,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
     let application = Application::build(settings).await?;
+    let stop = shutdown_signal();
     for line in application.startup_report() {
         println!("{line}");
     }
     tracing::info!(address = %application.address(), "listening");
-    application.run_until_stopped(shutdown_signal()).await.context("server failed")?;
+    application.run_until_stopped(stop).await.context("server failed")?;
     tracing::info!("stopped");
     Ok(())
 }

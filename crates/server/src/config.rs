@@ -238,9 +238,11 @@ impl Settings {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let environment = Env::prefixed(ENV_PREFIX)
-            .split("__")
-            .filter(|key| TOP_LEVEL_KEYS.iter().any(|top| key.as_str().split('.').next() == Some(*top)));
+        let environment = Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+            // Keys arrive with their original case, after `split` mapped `__` to `.`.
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            TOP_LEVEL_KEYS.iter().any(|known| top.eq_ignore_ascii_case(known))
+        });
         figment = figment.merge(environment).merge(Serialized::defaults(overrides));
         figment.extract().map_err(|error| ConfigError::Invalid(Box::new(error)))
     }

@@ -6,7 +6,8 @@ pub enum StoreError {
     /// The record does not exist in this workspace.
     #[error("record not found")]
     NotFound,
-    /// The record changed since it was read (its revision moved on); read it again.
+    /// The record changed since it was read (its revision moved on), or a record
+    /// it refers to was deleted meanwhile; read again and retry.
     #[error("record was changed concurrently")]
     Conflict,
     /// A value that must be unique in the workspace is already taken.

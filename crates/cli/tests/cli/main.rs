@@ -42,31 +42,47 @@ impl Drop for Server {
 
 /// Starts `agentdeck serve` on a free port and waits for the URL it prints.
 fn serve(data_dir: &Path) -> Server {
-    let mut child = agentdeck(data_dir)
+    serve_with(agentdeck(data_dir))
+}
+
+/// Starts `command` with `serve --bind 127.0.0.1:0` appended and waits for its
+/// startup report, which opens with the URL and ends with how to stop it.
+fn serve_with(mut command: Command) -> Server {
+    let mut child = command
         .args(["serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::null())
         .spawn()
         .expect("server starts");
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut stdout_lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let url = loop {
-        assert!(Instant::now() < deadline, "no URL printed: {stdout_lines:?}");
-        let line = lines.next().expect("server printed its report").expect("utf-8");
-        stdout_lines.push(line.clone());
-        if let Some(url) = line.trim().strip_prefix("open") {
-            break url.trim().trim_end_matches('/').to_owned();
+    // Owned by the guard from here on, so a failed assertion still kills the process.
+    let mut server = Server { child, url: String::new(), stdout_lines: Vec::new() };
+    // A reader thread keeps draining stdout, so waiting can time out instead of blocking.
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
         }
-    };
-    // Keep reading the rest of the report (it is printed before serving).
-    for _ in 0..4 {
-        if let Some(Ok(line)) = lines.next() {
-            stdout_lines.push(line);
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = lines_rx.recv_timeout(left) else {
+            panic!("no complete startup report within 60 s: {:?}", server.stdout_lines);
+        };
+        if let Some(url) = line.trim().strip_prefix("open") {
+            server.url = url.trim().trim_end_matches('/').to_owned();
+        }
+        let last = line.trim_start().starts_with("stop");
+        server.stdout_lines.push(line);
+        if last {
+            break;
         }
     }
-    Server { child, url, stdout_lines }
+    assert!(!server.url.is_empty(), "no URL in the report: {:?}", server.stdout_lines);
+    server
 }
 
 fn http() -> reqwest::blocking::Client {
@@ -177,25 +193,15 @@ fn production_without_a_jwt_secret_refuses_to_start() {
 #[test]
 fn production_with_a_secret_starts_without_dev_conveniences() {
     let data_dir = tempfile::tempdir().unwrap();
-    let mut child = agentdeck(data_dir.path())
-        .env("AGENTDECK_MODE", "production")
-        .env("AGENTDECK_AUTH__JWT_SECRET", "p".repeat(48))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("report").unwrap();
-        if let Some(url) = line.trim().strip_prefix("open") {
-            break url.trim().trim_end_matches('/').to_owned();
-        }
-    };
+    let mut command = agentdeck(data_dir.path());
+    command.env("AGENTDECK_MODE", "production").env("AGENTDECK_AUTH__JWT_SECRET", "p".repeat(48));
+    let server = serve_with(command);
+    let report = server.stdout_lines.join("\n");
+    assert!(report.contains("production mode"), "{report}");
+    assert!(!report.contains("dev login"), "{report}");
     let client = http();
-    assert_eq!(client.post(format!("{url}/api/dev/login")).send().unwrap().status(), 404);
-    assert_eq!(client.get(format!("{url}/ready")).send().unwrap().status(), 200);
-    let _ = child.kill();
-    let _ = child.wait();
+    assert_eq!(client.post(format!("{}/api/dev/login", server.url)).send().unwrap().status(), 404);
+    assert_eq!(client.get(format!("{}/ready", server.url)).send().unwrap().status(), 200);
 }
 
 #[test]

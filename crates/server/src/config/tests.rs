@@ -1,3 +1,6 @@
+// figment::Jail fixes the closure error type (figment::Error); its size is not ours to choose.
+#![allow(clippy::result_large_err)]
+
 use super::*;
 use figment::Jail;
 
@@ -34,6 +37,8 @@ fn file_then_environment_then_flags() {
         jail.set_env("AGENTDECK_DATA_DIR", "/from/env");
         jail.set_env("AGENTDECK_HTTP__MAX_BODY_BYTES", "2000");
         jail.set_env("AGENTDECK_TEST_SOMETHING", "not a setting");
+        jail.set_env("AGENTDECK_AUTH__JWT_SECRET", "from-the-environment");
+        jail.set_env("AGENTDECK_HTTP__ALLOWED_ORIGINS", "[\"https://a.example\"]");
         let overrides = Overrides {
             config_file: Some("agentdeck.toml".into()),
             bind: Some("127.0.0.1:9100".parse().unwrap()),
@@ -44,6 +49,8 @@ fn file_then_environment_then_flags() {
         assert_eq!(settings.data_dir, PathBuf::from("/from/env"), "environment beats file");
         assert_eq!(settings.http.max_body_bytes, 2000);
         assert_eq!(settings.http.max_json_depth, 8, "file beats default");
+        assert_eq!(settings.auth.jwt_secret, "from-the-environment");
+        assert_eq!(settings.http.allowed_origins, ["https://a.example"]);
         Ok(())
     });
 }

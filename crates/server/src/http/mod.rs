@@ -55,7 +55,10 @@ pub fn with_edge_layers(router: Router, http: &HttpSettings) -> Router {
     router
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(http.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(http.request_timeout_secs)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(http.request_timeout_secs),
+        ))
         .layer(axum::middleware::map_response(layers::json_error_body))
         .layer(CatchPanicLayer::custom(layers::panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -19,9 +19,15 @@ const SQLITE_TRANSIENT: [i32; 5] = [
     14, // SQLITE_CANTOPEN
 ];
 
-/// Maps a sqlx error to [`StoreError::Unavailable`] when it is transient, else to
-/// [`StoreError::Database`].
+/// Maps a sqlx error to [`StoreError::Unavailable`] when it is transient, to
+/// [`StoreError::Conflict`] when a record the write refers to vanished between the
+/// store's checks and the write (a concurrent delete), else to [`StoreError::Database`].
 pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(database) = &error
+        && database.kind() == ErrorKind::ForeignKeyViolation
+    {
+        return StoreError::Conflict;
+    }
     if is_transient(&error) { StoreError::Unavailable(error) } else { StoreError::Database(error) }
 }
 

@@ -39,7 +39,10 @@ pub(crate) fn field_error(path: &serde_path_to_error::Path, message: &str) -> Fi
     if let Some(name) = quoted_after(message, "unknown field `") {
         let expected = message.split_once(", expected").map(|(_, rest)| rest.trim()).unwrap_or("");
         let hint = if expected.is_empty() { String::new() } else { format!(" (expected {expected})") };
-        return FieldError::new(format!("{pointer}/{name}"), format!("is not a known field{hint}"));
+        // serde_path_to_error already records the unknown key as the last segment.
+        let own_segment = format!("/{name}");
+        let path = if pointer.ends_with(&own_segment) { pointer } else { format!("{pointer}{own_segment}") };
+        return FieldError::new(path, format!("is not a known field{hint}"));
     }
     FieldError::new(pointer, message)
 }
