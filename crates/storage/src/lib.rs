@@ -13,6 +13,8 @@
 mod error;
 mod sql;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};

@@ -10,6 +10,7 @@ use agentdeck_server::startup::{Application, open_store};
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::projects::ProjectService;
 use agentdeck_storage::RecordStore;
+use agentdeck_storage::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -30,6 +31,7 @@ pub struct TestApp {
     /// A second handle on the same database, for arranging data directly.
     pub store: Arc<dyn RecordStore>,
     _data_dir: TempDir,
+    _database: Option<TestDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -44,6 +46,15 @@ impl Drop for TestApp {
 /// Starts a dev-mode server with the demo workspace, signed in as the demo owner.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Starts a dev-mode server in cluster mode: records on a fresh PostgreSQL database.
+pub async fn spawn_app_on_postgres() -> TestApp {
+    let database = TestDatabase::postgres().await.expect("a PostgreSQL test database");
+    let url = database.url.clone();
+    let mut app = spawn_app_with(|settings| settings.database_url = url).await;
+    app._database = Some(database);
+    app
 }
 
 /// Starts a server after `adjust` changed its dev-mode settings.
@@ -73,6 +84,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         workspace_id: Uuid::nil(),
         store,
         _data_dir: data_dir,
+        _database: None,
         stop: Some(stop),
     };
     if app.settings.dev_login_enabled() {

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{error_code, spawn_app};
+use crate::helpers::{error_code, spawn_app, spawn_app_on_postgres};
 
 #[tokio::test]
 async fn health_and_ready_answer() {
@@ -96,4 +96,24 @@ async fn start_page_is_served() {
     let response = app.client.get(format!("{}/", app.address)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("Sign in as the demo user"));
+}
+
+#[tokio::test]
+async fn cluster_mode_serves_the_same_api_on_postgres() {
+    let app = spawn_app_on_postgres().await;
+    let (status, body) = app.request(Method::GET, "/ready", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["checks"]["storage"]["backend"], "postgres");
+
+    let (status, projects) = app.get("/api/projects").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(projects["items"].as_array().unwrap().len(), 4);
+
+    let (_, intruder) = app.other_workspace().await;
+    let demo_project = projects["items"][0]["id"].as_str().unwrap();
+    let (status, _) = app.request(Method::GET, &format!("/api/projects/{demo_project}"), Some(&intruder), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, error) = app.post("/api/tasks", &serde_json::json!({"projectId": demo_project, "title": 7})).await;
+    assert_eq!((status, error_code(&error)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
 }
