@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::errors::db_error_unique;
 use super::rows::{self, member_columns};
-use super::statement::{Statement, Table, exists, update_failed};
+use super::statement::{Statement, Table, delete_cascading, update_failed};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
 
@@ -121,30 +121,13 @@ pub(super) async fn delete(
     id: Uuid,
     entry: &ActivityEntry,
 ) -> Result<(), StoreError> {
-    let mut tx = store.begin_write().await?;
-    if !exists(&mut tx, Table::Members, workspace_id, id).await? {
-        return Err(StoreError::NotFound);
-    }
-    let (workspace, member) = (workspace_id.to_string(), id.to_string());
     // The foreign key sets NULL too; doing it here bumps the tasks' revisions.
-    sqlx::query(
+    let statements = [
         "UPDATE tasks SET assignee_id = NULL, revision = revision + 1, updated_at = $3 \
          WHERE workspace_id = $1 AND assignee_id = $2",
-    )
-    .bind(workspace.as_str())
-    .bind(member.as_str())
-    .bind(rows::millis(entry.at))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    sqlx::query("DELETE FROM members WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace.as_str())
-        .bind(member.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    activity::append(&mut tx, entry).await?;
-    tx.commit().await.map_err(db_error)
+        "DELETE FROM members WHERE workspace_id = $1 AND id = $2",
+    ];
+    delete_cascading(store, Table::Members, workspace_id, id, &statements, entry).await
 }
 
 /// Fails with [`StoreError::Duplicate`] when another member of the workspace has

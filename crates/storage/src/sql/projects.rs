@@ -5,7 +5,7 @@ use agentdeck_domain::records::{ActivityEntry, Project, ProjectFilter};
 use uuid::Uuid;
 
 use super::rows::{self, project_columns};
-use super::statement::{Statement, Table, exists, update_failed};
+use super::statement::{Statement, Table, delete_cascading, update_failed};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
 
@@ -104,41 +104,18 @@ pub(super) async fn delete(
     id: Uuid,
     entry: &ActivityEntry,
 ) -> Result<(), StoreError> {
-    let mut tx = store.begin_write().await?;
-    if !exists(&mut tx, Table::Projects, workspace_id, id).await? {
-        return Err(StoreError::NotFound);
-    }
-    let (workspace, project) = (workspace_id.to_string(), id.to_string());
     // The foreign keys cascade too; doing it here keeps the result independent
     // of the connection's foreign-key setting and lets the dependents be bumped.
-    sqlx::query(
+    let statements = [
         "UPDATE tasks SET revision = revision + 1, updated_at = $3 \
          WHERE workspace_id = $1 AND project_id <> $2 AND id IN (\
            SELECT l.task_id FROM task_blockers l JOIN tasks b ON b.id = l.blocked_by_id \
            WHERE l.workspace_id = $1 AND b.project_id = $2)",
-    )
-    .bind(workspace.as_str())
-    .bind(project.as_str())
-    .bind(rows::millis(entry.at))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    sqlx::query(
         "DELETE FROM task_blockers WHERE workspace_id = $1 AND (\
            task_id IN (SELECT id FROM tasks WHERE workspace_id = $1 AND project_id = $2) \
            OR blocked_by_id IN (SELECT id FROM tasks WHERE workspace_id = $1 AND project_id = $2))",
-    )
-    .bind(workspace.as_str())
-    .bind(project.as_str())
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    for sql in [
         "DELETE FROM tasks WHERE workspace_id = $1 AND project_id = $2",
         "DELETE FROM projects WHERE workspace_id = $1 AND id = $2",
-    ] {
-        sqlx::query(sql).bind(workspace.as_str()).bind(project.as_str()).execute(&mut *tx).await.map_err(db_error)?;
-    }
-    activity::append(&mut tx, entry).await?;
-    tx.commit().await.map_err(db_error)
+    ];
+    delete_cascading(store, Table::Projects, workspace_id, id, &statements, entry).await
 }

@@ -5,13 +5,14 @@
 //! PostgreSQL rejects; `$N` is understood by both backends.
 
 use agentdeck_domain::page::PageRequest;
+use agentdeck_domain::records::ActivityEntry;
 use sqlx::AnyConnection;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
 use uuid::Uuid;
 
-use super::db_error;
+use super::{SqlStore, activity, db_error, rows};
 use crate::StoreError;
 
 /// A query text with its arguments; placeholders are numbered as values are bound.
@@ -140,6 +141,34 @@ pub(crate) async fn update_failed(conn: &mut AnyConnection, table: Table, worksp
         Ok(false) => StoreError::NotFound,
         Err(error) => error,
     }
+}
+
+/// Deletes record `id` of `table` in one write transaction: fails with
+/// [`StoreError::NotFound`] unless it exists in the workspace, runs `statements`
+/// in order (each binds `$1` = workspace id, `$2` = record id and, when it uses
+/// `$3`, the entry's time in milliseconds), then appends the activity entry.
+pub(crate) async fn delete_cascading(
+    store: &SqlStore,
+    table: Table,
+    workspace_id: Uuid,
+    id: Uuid,
+    statements: &[&'static str],
+    entry: &ActivityEntry,
+) -> Result<(), StoreError> {
+    let mut tx = store.begin_write().await?;
+    if !exists(&mut tx, table, workspace_id, id).await? {
+        return Err(StoreError::NotFound);
+    }
+    let (workspace, record) = (workspace_id.to_string(), id.to_string());
+    for &sql in statements {
+        let mut query = sqlx::query(sql).bind(workspace.as_str()).bind(record.as_str());
+        if sql.contains("$3") {
+            query = query.bind(rows::millis(entry.at));
+        }
+        query.execute(&mut *tx).await.map_err(db_error)?;
+    }
+    activity::append(&mut tx, entry).await?;
+    tx.commit().await.map_err(db_error)
 }
 
 /// Tables of records with an id and a revision.

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use uuid::Uuid;
 
 use super::rows::{self, task_columns};
-use super::statement::{Statement, Table, exists};
+use super::statement::{Statement, Table, delete_cascading, exists};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
 
@@ -173,29 +173,13 @@ pub(super) async fn delete(
     id: Uuid,
     entry: &ActivityEntry,
 ) -> Result<(), StoreError> {
-    let mut tx = store.begin_write().await?;
-    if !exists(&mut tx, Table::Tasks, workspace_id, id).await? {
-        return Err(StoreError::NotFound);
-    }
-    let (workspace, task) = (workspace_id.to_string(), id.to_string());
-    sqlx::query(
+    let statements = [
         "UPDATE tasks SET revision = revision + 1, updated_at = $3 WHERE workspace_id = $1 AND id IN (\
            SELECT task_id FROM task_blockers WHERE workspace_id = $1 AND blocked_by_id = $2)",
-    )
-    .bind(workspace.as_str())
-    .bind(task.as_str())
-    .bind(rows::millis(entry.at))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    for sql in [
         "DELETE FROM task_blockers WHERE workspace_id = $1 AND (task_id = $2 OR blocked_by_id = $2)",
         "DELETE FROM tasks WHERE workspace_id = $1 AND id = $2",
-    ] {
-        sqlx::query(sql).bind(workspace.as_str()).bind(task.as_str()).execute(&mut *tx).await.map_err(db_error)?;
-    }
-    activity::append(&mut tx, entry).await?;
-    tx.commit().await.map_err(db_error)
+    ];
+    delete_cascading(store, Table::Tasks, workspace_id, id, &statements, entry).await
 }
 
 /// Checks that the task's project, assignee and blockers exist in its workspace
