@@ -81,3 +81,30 @@ async fn members_cannot_manage_members() {
     let (status, _) = app.post("/api/members", &body).await;
     assert_eq!(status, StatusCode::CREATED, "the owner may");
 }
+
+#[tokio::test]
+async fn the_last_owner_stays() {
+    let app = spawn_app().await;
+    let (_, login) = app.request(Method::POST, "/api/dev/login", None, None).await;
+    let owner_member = login["user"]["memberId"].as_str().unwrap();
+    let path = format!("/api/members/{owner_member}");
+    let (status, error) = app.patch(&path, &serde_json::json!({"role": "admin"})).await;
+    assert_eq!((status, error_code(&error)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{error}");
+    assert_eq!(error["error"]["details"][0]["path"], "/role");
+    let (status, _) = app.request(Method::DELETE, &path, Some(&app.token), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // An admin may not touch owners at all.
+    let admin =
+        app.token_for(&Principal { subject: "priya".into(), workspace_id: app.workspace_id, role: Role::Admin });
+    let (status, _) = app.request(Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // With a second owner, the first may step down.
+    let (status, second) = app
+        .post("/api/members", &serde_json::json!({"userId": "co-owner", "displayName": "Co Owner", "role": "owner"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let (status, changed) = app.patch(&path, &serde_json::json!({"role": "admin"})).await;
+    assert_eq!((status, &changed["role"]), (StatusCode::OK, &serde_json::json!("admin")));
+}
