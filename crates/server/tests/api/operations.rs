@@ -117,3 +117,26 @@ async fn cluster_mode_serves_the_same_api_on_postgres() {
     let (status, error) = app.post("/api/tasks", &serde_json::json!({"projectId": demo_project, "title": 7})).await;
     assert_eq!((status, error_code(&error)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
 }
+
+/// Validates the OpenAPI document with `openapi-spec-validator` (PyPI), which
+/// `scripts/test` installs and names in `AGENTDECK_TEST_PYTHON`.
+#[tokio::test]
+async fn openapi_document_passes_an_independent_validator() {
+    let app = spawn_app().await;
+    let (_, document) = app.request(Method::GET, "/api/openapi.json", None, None).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), document.to_string()).unwrap();
+    let python = std::env::var("AGENTDECK_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = "import json, sys\n\
+                  from openapi_spec_validator import validate\n\
+                  validate(json.load(open(sys.argv[1])))\n";
+    let output =
+        std::process::Command::new(&python).args(["-c", script]).arg(file.path()).output().unwrap_or_else(|error| {
+            panic!("{python} cannot run ({error}); run scripts/test, which installs the validator")
+        });
+    assert!(
+        output.status.success(),
+        "openapi-spec-validator rejected the document (or is missing: run scripts/test):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

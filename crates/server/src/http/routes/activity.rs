@@ -26,6 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListActivityParams {
     /// Items per page (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
@@ -40,7 +41,7 @@ pub(crate) struct ListActivityParams {
 /// Lists activity entries, newest first.
 #[utoipa::path(get, path = "/api/activity", tag = "activity", params(ListActivityParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<ActivityEntry>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<ActivityEntry>), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn list_activity(
     State(state): State<AppState>,
     caller: Caller,

@@ -60,7 +60,7 @@ pub(crate) struct DevWorkspace {
 
 /// Signs in as the demo user of the demo workspace.
 #[utoipa::path(post, path = "/api/dev/login", tag = "dev",
-    responses((status = 200, body = DevLogin), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DevLogin), (status = 404, description = "The demo workspace was not seeded", body = ErrorBody)))]
 async fn dev_login(State(state): State<AppState>) -> Result<Json<DevLogin>, ApiError> {
     let not_seeded = || ApiError::new(ErrorCode::NotFound, "the demo workspace was not seeded (auth.seed_demo is off)");
     let workspace = state.store.get_workspace(DEMO_WORKSPACE_ID).await?.ok_or_else(not_seeded)?;

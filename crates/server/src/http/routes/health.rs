@@ -57,14 +57,14 @@ pub(crate) struct DependencyCheck {
 }
 
 /// Answers 200 while the process runs.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "OK", body = Health)))]
 async fn health() -> Json<Health> {
     Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
 }
 
 /// Answers 200 when storage answers, 503 with the failing dependency otherwise.
 #[utoipa::path(get, path = "/ready", tag = "operations",
-    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+    responses((status = 200, description = "OK", body = Readiness), (status = 503, description = "A dependency is unavailable", body = Readiness)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let started = Instant::now();
     let result = state.store.ping().await;

@@ -30,6 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListMembersParams {
     /// Items per page (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
@@ -38,7 +39,7 @@ pub(crate) struct ListMembersParams {
 /// Lists the workspace's members, newest first.
 #[utoipa::path(get, path = "/api/members", tag = "members", params(ListMembersParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Member>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<Member>), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody)))]
 async fn list_members(
     State(state): State<AppState>,
     caller: Caller,
@@ -51,8 +52,8 @@ async fn list_members(
 /// Adds a member (owners and admins).
 #[utoipa::path(post, path = "/api/members", tag = "members", request_body = NewMember,
     security(("bearer" = [])),
-    responses((status = 201, body = Member), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Member), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody),
+        (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn create_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,7 +67,7 @@ async fn create_member(
 /// Reads a member.
 #[utoipa::path(get, path = "/api/members/{id}", tag = "members", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Member), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Member), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn get_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,8 +79,8 @@ async fn get_member(
 /// Changes a member (owners and admins; the last owner stays an owner).
 #[utoipa::path(patch, path = "/api/members/{id}", tag = "members", params(("id" = uuid::Uuid, Path)),
     request_body = MemberChanges, security(("bearer" = [])),
-    responses((status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Member), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody),
+        (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn update_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,7 +93,7 @@ async fn update_member(
 /// Removes a member; their tasks become unassigned.
 #[utoipa::path(delete, path = "/api/members/{id}", tag = "members", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn delete_member(
     State(state): State<AppState>,
     caller: Caller,

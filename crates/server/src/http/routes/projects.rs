@@ -43,17 +43,19 @@ pub(crate) enum ArchivedFilter {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListProjectsParams {
     /// Items per page (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
     /// `false` (default), `true` or `any`.
+    #[param(inline)]
     archived: Option<ArchivedFilter>,
 }
 
 /// Lists the workspace's projects, newest first.
 #[utoipa::path(get, path = "/api/projects", tag = "projects", params(ListProjectsParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Project>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<Project>), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn list_projects(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,7 +74,7 @@ async fn list_projects(
 /// Creates a project.
 #[utoipa::path(post, path = "/api/projects", tag = "projects", request_body = NewProject,
     security(("bearer" = [])),
-    responses((status = 201, body = Project), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Project), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn create_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,7 +88,7 @@ async fn create_project(
 /// Reads a project.
 #[utoipa::path(get, path = "/api/projects/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Project), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Project), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn get_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,7 +100,7 @@ async fn get_project(
 /// Changes a project: absent fields stay, `null` clears.
 #[utoipa::path(patch, path = "/api/projects/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)),
     request_body = ProjectChanges, security(("bearer" = [])),
-    responses((status = 200, body = Project), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Project), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn update_project(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,7 +113,7 @@ async fn update_project(
 /// Deletes a project with its tasks (owners and admins).
 #[utoipa::path(delete, path = "/api/projects/{id}", tag = "projects", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn delete_project(
     State(state): State<AppState>,
     caller: Caller,

@@ -28,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListTasksParams {
     /// Items per page (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
@@ -46,7 +47,7 @@ pub(crate) struct ListTasksParams {
 /// Lists the workspace's tasks, newest first, filtered.
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListTasksParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Task>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Page<Task>), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,7 +67,7 @@ async fn list_tasks(
 /// Creates a task; blocked-by links that would form a cycle are refused (422).
 #[utoipa::path(post, path = "/api/tasks", tag = "tasks", request_body = NewTask,
     security(("bearer" = [])),
-    responses((status = 201, body = Task), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Task), (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn create_task(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,7 +81,7 @@ async fn create_task(
 /// Reads a task.
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Task), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn get_task(State(state): State<AppState>, caller: Caller, IdPath(id): IdPath) -> Result<Json<Task>, ApiError> {
     Ok(Json(state.projects.get_task(&caller, id).await?))
 }
@@ -88,7 +89,7 @@ async fn get_task(State(state): State<AppState>, caller: Caller, IdPath(id): IdP
 /// Changes a task: absent fields stay, `null` clears; `done` records completion.
 #[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)),
     request_body = TaskChanges, security(("bearer" = [])),
-    responses((status = 200, body = Task), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Task), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody), (status = 422, description = "Validation failed; details list the failing paths", body = ErrorBody)))]
 async fn update_task(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,7 +102,7 @@ async fn update_task(
 /// Deletes a task and every link to or from it.
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
 async fn delete_task(
     State(state): State<AppState>,
     caller: Caller,
