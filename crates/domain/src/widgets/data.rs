@@ -274,7 +274,7 @@ pub struct ErrorData {
     pub retryable: bool,
 }
 
-/// `Loading`: a placeholder while a widget is produced.
+/// `Loading`: shown while a widget is being produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoadingData {

@@ -69,7 +69,7 @@ widget_types! {
     GanttChart(GanttChartData) => "Tasks on a timeline.",
     BurndownChart(BurndownChartData) => "Remaining work over a sprint.",
     Error(ErrorData) => "Shown in place of a widget that could not be produced.",
-    Loading(LoadingData) => "A placeholder while a widget is produced.",
+    Loading(LoadingData) => "Shown while a widget is being produced.",
 }
 
 impl WidgetType {

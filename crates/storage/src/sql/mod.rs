@@ -3,7 +3,7 @@
 //! Both backends run through sqlx's `Any` driver with runtime-checked queries, and
 //! every operation has exactly one query text (filtered lists: one set of fixed
 //! fragments), written in the SQL both databases understand (`$1, $2…`
-//! placeholders, `BIGINT` milliseconds, `TEXT` ids and enums). So the backends cannot drift apart: a fix or a new filter lands in both
+//! parameters, `BIGINT` milliseconds, `TEXT` ids and enums). So the backends cannot drift apart: a fix or a new filter lands in both
 //! at once, and the shared test suite proves they agree. What genuinely differs
 //! lives in two small modules and nowhere else:
 //!

@@ -1,7 +1,7 @@
 //! Building a query whose shape depends on its input (filters, `IN` lists,
-//! multi-row inserts) with numbered `$N` placeholders.
+//! multi-row inserts) with numbered `$N` parameters.
 //!
-//! sqlx's own `QueryBuilder` writes `?` placeholders for the `Any` driver, which
+//! sqlx's own `QueryBuilder` writes `?` parameters for the `Any` driver, which
 //! PostgreSQL rejects; `$N` is understood by both backends.
 
 use agentdeck_domain::page::PageRequest;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{SqlStore, activity, db_error, rows};
 use crate::StoreError;
 
-/// A query text with its arguments; placeholders are numbered as values are bound.
+/// A query text with its arguments; parameters are numbered as values are bound.
 pub(crate) struct Statement {
     sql: String,
     arguments: AnyArguments,
@@ -35,7 +35,7 @@ impl Statement {
         self
     }
 
-    /// Binds a value and appends its placeholder.
+    /// Binds a value and appends its parameter marker.
     pub(crate) fn bind<'q, T>(&mut self, value: T) -> &mut Self
     where
         T: Encode<'q, Any> + Type<Any>,
@@ -51,7 +51,7 @@ impl Statement {
         self
     }
 
-    /// Appends `(…, …)` with one placeholder per value, for `IN` lists.
+    /// Appends `(…, …)` with one parameter marker per value, for `IN` lists.
     pub(crate) fn bind_list<I, T>(&mut self, values: I) -> &mut Self
     where
         I: IntoIterator<Item = T>,
