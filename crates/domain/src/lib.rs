@@ -16,6 +16,7 @@
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
 
 pub mod auth;
+pub mod dashboard;
 pub mod dependencies;
 pub mod page;
 pub mod records;
