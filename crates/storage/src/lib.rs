@@ -9,13 +9,23 @@
 //! another workspace is simply not found. Every write of a record appends its
 //! activity entry in the same transaction, so the log never misses a change and
 //! never records one that did not happen.
+//!
+//! The [`state`] module holds the other store of this crate: the dashboard
+//! state of each (workspace, user), in the same SQLite file in embedded mode
+//! ([`RecordStore::embedded_state`]) or in Redis in cluster mode
+//! ([`RedisStateStore`]).
 
 mod error;
 mod sql;
+pub mod state;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};
+pub use state::{
+    CommitOutcome, CommitRequest, HistoryEntry, RedisStateStore, RoomKey, SqliteStateStore, StateError, StateOptions,
+    StateStore, StoredState, new_epoch,
+};
 pub use store::{Backend, RecordStore};

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use agentdeck_domain::page::{Page, PageRequest};
 use agentdeck_domain::records::{
     ActivityEntry, ActivityFilter, Member, Project, ProjectFilter, Task, TaskFilter, Workspace,
@@ -6,6 +8,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::state::{StateOptions, StateStore};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,13 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The dashboard state store that lives in this database and shares its
+    /// connections: `Some` in embedded mode (SQLite), `None` where state lives
+    /// elsewhere (cluster mode keeps it in Redis). Needs [`RecordStore::migrate`].
+    fn embedded_state(&self, _options: StateOptions) -> Option<Arc<dyn StateStore>> {
+        None
+    }
 
     /// Creates a workspace.
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;

@@ -1,17 +1,40 @@
 //! Fresh databases for tests (feature `testing`): a SQLite file in a temporary
 //! folder, or a new database on the PostgreSQL server of the test machine, each
-//! removed when dropped. The storage suite and the server's tests both use it.
+//! removed when dropped; and a state store on the test machine's Redis. The
+//! storage suite and the server's tests both use it.
 
 use anyhow::{Context, bail};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::sqlite_url;
+use crate::{RedisStateStore, StateOptions, sqlite_url};
 
 /// Server the postgres tests create their databases on, unless
 /// `AGENTDECK_TEST_POSTGRES_URL` names another.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Redis server the state store tests use, unless `AGENTDECK_TEST_REDIS_URL`
+/// names another.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// The Redis URL for tests.
+pub fn redis_url() -> String {
+    std::env::var("AGENTDECK_TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned())
+}
+
+/// A Redis state store on the test server; fails (never skips) when it is
+/// unreachable. Tests share the server and stay apart by using rooms of a
+/// random workspace id.
+pub async fn redis_state_store(options: StateOptions) -> anyhow::Result<RedisStateStore> {
+    let url = redis_url();
+    RedisStateStore::connect(&url, options).await.with_context(|| {
+        format!(
+            "Redis is not reachable at {url}; the redis state tests need it \
+             (start redis-server, or point AGENTDECK_TEST_REDIS_URL at one)"
+        )
+    })
+}
 
 /// An empty database of its own, removed when dropped.
 pub struct TestDatabase {

@@ -13,6 +13,12 @@
 
 use serde_json::{Map, Value};
 
+/// A stored document as a JSON object.
+type Object = Map<String, Value>;
+
+/// One step's function: the document in the old format to the new one.
+pub type Step = fn(Object) -> Result<Object, String>;
+
 /// One step from `from` to `from + 1`.
 pub struct Migration {
     /// The version this step reads.
@@ -20,7 +26,7 @@ pub struct Migration {
     /// What it changes, for the log.
     pub description: &'static str,
     /// The step itself.
-    pub apply: fn(Map<String, Value>) -> Result<Map<String, Value>, String>,
+    pub apply: Step,
 }
 
 /// Every migration, in order; entry `i` goes from version `i + 1` to `i + 2`.
@@ -94,7 +100,7 @@ pub fn migrate(document: Value) -> Result<Migrated, MigrationError> {
 }
 
 /// The stored `schemaVersion`; absent means the first format.
-fn stored_version(object: &Map<String, Value>) -> Result<u32, MigrationError> {
+fn stored_version(object: &Object) -> Result<u32, MigrationError> {
     match object.get("schemaVersion") {
         None => Ok(1),
         Some(value) => value
@@ -109,7 +115,7 @@ fn stored_version(object: &Map<String, Value>) -> Result<u32, MigrationError> {
 /// current one keys them by id (so concurrent patches address a widget by id,
 /// not by a shifting index) and keeps their order in `layout`. Widgets without
 /// an id get `widget-<n>` (their 1-based position); a repeated id keeps the first.
-fn widgets_by_id(mut document: Map<String, Value>) -> Result<Map<String, Value>, String> {
+fn widgets_by_id(mut document: Object) -> Result<Object, String> {
     let widgets = match document.remove("widgets") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(widgets)) => widgets,

@@ -43,7 +43,7 @@ pub(crate) fn db_error_unique(error: sqlx::Error, path: &str) -> StoreError {
 }
 
 /// Tells whether retrying later may succeed.
-fn is_transient(error: &sqlx::Error) -> bool {
+pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)

@@ -42,8 +42,10 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use crate::state::{SqliteStateStore, StateOptions, StateStore};
 use crate::{Backend, RecordStore, StoreError};
-pub(crate) use errors::db_error;
+pub(crate) use errors::{db_error, is_transient};
+pub(crate) use sqlite::{begin_read as sqlite_begin_read, begin_write as sqlite_begin_write};
 
 /// Name of the table where sqlx records applied migrations.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
@@ -189,6 +191,14 @@ impl RecordStore for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_error)?;
         Ok(())
+    }
+
+    fn embedded_state(&self, options: StateOptions) -> Option<Arc<dyn StateStore>> {
+        match self.backend {
+            Backend::Sqlite => Some(Arc::new(SqliteStateStore::new(self.pool.clone(), options))),
+            // Cluster mode keeps dashboard state in Redis (RedisStateStore).
+            Backend::Postgres => None,
+        }
     }
 
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {

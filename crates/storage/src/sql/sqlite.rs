@@ -36,11 +36,11 @@ pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<AnyPo
 /// Begins a write with `BEGIN IMMEDIATE`: the write lock is taken up front, so a
 /// transaction never has to upgrade a read lock, which fails at once with
 /// SQLITE_BUSY (busy timeout or not) when another writer got there first.
-pub(super) async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+pub(crate) async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
 /// Begins a read: a deferred transaction in WAL mode reads one snapshot.
-pub(super) async fn begin_read(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+pub(crate) async fn begin_read(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
     pool.begin_with("BEGIN DEFERRED").await
 }

@@ -9,7 +9,7 @@ use crate::TestDb;
 use crate::fixtures::{Fx, at};
 
 pub async fn migrate_twice_is_a_no_op(db: &TestDb) -> anyhow::Result<()> {
-    assert_eq!(db.first_migrations, 1);
+    assert_eq!(db.first_migrations, 2);
     assert_eq!(db.store.migrate().await?, 0);
     assert_eq!(db.store.migrate().await?, 0);
     // The schema still works after the repeated runs.

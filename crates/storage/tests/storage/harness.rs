@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, RecordStore, connect};
+use agentdeck_storage::testing::{self, TestDatabase};
+use agentdeck_storage::{ConnectOptions, RecordStore, RoomKey, StateOptions, StateStore, connect};
 use anyhow::Context;
 use sqlx::AnyPool;
+use uuid::Uuid;
 
 /// A migrated store on a database of its own, removed when dropped.
 pub struct TestDb {
@@ -44,5 +45,53 @@ impl TestDb {
     pub async fn raw_pool(&self) -> anyhow::Result<AnyPool> {
         sqlx::any::install_default_drivers();
         Ok(AnyPool::connect(&self.url).await?)
+    }
+}
+
+/// A state store backend for the state suite: its rooms are isolated per test
+/// by random workspace ids (see [`StateDb::room`]).
+pub struct StateDb {
+    /// The records database whose pool the SQLite state store shares.
+    sqlite: Option<TestDb>,
+}
+
+impl StateDb {
+    /// State in a new SQLite file.
+    pub async fn sqlite() -> anyhow::Result<Self> {
+        Ok(Self { sqlite: Some(TestDb::sqlite().await?) })
+    }
+
+    /// State on the test Redis; fails when it is unreachable.
+    pub async fn redis() -> anyhow::Result<Self> {
+        testing::redis_state_store(StateOptions::default()).await?.ping().await?;
+        Ok(Self { sqlite: None })
+    }
+
+    /// Whether this is the Redis backend.
+    pub fn is_redis(&self) -> bool {
+        self.sqlite.is_none()
+    }
+
+    /// A store with default options.
+    pub async fn store(&self) -> anyhow::Result<Arc<dyn StateStore>> {
+        self.open(StateOptions::default()).await
+    }
+
+    /// A store with these options (on SQLite: over the same pool as the records).
+    pub async fn open(&self, options: StateOptions) -> anyhow::Result<Arc<dyn StateStore>> {
+        match &self.sqlite {
+            Some(db) => db.store.embedded_state(options).context("SQLite has an embedded state store"),
+            None => Ok(Arc::new(testing::redis_state_store(options).await?)),
+        }
+    }
+
+    /// A room of its own: a random workspace, so tests sharing Redis never meet.
+    pub fn room(&self) -> RoomKey {
+        RoomKey::new(Uuid::new_v4(), "user-1")
+    }
+
+    /// The SQLite test database (`None` on Redis).
+    pub fn sqlite_db(&self) -> Option<&TestDb> {
+        self.sqlite.as_ref()
     }
 }
