@@ -8,6 +8,8 @@
 //! # Layout
 //!
 //! - [`auth`]: roles and the authenticated [`auth::Principal`] a request acts as.
+//! - [`dashboard`]: the per-user dashboard document, its JSON Patch writes,
+//!   conflict checks and versions.
 //! - [`records`]: workspaces, projects, tasks, members and activity entries, with
 //!   the input types the API accepts and their validation.
 //! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.

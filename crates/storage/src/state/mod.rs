@@ -252,12 +252,8 @@ pub trait StateStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StateError>;
 }
 
-/// A fresh random epoch: 64 random bits in 13 lowercase base32 characters.
-pub fn new_epoch() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let (bits, _) = Uuid::new_v4().as_u64_pair();
-    (0..13).map(|index| char::from(ALPHABET[((bits >> (index * 5)) & 31) as usize])).collect()
-}
+/// A fresh random epoch (the domain's definition, re-exported for callers of the store).
+pub use agentdeck_domain::dashboard::version::new_epoch;
 
 /// Milliseconds since the Unix epoch, the precision both backends keep.
 fn now_millis() -> i64 {
@@ -272,14 +268,6 @@ fn time_from_millis(millis: i64) -> Result<DateTime<Utc>, StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn epochs_are_short_and_distinct() {
-        let (a, b) = (new_epoch(), new_epoch());
-        assert_eq!(a.len(), 13);
-        assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() && !c.is_ascii_uppercase()));
-    }
 
     #[test]
     fn requests_without_an_epoch_for_a_new_room_are_invalid() {

@@ -1,0 +1,289 @@
+//! Every rule a dashboard document must satisfy, checked on a JSON value so
+//! each failure can name its place: `/widgets/w1/data/progress`,
+//! `/alerts/3/createdAt`, `/layout/2`.
+//!
+//! This file holds the walk over the members, the widgets, the layout and
+//! the shared helpers; the lists and preferences are in `items.rs`. Widgets,
+//! metrics, activity items and the display part of alerts are checked by the
+//! widget catalog (the one JSON Schema of DESIGN §4), so the dashboard and the
+//! widgets can never disagree on what a valid metric is.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::document::{CURRENT_SCHEMA_VERSION, DashboardDocument};
+use super::items::{CatalogList, check_alerts, check_catalog_items, check_preferences, check_tasks};
+use super::pointer::{child, escape};
+use crate::validation::{FieldError, ValidationErrors};
+use crate::widgets::{MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_REPORTED_ERRORS, Widget, WidgetError, catalog};
+
+/// Every top-level member a document may have.
+const MEMBERS: [&str; 10] = [
+    "schemaVersion",
+    "widgets",
+    "layout",
+    "activeProject",
+    "activeTasks",
+    "alerts",
+    "activeAlerts",
+    "metrics",
+    "activity",
+    "preferences",
+];
+/// The one member a document must have: without it, its format is unknown.
+/// Every other member may be left out and reads as empty (`null` for
+/// `activeProject`, defaults for `preferences`), so a document from an older
+/// format or a minimal `PUT` loads without inventing placeholder data.
+const REQUIRED_MEMBERS: [&str; 1] = ["schemaVersion"];
+/// Longest serde message kept: serde may quote the offending input, which can be huge.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+impl DashboardDocument {
+    /// Checks every rule on a JSON document and returns it typed, with
+    /// `activeAlerts` recomputed (any sent value is ignored once it is shown to
+    /// be a list of strings). Bounds are not applied here: call
+    /// [`DashboardDocument::normalize`] before storing.
+    pub fn from_value(value: &Value) -> Result<Self, ValidationErrors> {
+        let Some(members) = value.as_object() else {
+            return Err(ValidationErrors(vec![FieldError::new("", "must be an object")]));
+        };
+        let mut errors = Errors::default();
+        for name in members.keys().filter(|name| !MEMBERS.contains(&name.as_str())) {
+            errors.push(child("", name), "is not a dashboard member");
+        }
+        for name in REQUIRED_MEMBERS.iter().filter(|name| !members.contains_key(**name)) {
+            errors.push(child("", name), "is required");
+        }
+        if let Some(version) = members.get("schemaVersion")
+            && version.as_u64() != Some(u64::from(CURRENT_SCHEMA_VERSION))
+        {
+            errors.push("/schemaVersion", format!("must be {CURRENT_SCHEMA_VERSION}"));
+        }
+        // A left-out `widgets` is empty, so the layout must be too; a malformed one
+        // is reported on its own and the layout's ids are not checked against it.
+        let no_widgets = Map::new();
+        let widget_ids = members.get("widgets").map_or(Some(&no_widgets), Value::as_object);
+        let widgets = check_member(members, "widgets", &mut errors, check_widgets);
+        let layout =
+            check_member(members, "layout", &mut errors, |value, errors| check_layout(value, widget_ids, errors));
+        let active_project = check_member(members, "activeProject", &mut errors, check_active_project);
+        let active_tasks = check_member(members, "activeTasks", &mut errors, check_tasks);
+        let alerts = check_member(members, "alerts", &mut errors, check_alerts);
+        if let Some(active_alerts) = members.get("activeAlerts") {
+            check_string_list("/activeAlerts", active_alerts, &mut errors);
+        }
+        let metrics = check_member(members, "metrics", &mut errors, |value, errors| {
+            check_catalog_items(value, CatalogList::METRICS, errors)
+        });
+        let activity = check_member(members, "activity", &mut errors, |value, errors| {
+            check_catalog_items(value, CatalogList::ACTIVITY, errors)
+        });
+        let preferences = check_member(members, "preferences", &mut errors, check_preferences);
+
+        let (
+            Some(widgets),
+            Some(layout),
+            Some(active_project),
+            Some(active_tasks),
+            Some(alerts),
+            Some(metrics),
+            Some(activity),
+            Some(preferences),
+        ) = (widgets, layout, active_project, active_tasks, alerts, metrics, activity, preferences)
+        else {
+            return Err(errors.into_result_error());
+        };
+        if errors.count() > 0 {
+            return Err(errors.into_result_error());
+        }
+        let mut document = Self {
+            schema_version: CURRENT_SCHEMA_VERSION,
+            widgets,
+            layout,
+            active_project,
+            active_tasks,
+            alerts,
+            active_alerts: Vec::new(),
+            metrics,
+            activity,
+            preferences,
+        };
+        document.active_alerts = document.derive_active_alerts();
+        Ok(document)
+    }
+}
+
+/// Collects field errors, keeping the first [`MAX_REPORTED_ERRORS`]: a reader
+/// fixes the first ones first, and a long list could yield thousands.
+#[derive(Default)]
+pub(super) struct Errors {
+    kept: Vec<FieldError>,
+    /// Every error found, kept or not: checkers compare it before and after to learn whether they failed.
+    count: usize,
+}
+
+impl Errors {
+    pub(super) fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.count += 1;
+        if self.kept.len() < MAX_REPORTED_ERRORS {
+            self.kept.push(FieldError::new(path, message));
+        }
+    }
+
+    /// Adds errors whose paths are relative to `prefix`.
+    pub(super) fn extend_under(&mut self, prefix: &str, errors: Vec<FieldError>) {
+        for error in errors {
+            self.push(format!("{prefix}{}", error.path), error.message);
+        }
+    }
+
+    pub(super) fn count(&self) -> usize {
+        self.count
+    }
+
+    fn into_result_error(self) -> ValidationErrors {
+        // A checker returned nothing without saying why: fail closed, never accept.
+        if self.kept.is_empty() {
+            return ValidationErrors(vec![FieldError::new("", "is not a valid dashboard document")]);
+        }
+        ValidationErrors(self.kept)
+    }
+}
+
+/// Checks a member with `check`; a member left out reads as its default.
+fn check_member<T: Default>(
+    members: &Map<String, Value>,
+    name: &str,
+    errors: &mut Errors,
+    check: impl FnOnce(&Value, &mut Errors) -> Option<T>,
+) -> Option<T> {
+    match members.get(name) {
+        Some(value) => check(value, errors),
+        None => Some(T::default()),
+    }
+}
+
+/// The message for an id that is empty or too long, if it is.
+pub(super) fn id_problem(id: &str) -> Option<String> {
+    text_problem(id, 1, MAX_ID_CHARS as usize)
+}
+
+/// Length rules, with the catalog's wording so both read alike.
+pub(super) fn text_problem(text: &str, min: usize, max: usize) -> Option<String> {
+    let length = text.chars().count();
+    if length < min {
+        return Some(if min == 1 {
+            "must not be empty".to_owned()
+        } else {
+            format!("must be at least {min} characters")
+        });
+    }
+    (length > max).then(|| format!("must be at most {max} characters"))
+}
+
+pub(super) fn date_time_problem(text: &str) -> Option<String> {
+    let valid =
+        text.chars().count() <= MAX_DATE_TIME_CHARS as usize && chrono::DateTime::parse_from_rfc3339(text).is_ok();
+    (!valid).then(|| "must be an rfc 3339 date-time such as 2025-01-31T09:00:00Z".to_owned())
+}
+
+/// Deserializes one item, reporting serde's complaint (cut short) at `path`.
+pub(super) fn typed<T: DeserializeOwned>(path: &str, value: &Value, errors: &mut Errors) -> Option<T> {
+    match serde_json::from_value(value.clone()) {
+        Ok(item) => Some(item),
+        Err(error) => {
+            let message: String = error.to_string().chars().take(MAX_MESSAGE_CHARS).collect();
+            errors.push(path, message);
+            None
+        }
+    }
+}
+
+fn check_widgets(value: &Value, errors: &mut Errors) -> Option<BTreeMap<String, Widget>> {
+    let Some(entries) = value.as_object() else {
+        errors.push("/widgets", "must be an object of widgets by id");
+        return None;
+    };
+    let mut widgets = BTreeMap::new();
+    let mut all_valid = true;
+    for (key, envelope) in entries {
+        let path = child("/widgets", key);
+        if let Some(problem) = id_problem(key) {
+            errors.push(&path, format!("key {problem}"));
+            all_valid = false;
+            continue;
+        }
+        if let Some(Value::String(id)) = envelope.get("id")
+            && id != key
+        {
+            errors.push(format!("{path}/id"), "must equal the widget's key");
+            all_valid = false;
+        }
+        match catalog().validate_widget(envelope) {
+            Ok(widget) => {
+                widgets.insert(key.clone(), widget);
+            }
+            Err(error @ WidgetError::UnknownType { .. }) => {
+                errors.push(format!("{path}/type"), error.to_string());
+                all_valid = false;
+            }
+            Err(WidgetError::Invalid { errors: found, .. }) => {
+                errors.extend_under(&path, found);
+                all_valid = false;
+            }
+        }
+    }
+    all_valid.then_some(widgets)
+}
+
+fn check_string_list(path: &str, value: &Value, errors: &mut Errors) -> Option<Vec<String>> {
+    let Some(items) = value.as_array() else {
+        errors.push(path, "must be an array of strings");
+        return None;
+    };
+    let mut strings = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(text) => strings.push(text.to_owned()),
+            None => errors.push(format!("{path}/{index}"), "must be a string"),
+        }
+    }
+    (strings.len() == items.len()).then_some(strings)
+}
+
+fn check_layout(value: &Value, widget_ids: Option<&Map<String, Value>>, errors: &mut Errors) -> Option<Vec<String>> {
+    let layout = check_string_list("/layout", value, errors)?;
+    let mut seen = HashSet::new();
+    let mut all_valid = true;
+    for (index, id) in layout.iter().enumerate() {
+        // Without a readable `widgets` object the ids cannot be checked; that error is reported there.
+        if widget_ids.is_some_and(|widgets| !widgets.contains_key(id)) {
+            errors.push(format!("/layout/{index}"), format!("names no widget: /widgets/{} does not exist", escape(id)));
+            all_valid = false;
+        }
+        if !seen.insert(id.as_str()) {
+            errors.push(format!("/layout/{index}"), "repeats a widget id already in the layout");
+            all_valid = false;
+        }
+    }
+    all_valid.then_some(layout)
+}
+
+fn check_active_project(value: &Value, errors: &mut Errors) -> Option<Option<String>> {
+    match value {
+        Value::Null => Some(None),
+        Value::String(id) => match id_problem(id) {
+            Some(problem) => {
+                errors.push("/activeProject", problem);
+                None
+            }
+            None => Some(Some(id.clone())),
+        },
+        _ => {
+            errors.push("/activeProject", "must be a project id or null");
+            None
+        }
+    }
+}
