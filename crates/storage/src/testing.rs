@@ -131,3 +131,75 @@ mod tests {
         Ok(())
     }
 }
+
+/// A `redis-server` process the test owns (on a free loopback port, with an
+/// append-only file fsynced on every write), so a test can stop it and start it
+/// again on the same port and data — an outage without touching the shared server.
+pub struct OwnedRedis {
+    port: u16,
+    dir: TempDir,
+    process: Option<std::process::Child>,
+}
+
+impl OwnedRedis {
+    /// Starts a fresh server; fails when `redis-server` is not installed.
+    pub fn start() -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut redis = Self { port, dir: tempfile::tempdir()?, process: None };
+        redis.restart()?;
+        Ok(redis)
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash would) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _already_exited = process.kill();
+            let _ = process.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and data, and waits until it answers.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        let process = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting redis-server (install it: apt-get install redis-server)")?;
+        self.process = Some(process);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if answers_ping(self.port) {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        bail!("redis-server on port {} did not answer within 10 s", self.port)
+    }
+}
+
+impl Drop for OwnedRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Whether a Redis server on the port answers `PING` (plain RESP over TCP).
+fn answers_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}

@@ -393,3 +393,39 @@ async fn redis_commit_publishes_its_version() -> anyhow::Result<()> {
     assert_eq!(payload, "e1.1");
     Ok(())
 }
+
+/// Redis crashes and comes back: while it is down every call answers
+/// `Unavailable` quickly; afterwards the same store serves again by itself and
+/// holds exactly what was committed before the outage — nothing half-written.
+#[tokio::test]
+async fn redis_outage_is_unavailable_then_recovers_by_itself() -> anyhow::Result<()> {
+    let mut redis = agentdeck_storage::testing::OwnedRedis::start()?;
+    let options = StateOptions { timeout: Duration::from_millis(500), ..StateOptions::default() };
+    let store: Arc<dyn StateStore> =
+        Arc::new(agentdeck_storage::RedisStateStore::connect(&redis.url(), options).await?);
+    let room = RoomKey::new(uuid::Uuid::now_v7(), "ada");
+    let epoch = committed(&store, &room, first("e1", b"before the outage"), 1).await?;
+
+    redis.stop();
+    let started = std::time::Instant::now();
+    let during =
+        store.commit(&room, change(Some((&epoch, 1)), Some("op-during"), b"during the outage", "/alerts")).await;
+    assert!(matches!(during, Err(StateError::Unavailable(_))), "{during:?}");
+    assert!(matches!(store.load(&room).await, Err(StateError::Unavailable(_))));
+    assert!(started.elapsed() < Duration::from_secs(5), "failures are quick: {:?}", started.elapsed());
+
+    redis.restart()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let state = loop {
+        match store.load(&room).await {
+            Ok(state) => break state.context("the room survived the restart")?,
+            Err(StateError::Unavailable(_)) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => bail!("store did not recover: {error}"),
+        }
+    };
+    assert_eq!((state.version, state.document.as_slice()), (1, &b"before the outage"[..]));
+    committed(&store, &room, change(Some((&epoch, 1)), Some("op-after"), b"after the outage", "/alerts"), 2).await?;
+    Ok(())
+}
