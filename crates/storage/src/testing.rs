@@ -120,18 +120,6 @@ impl Drop for PostgresDatabase {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_url_replaces_only_the_database() -> anyhow::Result<()> {
-        assert_eq!(database_url("postgres://u:p@h:5432/postgres", "t")?, "postgres://u:p@h:5432/t");
-        assert_eq!(database_url("postgresql://h?sslmode=disable", "t")?, "postgresql://h/t?sslmode=disable");
-        Ok(())
-    }
-}
-
 /// A `redis-server` process the test owns (on a free loopback port, with an
 /// append-only file fsynced on every write), so a test can stop it and start it
 /// again on the same port and data — an outage without touching the shared server.
@@ -202,4 +190,16 @@ fn answers_ping(port: u16) -> bool {
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
     let mut reply = [0u8; 7];
     stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_replaces_only_the_database() -> anyhow::Result<()> {
+        assert_eq!(database_url("postgres://u:p@h:5432/postgres", "t")?, "postgres://u:p@h:5432/t");
+        assert_eq!(database_url("postgresql://h?sslmode=disable", "t")?, "postgresql://h/t?sslmode=disable");
+        Ok(())
+    }
 }
