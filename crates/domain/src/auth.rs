@@ -49,7 +49,7 @@ impl std::fmt::Display for Role {
 }
 
 /// The authenticated caller of a request: every read and write is scoped to its workspace.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// The user id (or service name) the token was issued to.
     pub subject: String,

@@ -13,7 +13,8 @@
 //! The [`state`] module holds the other store of this crate: the dashboard
 //! state of each (workspace, user), in the same SQLite file in embedded mode
 //! ([`RecordStore::embedded_state`]) or in Redis in cluster mode
-//! ([`RedisStateStore`]).
+//! ([`RedisStateStore`]). The [`tickets`] module keeps the single-use
+//! WebSocket tickets, in memory or in Redis.
 
 mod error;
 mod sql;
@@ -21,6 +22,7 @@ pub mod state;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tickets;
 
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};

@@ -429,3 +429,31 @@ async fn redis_outage_is_unavailable_then_recovers_by_itself() -> anyhow::Result
     committed(&store, &room, change(Some((&epoch, 1)), Some("op-after"), b"after the outage", "/alerts"), 2).await?;
     Ok(())
 }
+
+/// Tickets issued by one Redis ticket store are redeemed once, by any store on
+/// the same server (another node), and never after their lifetime.
+#[tokio::test]
+async fn redis_tickets_are_single_use_across_nodes() -> anyhow::Result<()> {
+    use agentdeck_domain::auth::{Principal, Role};
+    use agentdeck_storage::tickets::{RedisTicketStore, TicketStore};
+
+    let url = agentdeck_storage::testing::redis_url();
+    let node_a = RedisTicketStore::connect(&url, Duration::from_secs(2)).await.context("Redis for tickets")?;
+    let node_b = RedisTicketStore::connect(&url, Duration::from_secs(2)).await?;
+    let who = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::now_v7(), role: Role::Admin };
+
+    let ticket = node_a.issue(&who, Duration::from_secs(30)).await?;
+    assert_eq!(node_b.redeem(&ticket.value).await?, Some(who.clone()));
+    assert_eq!(node_a.redeem(&ticket.value).await?, None, "single use across nodes");
+
+    let short = node_a.issue(&who, Duration::from_millis(200)).await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(node_b.redeem(&short.value).await?, None, "expired");
+    assert_eq!(node_b.redeem("nope").await?, None);
+
+    // Two redemptions racing: exactly one wins.
+    let raced = node_a.issue(&who, Duration::from_secs(30)).await?;
+    let (first, second) = tokio::join!(node_a.redeem(&raced.value), node_b.redeem(&raced.value));
+    assert_eq!([first?.is_some(), second?.is_some()].iter().filter(|won| **won).count(), 1);
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Tickets in process memory (embedded mode).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use agentdeck_domain::auth::Principal;
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::{Ticket, TicketError, TicketStore, expiry, looks_like_ticket, new_ticket_value};
+
+/// Outstanding tickets allowed at once; each lives seconds, so this is only
+/// reached under abuse, and then issuing fails instead of memory growing.
+const MAX_OUTSTANDING: usize = 100_000;
+
+/// Tickets in a map guarded by a mutex; expired ones are dropped as new ones come.
+#[derive(Default)]
+pub struct MemoryTicketStore {
+    tickets: Mutex<HashMap<String, (Principal, Instant)>>,
+}
+
+impl MemoryTicketStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl TicketStore for MemoryTicketStore {
+    async fn issue(&self, principal: &Principal, ttl: Duration) -> Result<Ticket, TicketError> {
+        let value = new_ticket_value()?;
+        let now = Instant::now();
+        let mut tickets = self.tickets.lock().await;
+        if tickets.len() >= MAX_OUTSTANDING {
+            tickets.retain(|_, (_, expires)| *expires > now);
+            if tickets.len() >= MAX_OUTSTANDING {
+                return Err(TicketError::Full);
+            }
+        }
+        tickets.insert(value.clone(), (principal.clone(), now + ttl));
+        Ok(Ticket { value, expires_at: expiry(ttl) })
+    }
+
+    async fn redeem(&self, value: &str) -> Result<Option<Principal>, TicketError> {
+        if !looks_like_ticket(value) {
+            return Ok(None);
+        }
+        let taken = self.tickets.lock().await.remove(value);
+        Ok(taken.filter(|(_, expires)| *expires > Instant::now()).map(|(principal, _)| principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agentdeck_domain::auth::Role;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ticket_works_once_and_only_in_time() {
+        let store = MemoryTicketStore::new();
+        let who = principal();
+        let ticket = store.issue(&who, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(ticket.value.len(), 43);
+        assert_eq!(store.redeem(&ticket.value).await.unwrap(), Some(who.clone()));
+        assert_eq!(store.redeem(&ticket.value).await.unwrap(), None, "single use");
+
+        let late = store.issue(&who, Duration::from_secs(30)).await.unwrap();
+        tokio::time::advance(Duration::from_secs(31)).await;
+        assert_eq!(store.redeem(&late.value).await.unwrap(), None, "expired");
+        assert_eq!(store.redeem("not-a-ticket").await.unwrap(), None);
+    }
+}
