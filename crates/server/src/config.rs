@@ -59,6 +59,9 @@ pub struct Settings {
     pub database_url: String,
     /// URL people open; empty means `http://{bind}`.
     pub public_url: String,
+    /// `redis://…` holding the dashboard state in cluster mode; required when
+    /// `database_url` is PostgreSQL, unused in embedded mode.
+    pub redis_url: String,
     /// Tokens and sign-in.
     pub auth: AuthSettings,
     /// HTTP limits and exposure.
@@ -67,6 +70,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Dashboard state: size cap, storage and lifetime.
+    pub state: StateSettings,
 }
 
 /// Tokens and sign-in.
@@ -125,6 +130,33 @@ pub struct LogSettings {
     pub format: String,
 }
 
+/// Dashboard state: size cap, storage and lifetime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// Largest dashboard document (compact JSON), in bytes; larger writes get 413.
+    pub max_document_bytes: usize,
+    /// Documents larger than this many bytes are stored compressed.
+    pub compression_threshold_bytes: usize,
+    /// How many versions of history each dashboard keeps, for rebasing and sync.
+    pub history_len: u64,
+    /// Days a dashboard lives after its last write.
+    pub ttl_days: u64,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        Self { max_document_bytes: 1024 * 1024, compression_threshold_bytes: 8 * 1024, history_len: 256, ttl_days: 30 }
+    }
+}
+
+impl StateSettings {
+    /// How long a dashboard lives after its last write.
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.ttl_days.saturating_mul(24 * 60 * 60))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -133,10 +165,12 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             public_url: String::new(),
+            redis_url: String::new(),
             auth: AuthSettings::default(),
             http: HttpSettings::default(),
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
+            state: StateSettings::default(),
         }
     }
 }
@@ -222,11 +256,17 @@ pub enum ConfigError {
     /// Key material is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// Cluster mode without a Redis for the dashboard state.
+    #[error(
+        "database_url is PostgreSQL (cluster mode), which keeps dashboard state in Redis: \
+         set redis_url (AGENTDECK_REDIS_URL), e.g. redis://127.0.0.1:6379"
+    )]
+    RedisRequired,
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 9] =
-    ["mode", "bind", "data_dir", "database_url", "public_url", "auth", "http", "database", "log"];
+const TOP_LEVEL_KEYS: [&str; 11] =
+    ["mode", "bind", "data_dir", "database_url", "public_url", "redis_url", "auth", "http", "database", "log", "state"];
 
 impl Settings {
     /// Loads defaults ← TOML file ← environment ← command-line overrides.
@@ -269,6 +309,14 @@ impl Settings {
     /// Whether records live in the embedded SQLite file.
     pub fn is_embedded(&self) -> bool {
         self.database_url.is_empty() || self.database_url.starts_with("sqlite:")
+    }
+
+    /// Checks that cluster mode has what it needs besides the database: Redis for the dashboard state.
+    pub fn check_cluster(&self) -> Result<(), ConfigError> {
+        if !self.is_embedded() && self.redis_url.trim().is_empty() {
+            return Err(ConfigError::RedisRequired);
+        }
+        Ok(())
     }
 
     /// The URL to print and link to.
@@ -351,6 +399,7 @@ impl Settings {
             copy.auth.jwt_secret = "<redacted>".into();
         }
         copy.database_url = redact_url_password(&copy.database_url);
+        copy.redis_url = redact_url_password(&copy.redis_url);
         copy
     }
 }

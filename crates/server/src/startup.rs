@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::seed::{DEMO_WORKSPACE_NAME, SeedOutcome, seed_demo};
-use agentdeck_storage::{ConnectOptions, StoreError};
+use std::sync::Arc;
+
+use agentdeck_storage::{
+    ConnectOptions, RecordStore, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
+};
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -25,6 +29,9 @@ pub enum StartupError {
     /// The database could not be opened or migrated.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// The dashboard state store (Redis in cluster mode) could not be opened.
+    #[error("dashboard state store: {0}")]
+    State(#[source] StateError),
     /// The data directory could not be created.
     #[error("cannot create data dir {path}: {source}")]
     DataDir {
@@ -51,6 +58,7 @@ pub struct Application {
     address: SocketAddr,
     migrations_applied: usize,
     seed: Option<SeedOutcome>,
+    state_backend: &'static str,
 }
 
 /// Opens the records store named by the settings and applies pending migrations.
@@ -70,12 +78,33 @@ pub async fn open_store(
     Ok((store, applied))
 }
 
+/// Opens the dashboard state store: inside the records database in embedded
+/// mode, Redis (`redis_url`) in cluster mode.
+pub async fn open_state_store(
+    settings: &Settings,
+    store: &Arc<dyn RecordStore>,
+) -> Result<Arc<dyn StateStore>, StartupError> {
+    let options =
+        StateOptions { history_len: settings.state.history_len, ttl: settings.state.ttl(), ..StateOptions::default() };
+    if let Some(embedded) = store.embedded_state(options.clone()) {
+        return Ok(embedded);
+    }
+    settings.check_cluster()?;
+    // `connect` bounds the wait with `options.timeout`, so a dead Redis fails startup promptly.
+    let redis = RedisStateStore::connect(&settings.redis_url, options).await.map_err(StartupError::State)?;
+    Ok(Arc::new(redis))
+}
+
 impl Application {
     /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.check_production()?;
+        // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
+        settings.check_cluster()?;
         let keys = settings.token_keys()?;
         let (store, migrations_applied) = open_store(&settings).await?;
+        let state_store = open_state_store(&settings, &store).await?;
+        let state_backend = state_store.backend();
         let seed = if settings.seed_demo_enabled() {
             Some(seed_demo(store.as_ref(), chrono::Utc::now()).await?)
         } else {
@@ -85,8 +114,8 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
         let address = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?;
-        let router = http::app(AppState::new(settings.clone(), store, TokenService::new(keys)));
-        Ok(Self { listener, router, settings, address, migrations_applied, seed })
+        let router = http::app(AppState::new(settings.clone(), store, state_store, TokenService::new(keys)));
+        Ok(Self { listener, router, settings, address, migrations_applied, seed, state_backend })
     }
 
     /// The address actually bound (useful with port 0).
@@ -123,6 +152,7 @@ impl Application {
             "cluster: PostgreSQL".to_owned()
         };
         lines.push(format!("  storage    {storage} ({} migrations applied now)", self.migrations_applied));
+        lines.push(format!("  dashboard  state in {}", self.state_backend));
         match self.seed {
             Some(SeedOutcome::Seeded) => {
                 lines.push(format!("  demo       seeded \"{DEMO_WORKSPACE_NAME}\" on this first start"))

@@ -1,11 +1,13 @@
-//! What every handler can reach: settings, store, services, token keys.
+//! What every handler can reach: settings, store, services (dashboard included), token keys.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::auth::TokenService;
+use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{RecordStore, StateStore, StoreError};
 use axum::extract::FromRef;
 use uuid::Uuid;
 
@@ -26,14 +28,24 @@ pub struct AppState {
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
     pub tokens: TokenService,
+    /// Each user's dashboard state.
+    pub dashboard: DashboardService,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
 
 impl AppState {
     /// Assembles the state from its parts.
-    pub fn new(settings: Settings, store: Arc<dyn RecordStore>, tokens: TokenService) -> Self {
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn RecordStore>,
+        state_store: Arc<dyn StateStore>,
+        tokens: TokenService,
+    ) -> Self {
+        let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
+        let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
+            dashboard,
             settings: Arc::new(settings),
             projects: ProjectService::new(store.clone()),
             store,

@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //!
+//! - [`dashboard`]: each user's dashboard document — reads that migrate, JSON
+//!   Patch writes with `If-Match` rebasing, idempotency keys and retries.
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -9,5 +11,6 @@
 //! - [`seed`]: the demo workspace dev mode starts with.
 
 pub mod auth;
+pub mod dashboard;
 pub mod projects;
 pub mod seed;

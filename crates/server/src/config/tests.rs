@@ -135,3 +135,39 @@ fn printing_redacts_secrets() {
     assert!(!printed.contains(&"x".repeat(32)), "{printed}");
     assert!(printed.contains("postgres://app:<redacted>@db:5432/agentdeck"));
 }
+
+#[test]
+fn state_settings_have_defaults_and_come_from_the_environment() {
+    Jail::expect_with(|jail| {
+        let settings = Settings::load(&Overrides::default()).unwrap();
+        assert_eq!(settings.state, StateSettings::default());
+        assert_eq!(settings.state.max_document_bytes, 1024 * 1024);
+        assert_eq!(settings.state.compression_threshold_bytes, 8 * 1024);
+        assert_eq!(settings.state.history_len, 256);
+        assert_eq!(settings.state.ttl(), Duration::from_secs(30 * 24 * 60 * 60));
+        assert_eq!(settings.redis_url, "");
+
+        jail.create_file("agentdeck.toml", "[state]\nhistory_len = 16\nttl_days = 2\n")?;
+        jail.set_env("AGENTDECK_STATE__MAX_DOCUMENT_BYTES", "4096");
+        jail.set_env("AGENTDECK_REDIS_URL", "redis://:hunter2@cache:6379");
+        let overrides = Overrides { config_file: Some("agentdeck.toml".into()), ..Overrides::default() };
+        let settings = Settings::load(&overrides).unwrap();
+        assert_eq!(settings.state.max_document_bytes, 4096);
+        assert_eq!(settings.state.history_len, 16);
+        assert_eq!(settings.state.ttl(), Duration::from_secs(2 * 24 * 60 * 60));
+        assert_eq!(settings.redis_url, "redis://:hunter2@cache:6379");
+        assert!(!format!("{:?}", settings.redacted()).contains("hunter2"));
+        Ok(())
+    });
+}
+
+#[test]
+fn cluster_mode_requires_redis_and_names_the_setting() {
+    let embedded = Settings::default();
+    assert!(embedded.check_cluster().is_ok(), "embedded mode keeps state in SQLite");
+    let mut cluster = Settings { database_url: "postgres://db/agentdeck".into(), ..Settings::default() };
+    let message = cluster.check_cluster().unwrap_err().to_string();
+    assert!(message.contains("redis_url") && message.contains("AGENTDECK_REDIS_URL"), "{message}");
+    cluster.redis_url = "redis://127.0.0.1:6379".into();
+    assert!(cluster.check_cluster().is_ok());
+}

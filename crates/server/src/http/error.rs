@@ -8,8 +8,11 @@
 
 use std::sync::Arc;
 
+use agentdeck_domain::dashboard::patch::PatchError;
+use agentdeck_domain::dashboard::version::StateVersion;
 use agentdeck_domain::validation::{FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
+use agentdeck_services::dashboard::DashboardError;
 use agentdeck_services::projects::ServiceError;
 use agentdeck_storage::StoreError;
 use axum::Json;
@@ -229,6 +232,51 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<DashboardError> for ApiError {
+    /// Conflicts carry the current version in `details` (`{"epoch", "version"}`)
+    /// so the client can re-read and retry; a failed `test` op is a conflict
+    /// (409) like an overlapping write, since both mean "the state is not what
+    /// you assumed"; an over-cap document is 413; every other rule is 422 with
+    /// the failing paths.
+    fn from(error: DashboardError) -> Self {
+        let version =
+            |version: &StateVersion| serde_json::json!({ "epoch": version.epoch, "version": version.version });
+        match error {
+            DashboardError::NotFound => ApiError::not_found("dashboard state"),
+            DashboardError::PreconditionFailed { ref current } => {
+                let details =
+                    current.as_ref().map_or_else(|| serde_json::json!({ "epoch": null, "version": null }), version);
+                ApiError::new(ErrorCode::PreconditionFailed, error.to_string()).with_details(details)
+            }
+            DashboardError::Conflict { ref current, ref paths } => {
+                let mut details = version(current);
+                details["paths"] = serde_json::json!(paths);
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_details(details)
+            }
+            DashboardError::Rejected(rejected) => match rejected {
+                PatchError::TooLarge { bytes, limit } => {
+                    ApiError::new(ErrorCode::PayloadTooLarge, rejected.to_string())
+                        .with_details(serde_json::json!({ "bytes": bytes, "limit": limit }))
+                }
+                PatchError::TestFailed { op, ref path } => ApiError::new(ErrorCode::Conflict, rejected.to_string())
+                    .with_details(serde_json::json!({ "reason": rejected.code(), "op": op, "path": path })),
+                other => ApiError::new(ErrorCode::ValidationFailed, other.to_string())
+                    .with_details(serde_json::json!(other.field_errors())),
+            },
+            DashboardError::Unreadable => ApiError::new(
+                ErrorCode::Conflict,
+                "the stored dashboard state cannot be read by this server, so it is not overwritten; \
+                 DELETE /api/dashboard/state resets it",
+            ),
+            DashboardError::Unavailable(_) => {
+                ApiError::new(ErrorCode::Unavailable, "the dashboard state store is unavailable; retry shortly")
+                    .with_cause(error)
+            }
+            DashboardError::Storage(_) => ApiError::internal().with_cause(error),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         ApiError::new(ErrorCode::Unauthorized, error.to_string())
@@ -264,6 +312,33 @@ mod tests {
             assert_eq!(body["error"]["message"], "boom");
             assert!(body["error"].get("details").is_none());
         }
+    }
+
+    #[tokio::test]
+    async fn dashboard_errors_map_to_one_status_each() {
+        let current = StateVersion { epoch: "abc".into(), version: 4 };
+        let conflict = DashboardError::Conflict { current: current.clone(), paths: vec!["/layout".into()] };
+        let (status, body) = body_of(conflict.into()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["details"], serde_json::json!({"epoch": "abc", "version": 4, "paths": ["/layout"]}));
+        let (status, body) = body_of(DashboardError::PreconditionFailed { current: Some(current) }.into()).await;
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+        assert_eq!(body["error"]["details"], serde_json::json!({"epoch": "abc", "version": 4}));
+        let too_large = DashboardError::Rejected(PatchError::TooLarge { bytes: 10, limit: 5 });
+        assert_eq!(body_of(too_large.into()).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+        let test_failed = DashboardError::Rejected(PatchError::TestFailed { op: 0, path: "/layout".into() });
+        assert_eq!(body_of(test_failed.into()).await.0, StatusCode::CONFLICT);
+        let forbidden =
+            DashboardError::Rejected(PatchError::Forbidden { errors: vec![FieldError::new("/0/path", "no")] });
+        let (status, body) = body_of(forbidden.into()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["details"][0]["path"], "/0/path");
+        let (status, body) = body_of(DashboardError::Unreadable.into()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(body["error"]["message"].as_str().unwrap().contains("DELETE"));
+        let down = DashboardError::Unavailable(agentdeck_storage::StateError::Unavailable("timed out".into()));
+        assert_eq!(body_of(down.into()).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body_of(DashboardError::NotFound.into()).await.0, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -48,11 +48,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts a dev-mode server in cluster mode: records on a fresh PostgreSQL database.
+/// Starts a dev-mode server in cluster mode: records on a fresh PostgreSQL
+/// database, dashboard state on the test machine's Redis (the server does not
+/// start, and the test fails saying so, when Redis is unreachable).
 pub async fn spawn_app_on_postgres() -> TestApp {
     let database = TestDatabase::postgres().await.expect("a PostgreSQL test database");
     let url = database.url.clone();
-    let mut app = spawn_app_with(|settings| settings.database_url = url).await;
+    let mut app = spawn_app_with(|settings| {
+        settings.database_url = url;
+        settings.redis_url = agentdeck_storage::testing::redis_url();
+    })
+    .await;
     app._database = Some(database);
     app
 }
@@ -68,7 +74,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     };
     settings.log.level = "warn".into();
     adjust(&mut settings);
-    let application = Application::build(settings.clone()).await.expect("server starts");
+    let application =
+        Application::build(settings.clone()).await.unwrap_or_else(|error| panic!("server does not start: {error}"));
     let address = format!("http://{}", application.address());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(application.run_until_stopped(async move {

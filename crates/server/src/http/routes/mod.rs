@@ -1,6 +1,7 @@
 //! Every route of the HTTP API, one module per area, gathered into one OpenAPI document.
 
 mod activity;
+mod dashboard;
 mod dev;
 mod health;
 mod members;
@@ -22,6 +23,7 @@ use crate::state::AppState;
     modifiers(&BearerAuth),
     tags(
         (name = "projects", description = "Projects of the workspace"),
+        (name = "dashboard", description = "Each user's dashboard state, written with JSON Patch"),
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "activity", description = "The append-only activity log"),
@@ -53,7 +55,8 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(tasks::router())
         .merge(members::router())
         .merge(activity::router())
-        .merge(schema::router());
+        .merge(schema::router())
+        .merge(dashboard::router());
     if dev_login {
         router = router.merge(dev::router());
     }

@@ -1,0 +1,43 @@
+//! The dashboard state service: reads and writes each user's dashboard
+//! document on behalf of a principal (DESIGN §5).
+//!
+//! Every principal has one *room*, `(workspace, subject)`: two users of one
+//! workspace never share a document, and a token of another workspace never
+//! names a room here. The service joins the pure domain rules
+//! ([`agentdeck_domain::dashboard`]) to a [`agentdeck_storage::StateStore`]:
+//!
+//! - **Reading** decodes the stored bytes, migrates an older format (and
+//!   persists the result under a new epoch, because the document changed
+//!   without a patch), and checks every rule. A document that cannot be read
+//!   back is never overwritten: the room is served *degraded* (an empty
+//!   document with the stored version) and every write but `DELETE` is
+//!   refused with [`DashboardError::Unreadable`], so nothing is lost silently.
+//! - **Patching** is optimistic: read, check `If-Match`, apply the RFC 6902
+//!   patch to a copy, commit with the version read as the expected one. When
+//!   another writer got in between, the whole cycle runs again (a few times,
+//!   then [`DashboardError::Conflict`]).
+//! - **`If-Match` rules** (keep them in mind when reading the code):
+//!   1. no `If-Match`: the patch applies to whatever is current;
+//!   2. the current version: applies;
+//!   3. an older version of the *same* epoch: the patch is rebased — applied on
+//!      top if none of its paths overlaps a path written since (otherwise 409
+//!      [`DashboardError::Conflict`] with the current version);
+//!   4. another epoch, a weak tag, or `*` on an absent room: 412
+//!      [`DashboardError::PreconditionFailed`] — the client's view belongs to a
+//!      log that no longer exists, so it must read a fresh snapshot.
+//!
+//!   A whole-document `PUT` and a `DELETE` take only rules 1, 2 and 4: they
+//!   write everywhere, so there is nothing to rebase.
+//! - **Idempotency**: a patch may carry an op key; the store applies a key
+//!   once and answers the first version to a retry ([`Committed::replayed`]).
+//!
+//! # Layout
+//!
+//! - [`service`]: [`DashboardService`] and what it returns.
+//! - [`error`]: [`DashboardError`], with the HTTP status each variant stands for.
+
+mod error;
+mod service;
+
+pub use error::DashboardError;
+pub use service::{Committed, DashboardService, DashboardView, MAX_ATTEMPTS};

@@ -1,0 +1,148 @@
+//! The dashboard service over a real (SQLite) state store: stored documents of
+//! an older format are migrated under a new epoch, unreadable ones are served
+//! degraded and never overwritten, and `DELETE` resets them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentdeck_domain::auth::{Principal, Role};
+use agentdeck_domain::dashboard::codec::{DEFAULT_COMPRESSION_THRESHOLD, encode};
+use agentdeck_domain::dashboard::document::StateLimits;
+use agentdeck_services::dashboard::{DashboardError, DashboardService};
+use agentdeck_storage::testing::TestDatabase;
+use agentdeck_storage::{CommitOutcome, CommitRequest, ConnectOptions, RoomKey, StateOptions, StateStore, connect};
+use serde_json::json;
+use uuid::Uuid;
+
+struct Fixture {
+    _database: TestDatabase,
+    state: Arc<dyn StateStore>,
+    service: DashboardService,
+    principal: Principal,
+}
+
+impl Fixture {
+    fn room(&self) -> RoomKey {
+        RoomKey::new(self.principal.workspace_id, self.principal.subject.clone())
+    }
+
+    /// Stores raw bytes as the room's first version, bypassing every check.
+    async fn store_raw(&self, bytes: Vec<u8>) -> (String, u64) {
+        let request = CommitRequest {
+            expected: None,
+            op_key: None,
+            document: bytes,
+            ops: json!([]),
+            written_paths: vec![String::new()],
+            new_epoch: Some("oldepoch".to_owned()),
+        };
+        match self.state.commit(&self.room(), request).await.expect("commit") {
+            CommitOutcome::Committed { epoch, version } => (epoch, version),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+async fn fixture() -> anyhow::Result<Fixture> {
+    let database = TestDatabase::sqlite()?;
+    let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
+    let store = connect(&database.url, &options).await?;
+    store.migrate().await?;
+    let state = store.embedded_state(StateOptions::default()).expect("SQLite keeps the state");
+    let service = DashboardService::new(state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
+    let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
+    Ok(Fixture { _database: database, state, service, principal })
+}
+
+#[tokio::test]
+async fn an_older_format_is_migrated_and_stored_under_a_new_epoch() -> anyhow::Result<()> {
+    let fixture = fixture().await?;
+    let version_one = json!({
+        "widgets": [{"id": "note", "type": "Loading", "data": {}}],
+        "activeProject": "p1",
+        "preferences": {"theme": "dark"}
+    });
+    let (old_epoch, _) = fixture.store_raw(encode(version_one.to_string().as_bytes(), usize::MAX).bytes).await;
+
+    let view = fixture.service.get(&fixture.principal).await?.expect("a document");
+    assert!(!view.degraded);
+    assert_ne!(view.version.epoch, old_epoch, "a migration starts a new epoch");
+    assert_eq!(view.version.version, 1);
+    assert_eq!(view.document.layout, ["note"]);
+    assert_eq!(view.document.active_project.as_deref(), Some("p1"));
+
+    // Persisted: the next read finds the current format at the same version.
+    let again = fixture.service.get(&fixture.principal).await?.expect("a document");
+    assert_eq!(again.version, view.version);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unreadable_document_is_served_degraded_and_never_overwritten() -> anyhow::Result<()> {
+    let fixture = fixture().await?;
+    let future = json!({"schemaVersion": 99, "widgets": {}});
+    for stored in [b"\x09not an encoding".to_vec(), encode(future.to_string().as_bytes(), usize::MAX).bytes] {
+        let (epoch, version) = fixture.store_raw(stored.clone()).await;
+        let view = fixture.service.get(&fixture.principal).await?.expect("a view");
+        assert!(view.degraded);
+        assert_eq!((view.version.epoch.as_str(), view.version.version), (epoch.as_str(), version));
+        assert_eq!(view.document, Default::default());
+
+        let ops = json!([{"op": "replace", "path": "/preferences/theme", "value": "dark"}]);
+        let patched = fixture.service.patch(&fixture.principal, &ops, None, None).await;
+        assert!(matches!(patched, Err(DashboardError::Unreadable)), "{patched:?}");
+        let replaced = fixture.service.replace(&fixture.principal, &json!({"schemaVersion": 2}), None).await;
+        assert!(matches!(replaced, Err(DashboardError::Unreadable)), "{replaced:?}");
+        let kept = fixture.state.load(&fixture.room()).await?.expect("still stored");
+        assert_eq!(kept.document, stored, "the stored bytes are untouched");
+
+        fixture.service.delete(&fixture.principal, None).await?;
+        assert!(fixture.service.get(&fixture.principal).await?.is_none(), "DELETE resets it");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_retried_patch_that_no_longer_applies_is_still_a_replay() -> anyhow::Result<()> {
+    let fixture = fixture().await?;
+    let ops = json!([{"op": "add", "path": "/alerts/-", "value":
+        {"id": "a1", "severity": "info", "message": "m", "createdAt": "2026-01-01T00:00:00Z"}}]);
+    let key = Some("ada:op-1".to_owned());
+    let first = fixture.service.patch(&fixture.principal, &ops, None, key.clone()).await?;
+    let other = json!([{"op": "replace", "path": "/preferences/theme", "value": "dark"}]);
+    fixture.service.patch(&fixture.principal, &other, None, None).await?;
+
+    // Applying it again would add a second `a1` (invalid); the key says it was applied.
+    let retry = fixture.service.patch(&fixture.principal, &ops, None, key).await?;
+    assert!(retry.replayed);
+    assert_eq!(retry.version, first.version);
+    assert_eq!(retry.document.alerts.len(), 1);
+    let current = fixture.service.get(&fixture.principal).await?.expect("a document");
+    assert_eq!(current.version.version, 2, "the retry did not commit");
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_writers_retry_and_all_land() -> anyhow::Result<()> {
+    let fixture = fixture().await?;
+    // Each writer can lose at most once per other writer: with MAX_ATTEMPTS
+    // writers, every one of them commits within its attempts.
+    let writers = agentdeck_services::dashboard::MAX_ATTEMPTS;
+    let mut tasks = Vec::new();
+    for index in 0..writers {
+        let service = fixture.service.clone();
+        let principal = fixture.principal.clone();
+        tasks.push(tokio::spawn(async move {
+            let ops = json!([{"op": "add", "path": "/alerts/-", "value":
+                {"id": format!("a{index}"), "severity": "info", "message": "m", "createdAt": "2026-01-01T00:00:00Z"}}]);
+            service.patch(&principal, &ops, None, None).await
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let view = fixture.service.get(&fixture.principal).await?.expect("a document");
+    assert_eq!(view.version.version, writers as u64);
+    assert_eq!(view.document.alerts.len(), writers);
+    Ok(())
+}
