@@ -72,6 +72,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Dashboard state: size cap, storage and lifetime.
     pub state: StateSettings,
+    /// Real-time sync over `/api/sync`.
+    pub sync: SyncSettings,
 }
 
 /// Tokens and sign-in.
@@ -144,6 +146,22 @@ pub struct StateSettings {
     pub ttl_days: u64,
 }
 
+/// Real-time sync over `/api/sync` (DESIGN §5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Largest inbound WebSocket frame, in bytes; a larger one closes the socket with 4009.
+    pub max_frame_bytes: usize,
+    /// How often the server pings, in milliseconds; two missed pongs close the socket with 4012.
+    pub heartbeat_ms: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self { max_frame_bytes: 64 * 1024, heartbeat_ms: 25_000 }
+    }
+}
+
 impl Default for StateSettings {
     fn default() -> Self {
         Self { max_document_bytes: 1024 * 1024, compression_threshold_bytes: 8 * 1024, history_len: 256, ttl_days: 30 }
@@ -171,6 +189,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
             state: StateSettings::default(),
+            sync: SyncSettings::default(),
         }
     }
 }
@@ -265,8 +284,20 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 11] =
-    ["mode", "bind", "data_dir", "database_url", "public_url", "redis_url", "auth", "http", "database", "log", "state"];
+const TOP_LEVEL_KEYS: [&str; 12] = [
+    "mode",
+    "bind",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "redis_url",
+    "auth",
+    "http",
+    "database",
+    "log",
+    "state",
+    "sync",
+];
 
 impl Settings {
     /// Loads defaults ← TOML file ← environment ← command-line overrides.

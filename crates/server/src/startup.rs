@@ -10,6 +10,7 @@ use agentdeck_services::auth::TokenService;
 use agentdeck_services::seed::{DEMO_WORKSPACE_NAME, SeedOutcome, seed_demo};
 use std::sync::Arc;
 
+use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
     ConnectOptions, RecordStore, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
 };
@@ -32,6 +33,9 @@ pub enum StartupError {
     /// The dashboard state store (Redis in cluster mode) could not be opened.
     #[error("dashboard state store: {0}")]
     State(#[source] StateError),
+    /// The WebSocket ticket store (Redis in cluster mode) could not be opened.
+    #[error("ticket store: {0}")]
+    Tickets(#[source] TicketError),
     /// The data directory could not be created.
     #[error("cannot create data dir {path}: {source}")]
     DataDir {
@@ -59,6 +63,8 @@ pub struct Application {
     migrations_applied: usize,
     seed: Option<SeedOutcome>,
     state_backend: &'static str,
+    /// Tells open sync sockets the server is stopping.
+    sockets_stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Opens the records store named by the settings and applies pending migrations.
@@ -95,6 +101,21 @@ pub async fn open_state_store(
     Ok(Arc::new(redis))
 }
 
+/// How long startup waits for Redis when it opens the cluster-mode ticket store.
+const TICKET_STORE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens the WebSocket ticket store: process memory in embedded mode (one
+/// node), Redis in cluster mode so a ticket issued by one node works on another.
+pub async fn open_ticket_store(settings: &Settings) -> Result<Arc<dyn TicketStore>, StartupError> {
+    if settings.is_embedded() {
+        return Ok(Arc::new(MemoryTicketStore::new()));
+    }
+    settings.check_cluster()?;
+    let redis =
+        RedisTicketStore::connect(&settings.redis_url, TICKET_STORE_TIMEOUT).await.map_err(StartupError::Tickets)?;
+    Ok(Arc::new(redis))
+}
+
 impl Application {
     /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
@@ -105,6 +126,7 @@ impl Application {
         let (store, migrations_applied) = open_store(&settings).await?;
         let state_store = open_state_store(&settings, &store).await?;
         let state_backend = state_store.backend();
+        let tickets = open_ticket_store(&settings).await?;
         let seed = if settings.seed_demo_enabled() {
             Some(seed_demo(store.as_ref(), chrono::Utc::now()).await?)
         } else {
@@ -114,8 +136,10 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
         let address = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?;
-        let router = http::app(AppState::new(settings.clone(), store, state_store, TokenService::new(keys)));
-        Ok(Self { listener, router, settings, address, migrations_applied, seed, state_backend })
+        let state = AppState::new(settings.clone(), store, state_store, TokenService::new(keys), tickets);
+        let sockets_stopping = state.shutdown.clone();
+        let router = http::app(state);
+        Ok(Self { listener, router, sockets_stopping, settings, address, migrations_applied, seed, state_backend })
     }
 
     /// The address actually bound (useful with port 0).
@@ -186,12 +210,15 @@ impl Application {
     /// up to `http.shutdown_grace_secs` before returning.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
+        let sockets_stopping = self.sockets_stopping;
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
                 let _receivers_gone = stopping_tx.send(true);
+                // Upgraded sockets are not requests in flight: tell them to say goodbye.
+                sockets_stopping.send_replace(true);
             })
             .into_future();
         let grace_expired = async move {

@@ -1,4 +1,4 @@
-//! What every handler can reach: settings, store, services (dashboard included), token keys.
+//! What every handler can reach: settings, store, services (dashboard and sync included), token keys, tickets.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +7,8 @@ use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
+use agentdeck_services::sync::Hub;
+use agentdeck_storage::tickets::TicketStore;
 use agentdeck_storage::{RecordStore, StateStore, StoreError};
 use axum::extract::FromRef;
 use uuid::Uuid;
@@ -30,6 +32,12 @@ pub struct AppState {
     pub tokens: TokenService,
     /// Each user's dashboard state.
     pub dashboard: DashboardService,
+    /// The real-time hub: one owner task per open dashboard room.
+    pub hub: Hub,
+    /// Single-use WebSocket tickets (memory in embedded mode, Redis in cluster mode).
+    pub tickets: Arc<dyn TicketStore>,
+    /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -41,10 +49,14 @@ impl AppState {
         store: Arc<dyn RecordStore>,
         state_store: Arc<dyn StateStore>,
         tokens: TokenService,
+        tickets: Arc<dyn TicketStore>,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
+            hub: Hub::new(dashboard.clone()),
+            shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
+            tickets,
             dashboard,
             settings: Arc::new(settings),
             projects: ProjectService::new(store.clone()),

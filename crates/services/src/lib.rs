@@ -9,8 +9,10 @@
 //! - [`projects`]: project data on behalf of a principal — validation, role
 //!   checks, activity entries and retries on concurrent updates.
 //! - [`seed`]: the demo workspace dev mode starts with.
+//! - [`sync`]: the real-time hub — one owner task per open dashboard room.
 
 pub mod auth;
 pub mod dashboard;
 pub mod projects;
 pub mod seed;
+pub mod sync;

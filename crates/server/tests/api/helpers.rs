@@ -104,6 +104,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// Starts the server's shutdown (as SIGTERM would).
+    pub fn stop_server(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _server_already_gone = stop.send(());
+        }
+    }
+
     /// Sends a request with an optional bearer token and JSON body; returns status and JSON body.
     pub async fn request(
         &self,
@@ -183,4 +190,110 @@ impl TestApp {
 /// The `error.code` of an error body.
 pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// A WebSocket of `/api/sync`, as a test client sees it.
+pub struct WsClient {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    /// The subprotocol the server selected, if any.
+    pub protocol: Option<String>,
+}
+
+/// How long a test waits for one frame before failing.
+const WS_WAIT: Duration = Duration::from_secs(5);
+
+impl TestApp {
+    /// Asks `POST /api/ws-ticket` for a ticket as the demo owner.
+    pub async fn ws_ticket(&self) -> String {
+        let (status, body) = self.request(Method::POST, "/api/ws-ticket", Some(&self.token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["ticket"].as_str().expect("ticket").to_owned()
+    }
+
+    /// Opens `/api/sync` with extra headers; the refusal's status and JSON body when the server says no.
+    pub async fn ws_connect(&self, headers: &[(&str, &str)]) -> Result<WsClient, (u16, Value)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/sync", self.address.replacen("http://", "ws://", 1));
+        let mut request = url.into_client_request().expect("ws request");
+        for (name, value) in headers {
+            let name: reqwest::header::HeaderName = name.parse().expect("header name");
+            request.headers_mut().insert(name, value.parse().expect("header value"));
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, response)) => {
+                let protocol = response
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned);
+                Ok(WsClient { stream, protocol })
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                let body = response.body().as_deref().and_then(|bytes| serde_json::from_slice(bytes).ok());
+                Err((response.status().as_u16(), body.unwrap_or(Value::Null)))
+            }
+            Err(error) => panic!("ws connect failed: {error}"),
+        }
+    }
+
+    /// Opens `/api/sync` as the demo owner with a bearer token and reads `hello`.
+    pub async fn ws_open(&self) -> WsClient {
+        let bearer = format!("Bearer {}", self.token);
+        let mut client = self.ws_connect(&[("authorization", &bearer)]).await.expect("ws connect");
+        let hello = client.recv().await;
+        assert_eq!(hello["t"], "hello", "{hello}");
+        client
+    }
+}
+
+impl WsClient {
+    /// Sends a JSON frame.
+    pub async fn send(&mut self, frame: &Value) {
+        self.send_text(frame.to_string()).await;
+    }
+
+    /// Sends raw text.
+    pub async fn send_text(&mut self, text: String) {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        self.stream.send(Message::text(text)).await.expect("ws send");
+    }
+
+    /// The next JSON frame other than `ping`.
+    pub async fn recv(&mut self) -> Value {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message = tokio::time::timeout(WS_WAIT, self.stream.next())
+                .await
+                .expect("a frame in time")
+                .expect("socket open")
+                .expect("frame read");
+            match message {
+                Message::Text(text) => {
+                    let frame: Value = serde_json::from_str(text.as_str()).expect("JSON frame");
+                    if frame["t"] != "ping" {
+                        return frame;
+                    }
+                }
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn close_code(&mut self) -> u16 {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message = tokio::time::timeout(WS_WAIT, self.stream.next()).await.expect("a close in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+                Some(Ok(_)) => {}
+                Some(Err(error)) => panic!("socket error before close: {error}"),
+            }
+        }
+    }
 }

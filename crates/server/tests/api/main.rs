@@ -8,4 +8,5 @@ mod dashboard;
 mod helpers;
 mod operations;
 mod projects;
+mod sync;
 mod tenancy;

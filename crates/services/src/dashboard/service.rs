@@ -9,7 +9,7 @@ use agentdeck_domain::dashboard::document::{DashboardDocument, StateLimits};
 use agentdeck_domain::dashboard::migrations;
 use agentdeck_domain::dashboard::patch::{apply_patch, check_operations, parse_patch, replace_document};
 use agentdeck_domain::dashboard::version::{Precondition, StateVersion, new_epoch};
-use agentdeck_storage::{CommitOutcome, CommitRequest, RoomKey, StateError, StateStore};
+use agentdeck_storage::{CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateStore};
 use json_patch::PatchOperation;
 use json_patch::jsonptr::PointerBuf;
 use serde_json::{Value, json};
@@ -267,6 +267,17 @@ impl DashboardService {
             }
         }
         if self.store.delete(&room).await? { Ok(()) } else { Err(DashboardError::NotFound) }
+    }
+
+    /// The committed changes after `version` of `epoch`, oldest first; `None`
+    /// when the epoch is not the room's or the history no longer holds them all.
+    pub async fn history_after(
+        &self,
+        principal: &Principal,
+        epoch: &str,
+        version: u64,
+    ) -> Result<Option<Vec<HistoryEntry>>, DashboardError> {
+        Ok(self.store.history_after(&room_of(principal), epoch, version).await?)
     }
 
     /// Loads, decodes, migrates and checks the room's document.

@@ -5,8 +5,8 @@ use std::ops::Deref;
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::auth::AuthError;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
@@ -30,19 +30,24 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or(AuthError::Missing)?;
-        let principal = state.tokens.verify(token)?;
-        if !state.workspace_exists(principal.workspace_id).await? {
-            return Err(AuthError::UnknownWorkspace.into());
-        }
-        tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
-        Ok(Caller(principal))
+        let token = bearer_token(&parts.headers).ok_or(AuthError::Missing)?;
+        caller_of_token(state, token).await
     }
 }
 
+/// Verifies a bearer token and checks its workspace exists (also used by the WebSocket edge).
+pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let principal = state.tokens.verify(token)?;
+    if !state.workspace_exists(principal.workspace_id).await? {
+        return Err(AuthError::UnknownWorkspace.into());
+    }
+    tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
+    Ok(Caller(principal))
+}
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -10,6 +10,7 @@ mod path;
 mod query;
 
 pub use auth::Caller;
+pub(crate) use auth::{bearer_token, caller_of_token};
 pub use json::{ApiJson, JsonLimits, nesting_exceeds};
 pub use path::IdPath;
 pub use query::ApiQuery;

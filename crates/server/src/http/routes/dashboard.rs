@@ -6,9 +6,14 @@
 //! a stale one means). Patches must say they are patches
 //! (`Content-Type: application/json-patch+json`), so a client that meant to
 //! send a whole document never has it read as operations, or the reverse.
+//!
+//! Every committed write is also announced to the user's open sockets
+//! ([`agentdeck_services::sync::Hub::notify`]): a patch as a delta, a replace
+//! or delete as a fresh snapshot.
 
 use agentdeck_domain::dashboard::version::{Precondition, StateVersion};
 use agentdeck_services::dashboard::{Committed, DashboardView};
+use agentdeck_services::sync::Change;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -118,6 +123,8 @@ async fn replace_state(
 ) -> Result<Response, ApiError> {
     let if_match = precondition(&headers, &header::IF_MATCH)?;
     let committed = state.dashboard.replace(&caller, &document, if_match).await?;
+    // A new epoch: open sockets take a snapshot.
+    state.hub.notify(&caller, Change::Reset).await;
     committed_response(committed)
 }
 
@@ -155,6 +162,10 @@ async fn patch_state(
     // Scoped to the caller, so one user's key can never replay another's write.
     let op_key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", caller.subject));
     let committed = state.dashboard.patch(&caller, &ops, if_match, op_key).await?;
+    if !committed.replayed {
+        // Open sockets of this user get the change as a delta (see agentdeck_services::sync).
+        state.hub.notify(&caller, Change::Patched { version: committed.version.clone(), ops }).await;
+    }
     committed_response(committed)
 }
 
@@ -176,6 +187,7 @@ async fn delete_state(
 ) -> Result<StatusCode, ApiError> {
     let if_match = precondition(&headers, &header::IF_MATCH)?;
     state.dashboard.delete(&caller, if_match).await?;
+    state.hub.notify(&caller, Change::Reset).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,6 +8,7 @@ mod members;
 mod paging;
 mod projects;
 mod schema;
+mod sync;
 mod tasks;
 
 use axum::Router;
@@ -24,6 +25,7 @@ use crate::state::AppState;
     tags(
         (name = "projects", description = "Projects of the workspace"),
         (name = "dashboard", description = "Each user's dashboard state, written with JSON Patch"),
+        (name = "sync", description = "Real-time sync of the dashboard over WebSocket (/api/sync)"),
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "activity", description = "The append-only activity log"),
@@ -56,7 +58,8 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(members::router())
         .merge(activity::router())
         .merge(schema::router())
-        .merge(dashboard::router());
+        .merge(dashboard::router())
+        .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
     }

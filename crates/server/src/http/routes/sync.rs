@@ -1,0 +1,330 @@
+//! `/api/ws-ticket` and `/api/sync`: the real-time edge (DESIGN §3, §5.4).
+//!
+//! A browser cannot put a bearer token on `new WebSocket()`, so it first asks
+//! `POST /api/ws-ticket` for a single-use ticket and offers it in
+//! `Sec-WebSocket-Protocol` as `dash.v1, dash.ticket.<ticket>`; a non-browser
+//! client may send `Authorization: Bearer` instead. Everything is checked
+//! *before* the upgrade, so a refusal is an ordinary JSON error (401, 403):
+//!
+//! 1. `Origin`, when present, must be the server's own origin or one listed in
+//!    `http.allowed_origins` — a WebSocket is not covered by CORS, so this is
+//!    what stops another site's page from using a signed-in browser's ticket
+//!    (cross-site WebSocket hijacking). No `Origin` means a non-browser client.
+//! 2. The ticket is redeemed (once) or the bearer token verified.
+//! 3. The server accepts by echoing `dash.v1` only — never the ticket.
+//!
+//! After the upgrade this module only moves frames: it parses client frames
+//! (size limit, shape), hands them to the connection's room in the
+//! [`Hub`](agentdeck_services::sync::Hub), writes what the room sends, and
+//! keeps the heartbeat. All ordering and state live in the room owner.
+//!
+//! On shutdown every socket sends `goaway {4011, reconnect: true,
+//! retryAfterMs}` with a random wait of up to 5 s, so a restart does not make
+//! every browser reconnect in the same instant, then closes with 4011.
+//!
+//! Not done yet: per-user rate limits (`limits.patchesPerMinute` is announced
+//! as 0, meaning "not limited").
+
+use std::time::Duration;
+
+use agentdeck_domain::auth::Principal;
+use agentdeck_services::auth::AuthError;
+use agentdeck_services::sync::Connection;
+use agentdeck_storage::tickets::{DEFAULT_TICKET_TTL, TicketError};
+use agentdeck_sync_protocol::{
+    ClientFrame, FrameError, Limits, OfferedProtocols, RejectCode, SUBPROTOCOL, ServerFrame, close, parse_client_frame,
+    parse_offered_protocols,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::time::{Instant, timeout};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::config::Settings;
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{Caller, bearer_token, caller_of_token};
+use crate::state::AppState;
+
+/// Read buffer of one socket: inbound frames are small, and thousands of sockets add up.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Bytes gathered before a write goes to the network (frames are flushed anyway).
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+/// Longest a write to one socket may take before the connection is given up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Shortest heartbeat accepted, so a zero in the configuration cannot spin.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(50);
+/// Heartbeats without a pong before the socket is closed with 4012.
+const MISSED_PONGS: u32 = 2;
+
+/// Routes of this module.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(issue_ticket)).route("/api/sync", get(sync_socket))
+}
+
+/// A single-use WebSocket ticket.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WsTicket {
+    /// Offer it as the subprotocol `dash.ticket.<ticket>` next to `dash.v1`.
+    ticket: String,
+    /// When it stops being accepted (30 seconds after issue).
+    expires_at: DateTime<Utc>,
+}
+
+/// Issues a single-use ticket for opening `/api/sync` from a browser.
+#[utoipa::path(post, path = "/api/ws-ticket", tag = "sync",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A ticket valid once, for 30 seconds; offer it in Sec-WebSocket-Protocol as dash.ticket.<ticket> next to dash.v1", body = WsTicket),
+        (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody),
+        (status = 503, description = "The ticket store is unavailable or full; retry shortly", body = ErrorBody)))]
+async fn issue_ticket(State(state): State<AppState>, caller: Caller) -> Result<Json<WsTicket>, ApiError> {
+    let ticket = state.tickets.issue(&caller, DEFAULT_TICKET_TTL).await.map_err(ticket_error)?;
+    Ok(Json(WsTicket { ticket: ticket.value, expires_at: ticket.expires_at }))
+}
+
+/// Upgrades to the sync WebSocket after checking `Origin` and authentication.
+async fn sync_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if !origin_allowed(&state.settings, &headers) {
+        return Err(ApiError::new(ErrorCode::Forbidden, "this Origin may not open the sync socket"));
+    }
+    let offered = parse_offered_protocols(
+        headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|value| value.to_str().ok()),
+    );
+    let principal = authenticate(&state, &headers, &offered).await?;
+    let connection =
+        state.hub.connect(&principal).map_err(|error| ApiError::new(ErrorCode::Unavailable, error.to_string()))?;
+    let max_frame_bytes = state.settings.sync.max_frame_bytes;
+    let socket_settings = SocketSettings {
+        max_frame_bytes,
+        heartbeat: Duration::from_millis(state.settings.sync.heartbeat_ms).max(MIN_HEARTBEAT),
+        max_ops: u32::try_from(state.dashboard.limits().max_ops).unwrap_or(u32::MAX),
+        shutdown: state.shutdown.subscribe(),
+    };
+    // Frames up to twice the limit are read and refused here with a clear 4009;
+    // the transport limit only guards memory against anything larger.
+    let transport_limit = max_frame_bytes.saturating_mul(2);
+    Ok(upgrade
+        .protocols([SUBPROTOCOL])
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_message_size(transport_limit)
+        .max_frame_size(transport_limit)
+        .on_upgrade(move |socket| serve(socket, connection, socket_settings)))
+}
+
+/// Who opens the socket: the ticket's principal, else the bearer token's.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    offered: &OfferedProtocols,
+) -> Result<Principal, ApiError> {
+    let Some(ticket) = &offered.ticket else {
+        let token = bearer_token(headers).ok_or(AuthError::Missing)?;
+        return Ok(caller_of_token(state, token).await?.0);
+    };
+    if !offered.speaks_v1 {
+        return Err(ApiError::new(ErrorCode::BadRequest, format!("offer {SUBPROTOCOL} next to the ticket")));
+    }
+    let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "the ticket is unknown, expired or already used");
+    let principal = state.tickets.redeem(ticket).await.map_err(ticket_error)?.ok_or_else(unauthorized)?;
+    // The workspace may have gone in the seconds since the ticket was issued.
+    if !state.workspace_exists(principal.workspace_id).await? {
+        return Err(AuthError::UnknownWorkspace.into());
+    }
+    Ok(principal)
+}
+
+fn ticket_error(error: TicketError) -> ApiError {
+    match error {
+        TicketError::Unavailable(_) | TicketError::Full => {
+            ApiError::new(ErrorCode::Unavailable, "tickets are unavailable; retry shortly").with_cause(error)
+        }
+        TicketError::Corrupt(_) => ApiError::internal().with_cause(error),
+    }
+}
+
+/// Whether the request's `Origin` (if any) may open the socket.
+fn origin_allowed(settings: &Settings, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    let same = |candidate: &str| candidate.eq_ignore_ascii_case(origin);
+    if same(origin_of(&settings.public_url())) {
+        return true;
+    }
+    // The page was served by this very host (the browser sets `Host`, a foreign page cannot change it).
+    if let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok())
+        && (same(&format!("http://{host}")) || same(&format!("https://{host}")))
+    {
+        return true;
+    }
+    settings.http.allowed_origins.iter().any(|allowed| same(allowed.trim().trim_end_matches('/')))
+}
+
+/// `scheme://host[:port]` of a URL (drops any path).
+fn origin_of(url: &str) -> &str {
+    let authority_start = url.find("://").map_or(0, |index| index + 3);
+    match url[authority_start..].find('/') {
+        Some(end) => &url[..authority_start + end],
+        None => url,
+    }
+}
+
+/// What one socket needs to know from the settings.
+struct SocketSettings {
+    max_frame_bytes: usize,
+    heartbeat: Duration,
+    max_ops: u32,
+    /// Becomes `true` when the server stops.
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Serves one upgraded socket until either side ends it.
+async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: SocketSettings) {
+    let hello = ServerFrame::Hello {
+        sid: connection.id().to_string(),
+        proto: SUBPROTOCOL.to_owned(),
+        heartbeat_ms: u64::try_from(settings.heartbeat.as_millis()).unwrap_or(u64::MAX),
+        limits: Limits {
+            max_frame_bytes: settings.max_frame_bytes as u64,
+            max_ops: settings.max_ops,
+            patches_per_minute: 0,
+        },
+        server_time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+    };
+    if send_frame(&mut socket, &hello).await.is_err() {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
+    let mut missed = 0u32;
+    let close = loop {
+        if *settings.shutdown.borrow_and_update() {
+            let _closing_anyway = send_frame(&mut socket, &goaway()).await;
+            break Some((close::SERVER_RESTART, "server restarting"));
+        }
+        tokio::select! {
+            // Checked at the top of the loop; a dropped sender means the server is gone too.
+            changed = settings.shutdown.changed() => {
+                if changed.is_err() {
+                    let _closing_anyway = send_frame(&mut socket, &goaway()).await;
+                    break Some((close::SERVER_RESTART, "server restarting"));
+                }
+            }
+            frame = connection.outbound.recv() => match frame {
+                Some(text) => {
+                    if send_text(&mut socket, &text).await.is_err() {
+                        break None;
+                    }
+                }
+                // The room dropped this connection: too slow (it says so), or the hub is going away.
+                None => match connection.kicked.try_recv() {
+                    Ok(code) => break Some((code, "too slow; reconnect and recover")),
+                    Err(_) => break Some((close::SERVER_RESTART, "server restarting")),
+                },
+            },
+            code = &mut connection.kicked => match code {
+                Ok(code) => break Some((code, "too slow; reconnect and recover")),
+                Err(_) => break Some((close::SERVER_RESTART, "server restarting")),
+            },
+            message = socket.recv() => match message {
+                None => break None,
+                Some(Err(error)) => {
+                    // tungstenite reports a frame over the transport limit as a capacity error.
+                    if error.to_string().contains("Space limit exceeded") {
+                        break Some((close::FRAME_TOO_LARGE, "frame too large"));
+                    }
+                    break None;
+                }
+                Some(Ok(Message::Text(text))) => match parse_client_frame(text.as_str(), settings.max_frame_bytes) {
+                    Ok(ClientFrame::Pong { .. }) => missed = 0,
+                    Ok(frame) => {
+                        if let Err(error) = connection.send(frame).await {
+                            tracing::warn!(%error, "sync room did not take a frame");
+                            break Some((close::RATE_LIMITED, "room busy; back off"));
+                        }
+                    }
+                    Err(FrameError::TooLarge { .. }) => break Some((close::FRAME_TOO_LARGE, "frame too large")),
+                    Err(FrameError::Malformed(detail)) => {
+                        if bad_frame(&mut socket, json!({ "message": detail })).await.is_err() {
+                            break None;
+                        }
+                    }
+                },
+                Some(Ok(Message::Binary(bytes))) => {
+                    if bytes.len() > settings.max_frame_bytes {
+                        break Some((close::FRAME_TOO_LARGE, "frame too large"));
+                    }
+                    if bad_frame(&mut socket, json!({ "message": "dash.v1 frames are JSON text" })).await.is_err() {
+                        break None;
+                    }
+                }
+                // A transport-level pong counts as a sign of life too.
+                Some(Ok(Message::Pong(_))) => missed = 0,
+                // Answered by the WebSocket layer itself.
+                Some(Ok(Message::Ping(_))) => {}
+                Some(Ok(Message::Close(_))) => break None,
+            },
+            _ = heartbeat.tick() => {
+                if missed >= MISSED_PONGS {
+                    break Some((close::NO_PONG, "no pong"));
+                }
+                missed += 1;
+                let ts = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+                if send_frame(&mut socket, &ServerFrame::Ping { ts }).await.is_err() {
+                    break None;
+                }
+            }
+        }
+    };
+    if let Some((code, reason)) = close {
+        let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+        let _peer_may_be_gone = timeout(WRITE_TIMEOUT, socket.send(frame)).await;
+    }
+    // Dropping `connection` leaves the room.
+}
+
+/// Longest random wait a `goaway` suggests before reconnecting.
+const MAX_RETRY_AFTER_MS: u64 = 5_000;
+
+/// `goaway` for a server restart, with a random reconnect delay (spreads the reconnect storm).
+fn goaway() -> ServerFrame {
+    let mut bytes = [0u8; 8];
+    let jitter = match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes) % (MAX_RETRY_AFTER_MS + 1),
+        Err(_) => MAX_RETRY_AFTER_MS / 2,
+    };
+    ServerFrame::Goaway { code: close::SERVER_RESTART, reconnect: true, retry_after_ms: Some(jitter) }
+}
+
+/// Refuses a frame that could not be read; the connection stays open.
+async fn bad_frame(socket: &mut WebSocket, detail: serde_json::Value) -> Result<(), ()> {
+    let reject = ServerFrame::Reject { op: None, code: RejectCode::BadFrame, v: None, detail: Some(detail) };
+    send_frame(socket, &reject).await
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), ()> {
+    let text =
+        serde_json::to_string(frame).map_err(|error| tracing::error!(%error, "server frame does not serialise"))?;
+    send_text(socket, &text).await
+}
+
+/// Writes one text frame within [`WRITE_TIMEOUT`].
+async fn send_text(socket: &mut WebSocket, text: &str) -> Result<(), ()> {
+    match timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) | Err(_) => Err(()),
+    }
+}

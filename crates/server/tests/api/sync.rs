@@ -1,0 +1,261 @@
+//! `/api/ws-ticket` and `/api/sync`: authentication before the upgrade, the
+//! room's ordering (ack to the writer, one delta to the others), REST writes
+//! reaching sockets, recovery after a reconnect, and refusals.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WsClient, error_code, spawn_app, spawn_app_with};
+
+const STATE: &str = "/api/dashboard/state";
+
+/// Gives the demo owner a dashboard at version 1 over REST, so sockets see deltas from then on.
+async fn with_state(app: &TestApp) {
+    let response = app
+        .client
+        .patch(format!("{}{STATE}", app.address))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json-patch+json")
+        .body(json!([{ "op": "replace", "path": "/preferences/theme", "value": "dark" }]).to_string())
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Sends `sub` and reads the answer up to `subscribed`: (frames before it, subscribed).
+async fn subscribe(client: &mut WsClient, sub: Value) -> (Vec<Value>, Value) {
+    client.send(&sub).await;
+    let mut before = Vec::new();
+    loop {
+        let frame = client.recv().await;
+        if frame["t"] == "subscribed" {
+            return (before, frame);
+        }
+        before.push(frame);
+    }
+}
+
+fn alert_patch(op: &str, base: u64, id: &str, message: &str) -> Value {
+    let alert = json!({ "id": id, "severity": "info", "message": message, "createdAt": "2026-01-01T00:00:00Z" });
+    json!({ "t": "patch", "op": op, "base": base, "tab": "tab-a",
+            "ops": [{ "op": "add", "path": "/alerts/-", "value": alert }] })
+}
+
+#[tokio::test]
+async fn a_ticket_opens_one_socket_once_and_the_server_echoes_only_dash_v1() {
+    let app = spawn_app().await;
+    let (status, body) = app.request(Method::POST, "/api/ws-ticket", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app.request(Method::POST, "/api/ws-ticket", Some(&app.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["expiresAt"].is_string(), "{body}");
+    let ticket = body["ticket"].as_str().expect("ticket").to_owned();
+
+    let offer = format!("dash.v1, dash.ticket.{ticket}");
+    let mut client = app.ws_connect(&[("sec-websocket-protocol", &offer)]).await.expect("ticket accepted");
+    assert_eq!(client.protocol.as_deref(), Some("dash.v1"));
+    let hello = client.recv().await;
+    assert_eq!(hello["t"], "hello", "hello comes first: {hello}");
+    assert_eq!(hello["proto"], "dash.v1");
+    assert_eq!(hello["limits"]["maxFrameBytes"], 65_536);
+    assert!(hello["sid"].is_string() && hello["serverTime"].is_string() && hello["heartbeatMs"].is_u64(), "{hello}");
+
+    let (status, body) = app.ws_connect(&[("sec-websocket-protocol", &offer)]).await.err().expect("single use");
+    assert_eq!(status, 401);
+    assert_eq!(error_code(&body), "unauthorized");
+}
+
+#[tokio::test]
+async fn a_bearer_header_opens_a_socket_and_no_credentials_do_not() {
+    let app = spawn_app().await;
+    app.ws_open().await;
+    let (status, body) = app.ws_connect(&[]).await.err().expect("refused");
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(error_code(&body), "unauthorized");
+    let (status, _) = app.ws_connect(&[("authorization", "Bearer nonsense")]).await.err().expect("refused");
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn only_the_servers_own_or_listed_origins_may_connect() {
+    let app = spawn_app_with(|settings| settings.http.allowed_origins = vec!["https://app.example".into()]).await;
+    let ticket = app.ws_ticket().await;
+    let offer = format!("dash.v1, dash.ticket.{ticket}");
+    let (status, body) = app
+        .ws_connect(&[("sec-websocket-protocol", &offer), ("origin", "https://evil.example")])
+        .await
+        .err()
+        .expect("foreign origin refused");
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(error_code(&body), "forbidden");
+
+    // The refusal came before the ticket was redeemed: it still works from the page's own origin.
+    let own = app.address.clone();
+    app.ws_connect(&[("sec-websocket-protocol", &offer), ("origin", &own)]).await.expect("own origin");
+    let bearer = format!("Bearer {}", app.token);
+    app.ws_connect(&[("authorization", &bearer), ("origin", "https://app.example")]).await.expect("listed origin");
+}
+
+#[tokio::test]
+async fn a_patch_is_acked_to_its_writer_and_sent_once_to_the_other_tab() {
+    let app = spawn_app().await;
+    with_state(&app).await;
+    let mut a = app.ws_open().await;
+    let mut b = app.ws_open().await;
+    for client in [&mut a, &mut b] {
+        let (before, subscribed) = subscribe(client, json!({ "t": "sub" })).await;
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert_eq!(before[0]["t"], "snapshot");
+        assert_eq!(before[0]["v"], 1);
+        assert_eq!(before[0]["state"]["preferences"]["theme"], "dark");
+        assert_eq!(subscribed["recovered"], false, "{subscribed}");
+        assert_eq!(subscribed["wasRecovering"], false);
+    }
+
+    // Data, never markup: the text arrives exactly as written.
+    let script = "<script>alert(1)</script>";
+    a.send(&alert_patch("op-1", 1, "a1", script)).await;
+    let ack = a.recv().await;
+    assert_eq!(ack, json!({ "t": "ack", "op": "op-1", "base": 1, "v": 2 }));
+    let delta = b.recv().await;
+    assert_eq!(delta["t"], "delta", "{delta}");
+    assert_eq!((delta["base"].as_u64(), delta["v"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(delta["origin"], json!({ "tab": "tab-a", "op": "op-1" }));
+    assert_eq!(delta["ops"][0]["value"]["message"], script);
+
+    // The writer got no echo: the next thing it hears is the snapshot it asks for.
+    a.send(&json!({ "t": "resync" })).await;
+    let snapshot = a.recv().await;
+    assert_eq!(snapshot["t"], "snapshot", "{snapshot}");
+    assert_eq!(snapshot["v"], 2);
+
+    // A REST write reaches both sockets as a delta without origin.
+    let (status, body) = app
+        .send_raw(
+            Method::PATCH,
+            STATE,
+            "application/json-patch+json",
+            json!([{ "op": "replace", "path": "/preferences/theme", "value": "light" }]).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for client in [&mut a, &mut b] {
+        let delta = client.recv().await;
+        assert_eq!(delta["t"], "delta", "{delta}");
+        assert_eq!((delta["base"].as_u64(), delta["v"].as_u64()), (Some(2), Some(3)));
+        assert!(delta.get("origin").is_none(), "{delta}");
+        assert_eq!(delta["ops"][0]["value"], "light");
+    }
+}
+
+#[tokio::test]
+async fn a_reconnecting_tab_gets_exactly_the_missed_deltas_or_a_snapshot() {
+    let app = spawn_app().await;
+    with_state(&app).await;
+    let mut a = app.ws_open().await;
+    subscribe(&mut a, json!({ "t": "sub" })).await;
+    let mut b = app.ws_open().await;
+    let (before, _) = subscribe(&mut b, json!({ "t": "sub" })).await;
+    let epoch = before[0]["epoch"].as_str().expect("epoch").to_owned();
+    drop(b);
+
+    for (index, op) in ["op-1", "op-2"].into_iter().enumerate() {
+        let base = 1 + index as u64;
+        a.send(&alert_patch(op, base, &format!("a{index}"), "missed")).await;
+        assert_eq!(a.recv().await["t"], "ack");
+    }
+
+    let mut b = app.ws_open().await;
+    let (before, subscribed) = subscribe(&mut b, json!({ "t": "sub", "epoch": epoch, "v": 1 })).await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    let batch = &before[0];
+    assert_eq!(batch["t"], "batch", "{batch}");
+    assert_eq!((batch["base"].as_u64(), batch["v"].as_u64()), (Some(1), Some(3)));
+    let deltas = batch["deltas"].as_array().expect("deltas");
+    assert_eq!(deltas.len(), 2);
+    assert_eq!((deltas[0]["base"].as_u64(), deltas[0]["v"].as_u64()), (Some(1), Some(2)));
+    assert_eq!((deltas[1]["base"].as_u64(), deltas[1]["v"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(deltas[1]["origin"], json!({ "tab": "tab-a", "op": "op-2" }));
+    assert_eq!(
+        subscribed,
+        json!({ "t": "subscribed", "epoch": epoch, "v": 3, "wasRecovering": true, "recovered": true, "replayed": 2 })
+    );
+
+    // Nothing missed: nothing replayed.
+    let (before, subscribed) = subscribe(&mut b, json!({ "t": "sub", "epoch": epoch, "v": 3 })).await;
+    assert!(before.is_empty(), "{before:?}");
+    assert_eq!((subscribed["recovered"].as_bool(), subscribed["replayed"].as_u64()), (Some(true), Some(0)));
+
+    // A log that no longer exists: a snapshot.
+    let (before, subscribed) = subscribe(&mut b, json!({ "t": "sub", "epoch": "foreign", "v": 1 })).await;
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["t"], "snapshot");
+    assert_eq!(before[0]["v"], 3);
+    assert_eq!(subscribed["wasRecovering"], true);
+    assert_eq!(subscribed["recovered"], false);
+}
+
+#[tokio::test]
+async fn refusals_go_to_the_writer_only_and_bad_frames_are_named() {
+    let app = spawn_app().await;
+    with_state(&app).await;
+    let mut a = app.ws_open().await;
+    let mut b = app.ws_open().await;
+    subscribe(&mut a, json!({ "t": "sub" })).await;
+    subscribe(&mut b, json!({ "t": "sub" })).await;
+
+    let forbidden = json!({ "t": "patch", "op": "bad-1", "base": 1, "tab": "tab-a",
+                            "ops": [{ "op": "add", "path": "/preferences/__proto__", "value": { "polluted": true } }] });
+    a.send(&forbidden).await;
+    let reject = a.recv().await;
+    assert_eq!(reject["t"], "reject", "{reject}");
+    assert_eq!(reject["op"], "bad-1");
+    assert_eq!(reject["v"], 1);
+    assert!(reject["code"] == "forbidden" || reject["code"] == "invalid_patch", "{reject}");
+    // B heard nothing: its next frame is the snapshot it asks for, still at version 1.
+    b.send(&json!({ "t": "resync" })).await;
+    let snapshot = b.recv().await;
+    assert_eq!((snapshot["t"].as_str(), snapshot["v"].as_u64()), (Some("snapshot"), Some(1)));
+
+    let stale_epoch_base = json!({ "t": "patch", "op": "bad-2", "base": 9, "tab": "tab-a",
+                                   "ops": [{ "op": "replace", "path": "/preferences/theme", "value": "light" }] });
+    a.send(&stale_epoch_base).await;
+    let reject = a.recv().await;
+    assert_eq!((reject["t"].as_str(), reject["code"].as_str()), (Some("reject"), Some("conflict")), "{reject}");
+
+    a.send_text("{not json".into()).await;
+    let reject = a.recv().await;
+    assert_eq!((reject["t"].as_str(), reject["code"].as_str()), (Some("reject"), Some("bad_frame")), "{reject}");
+    a.send(&json!({ "t": "explode" })).await;
+    assert_eq!(a.recv().await["code"], "bad_frame");
+
+    let oversized = json!({ "t": "sub", "epoch": "x".repeat(70_000) }).to_string();
+    a.send_text(oversized).await;
+    assert_eq!(a.close_code().await, 4009);
+    // Far over the limit: refused by the transport, with the same close code.
+    let mut c = app.ws_open().await;
+    c.send_text(json!({ "t": "sub", "epoch": "x".repeat(300_000) }).to_string()).await;
+    assert_eq!(c.close_code().await, 4009);
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_after_two_missed_pongs() {
+    let app = spawn_app_with(|settings| settings.sync.heartbeat_ms = 100).await;
+    let bearer = format!("Bearer {}", app.token);
+    let mut client = app.ws_connect(&[("authorization", &bearer)]).await.expect("connect");
+    assert_eq!(client.close_code().await, 4012);
+}
+
+#[tokio::test]
+async fn a_stopping_server_says_goaway_with_a_jittered_retry() {
+    let mut app = spawn_app().await;
+    let mut client = app.ws_open().await;
+    subscribe(&mut client, json!({ "t": "sub" })).await;
+    app.stop_server();
+    let goaway = client.recv().await;
+    assert_eq!((goaway["t"].as_str(), goaway["code"].as_u64()), (Some("goaway"), Some(4011)), "{goaway}");
+    assert_eq!(goaway["reconnect"], true);
+    assert!(goaway["retryAfterMs"].as_u64().is_some_and(|ms| ms <= 5_000), "{goaway}");
+    assert_eq!(client.close_code().await, 4011);
+}

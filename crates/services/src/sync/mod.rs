@@ -1,0 +1,255 @@
+//! The sync hub: one owner task per active room, fanning committed changes
+//! out to every open WebSocket of that room (DESIGN §5.4).
+//!
+//! # Why one owner per room
+//!
+//! Every change of a dashboard gets a version, and a client applies a delta
+//! only when its `base` equals what it holds. So the frames of one room must
+//! leave the server in exactly the order the versions were committed. The
+//! easiest way to get that without locks held across I/O is to let one task,
+//! the room's *owner*, do everything for the room in turn: answer `sub`,
+//! commit `patch`es through the [`DashboardService`], and send the resulting
+//! `ack`, `delta`, `batch`, `snapshot` and `reject` frames. Because the owner
+//! answers a `sub` and commits patches in the same loop, a subscriber can
+//! never miss a delta between "read the state" and "start listening".
+//!
+//! # Life cycle
+//!
+//! [`Hub::connect`] finds the room's owner in the registry or starts one; the
+//! registry keeps the task's handle. The owner stops itself when its last
+//! connection has left (checked under the registry lock, so a connection
+//! joining at that moment either reaches the old owner or starts a new one).
+//! Dropping the [`Hub`] aborts every owner still running. A [`Connection`]
+//! leaves when it is dropped; the owner also sweeps connections whose
+//! receiving end is gone, so a lost `Leave` cannot keep a room alive.
+//!
+//! # Back-pressure
+//!
+//! Every channel is bounded. The room's command channel holds
+//! [`ROOM_CAPACITY`] commands (a connection waits up to [`SEND_TIMEOUT`] to
+//! queue one). Each connection's outbound channel holds [`OUTBOUND_CAPACITY`]
+//! frames; the owner never waits on it: when it is full, that connection is
+//! dropped with close code 4008 (slow consumer) and reconnects and recovers,
+//! instead of one slow tab stalling the whole room. Frames are encoded once
+//! and shared ([`FrameText`]) by every connection they go to. Not done yet:
+//! counting outbound bytes, and coalescing a backlog into one snapshot
+//! instead of dropping the connection.
+//!
+//! # REST writes
+//!
+//! `PATCH`/`PUT`/`DELETE /api/dashboard/state` commit through the service as
+//! before and then tell the hub ([`Hub::notify`]) what they committed. The
+//! owner places the change after the last version it has sent: the next
+//! version of the same epoch becomes a `delta` (without `origin`); a version
+//! it has already sent (its own patch raced ahead) is ignored; anything else
+//! (a gap, a new epoch, a replace or delete) makes it re-read the state and
+//! send every subscriber a fresh `snapshot`. That keeps the REST handlers
+//! unchanged and fast when nobody is connected, and a lost notification
+//! costs one snapshot later, never a wrong state.
+//!
+//! # Rooms without state
+//!
+//! Before the first write a room has no stored state. Subscribers then get a
+//! snapshot of [`DashboardDocument::default`](agentdeck_domain::dashboard::document::DashboardDocument)
+//! at version 0 with an *empty* epoch: an empty epoch never matches a stored
+//! one, so a client holding it always gets a snapshot after the first commit,
+//! and the first patch is sent without a precondition.
+
+mod room;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use agentdeck_domain::auth::Principal;
+use agentdeck_domain::dashboard::version::StateVersion;
+use agentdeck_storage::RoomKey;
+use agentdeck_sync_protocol::ClientFrame;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::dashboard::DashboardService;
+
+/// Frames one connection may have queued before it counts as a slow consumer.
+pub const OUTBOUND_CAPACITY: usize = 256;
+/// Commands a room queues before senders wait.
+pub const ROOM_CAPACITY: usize = 64;
+/// Longest wait to queue a command for a room before giving up.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One encoded server frame (JSON text), shared by every connection it goes to.
+pub type FrameText = Arc<str>;
+
+/// Why the hub could not take a connection or a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// The room's queue stayed full; retry shortly.
+    #[error("the room is busy; retry shortly")]
+    Busy,
+    /// The room's owner has stopped (the server is shutting down).
+    #[error("the room has stopped")]
+    Closed,
+}
+
+/// A change committed outside the hub (by the REST routes), for the room's subscribers.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A JSON Patch was committed and produced `version`.
+    Patched {
+        /// The version after the patch.
+        version: StateVersion,
+        /// The RFC 6902 operations.
+        ops: Value,
+    },
+    /// The whole document was replaced or deleted: subscribers need a snapshot.
+    Reset,
+}
+
+/// What the owner of a room is asked to do.
+enum Command {
+    Join { conn: u64, principal: Principal, outbound: mpsc::Sender<FrameText>, kick: oneshot::Sender<u16> },
+    Leave { conn: u64 },
+    Sub { conn: u64, epoch: Option<String>, v: Option<u64> },
+    Resync { conn: u64 },
+    Patch { conn: u64, op: String, base: u64, ops: Value, tab: String },
+    Committed(Change),
+}
+
+/// Registers connections with their room's owner (cheap to clone).
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: DashboardService,
+    rooms: Mutex<HashMap<RoomKey, RoomEntry>>,
+    next_id: AtomicU64,
+}
+
+/// A running owner, as the registry keeps it.
+struct RoomEntry {
+    /// Tells this owner from a later one of the same room.
+    generation: u64,
+    commands: mpsc::Sender<Command>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The registry owns the tasks: nothing outlives the hub.
+        for entry in self.rooms.get_mut().unwrap_or_else(PoisonError::into_inner).values() {
+            entry.task.abort();
+        }
+    }
+}
+
+impl Inner {
+    fn rooms(&self) -> MutexGuard<'_, HashMap<RoomKey, RoomEntry>> {
+        // A panic elsewhere cannot leave the map half-updated (every update is one insert or remove).
+        self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Hub {
+    /// A hub committing through `service`.
+    pub fn new(service: DashboardService) -> Self {
+        Self { inner: Arc::new(Inner { service, rooms: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) }) }
+    }
+
+    /// How many rooms have an owner running (for tests and metrics).
+    pub fn active_rooms(&self) -> usize {
+        self.inner.rooms().len()
+    }
+
+    /// Joins the principal's room, starting its owner when it is the first connection.
+    pub fn connect(&self, principal: &Principal) -> Result<Connection, HubError> {
+        let key = room_key(principal);
+        let conn = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (outbound_tx, outbound) = mpsc::channel(OUTBOUND_CAPACITY);
+        let (kick_tx, kicked) = oneshot::channel();
+        let join = Command::Join { conn, principal: principal.clone(), outbound: outbound_tx, kick: kick_tx };
+        let mut rooms = self.inner.rooms();
+        let commands = match rooms.get(&key) {
+            Some(entry) if !entry.commands.is_closed() => entry.commands.clone(),
+            _ => {
+                let (commands, receiver) = mpsc::channel(ROOM_CAPACITY);
+                let owner = room::Owner::new(
+                    key.clone(),
+                    conn,
+                    Arc::downgrade(&self.inner),
+                    self.inner.service.clone(),
+                    principal.clone(),
+                );
+                let task = tokio::spawn(owner.run(receiver));
+                rooms.insert(key, RoomEntry { generation: conn, commands: commands.clone(), task });
+                commands
+            }
+        };
+        // Queued under the registry lock: an owner about to stop sees it and stays.
+        commands.try_send(join).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => HubError::Busy,
+            mpsc::error::TrySendError::Closed(_) => HubError::Closed,
+        })?;
+        Ok(Connection { id: conn, commands, outbound, kicked })
+    }
+
+    /// Tells the principal's room (if anyone is connected) about a change committed elsewhere.
+    pub async fn notify(&self, principal: &Principal, change: Change) {
+        let commands = self.inner.rooms().get(&room_key(principal)).map(|entry| entry.commands.clone());
+        let Some(commands) = commands else { return };
+        match tokio::time::timeout(SEND_TIMEOUT, commands.send(Command::Committed(change))).await {
+            Ok(Ok(())) => {}
+            // The owner stopped: nobody is listening any more.
+            Ok(Err(_)) => {}
+            // Subscribers fall behind by one change; the next one they cannot place gives them a snapshot.
+            Err(_) => tracing::warn!("sync room busy; a REST change was not announced"),
+        }
+    }
+}
+
+/// One WebSocket's membership of its room; leaves the room when dropped.
+pub struct Connection {
+    id: u64,
+    commands: mpsc::Sender<Command>,
+    /// Frames for this connection, in the order the room sent them.
+    pub outbound: mpsc::Receiver<FrameText>,
+    /// Resolves with a close code when the room drops this connection (slow consumer).
+    pub kicked: oneshot::Receiver<u16>,
+}
+
+impl Connection {
+    /// The connection id (the `sid` of `hello`).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Hands a client frame to the room; `pong` is the edge's business and ignored here.
+    pub async fn send(&self, frame: ClientFrame) -> Result<(), HubError> {
+        let conn = self.id;
+        let command = match frame {
+            ClientFrame::Sub { epoch, v } => Command::Sub { conn, epoch, v },
+            ClientFrame::Patch { op, base, ops, tab } => Command::Patch { conn, op, base, ops, tab },
+            ClientFrame::Resync => Command::Resync { conn },
+            ClientFrame::Pong { .. } => return Ok(()),
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, self.commands.send(command)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(HubError::Closed),
+            Err(_) => Err(HubError::Busy),
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Best effort: when the queue is full the owner's sweep notices the closed channel.
+        let _swept_later_if_full = self.commands.try_send(Command::Leave { conn: self.id });
+    }
+}
+
+fn room_key(principal: &Principal) -> RoomKey {
+    RoomKey::new(principal.workspace_id, principal.subject.clone())
+}
