@@ -154,11 +154,13 @@ pub struct SyncSettings {
     pub max_frame_bytes: usize,
     /// How often the server pings, in milliseconds; two missed pongs close the socket with 4012.
     pub heartbeat_ms: u64,
+    /// Patches one user may send per minute over sockets (bursts up to this many); 0 means unlimited.
+    pub patches_per_minute: u32,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        Self { max_frame_bytes: 64 * 1024, heartbeat_ms: 25_000 }
+        Self { max_frame_bytes: 64 * 1024, heartbeat_ms: 25_000, patches_per_minute: 100 }
     }
 }
 

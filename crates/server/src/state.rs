@@ -54,7 +54,7 @@ impl AppState {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
-            hub: Hub::new(dashboard.clone()),
+            hub: Hub::new(dashboard.clone(), settings.sync.patches_per_minute),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,

@@ -24,7 +24,7 @@ async fn hub() -> anyhow::Result<(TestDatabase, Hub, Principal)> {
     let state = store.embedded_state(StateOptions::default()).context("SQLite keeps the state")?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
-    Ok((database, Hub::new(service), principal))
+    Ok((database, Hub::new(service, 100), principal))
 }
 
 async fn next_frame(connection: &mut Connection) -> anyhow::Result<Value> {

@@ -80,6 +80,17 @@ pub(super) async fn index() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(include_str!("../../assets/index.html")))
 }
 
+/// `GET /assets/sync-client.js`: the browser sync client, an ES module embedded in the binary.
+pub(super) async fn sync_client_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        include_str!("../../assets/sync-client.js"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;

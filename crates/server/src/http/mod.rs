@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
             get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
         .route("/", get(layers::index))
+        .route("/assets/sync-client.js", get(layers::sync_client_js))
         .fallback(layers::not_found)
         .method_not_allowed_fallback(layers::method_not_allowed)
         .with_state(state);

@@ -259,3 +259,29 @@ async fn a_stopping_server_says_goaway_with_a_jittered_retry() {
     assert!(goaway["retryAfterMs"].as_u64().is_some_and(|ms| ms <= 5_000), "{goaway}");
     assert_eq!(client.close_code().await, 4011);
 }
+
+#[tokio::test]
+async fn patches_past_the_per_user_limit_are_rejected_as_rate_limited() {
+    let app = spawn_app_with(|settings| settings.sync.patches_per_minute = 3).await;
+    with_state(&app).await;
+    let bearer = format!("Bearer {}", app.token);
+    let mut a = app.ws_connect(&[("authorization", &bearer)]).await.expect("ws connect");
+    let hello = a.recv().await;
+    assert_eq!(hello["limits"]["patchesPerMinute"], 3, "{hello}");
+    let (_, subscribed) = subscribe(&mut a, json!({ "t": "sub" })).await;
+    let mut version = subscribed["v"].as_u64().unwrap();
+    for index in 0..3 {
+        a.send(&alert_patch(&format!("ok-{index}"), version, &format!("alert-{index}"), "fine")).await;
+        let ack = a.recv().await;
+        assert_eq!(ack["t"], "ack", "{ack}");
+        version = ack["v"].as_u64().unwrap();
+    }
+    a.send(&alert_patch("too-many", version, "alert-x", "one too many")).await;
+    let reject = a.recv().await;
+    assert_eq!((reject["t"].as_str(), reject["code"].as_str()), (Some("reject"), Some("rate_limited")), "{reject}");
+    assert_eq!(reject["op"], "too-many");
+    assert!(reject["detail"]["retryAfterMs"].as_u64().is_some_and(|wait| wait > 0 && wait <= 20_000), "{reject}");
+    // Nothing was applied: the state is still at the last acked version.
+    let (status, body) = app.get(STATE).await;
+    assert_eq!((status, body["version"].as_u64()), (StatusCode::OK, Some(version)));
+}

@@ -55,6 +55,7 @@
 //! one, so a client holding it always gets a snapshot after the first commit,
 //! and the first patch is sent without a precondition.
 
+mod budget;
 mod room;
 
 use std::collections::HashMap;
@@ -125,6 +126,8 @@ pub struct Hub {
 
 struct Inner {
     service: DashboardService,
+    /// Patches a user may send per minute (0: unlimited).
+    patches_per_minute: u32,
     rooms: Mutex<HashMap<RoomKey, RoomEntry>>,
     next_id: AtomicU64,
 }
@@ -154,9 +157,16 @@ impl Inner {
 }
 
 impl Hub {
-    /// A hub committing through `service`.
-    pub fn new(service: DashboardService) -> Self {
-        Self { inner: Arc::new(Inner { service, rooms: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) }) }
+    /// A hub committing through `service`, allowing each user `patches_per_minute` patches (0: unlimited).
+    pub fn new(service: DashboardService, patches_per_minute: u32) -> Self {
+        let inner =
+            Inner { service, patches_per_minute, rooms: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The per-user patch limit announced in `hello`.
+    pub fn patches_per_minute(&self) -> u32 {
+        self.inner.patches_per_minute
     }
 
     /// How many rooms have an owner running (for tests and metrics).
@@ -182,6 +192,7 @@ impl Hub {
                     Arc::downgrade(&self.inner),
                     self.inner.service.clone(),
                     principal.clone(),
+                    self.inner.patches_per_minute,
                 );
                 let task = tokio::spawn(owner.run(receiver));
                 rooms.insert(key, RoomEntry { generation: conn, commands: commands.clone(), task });

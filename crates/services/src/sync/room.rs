@@ -12,6 +12,7 @@ use agentdeck_sync_protocol::{DeltaEntry, Origin, RejectCode, ServerFrame, close
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
+use super::budget::PatchBudget;
 use super::{Change, Command, FrameText, Inner};
 use crate::dashboard::{DashboardError, DashboardService};
 
@@ -38,6 +39,8 @@ pub(super) struct Owner {
     members: HashMap<u64, Member>,
     /// The last version sent to subscribers; `None` until first read.
     known: Option<StateVersion>,
+    /// Patches this user may still send (the room is the user's, so this is per user).
+    budget: PatchBudget,
 }
 
 impl Owner {
@@ -47,8 +50,10 @@ impl Owner {
         hub: Weak<Inner>,
         service: DashboardService,
         principal: Principal,
+        patches_per_minute: u32,
     ) -> Self {
-        Self { key, generation, hub, service, principal, members: HashMap::new(), known: None }
+        let budget = PatchBudget::new(patches_per_minute);
+        Self { key, generation, hub, service, principal, members: HashMap::new(), known: None, budget }
     }
 
     /// Serves the room until its last connection has left.
@@ -155,6 +160,15 @@ impl Owner {
 
     /// Commits a patch: `ack` to the writer, one `delta` to everyone else, or `reject` to the writer.
     async fn patch(&mut self, conn: u64, op: String, base: u64, ops: Value, tab: String) {
+        if let Err(wait) = self.budget.take() {
+            let v = self.known.as_ref().map(|known| known.version);
+            let detail = json!({ "message": "too many patches; slow down", "retryAfterMs": wait.as_millis() as u64 });
+            let frame = ServerFrame::Reject { op: Some(op), code: RejectCode::RateLimited, v, detail: Some(detail) };
+            if let Some(text) = encode(&frame) {
+                self.send_to(conn, text);
+            }
+            return;
+        }
         if self.known.is_none()
             && let Err(error) = self.load().await
         {

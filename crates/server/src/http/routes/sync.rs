@@ -112,6 +112,7 @@ async fn sync_socket(
         max_frame_bytes,
         heartbeat: Duration::from_millis(state.settings.sync.heartbeat_ms).max(MIN_HEARTBEAT),
         max_ops: u32::try_from(state.dashboard.limits().max_ops).unwrap_or(u32::MAX),
+        patches_per_minute: state.hub.patches_per_minute(),
         shutdown: state.shutdown.subscribe(),
     };
     // Frames up to twice the limit are read and refused here with a clear 4009;
@@ -188,6 +189,8 @@ struct SocketSettings {
     max_frame_bytes: usize,
     heartbeat: Duration,
     max_ops: u32,
+    /// Patches per minute per user, announced in `hello` (0: unlimited).
+    patches_per_minute: u32,
     /// Becomes `true` when the server stops.
     shutdown: watch::Receiver<bool>,
 }
@@ -201,7 +204,7 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
         limits: Limits {
             max_frame_bytes: settings.max_frame_bytes as u64,
             max_ops: settings.max_ops,
-            patches_per_minute: 0,
+            patches_per_minute: settings.patches_per_minute,
         },
         server_time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
     };
