@@ -156,11 +156,21 @@ pub struct SyncSettings {
     pub heartbeat_ms: u64,
     /// Patches one user may send per minute over sockets (bursts up to this many); 0 means unlimited.
     pub patches_per_minute: u32,
+    /// Open sockets one user may hold on this node (0: unlimited).
+    pub max_connections_per_user: usize,
+    /// Open sockets one workspace may hold on this node (0: unlimited).
+    pub max_connections_per_workspace: usize,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        Self { max_frame_bytes: 64 * 1024, heartbeat_ms: 25_000, patches_per_minute: 100 }
+        Self {
+            max_frame_bytes: 64 * 1024,
+            heartbeat_ms: 25_000,
+            patches_per_minute: 100,
+            max_connections_per_user: 5,
+            max_connections_per_workspace: 100,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
-use agentdeck_services::sync::Hub;
+use agentdeck_services::sync::{ConnectionCaps, Hub};
 use agentdeck_storage::tickets::TicketStore;
 use agentdeck_storage::{RecordStore, StateStore, StoreError};
 use axum::extract::FromRef;
@@ -54,7 +54,14 @@ impl AppState {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
-            hub: Hub::new(dashboard.clone(), settings.sync.patches_per_minute),
+            hub: Hub::new(
+                dashboard.clone(),
+                settings.sync.patches_per_minute,
+                ConnectionCaps {
+                    per_user: settings.sync.max_connections_per_user,
+                    per_workspace: settings.sync.max_connections_per_workspace,
+                },
+            ),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,

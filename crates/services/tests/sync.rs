@@ -8,7 +8,7 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::dashboard::codec::DEFAULT_COMPRESSION_THRESHOLD;
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::dashboard::DashboardService;
-use agentdeck_services::sync::{Connection, Hub, OUTBOUND_CAPACITY};
+use agentdeck_services::sync::{Connection, ConnectionCaps, Hub, OUTBOUND_CAPACITY};
 use agentdeck_storage::testing::TestDatabase;
 use agentdeck_storage::{ConnectOptions, StateOptions, connect};
 use agentdeck_sync_protocol::{ClientFrame, close};
@@ -24,7 +24,7 @@ async fn hub() -> anyhow::Result<(TestDatabase, Hub, Principal)> {
     let state = store.embedded_state(StateOptions::default()).context("SQLite keeps the state")?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
-    Ok((database, Hub::new(service, 100), principal))
+    Ok((database, Hub::new(service, 100, ConnectionCaps { per_user: 5, per_workspace: 100 }), principal))
 }
 
 async fn next_frame(connection: &mut Connection) -> anyhow::Result<Value> {

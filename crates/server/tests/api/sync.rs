@@ -285,3 +285,42 @@ async fn patches_past_the_per_user_limit_are_rejected_as_rate_limited() {
     let (status, body) = app.get(STATE).await;
     assert_eq!((status, body["version"].as_u64()), (StatusCode::OK, Some(version)));
 }
+
+#[tokio::test]
+async fn sockets_past_the_per_user_and_per_workspace_caps_are_refused_with_429() {
+    let app = spawn_app_with(|settings| {
+        settings.sync.max_connections_per_user = 2;
+        settings.sync.max_connections_per_workspace = 3;
+    })
+    .await;
+    let demo = format!("Bearer {}", app.token);
+    let first = app.ws_open().await;
+    let _second = app.ws_open().await;
+    let refused = app.ws_connect(&[("authorization", &demo)]).await;
+    let Err((status, body)) = refused else { panic!("a third socket of one user is refused") };
+    assert_eq!((status, error_code(&body)), (429, "rate_limited"), "{body}");
+
+    drop(first);
+    // The slot frees when the server sees the socket end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let _replacement = loop {
+        match app.ws_connect(&[("authorization", &demo)]).await {
+            Ok(client) => break client,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            Err((status, body)) => panic!("slot not freed: {status} {body}"),
+        }
+    };
+
+    let colleague = app.token_for(&agentdeck_domain::auth::Principal {
+        subject: "priya".into(),
+        workspace_id: app.workspace_id,
+        role: agentdeck_domain::auth::Role::Admin,
+    });
+    let colleague = format!("Bearer {colleague}");
+    let _third_in_workspace = app.ws_connect(&[("authorization", &colleague)]).await.expect("third in workspace");
+    let refused = app.ws_connect(&[("authorization", &colleague)]).await;
+    let Err((status, _)) = refused else { panic!("a fourth socket in the workspace is refused") };
+    assert_eq!(status, 429);
+}

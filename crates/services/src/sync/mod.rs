@@ -57,6 +57,9 @@
 
 mod budget;
 mod room;
+mod slots;
+
+pub use slots::ConnectionCaps;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +95,14 @@ pub enum HubError {
     /// The room's owner has stopped (the server is shutting down).
     #[error("the room has stopped")]
     Closed,
+    /// A connection cap of this node is reached.
+    #[error("too many open sockets for this {scope} (at most {limit}); close one or retry later")]
+    TooManyConnections {
+        /// `user` or `workspace`.
+        scope: &'static str,
+        /// The cap.
+        limit: usize,
+    },
 }
 
 /// A change committed outside the hub (by the REST routes), for the room's subscribers.
@@ -128,6 +139,8 @@ struct Inner {
     service: DashboardService,
     /// Patches a user may send per minute (0: unlimited).
     patches_per_minute: u32,
+    /// Open-socket counts against the caps.
+    slots: slots::Slots,
     rooms: Mutex<HashMap<RoomKey, RoomEntry>>,
     next_id: AtomicU64,
 }
@@ -157,10 +170,16 @@ impl Inner {
 }
 
 impl Hub {
-    /// A hub committing through `service`, allowing each user `patches_per_minute` patches (0: unlimited).
-    pub fn new(service: DashboardService, patches_per_minute: u32) -> Self {
-        let inner =
-            Inner { service, patches_per_minute, rooms: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) };
+    /// A hub committing through `service`, allowing each user `patches_per_minute` patches (0: unlimited)
+    /// and at most `caps` open sockets.
+    pub fn new(service: DashboardService, patches_per_minute: u32, caps: ConnectionCaps) -> Self {
+        let inner = Inner {
+            service,
+            patches_per_minute,
+            slots: slots::Slots::new(caps),
+            rooms: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        };
         Self { inner: Arc::new(inner) }
     }
 
@@ -177,6 +196,8 @@ impl Hub {
     /// Joins the principal's room, starting its owner when it is the first connection.
     pub fn connect(&self, principal: &Principal) -> Result<Connection, HubError> {
         let key = room_key(principal);
+        // Taken first and owned by the connection: every way out of here, or out of the socket later, frees it.
+        let slot = self.inner.slots.take(&key)?;
         let conn = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (outbound_tx, outbound) = mpsc::channel(OUTBOUND_CAPACITY);
         let (kick_tx, kicked) = oneshot::channel();
@@ -204,7 +225,7 @@ impl Hub {
             mpsc::error::TrySendError::Full(_) => HubError::Busy,
             mpsc::error::TrySendError::Closed(_) => HubError::Closed,
         })?;
-        Ok(Connection { id: conn, commands, outbound, kicked })
+        Ok(Connection { id: conn, commands, outbound, kicked, _slot: slot })
     }
 
     /// Tells the principal's room (if anyone is connected) about a change committed elsewhere.
@@ -229,6 +250,8 @@ pub struct Connection {
     pub outbound: mpsc::Receiver<FrameText>,
     /// Resolves with a close code when the room drops this connection (slow consumer).
     pub kicked: oneshot::Receiver<u16>,
+    /// This socket's place under the connection caps, freed on drop.
+    _slot: slots::Slot,
 }
 
 impl Connection {

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::auth::AuthError;
-use agentdeck_services::sync::Connection;
+use agentdeck_services::sync::{Connection, HubError};
 use agentdeck_storage::tickets::{DEFAULT_TICKET_TTL, TicketError};
 use agentdeck_sync_protocol::{
     ClientFrame, FrameError, Limits, OfferedProtocols, RejectCode, SUBPROTOCOL, ServerFrame, close, parse_client_frame,
@@ -105,8 +105,10 @@ async fn sync_socket(
         headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|value| value.to_str().ok()),
     );
     let principal = authenticate(&state, &headers, &offered).await?;
-    let connection =
-        state.hub.connect(&principal).map_err(|error| ApiError::new(ErrorCode::Unavailable, error.to_string()))?;
+    let connection = state.hub.connect(&principal).map_err(|error| match error {
+        HubError::TooManyConnections { .. } => ApiError::new(ErrorCode::RateLimited, error.to_string()),
+        HubError::Busy | HubError::Closed => ApiError::new(ErrorCode::Unavailable, error.to_string()),
+    })?;
     let max_frame_bytes = state.settings.sync.max_frame_bytes;
     let socket_settings = SocketSettings {
         max_frame_bytes,
