@@ -6,7 +6,9 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_on_postgres, spawn_app_with};
+use crate::helpers::{
+    TestApp, error_code, spawn_app, spawn_app_on_postgres, spawn_app_on_postgres_and_redis, spawn_app_with,
+};
 
 const STATE: &str = "/api/dashboard/state";
 const JSON_PATCH: &str = "application/json-patch+json";
@@ -325,4 +327,43 @@ async fn cluster_mode_keeps_the_state_in_redis() {
     assert_eq!(read.body["document"]["preferences"]["theme"], "dark");
     // Tests share the Redis server; leave nothing behind.
     assert_eq!(send(&app, Method::DELETE, &app.token, &[], None).await.status, StatusCode::NO_CONTENT);
+}
+
+/// Redis (owned by this test) crashes: reads and writes answer 503 with the
+/// shared JSON error and nothing half-written; once Redis is back the same
+/// server serves again without a restart, with exactly the state from before.
+#[tokio::test]
+async fn a_redis_outage_is_a_503_and_service_resumes_by_itself() {
+    let mut redis = agentdeck_storage::testing::OwnedRedis::start().expect("a redis-server of this test");
+    let app = spawn_app_on_postgres_and_redis(&redis.url()).await;
+    let created = patch(&app, &app.token, &[], set_theme("dark")).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+
+    redis.stop();
+    let write = patch(&app, &app.token, &[], set_theme("light")).await;
+    assert_eq!(
+        (write.status, error_code(&write.body)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        "{}",
+        write.body
+    );
+    let read = get(&app, &app.token, &[]).await;
+    assert_eq!(read.status, StatusCode::SERVICE_UNAVAILABLE, "{}", read.body);
+    // The records store is PostgreSQL and still fine: the rest of the API keeps working.
+    assert_eq!(app.get("/api/projects").await.0, StatusCode::OK);
+
+    redis.restart().expect("redis-server restarts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let recovered = loop {
+        let read = get(&app, &app.token, &[]).await;
+        if read.status != StatusCode::SERVICE_UNAVAILABLE || std::time::Instant::now() > deadline {
+            break read;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(recovered.status, StatusCode::OK, "{}", recovered.body);
+    assert_eq!(recovered.etag(), created.etag(), "nothing was written during the outage");
+    assert_eq!(recovered.body["document"]["preferences"]["theme"], "dark");
+    let after = patch(&app, &app.token, &[], set_theme("light")).await;
+    assert_eq!((after.status, &after.body["version"]), (StatusCode::OK, &json!(2)), "{}", after.body);
 }

@@ -52,11 +52,16 @@ pub async fn spawn_app() -> TestApp {
 /// database, dashboard state on the test machine's Redis (the server does not
 /// start, and the test fails saying so, when Redis is unreachable).
 pub async fn spawn_app_on_postgres() -> TestApp {
+    spawn_app_on_postgres_and_redis(&agentdeck_storage::testing::redis_url()).await
+}
+
+/// Starts a dev-mode server in cluster mode on a fresh PostgreSQL database and the Redis at `redis_url`.
+pub async fn spawn_app_on_postgres_and_redis(redis_url: &str) -> TestApp {
     let database = TestDatabase::postgres().await.expect("a PostgreSQL test database");
     let url = database.url.clone();
     let mut app = spawn_app_with(|settings| {
         settings.database_url = url;
-        settings.redis_url = agentdeck_storage::testing::redis_url();
+        settings.redis_url = redis_url.to_owned();
     })
     .await;
     app._database = Some(database);
