@@ -23,7 +23,8 @@ impl FieldError {
 #[error("validation failed: {}", summary(.0))]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
-fn summary(errors: &[FieldError]) -> String {
+/// Lists errors on one line as `path message; path message` (`/` for the root).
+pub fn summary(errors: &[FieldError]) -> String {
     errors.iter().map(|error| format!("{} {}", display_path(&error.path), error.message)).collect::<Vec<_>>().join("; ")
 }
 

@@ -39,7 +39,7 @@ use super::document::{DashboardDocument, StateLimits};
 use super::operations::from_of;
 pub use super::operations::{FORBIDDEN_SEGMENTS, WRITABLE_MEMBERS, check_operations, parse_patch};
 use super::pointer::{first_too_deep, json_equal, serialized_len};
-use crate::validation::{FieldError, ValidationErrors};
+use crate::validation::{FieldError, ValidationErrors, summary};
 
 /// How much bigger than the size cap the working copy may grow by `copy` ops
 /// while a patch is applied (later `remove`s and trims may shrink it again).
@@ -120,18 +120,6 @@ impl PatchError {
             Self::TooManyOps { .. } | Self::TestFailed { .. } | Self::TooLarge { .. } => &[],
         }
     }
-}
-
-/// Lists errors as `path message; path message`.
-fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|error| {
-            let path = if error.path.is_empty() { "/" } else { &error.path };
-            format!("{path} {}", error.message)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Applies `ops` to `document` atomically and returns the new, normalized

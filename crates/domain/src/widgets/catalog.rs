@@ -10,7 +10,7 @@ use super::data::{ErrorData, MAX_NAME_CHARS, MAX_TEXT_CHARS};
 use super::messages::field_errors;
 use super::schema_file::SCHEMA_JSON;
 use super::types::{Widget, WidgetData, WidgetType};
-use crate::validation::FieldError;
+use crate::validation::{FieldError, summary};
 
 /// Why a widget or its data was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,17 +44,6 @@ impl WidgetError {
 
 fn type_label(widget_type: Option<WidgetType>) -> String {
     widget_type.map_or_else(|| "widget".to_owned(), |t| format!("{t} widget"))
-}
-
-fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|error| {
-            let path = if error.path.is_empty() { "/" } else { &error.path };
-            format!("{path} {}", error.message)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The embedded schema failed to load; a build bug, never caused by input.
