@@ -35,7 +35,7 @@ const MEMBERS: [&str; 10] = [
 /// The one member a document must have: without it, its format is unknown.
 /// Every other member may be left out and reads as empty (`null` for
 /// `activeProject`, defaults for `preferences`), so a document from an older
-/// format or a minimal `PUT` loads without inventing placeholder data.
+/// format or a minimal `PUT` loads without inventing stand-in data.
 const REQUIRED_MEMBERS: [&str; 1] = ["schemaVersion"];
 /// Longest serde message kept: serde may quote the offending input, which can be huge.
 const MAX_MESSAGE_CHARS: usize = 300;
