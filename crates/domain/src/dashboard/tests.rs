@@ -284,3 +284,68 @@ fn written_paths_follow_array_shifts() {
     let inserted = apply(&document, json!([{"op": "add", "path": "/alerts/0", "value": alert("a0", false)}])).unwrap();
     assert_eq!(places(&inserted), (vec!["/alerts/0".to_owned()], vec!["/alerts".to_owned()]));
 }
+
+/// A full dashboard (every bounded list at its cap, a few widgets) as stored:
+/// prints its size plain and compressed — the figure in docs/benchmarks.md —
+/// and holds the ratio under a ceiling.
+#[test]
+fn a_full_dashboard_compresses_well() {
+    use serde_json::json;
+
+    use crate::dashboard::codec::{DEFAULT_COMPRESSION_THRESHOLD, Encoding, decode, encode};
+    use crate::dashboard::document::DashboardDocument;
+
+    let names = ["Priya Shah", "Marcus Chen", "Sofia Alvarez", "Jonas Weber", "Demo User"];
+    let projects = ["Website Redesign", "Mobile App Launch", "Data Platform Migration", "Security Audit Q3"];
+    let time =
+        |minute: usize| format!("2026-11-{:02}T{:02}:{:02}:00.000Z", 1 + minute / 1440, minute / 60 % 24, minute % 60);
+    let alerts: Vec<_> = (0..50)
+        .map(|i| {
+            json!({ "id": format!("alert-{i}"), "severity": (["info", "warning", "error", "success"][i % 4]),
+                          "title": format!("{} needs attention", projects[i % 4]),
+                          "message": format!("{} tasks are due within 48 hours in {}", i % 7 + 1, projects[i % 4]),
+                          "createdAt": time(i * 37), "dismissed": i % 3 == 0 })
+        })
+        .collect();
+    let activity: Vec<_> = (0..100)
+        .map(|i| {
+            json!({ "id": format!("activity-{i}"), "user": names[i % 5],
+                          "action": (["completed", "updated", "created", "commented on"][i % 4]),
+                          "target": format!("Task {} of {}", i, projects[i % 4]), "time": time(i * 13) })
+        })
+        .collect();
+    let metrics: Vec<_> = (0..50)
+        .map(|i| json!({ "label": format!("{} velocity", projects[i % 4]), "value": (i * 7 % 100) as f64,
+                          "unit": "%", "change": { "value": (i % 9) as f64, "direction": (["up", "down", "stable"][i % 3]) },
+                          "status": (["ok", "warning", "critical"][i % 3]) }))
+        .collect();
+    let mut widgets = serde_json::Map::new();
+    let mut layout = Vec::new();
+    for (i, project) in projects.iter().enumerate() {
+        let id = format!("status-{i}");
+        widgets.insert(
+            id.clone(),
+            json!({ "id": id, "type": "ProjectStatus", "title": project,
+            "data": { "projectId": format!("p{i}"), "projectName": project, "status": "on_track",
+                      "progress": 25.0 * i as f64, "tasksCompleted": i * 3, "tasksTotal": 12 } }),
+        );
+        layout.push(json!(id));
+    }
+    let document = json!({ "schemaVersion": 2, "widgets": widgets, "layout": layout, "activeProject": "p1",
+                           "activeTasks": [], "alerts": alerts, "activity": activity, "metrics": metrics,
+                           "preferences": { "theme": "dark" } });
+    let document = DashboardDocument::from_value(&document).expect("a valid full dashboard");
+    let json = serde_json::to_vec(&document).expect("serializes");
+
+    let encoded = encode(&json, DEFAULT_COMPRESSION_THRESHOLD);
+    println!(
+        "full dashboard: {} bytes JSON, {} bytes stored ({:?}), ratio {:.3}",
+        json.len(),
+        encoded.bytes.len(),
+        encoded.encoding,
+        encoded.ratio()
+    );
+    assert_eq!(encoded.encoding, Encoding::Zstd);
+    assert!(encoded.ratio() < 0.25, "ratio {}", encoded.ratio());
+    assert_eq!(decode(&encoded.bytes, json.len()).expect("decodes"), json);
+}
