@@ -31,7 +31,8 @@ pub struct TestApp {
     /// A second handle on the same database, for arranging data directly.
     pub store: Arc<dyn RecordStore>,
     _data_dir: TempDir,
-    _database: Option<TestDatabase>,
+    /// The PostgreSQL database of a cluster-mode app, dropped (and removed) with it.
+    database: Option<TestDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -64,7 +65,7 @@ pub async fn spawn_app_on_postgres_and_redis(redis_url: &str) -> TestApp {
         settings.redis_url = redis_url.to_owned();
     })
     .await;
-    app._database = Some(database);
+    app.database = Some(database);
     app
 }
 
@@ -96,7 +97,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         workspace_id: Uuid::nil(),
         store,
         _data_dir: data_dir,
-        _database: None,
+        database: None,
         stop: Some(stop),
     };
     if app.settings.dev_login_enabled() {
