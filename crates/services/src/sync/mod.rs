@@ -35,6 +35,14 @@
 //! counting outbound bytes, and coalescing a backlog into one snapshot
 //! instead of dropping the connection.
 //!
+//! # Limits
+//!
+//! [`Hub::connect`] takes a slot under the node's [`ConnectionCaps`] (sockets
+//! per user, per workspace) before anything else, and the connection gives it
+//! back when dropped. Each owner keeps its user's patch budget (a token bucket
+//! of `patches_per_minute`); a patch over it is answered `reject{rate_limited}`
+//! with the wait, and nothing is committed.
+//!
 //! # REST writes
 //!
 //! `PATCH`/`PUT`/`DELETE /api/dashboard/state` commit through the service as
