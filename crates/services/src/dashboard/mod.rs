@@ -33,8 +33,8 @@
 //!
 //! # Layout
 //!
-//! - [`service`]: [`DashboardService`] and what it returns.
-//! - [`error`]: [`DashboardError`], with the HTTP status each variant stands for.
+//! - `service`: [`DashboardService`] and what it returns.
+//! - `error`: [`DashboardError`], with the HTTP status each variant stands for.
 
 mod error;
 mod service;
