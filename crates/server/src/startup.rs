@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
-    ConnectOptions, RecordStore, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
+    ChangeFeed, ConnectOptions, RecordStore, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore,
+    StoreError,
 };
 use axum::Router;
 use tokio::net::TcpListener;
@@ -101,6 +102,18 @@ pub async fn open_state_store(
     Ok(Arc::new(redis))
 }
 
+/// Starts the change feed that tells this node about commits of other nodes:
+/// none in embedded mode (one node), Redis pub/sub in cluster mode.
+pub fn open_change_feed(settings: &Settings) -> Result<Option<Arc<dyn ChangeFeed>>, StartupError> {
+    if settings.is_embedded() {
+        return Ok(None);
+    }
+    settings.check_cluster()?;
+    let feed = RedisChangeFeed::start(&settings.redis_url)
+        .map_err(|error| StartupError::State(StateError::Backend(Box::new(error))))?;
+    Ok(Some(Arc::new(feed)))
+}
+
 /// How long startup waits for Redis when it opens the cluster-mode ticket store.
 const TICKET_STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -127,6 +140,7 @@ impl Application {
         let state_store = open_state_store(&settings, &store).await?;
         let state_backend = state_store.backend();
         let tickets = open_ticket_store(&settings).await?;
+        let feed = open_change_feed(&settings)?;
         let seed = if settings.seed_demo_enabled() {
             Some(seed_demo(store.as_ref(), chrono::Utc::now()).await?)
         } else {
@@ -136,7 +150,7 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
         let address = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?;
-        let state = AppState::new(settings.clone(), store, state_store, TokenService::new(keys), tickets);
+        let state = AppState::new(settings.clone(), store, state_store, TokenService::new(keys), tickets, feed);
         let sockets_stopping = state.shutdown.clone();
         let router = http::app(state);
         Ok(Self { listener, router, sockets_stopping, settings, address, migrations_applied, seed, state_backend })

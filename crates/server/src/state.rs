@@ -9,7 +9,7 @@ use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::sync::{ConnectionCaps, Hub};
 use agentdeck_storage::tickets::TicketStore;
-use agentdeck_storage::{RecordStore, StateStore, StoreError};
+use agentdeck_storage::{ChangeFeed, RecordStore, StateStore, StoreError};
 use axum::extract::FromRef;
 use uuid::Uuid;
 
@@ -50,17 +50,19 @@ impl AppState {
         state_store: Arc<dyn StateStore>,
         tokens: TokenService,
         tickets: Arc<dyn TicketStore>,
+        feed: Option<Arc<dyn ChangeFeed>>,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
-            hub: Hub::new(
+            hub: Hub::with_feed(
                 dashboard.clone(),
                 settings.sync.patches_per_minute,
                 ConnectionCaps {
                     per_user: settings.sync.max_connections_per_user,
                     per_workspace: settings.sync.max_connections_per_workspace,
                 },
+                feed,
             ),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,

@@ -27,7 +27,7 @@ pub mod tickets;
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};
 pub use state::{
-    CommitOutcome, CommitRequest, HistoryEntry, RedisStateStore, RoomKey, SqliteStateStore, StateError, StateOptions,
-    StateStore, StoredState, new_epoch,
+    ChangeFeed, CommitOutcome, CommitRequest, HistoryEntry, RedisChangeFeed, RedisStateStore, RoomKey, RoomSignal,
+    RoomWatch, SqliteStateStore, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{Backend, RecordStore};

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod cluster;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_agentdeck");
 
 /// A command with a clean environment: no `AGENTDECK_*` from the caller leaks in.

@@ -76,7 +76,7 @@ use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::dashboard::version::StateVersion;
-use agentdeck_storage::RoomKey;
+use agentdeck_storage::{ChangeFeed, RoomKey};
 use agentdeck_sync_protocol::ClientFrame;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
@@ -151,6 +151,8 @@ struct Inner {
     slots: slots::Slots,
     rooms: Mutex<HashMap<RoomKey, RoomEntry>>,
     next_id: AtomicU64,
+    /// Commits of other nodes (cluster mode).
+    feed: Option<Arc<dyn ChangeFeed>>,
 }
 
 /// A running owner, as the registry keeps it.
@@ -181,12 +183,23 @@ impl Hub {
     /// A hub committing through `service`, allowing each user `patches_per_minute` patches (0: unlimited)
     /// and at most `caps` open sockets.
     pub fn new(service: DashboardService, patches_per_minute: u32, caps: ConnectionCaps) -> Self {
+        Self::with_feed(service, patches_per_minute, caps, None)
+    }
+
+    /// Like [`Hub::new`], hearing commits of other nodes through `feed` (cluster mode).
+    pub fn with_feed(
+        service: DashboardService,
+        patches_per_minute: u32,
+        caps: ConnectionCaps,
+        feed: Option<Arc<dyn ChangeFeed>>,
+    ) -> Self {
         let inner = Inner {
             service,
             patches_per_minute,
             slots: slots::Slots::new(caps),
             rooms: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            feed,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -215,6 +228,8 @@ impl Hub {
             Some(entry) if !entry.commands.is_closed() => entry.commands.clone(),
             _ => {
                 let (commands, receiver) = mpsc::channel(ROOM_CAPACITY);
+                // Watched from before the owner's first read, so no commit of another node falls in between.
+                let watch = self.inner.feed.as_ref().map(|feed| feed.watch(&key));
                 let owner = room::Owner::new(
                     key.clone(),
                     conn,
@@ -222,6 +237,7 @@ impl Hub {
                     self.inner.service.clone(),
                     principal.clone(),
                     self.inner.patches_per_minute,
+                    watch,
                 );
                 let task = tokio::spawn(owner.run(receiver));
                 rooms.insert(key, RoomEntry { generation: conn, commands: commands.clone(), task });

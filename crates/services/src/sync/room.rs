@@ -7,7 +7,7 @@ use std::time::Duration;
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::dashboard::document::DashboardDocument;
 use agentdeck_domain::dashboard::version::{EntityTag, Precondition, StateVersion};
-use agentdeck_storage::{HistoryEntry, RoomKey};
+use agentdeck_storage::{HistoryEntry, RoomKey, RoomSignal, RoomWatch};
 use agentdeck_sync_protocol::{DeltaEntry, Origin, RejectCode, ServerFrame, close};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -41,6 +41,8 @@ pub(super) struct Owner {
     known: Option<StateVersion>,
     /// Patches this user may still send (the room is the user's, so this is per user).
     budget: PatchBudget,
+    /// Commits made on other nodes (cluster mode); `None` on a single node.
+    watch: Option<RoomWatch>,
 }
 
 impl Owner {
@@ -51,9 +53,10 @@ impl Owner {
         service: DashboardService,
         principal: Principal,
         patches_per_minute: u32,
+        watch: Option<RoomWatch>,
     ) -> Self {
         let budget = PatchBudget::new(patches_per_minute);
-        Self { key, generation, hub, service, principal, members: HashMap::new(), known: None, budget }
+        Self { key, generation, hub, service, principal, members: HashMap::new(), known: None, budget, watch }
     }
 
     /// Serves the room until its last connection has left.
@@ -66,6 +69,13 @@ impl Owner {
                     None => return,
                 },
                 _ = sweep.tick() => self.members.retain(|_, member| !member.outbound.is_closed()),
+                signal = next_signal(&mut self.watch) => match signal {
+                    Some(signal) => self.on_signal(signal).await,
+                    None => {
+                        tracing::warn!("dashboard change feed stopped; this room now hears only its own node");
+                        self.watch = None;
+                    }
+                },
             }
             if self.members.is_empty() && self.try_stop(&commands) {
                 return;
@@ -196,6 +206,13 @@ impl Owner {
             }
             return;
         }
+        // Commits of other nodes (or REST) landed in between: subscribers get them first, in order.
+        if let Some(known) = &self.known
+            && known.epoch == version.epoch
+            && known.version + 1 < version.version
+        {
+            self.catch_up(Some(version.version - 1)).await;
+        }
         // The ack names the version the change really followed (a rebased patch moves past `base`).
         let ack_base = match &self.known {
             Some(known) if known.epoch == version.epoch && known.version + 1 == version.version => known.version,
@@ -225,8 +242,65 @@ impl Owner {
             }
             // Already sent: the owner's own commit overtook this notification.
             Some(known) if known.epoch == version.epoch && version.version <= known.version => {}
-            // A gap or a new epoch: only a snapshot puts everyone right.
+            // A gap: the history fills it (else a snapshot).
+            Some(known) if known.epoch == version.epoch => self.catch_up(None).await,
+            // A new epoch: only a snapshot puts everyone right.
             _ => self.snapshot_all().await,
+        }
+    }
+
+    /// Handles a hint from the change feed: anything this room has not sent yet is caught up.
+    async fn on_signal(&mut self, signal: RoomSignal) {
+        let Some(known) = &self.known else { return }; // never read: the next `sub` reads anyway
+        if let RoomSignal::Committed { epoch, version } = &signal
+            && *epoch == known.epoch
+            && *version <= known.version
+        {
+            return; // this node's own commit, or already caught up
+        }
+        self.catch_up(None).await;
+    }
+
+    /// Sends subscribers every change committed after the last version they got (up to `until`),
+    /// from the history when it holds them all, else as one snapshot.
+    async fn catch_up(&mut self, until: Option<u64>) {
+        let Some(known) = self.known.clone() else { return };
+        if !known.epoch.is_empty() {
+            match self.service.history_after(&self.principal, &known.epoch, known.version).await {
+                Ok(Some(entries)) if contiguous_after(&entries, known.version) => {
+                    let entries =
+                        entries.into_iter().take_while(|entry| until.is_none_or(|until| entry.version <= until));
+                    for entry in entries {
+                        let DeltaEntry { base, v, ops, origin } = delta_entry(&self.principal, entry);
+                        let delta = ServerFrame::Delta { epoch: known.epoch.clone(), base, v, ops, origin };
+                        self.known = Some(StateVersion { epoch: known.epoch.clone(), version: v });
+                        if let Some(text) = encode(&delta) {
+                            self.broadcast(&text, None);
+                        }
+                    }
+                    return;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    // The feed signals again once the store is back (it resubscribes).
+                    return tracing::warn!(%error, "sync room could not read its history; catching up later");
+                }
+            }
+        }
+        self.refresh().await;
+    }
+
+    /// Re-reads the state and sends every subscriber a snapshot when it moved.
+    async fn refresh(&mut self) {
+        let before = self.known.clone();
+        match self.load().await {
+            Ok((current, _)) if Some(&current) == before.as_ref() => {}
+            Ok((current, document)) => {
+                if let Some(text) = encode(&snapshot(&current, &document)) {
+                    self.broadcast(&text, None);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "sync room could not re-read its state"),
         }
     }
 
@@ -327,6 +401,19 @@ fn offer(member: &mut Member, text: FrameText) -> bool {
         }
         Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
+}
+
+/// Waits for the next change-feed signal; never resolves without a feed.
+async fn next_signal(watch: &mut Option<RoomWatch>) -> Option<RoomSignal> {
+    match watch {
+        Some(watch) => watch.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether `entries` are the versions right after `from`, in order, without a gap.
+fn contiguous_after(entries: &[HistoryEntry], from: u64) -> bool {
+    entries.iter().zip(from + 1..).all(|(entry, expected)| entry.version == expected)
 }
 
 /// Whether the history holds exactly the versions after `from` up to `to`, in order.

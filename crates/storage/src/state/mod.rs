@@ -35,6 +35,7 @@
 //! [`StateStore::history_after`] answers `None` unless it can return all of them.
 //! Rooms expire `ttl` after their last write.
 
+mod feed;
 mod redis;
 mod sqlite;
 
@@ -45,6 +46,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use self::feed::{ChangeFeed, RedisChangeFeed, RoomSignal, RoomWatch};
 pub use self::redis::RedisStateStore;
 pub use self::sqlite::SqliteStateStore;
 

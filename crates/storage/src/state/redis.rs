@@ -72,6 +72,11 @@ impl RoomKeys {
     }
 }
 
+/// The pub/sub channel a room's commits are announced on.
+pub(super) fn room_channel(room: &RoomKey) -> String {
+    RoomKeys::new(room).channel
+}
+
 /// Escapes the braces that would end the hash tag early (and `%`, the escape).
 fn escape_user(user_id: &str) -> String {
     let mut escaped = String::with_capacity(user_id.len());

@@ -1,0 +1,197 @@
+//! Cluster mode with two real `agentdeck` processes sharing PostgreSQL and a
+//! Redis server the test owns: a change made on one node reaches a tab on the
+//! other, in order, including after the nodes lose their pub/sub connection.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use agentdeck_storage::testing::{OwnedRedis, TestDatabase};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::{Server, agentdeck, run, serve_with};
+
+const DEMO_WORKSPACE: &str = "00000000-0000-7000-8000-000000000001";
+const SECRET: &str = "cluster-test-secret-of-at-least-32-bytes";
+/// Longest wait for one frame.
+const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A cluster-mode command for a node with its own data dir.
+fn node(data_dir: &Path, database_url: &str, redis_url: &str) -> Command {
+    let mut command = agentdeck(data_dir);
+    command
+        .env("AGENTDECK_DATABASE_URL", database_url)
+        .env("AGENTDECK_REDIS_URL", redis_url)
+        .env("AGENTDECK_AUTH__JWT_SECRET", SECRET);
+    command
+}
+
+fn token(data_dir: &Path, user: &str) -> String {
+    let output = run(agentdeck(data_dir).env("AGENTDECK_AUTH__JWT_SECRET", SECRET).args([
+        "token",
+        "--workspace",
+        DEMO_WORKSPACE,
+        "--user",
+        user,
+        "--role",
+        "member",
+    ]));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("utf-8 token").trim().to_owned()
+}
+
+/// Opens `/api/sync` on `server` with a bearer token and subscribes; returns the socket and the version it holds.
+async fn subscribe(server: &Server, token: &str) -> anyhow::Result<(Socket, u64)> {
+    let url = format!("{}/api/sync", server.url.replacen("http://", "ws://", 1));
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    request.headers_mut().insert("sec-websocket-protocol", "dash.v1".parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    anyhow::ensure!(next_frame(&mut socket).await?["t"] == "hello");
+    socket.send(Message::text(json!({ "t": "sub" }).to_string())).await?;
+    loop {
+        let frame = next_frame(&mut socket).await?;
+        if frame["t"] == "subscribed" {
+            let v = frame["v"].as_u64().unwrap_or_default();
+            return Ok((socket, v));
+        }
+    }
+}
+
+/// The next frame other than `ping` (answered).
+async fn next_frame(socket: &mut Socket) -> anyhow::Result<Value> {
+    loop {
+        let message = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no frame within {FRAME_TIMEOUT:?}"))?
+            .ok_or_else(|| anyhow::anyhow!("socket closed"))??;
+        let Message::Text(text) = message else { continue };
+        let frame: Value = serde_json::from_str(text.as_str())?;
+        if frame["t"] == "ping" {
+            socket.send(Message::text(json!({ "t": "pong", "ts": frame["ts"] }).to_string())).await?;
+            continue;
+        }
+        return Ok(frame);
+    }
+}
+
+/// Sends one patch setting `/activeProject` to `p<n>` and waits for its ack; returns the version.
+async fn patch(socket: &mut Socket, base: u64, n: u64) -> anyhow::Result<u64> {
+    let op = format!("op-{n}");
+    let frame = json!({ "t": "patch", "op": op, "base": base, "tab": "writer",
+                        "ops": [{ "op": "add", "path": "/activeProject", "value": format!("p{n}") }] });
+    socket.send(Message::text(frame.to_string())).await?;
+    loop {
+        let frame = next_frame(socket).await?;
+        match frame["t"].as_str() {
+            Some("ack") if frame["op"] == op.as_str() => return Ok(frame["v"].as_u64().unwrap_or_default()),
+            Some("reject") => anyhow::bail!("patch {n} rejected: {frame}"),
+            _ => {}
+        }
+    }
+}
+
+/// Reads deltas from `socket` (holding `held`) until it holds `until`; checks each follows the last
+/// and returns the counter values in the order they arrived.
+async fn follow(socket: &mut Socket, mut held: u64, until: u64) -> anyhow::Result<Vec<u64>> {
+    let mut counters = Vec::new();
+    while held < until {
+        let frame = next_frame(socket).await?;
+        match frame["t"].as_str() {
+            Some("delta") => {
+                anyhow::ensure!(frame["base"] == held, "gap or duplicate: held v{held}, got {frame}");
+                held = frame["v"].as_u64().unwrap_or_default();
+                if let Some(counter) = frame["ops"][0]["value"].as_str().and_then(counter_of) {
+                    counters.push(counter);
+                }
+            }
+            other => anyhow::bail!("expected only deltas, got {other:?}: {frame}"),
+        }
+    }
+    Ok(counters)
+}
+
+/// `n` of a `p<n>` value.
+fn counter_of(value: &str) -> Option<u64> {
+    value.strip_prefix('p')?.parse().ok()
+}
+
+/// `PATCH /api/dashboard/state` setting `/activeProject` on `node`.
+async fn rest_patch(node: &Server, token: &str, value: &str) -> anyhow::Result<()> {
+    let response = reqwest::Client::new()
+        .patch(format!("{}/api/dashboard/state", node.url))
+        .bearer_auth(token)
+        .header("content-type", "application/json-patch+json")
+        .body(json!([{ "op": "add", "path": "/activeProject", "value": value }]).to_string())
+        .send()
+        .await?;
+    anyhow::ensure!(response.status() == 200, "{}", response.text().await?);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_node_reaches_a_tab_on_the_other_in_order() -> anyhow::Result<()> {
+    let database = TestDatabase::postgres().await?;
+    let mut redis = OwnedRedis::start()?;
+    let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    // One after the other: the first node migrates and seeds, the second finds both done.
+    let node_a = serve_with(node(dir_a.path(), &database.url, &redis.url()));
+    let node_b = serve_with(node(dir_b.path(), &database.url, &redis.url()));
+    let token = token(dir_a.path(), "cluster-user");
+
+    // The first write starts the room's epoch (subscribers of an empty room get a snapshot then).
+    rest_patch(&node_a, &token, "p0").await?;
+    let (mut writer, start) = subscribe(&node_a, &token).await?;
+    let (mut reader, reader_start) = subscribe(&node_b, &token).await?;
+    assert_eq!(start, reader_start, "both nodes serve the same state");
+
+    // Patches over node A's socket reach node B's tab as contiguous deltas, in commit order.
+    let mut version = start;
+    for n in 1..=20 {
+        version = patch(&mut writer, version, n).await?;
+    }
+    assert_eq!(follow(&mut reader, start, version).await?, (1..=20).collect::<Vec<_>>());
+
+    // And the other way round.
+    let back = patch(&mut reader, version, 100).await?;
+    assert_eq!(follow(&mut writer, version, back).await?, vec![100]);
+    version = back;
+
+    // A REST write on node B reaches node A's tab.
+    rest_patch(&node_b, &token, "p200").await?;
+    assert_eq!(follow(&mut writer, version, version + 1).await?, vec![200]);
+    let _reader_saw_it = follow(&mut reader, version, version + 1).await?;
+    version += 1;
+
+    // Both nodes lose their pub/sub connections (as when Redis kills a slow subscriber): commits made
+    // meanwhile are filled in from the history once the nodes resubscribe, without a gap.
+    let killed = Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "CLIENT", "KILL", "TYPE", "pubsub"])
+        .output()?;
+    assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
+    assert_eq!(String::from_utf8_lossy(&killed.stdout).trim(), "2", "one pub/sub connection per node");
+    let before_kill = version;
+    for n in 300..310 {
+        version = patch(&mut writer, version, n).await?;
+    }
+    assert_eq!(follow(&mut reader, before_kill, version).await?, (300..310).collect::<Vec<_>>());
+
+    // The REST view of both nodes agrees with the sockets.
+    for node in [&node_a, &node_b] {
+        let response =
+            reqwest::Client::new().get(format!("{}/api/dashboard/state", node.url)).bearer_auth(&token).send().await?;
+        let etag = response.headers().get("etag").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let body: Value = response.json().await?;
+        assert_eq!(body["document"]["activeProject"], "p309", "{body}");
+        assert!(etag.is_some_and(|etag| etag.ends_with(&format!(".{version}\""))));
+    }
+    redis.stop();
+    Ok(())
+}
