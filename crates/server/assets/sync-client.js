@@ -17,6 +17,10 @@
 //   `ack` arrives (the server sends the ack instead of echoing the delta), so
 //   the local state is always a state the server committed; a `reject` drops
 //   the patch and calls `onReject`.
+// - Where the browser has `DecompressionStream`, it opens `/api/sync?compress=gzip`
+//   and large snapshots arrive as binary frames of gzip-compressed JSON. Frames
+//   are handled strictly in arrival order (a frame being inflated holds back
+//   the ones after it), because each delta must follow the state before it.
 // - `ping` is answered with `pong`. A lost socket reconnects with full-jitter
 //   exponential backoff (base 100 ms, cap 10 s); `goaway` sets the next wait to
 //   its `retryAfterMs`.
@@ -26,6 +30,15 @@
 const TAB_KEY = "agentdeck.sync.tab";
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 10_000;
+
+/** Whether this browser can inflate gzip frames (`DecompressionStream`). */
+const GZIP_FRAMES = typeof DecompressionStream === "function";
+
+/** The text of a gzip-compressed binary frame. */
+async function inflate(buffer) {
+  const stream = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).text();
+}
 
 /** The id of this browser tab: survives reloads of the tab, differs between tabs. */
 export function tabId() {
@@ -310,8 +323,12 @@ export function createSyncClient({ baseUrl = location.origin, getToken, onState,
       return;
     }
     if (closed || paused || socket) return;
-    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/sync`, ["dash.v1", `dash.ticket.${ticket}`]);
+    const query = GZIP_FRAMES ? "?compress=gzip" : "";
+    const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/sync${query}`, ["dash.v1", `dash.ticket.${ticket}`]);
+    ws.binaryType = "arraybuffer";
     socket = ws;
+    // Frames are decoded in a chain so a slow (compressed) one never lets a later one overtake it.
+    let inbox = Promise.resolve();
     ws.onopen = () => {
       const sub = { t: "sub" };
       if (epoch !== null) {
@@ -321,14 +338,18 @@ export function createSyncClient({ baseUrl = location.origin, getToken, onState,
       ws.send(JSON.stringify(sub));
     };
     ws.onmessage = (event) => {
-      if (socket !== ws) return;
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      onFrame(frame);
+      inbox = inbox.then(async () => {
+        if (socket !== ws) return;
+        let frame;
+        try {
+          frame = JSON.parse(typeof event.data === "string" ? event.data : await inflate(event.data));
+        } catch {
+          // Unreadable: whatever it carried is lost, so the local copy can no longer be trusted.
+          resync();
+          return;
+        }
+        if (socket === ws) onFrame(frame);
+      });
     };
     ws.onclose = (event) => {
       if (socket !== ws) return;

@@ -160,6 +160,12 @@ pub struct SyncSettings {
     pub max_connections_per_user: usize,
     /// Open sockets one workspace may hold on this node (0: unlimited).
     pub max_connections_per_workspace: usize,
+    /// Bytes queued for one socket above which its pending deltas are replaced by one snapshot.
+    pub outbound_high_water_bytes: usize,
+    /// Bytes queued for one socket above which it is closed with 4008 (slow consumer).
+    pub outbound_limit_bytes: usize,
+    /// Snapshots larger than this go gzip-compressed to sockets that opened with `?compress=gzip`.
+    pub compress_snapshots_above_bytes: usize,
 }
 
 impl Default for SyncSettings {
@@ -170,6 +176,9 @@ impl Default for SyncSettings {
             patches_per_minute: 100,
             max_connections_per_user: 5,
             max_connections_per_workspace: 100,
+            outbound_high_water_bytes: 256 * 1024,
+            outbound_limit_bytes: 1024 * 1024,
+            compress_snapshots_above_bytes: 8 * 1024,
         }
     }
 }

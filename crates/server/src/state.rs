@@ -7,7 +7,7 @@ use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
-use agentdeck_services::sync::{ConnectionCaps, Hub};
+use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::tickets::TicketStore;
 use agentdeck_storage::{ChangeFeed, RecordStore, StateStore, StoreError};
 use axum::extract::FromRef;
@@ -55,15 +55,7 @@ impl AppState {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         Self {
-            hub: Hub::with_feed(
-                dashboard.clone(),
-                settings.sync.patches_per_minute,
-                ConnectionCaps {
-                    per_user: settings.sync.max_connections_per_user,
-                    per_workspace: settings.sync.max_connections_per_workspace,
-                },
-                feed,
-            ),
+            hub: Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
@@ -94,5 +86,19 @@ impl AppState {
 impl FromRef<AppState> for JsonLimits {
     fn from_ref(state: &AppState) -> JsonLimits {
         JsonLimits { max_depth: state.settings.http.max_json_depth }
+    }
+}
+
+/// How the sync hub treats its sockets, from the `sync` settings.
+fn hub_settings(settings: &Settings) -> HubSettings {
+    let sync = &settings.sync;
+    HubSettings {
+        patches_per_minute: sync.patches_per_minute,
+        caps: ConnectionCaps {
+            per_user: sync.max_connections_per_user,
+            per_workspace: sync.max_connections_per_workspace,
+        },
+        queue: QueueLimits { high_water_bytes: sync.outbound_high_water_bytes, limit_bytes: sync.outbound_limit_bytes },
+        compress_above_bytes: sync.compress_snapshots_above_bytes,
     }
 }

@@ -8,7 +8,7 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::dashboard::codec::DEFAULT_COMPRESSION_THRESHOLD;
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::dashboard::DashboardService;
-use agentdeck_services::sync::{Connection, ConnectionCaps, Hub, OUTBOUND_CAPACITY};
+use agentdeck_services::sync::{Change, Connection, Hub, HubSettings, OutFrame, QueueLimits};
 use agentdeck_storage::testing::TestDatabase;
 use agentdeck_storage::{ChangeFeed, ConnectOptions, RoomKey, RoomSignal, RoomWatch, StateOptions, connect};
 use agentdeck_sync_protocol::{ClientFrame, close};
@@ -17,6 +17,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 async fn hub() -> anyhow::Result<(TestDatabase, Hub, Principal)> {
+    hub_with(HubSettings::default()).await
+}
+
+async fn hub_with(settings: HubSettings) -> anyhow::Result<(TestDatabase, Hub, Principal)> {
+    let (database, service, principal) = service().await?;
+    Ok((database, Hub::new(service, settings), principal))
+}
+
+async fn service() -> anyhow::Result<(TestDatabase, DashboardService, Principal)> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
     let store = connect(&database.url, &options).await?;
@@ -24,22 +33,30 @@ async fn hub() -> anyhow::Result<(TestDatabase, Hub, Principal)> {
     let state = store.embedded_state(StateOptions::default()).context("SQLite keeps the state")?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
-    Ok((database, Hub::new(service, 100, ConnectionCaps { per_user: 5, per_workspace: 100 }), principal))
+    Ok((database, service, principal))
 }
 
 async fn next_frame(connection: &mut Connection) -> anyhow::Result<Value> {
-    let text = tokio::time::timeout(Duration::from_secs(5), connection.outbound.recv())
+    let frame = tokio::time::timeout(Duration::from_secs(5), connection.next_frame())
         .await
         .context("a frame in time")?
         .context("room open")?;
-    Ok(serde_json::from_str(&text)?)
+    decode(frame)
+}
+
+/// A frame as JSON, inflating gzip binary frames.
+fn decode(frame: OutFrame) -> anyhow::Result<Value> {
+    Ok(match frame {
+        OutFrame::Text(text) => serde_json::from_str(&text)?,
+        OutFrame::Binary(bytes) => serde_json::from_reader(flate2::read::GzDecoder::new(&bytes[..]))?,
+    })
 }
 
 #[tokio::test]
 async fn a_room_runs_while_someone_is_connected_and_starts_empty() -> anyhow::Result<()> {
     let (_database, hub, principal) = hub().await?;
-    let mut a = hub.connect(&principal)?;
-    let b = hub.connect(&principal)?;
+    let mut a = hub.connect(&principal, false)?;
+    let b = hub.connect(&principal, false)?;
     assert_eq!(hub.active_rooms(), 1, "one owner per room");
 
     a.send(ClientFrame::Sub { epoch: None, v: None }).await?;
@@ -59,19 +76,147 @@ async fn a_room_runs_while_someone_is_connected_and_starts_empty() -> anyhow::Re
     anyhow::bail!("the room's owner kept running after its last connection left")
 }
 
-#[tokio::test]
-async fn a_connection_that_does_not_read_is_dropped_with_4008() -> anyhow::Result<()> {
-    let (_database, hub, principal) = hub().await?;
-    let mut slow = hub.connect(&principal)?;
-    let mut reader = hub.connect(&principal)?;
-    for _ in 0..=OUTBOUND_CAPACITY {
-        slow.send(ClientFrame::Resync).await?;
+/// Settings with a small outbound queue, so a handful of deltas passes its marks.
+fn small_queue() -> HubSettings {
+    HubSettings { queue: QueueLimits { high_water_bytes: 2_000, limit_bytes: 6_000 }, ..HubSettings::default() }
+}
+
+fn set_project(n: u32) -> Value {
+    serde_json::json!([{ "op": "add", "path": "/activeProject", "value": format!("project-number-{n:04}") }])
+}
+
+/// Commits `count` patches the way REST does (through the service, then told to the hub).
+async fn commit_elsewhere(hub: &Hub, service: &DashboardService, principal: &Principal, from: u32, count: u32) {
+    for n in from..from + count {
+        let committed = service.patch(principal, &set_project(n), None, None).await.expect("commits");
+        hub.notify(principal, Change::Patched { version: committed.version, ops: set_project(n) }).await;
     }
+}
+
+async fn subscribed(hub: &Hub, principal: &Principal) -> anyhow::Result<(Connection, u64)> {
+    let mut connection = hub.connect(principal, false)?;
+    connection.send(ClientFrame::Sub { epoch: None, v: None }).await?;
+    assert_eq!(next_frame(&mut connection).await?["t"], "snapshot");
+    let subscribed = next_frame(&mut connection).await?;
+    assert_eq!(subscribed["t"], "subscribed");
+    Ok((connection, subscribed["v"].as_u64().context("v")?))
+}
+
+/// Waits until the room has handled everything sent so far (its answer to a `resync` arrived).
+async fn settle(connection: &mut Connection) -> anyhow::Result<()> {
+    connection.send(ClientFrame::Resync).await?;
+    while next_frame(connection).await?["t"] != "snapshot" {}
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tab_that_falls_behind_gets_one_snapshot_instead_of_its_backlog() -> anyhow::Result<()> {
+    let (_database, service, principal) = service().await?;
+    let hub = Hub::new(service.clone(), small_queue());
+    service.patch(&principal, &set_project(0), None, None).await?;
+    let (mut slow, start) = subscribed(&hub, &principal).await?;
+    let (mut reader, _) = subscribed(&hub, &principal).await?;
+
+    // ~150 bytes per delta: 20 of them pass the 2 000-byte mark once while `slow` reads nothing.
+    commit_elsewhere(&hub, &service, &principal, 1, 20).await;
+    settle(&mut reader).await?;
+    assert!(slow.queued_bytes() < 2_000, "the backlog was replaced: {} bytes queued", slow.queued_bytes());
+
+    // What `slow` then reads is consistent: deltas that follow each other, a snapshot that resets.
+    let mut held = start;
+    let mut snapshots = 0;
+    while held < start + 20 {
+        let frame = next_frame(&mut slow).await?;
+        match frame["t"].as_str() {
+            Some("snapshot") => {
+                snapshots += 1;
+                held = frame["v"].as_u64().context("v")?;
+            }
+            Some("delta") => {
+                anyhow::ensure!(frame["base"] == held, "held v{held}, got {frame}");
+                held = frame["v"].as_u64().context("v")?;
+            }
+            other => anyhow::bail!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(snapshots, 1, "one snapshot replaced the backlog");
+    // The reader that kept up got every delta, and both connections are still in the room.
+    assert!(slow.kicked.try_recv().is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tab_that_cannot_even_take_its_snapshot_is_dropped_with_4008() -> anyhow::Result<()> {
+    let (_database, service, principal) = service().await?;
+    let hub = Hub::new(service.clone(), small_queue());
+    service.patch(&principal, &set_project(0), None, None).await?;
+    let (mut slow, _) = subscribed(&hub, &principal).await?;
+    let (mut reader, start) = subscribed(&hub, &principal).await?;
+
+    // The reader keeps up while 60 deltas pass `slow`'s mark twice: coalesced once, then dropped.
+    let reading = tokio::spawn(async move {
+        let mut held = start;
+        while held < start + 60 {
+            let frame = next_frame(&mut reader).await?;
+            anyhow::ensure!(frame["t"] == "delta" && frame["base"] == held, "held v{held}, got {frame}");
+            held = frame["v"].as_u64().context("v")?;
+        }
+        anyhow::Ok(())
+    });
+    commit_elsewhere(&hub, &service, &principal, 1, 60).await;
     let code = tokio::time::timeout(Duration::from_secs(10), &mut slow.kicked).await??;
     assert_eq!(code, close::SLOW_CONSUMER);
-    // The room still serves everyone else.
-    reader.send(ClientFrame::Resync).await?;
-    assert_eq!(next_frame(&mut reader).await?["t"], "snapshot");
+    // The room kept serving the reader every delta, in order.
+    reading.await??;
+    Ok(())
+}
+
+#[tokio::test]
+async fn large_snapshots_go_compressed_to_connections_that_take_gzip() -> anyhow::Result<()> {
+    let settings = HubSettings { compress_above_bytes: 1_000, ..HubSettings::default() };
+    let (_database, hub, principal) = hub_with(settings).await?;
+    let mut plain = hub.connect(&principal, false)?;
+    let mut gzip = hub.connect(&principal, true)?;
+
+    // A small snapshot is text for everyone.
+    gzip.send(ClientFrame::Sub { epoch: None, v: None }).await?;
+    assert!(matches!(gzip.next_frame().await, Some(OutFrame::Text(_))));
+    assert_eq!(next_frame(&mut gzip).await?["t"], "subscribed");
+
+    // Fill the document past the threshold: 40 alerts of ~100 bytes.
+    let alerts: Vec<Value> = (0..40)
+        .map(|n| {
+            serde_json::json!({ "op": "add", "path": "/alerts/-", "value": {
+                "id": format!("alert-{n}"), "severity": "warning", "message": format!("Task {n} is late by two days"),
+                "createdAt": "2026-11-22T10:00:00Z", "dismissed": false } })
+        })
+        .collect();
+    plain.send(ClientFrame::Sub { epoch: None, v: None }).await?;
+    assert_eq!(next_frame(&mut plain).await?["t"], "snapshot");
+    assert_eq!(next_frame(&mut plain).await?["t"], "subscribed");
+    plain.send(ClientFrame::Patch { op: "fill".into(), base: 0, ops: Value::Array(alerts), tab: "t".into() }).await?;
+    assert_eq!(next_frame(&mut plain).await?["t"], "ack");
+
+    for connection in [&mut plain, &mut gzip] {
+        connection.send(ClientFrame::Resync).await?;
+    }
+    let text = loop {
+        match plain.next_frame().await.context("frame")? {
+            OutFrame::Text(text) if text.contains(r#""t":"snapshot""#) => break text,
+            _ => {}
+        }
+    };
+    let compressed = loop {
+        match gzip.next_frame().await.context("frame")? {
+            OutFrame::Binary(bytes) => break bytes,
+            OutFrame::Text(text) => assert!(!text.contains(r#""t":"snapshot""#), "a large snapshot came as text"),
+        }
+    };
+    let inflated = decode(OutFrame::Binary(compressed.clone()))?;
+    assert_eq!(inflated, serde_json::from_str::<Value>(&text)?, "the same frame, compressed");
+    let ratio = compressed.len() as f64 / text.len() as f64;
+    println!("snapshot {} bytes as JSON, {} gzip-compressed: ratio {ratio:.3}", text.len(), compressed.len());
+    assert!(ratio < 0.25, "ratio {ratio}");
     Ok(())
 }
 
@@ -108,7 +253,7 @@ async fn expect_deltas(connection: &mut Connection, mut held: u64, until: u64) -
 }
 
 async fn expect_silence(connection: &mut Connection) -> anyhow::Result<()> {
-    match tokio::time::timeout(Duration::from_millis(200), connection.outbound.recv()).await {
+    match tokio::time::timeout(Duration::from_millis(200), connection.next_frame()).await {
         Err(_) => Ok(()),
         Ok(frame) => anyhow::bail!("expected nothing, got {frame:?}"),
     }
@@ -124,14 +269,12 @@ async fn a_node_fills_a_gap_from_the_history_or_else_sends_a_snapshot() -> anyho
     let state = store.embedded_state(state_options).context("SQLite keeps the state")?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
-    let caps = ConnectionCaps { per_user: 5, per_workspace: 100 };
     // Node B hears other nodes' commits only through the feed; "node A" is the service itself.
     let feed = std::sync::Arc::new(ManualFeed::default());
-    let node_b = Hub::with_feed(service.clone(), 100, caps, Some(feed.clone()));
-    let set_project = |n: u32| serde_json::json!([{ "op": "add", "path": "/activeProject", "value": format!("p{n}") }]);
+    let node_b = Hub::with_feed(service.clone(), HubSettings::default(), Some(feed.clone()));
 
     let first = service.patch(&principal, &set_project(0), None, None).await?.version;
-    let mut tab = node_b.connect(&principal)?;
+    let mut tab = node_b.connect(&principal, false)?;
     tab.send(ClientFrame::Sub { epoch: None, v: None }).await?;
     assert_eq!(next_frame(&mut tab).await?["t"], "snapshot");
     assert_eq!(next_frame(&mut tab).await?["t"], "subscribed");
@@ -156,7 +299,7 @@ async fn a_node_fills_a_gap_from_the_history_or_else_sends_a_snapshot() -> anyho
     feed.signal(RoomSignal::Resubscribed);
     let snapshot = next_frame(&mut tab).await?;
     assert_eq!((snapshot["t"].as_str(), snapshot["v"].as_u64()), (Some("snapshot"), Some(last.version)), "{snapshot}");
-    assert_eq!(snapshot["state"]["activeProject"], "p9");
+    assert_eq!(snapshot["state"]["activeProject"], "project-number-0009");
 
     // A deletion elsewhere: the empty room at version 0.
     service.delete(&principal, None).await?;

@@ -105,6 +105,17 @@ struct Tab {
 const SETUP: &str = r#"
 const done = arguments[arguments.length - 1];
 (async () => {
+  // Counts binary (compressed) frames the page receives.
+  const Native = window.WebSocket;
+  window.binaryFrames = 0;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        if (typeof event.data !== "string") window.binaryFrames += 1;
+      });
+    }
+  };
   const login = await fetch("/api/dev/login", { method: "POST" });
   const { token } = await login.json();
   const { createSyncClient } = await import(location.origin + "/assets/sync-client.js");
@@ -201,6 +212,38 @@ async fn two_tabs_see_each_others_changes_and_a_disconnected_tab_catches_up() {
     assert_eq!(b_view["lastSubscribed"]["wasRecovering"], true, "{b_view}");
     assert_eq!(b_view["lastSubscribed"]["recovered"], true, "B got the missed changes replayed: {b_view}");
 
+    a.quit().await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn a_large_snapshot_arrives_compressed_and_is_inflated_in_order() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let a = driver.tab(&app).await;
+    // 50 alerts of ~300 bytes: a document well above the 8 KiB compression threshold.
+    let ops: Vec<Value> = (0..50)
+        .map(|n| {
+            let message = format!("Alert {n}: the release checklist item {n} is overdue; {}", "details ".repeat(30));
+            json!({ "op": "add", "path": "/alerts/-", "value": {
+                "id": format!("big-{n}"), "severity": "warning", "message": message, "createdAt": "2026-11-22T10:00:00Z" } })
+        })
+        .collect();
+    let ack = a.patch(Value::Array(ops)).await;
+    assert!(ack["v"].is_u64(), "{ack}");
+    let a_view = a.snapshot().await;
+
+    // A new tab's first snapshot is large: it comes as a gzip binary frame and is inflated.
+    let b = driver.tab(&app).await;
+    let b_view = b.snapshot().await;
+    assert_eq!(b_view["state"], a_view["state"]);
+    assert_eq!(b_view["version"], a_view["version"]);
+    let binary = b.run("arguments[arguments.length - 1](window.binaryFrames);", json!(null)).await;
+    assert!(binary.as_u64() >= Some(1), "the snapshot came compressed: {binary} binary frames");
+
+    // Deltas after it still apply in order.
+    a.patch(json!([{ "op": "replace", "path": "/preferences/theme", "value": "dark" }])).await;
+    b.wait_for("B seeing A's theme", |view| view["state"]["preferences"]["theme"] == "dark").await;
     a.quit().await;
     b.quit().await;
 }

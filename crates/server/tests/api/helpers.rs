@@ -218,8 +218,17 @@ impl TestApp {
 
     /// Opens `/api/sync` with extra headers; the refusal's status and JSON body when the server says no.
     pub async fn ws_connect(&self, headers: &[(&str, &str)]) -> Result<WsClient, (u16, Value)> {
+        self.ws_connect_to("/api/sync", headers).await
+    }
+
+    /// Opens the WebSocket at `path_and_query` with extra headers (see [`TestApp::ws_connect`]).
+    pub async fn ws_connect_to(
+        &self,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<WsClient, (u16, Value)> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/sync", self.address.replacen("http://", "ws://", 1));
+        let url = format!("{}{path_and_query}", self.address.replacen("http://", "ws://", 1));
         let mut request = url.into_client_request().expect("ws request");
         for (name, value) in headers {
             let name: reqwest::header::HeaderName = name.parse().expect("header name");

@@ -78,6 +78,19 @@ async fn a_bearer_header_opens_a_socket_and_no_credentials_do_not() {
 }
 
 #[tokio::test]
+async fn a_client_may_ask_for_gzip_frames_and_nothing_else() {
+    let app = spawn_app().await;
+    let bearer = format!("Bearer {}", app.token);
+    let (status, body) =
+        app.ws_connect_to("/api/sync?compress=brotli", &[("authorization", &bearer)]).await.err().expect("refused");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["path"], "/compress", "{body}");
+    let mut client =
+        app.ws_connect_to("/api/sync?compress=gzip", &[("authorization", &bearer)]).await.expect("gzip accepted");
+    assert_eq!(client.recv().await["t"], "hello");
+}
+
+#[tokio::test]
 async fn only_the_servers_own_or_listed_origins_may_connect() {
     let app = spawn_app_with(|settings| settings.http.allowed_origins = vec!["https://app.example".into()]).await;
     let ticket = app.ws_ticket().await;

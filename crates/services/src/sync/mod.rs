@@ -27,13 +27,18 @@
 //!
 //! Every channel is bounded. The room's command channel holds
 //! [`ROOM_CAPACITY`] commands (a connection waits up to [`SEND_TIMEOUT`] to
-//! queue one). Each connection's outbound channel holds [`OUTBOUND_CAPACITY`]
-//! frames; the owner never waits on it: when it is full, that connection is
-//! dropped with close code 4008 (slow consumer) and reconnects and recovers,
-//! instead of one slow tab stalling the whole room. Frames are encoded once
-//! and shared ([`FrameText`]) by every connection they go to. Not done yet:
-//! counting outbound bytes, and coalescing a backlog into one snapshot
-//! instead of dropping the connection.
+//! queue one). The owner never waits on a connection: each has an outbound
+//! queue counted in bytes ([`QueueLimits`]). When a connection's queue passes
+//! the high-water mark (256 KiB by default), its queued `delta`/`batch`/`snapshot`
+//! frames are dropped and, once the current step is done, it gets one fresh
+//! snapshot instead — state frames are replaceable, so a tab that fell behind
+//! catches up with one frame rather than its backlog. If it passes the mark
+//! again before even that snapshot was taken, or its queue would pass the hard
+//! limit (1 MiB), it is closed with 4008 (slow consumer) and reconnects and
+//! recovers. One slow tab never stalls the room. Frames are encoded once and
+//! shared ([`OutFrame`]) by every connection they go to; snapshots above
+//! [`HubSettings::compress_above_bytes`] are also gzip-compressed once, for the
+//! connections that accept binary frames.
 //!
 //! # Limits
 //!
@@ -55,6 +60,20 @@
 //! unchanged and fast when nobody is connected, and a lost notification
 //! costs one snapshot later, never a wrong state.
 //!
+//! # Several nodes
+//!
+//! In cluster mode a node only hears its own commits directly. Each owner
+//! therefore watches its room on the [`ChangeFeed`] (Redis pub/sub, one
+//! channel per room, subscribed only while the room has sockets on this node).
+//! A signal about a version the owner has not sent makes it *catch up*: the
+//! missing versions come from the room's history as deltas, in order, or, when
+//! the history no longer holds them all, as one snapshot. Because pub/sub may
+//! lose messages, signals are only hints, and the feed asks every room to
+//! catch up after each (re)subscription. An owner whose own patch lands after
+//! other nodes' commits sends those first, then its `ack` and `delta`. Whenever
+//! the owner reads the state (for a `sub`, say) and finds it ahead of what it
+//! has sent, it brings its subscribers up first, so nobody skips a version.
+//!
 //! # Rooms without state
 //!
 //! Before the first write a room has no stored state. Subscribers then get a
@@ -64,9 +83,11 @@
 //! and the first patch is sent without a precondition.
 
 mod budget;
+mod outbox;
 mod room;
 mod slots;
 
+pub use outbox::{OutFrame, QueueLimits};
 pub use slots::ConnectionCaps;
 
 use std::collections::HashMap;
@@ -84,15 +105,34 @@ use tokio::task::JoinHandle;
 
 use crate::dashboard::DashboardService;
 
-/// Frames one connection may have queued before it counts as a slow consumer.
-pub const OUTBOUND_CAPACITY: usize = 256;
 /// Commands a room queues before senders wait.
 pub const ROOM_CAPACITY: usize = 64;
 /// Longest wait to queue a command for a room before giving up.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One encoded server frame (JSON text), shared by every connection it goes to.
-pub type FrameText = Arc<str>;
+/// How a hub treats its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubSettings {
+    /// Patches a user may send per minute (0: unlimited).
+    pub patches_per_minute: u32,
+    /// Open sockets per user and per workspace on this node.
+    pub caps: ConnectionCaps,
+    /// Byte bounds of each connection's outbound queue.
+    pub queue: QueueLimits,
+    /// Snapshots larger than this go gzip-compressed to connections that accept it.
+    pub compress_above_bytes: usize,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        Self {
+            patches_per_minute: 100,
+            caps: ConnectionCaps { per_user: 5, per_workspace: 100 },
+            queue: QueueLimits::default(),
+            compress_above_bytes: 8 * 1024,
+        }
+    }
+}
 
 /// Why the hub could not take a connection or a frame.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +169,7 @@ pub enum Change {
 
 /// What the owner of a room is asked to do.
 enum Command {
-    Join { conn: u64, principal: Principal, outbound: mpsc::Sender<FrameText>, kick: oneshot::Sender<u16> },
+    Join { conn: u64, principal: Principal, outbox: Arc<outbox::Outbox>, gzip: bool, kick: oneshot::Sender<u16> },
     Leave { conn: u64 },
     Sub { conn: u64, epoch: Option<String>, v: Option<u64> },
     Resync { conn: u64 },
@@ -145,8 +185,7 @@ pub struct Hub {
 
 struct Inner {
     service: DashboardService,
-    /// Patches a user may send per minute (0: unlimited).
-    patches_per_minute: u32,
+    settings: HubSettings,
     /// Open-socket counts against the caps.
     slots: slots::Slots,
     rooms: Mutex<HashMap<RoomKey, RoomEntry>>,
@@ -180,23 +219,17 @@ impl Inner {
 }
 
 impl Hub {
-    /// A hub committing through `service`, allowing each user `patches_per_minute` patches (0: unlimited)
-    /// and at most `caps` open sockets.
-    pub fn new(service: DashboardService, patches_per_minute: u32, caps: ConnectionCaps) -> Self {
-        Self::with_feed(service, patches_per_minute, caps, None)
+    /// A hub committing through `service` (a single node).
+    pub fn new(service: DashboardService, settings: HubSettings) -> Self {
+        Self::with_feed(service, settings, None)
     }
 
     /// Like [`Hub::new`], hearing commits of other nodes through `feed` (cluster mode).
-    pub fn with_feed(
-        service: DashboardService,
-        patches_per_minute: u32,
-        caps: ConnectionCaps,
-        feed: Option<Arc<dyn ChangeFeed>>,
-    ) -> Self {
+    pub fn with_feed(service: DashboardService, settings: HubSettings, feed: Option<Arc<dyn ChangeFeed>>) -> Self {
         let inner = Inner {
             service,
-            patches_per_minute,
-            slots: slots::Slots::new(caps),
+            settings,
+            slots: slots::Slots::new(settings.caps),
             rooms: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             feed,
@@ -206,7 +239,7 @@ impl Hub {
 
     /// The per-user patch limit announced in `hello`.
     pub fn patches_per_minute(&self) -> u32 {
-        self.inner.patches_per_minute
+        self.inner.settings.patches_per_minute
     }
 
     /// How many rooms have an owner running (for tests and metrics).
@@ -214,15 +247,17 @@ impl Hub {
         self.inner.rooms().len()
     }
 
-    /// Joins the principal's room, starting its owner when it is the first connection.
-    pub fn connect(&self, principal: &Principal) -> Result<Connection, HubError> {
+    /// Joins the principal's room, starting its owner when it is the first connection;
+    /// `gzip`: the connection takes large snapshots as gzip-compressed binary frames.
+    pub fn connect(&self, principal: &Principal, gzip: bool) -> Result<Connection, HubError> {
         let key = room_key(principal);
         // Taken first and owned by the connection: every way out of here, or out of the socket later, frees it.
         let slot = self.inner.slots.take(&key)?;
         let conn = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (outbound_tx, outbound) = mpsc::channel(OUTBOUND_CAPACITY);
+        let outbox = Arc::new(outbox::Outbox::default());
         let (kick_tx, kicked) = oneshot::channel();
-        let join = Command::Join { conn, principal: principal.clone(), outbound: outbound_tx, kick: kick_tx };
+        let join =
+            Command::Join { conn, principal: principal.clone(), outbox: Arc::clone(&outbox), gzip, kick: kick_tx };
         let mut rooms = self.inner.rooms();
         let commands = match rooms.get(&key) {
             Some(entry) if !entry.commands.is_closed() => entry.commands.clone(),
@@ -236,7 +271,7 @@ impl Hub {
                     Arc::downgrade(&self.inner),
                     self.inner.service.clone(),
                     principal.clone(),
-                    self.inner.patches_per_minute,
+                    self.inner.settings,
                     watch,
                 );
                 let task = tokio::spawn(owner.run(receiver));
@@ -249,7 +284,7 @@ impl Hub {
             mpsc::error::TrySendError::Full(_) => HubError::Busy,
             mpsc::error::TrySendError::Closed(_) => HubError::Closed,
         })?;
-        Ok(Connection { id: conn, commands, outbound, kicked, _slot: slot })
+        Ok(Connection { id: conn, commands, outbox, kicked, _slot: slot })
     }
 
     /// Tells the principal's room (if anyone is connected) about a change committed elsewhere.
@@ -266,12 +301,23 @@ impl Hub {
     }
 }
 
+/// The frames a room sends one connection, in order.
+#[derive(Clone)]
+pub struct Frames(Arc<outbox::Outbox>);
+
+impl Frames {
+    /// The next frame; `None` once the room has let the connection go. Cancel-safe.
+    pub async fn next(&self) -> Option<OutFrame> {
+        self.0.next().await
+    }
+}
+
 /// One WebSocket's membership of its room; leaves the room when dropped.
 pub struct Connection {
     id: u64,
     commands: mpsc::Sender<Command>,
     /// Frames for this connection, in the order the room sent them.
-    pub outbound: mpsc::Receiver<FrameText>,
+    outbox: Arc<outbox::Outbox>,
     /// Resolves with a close code when the room drops this connection (slow consumer).
     pub kicked: oneshot::Receiver<u16>,
     /// This socket's place under the connection caps, freed on drop.
@@ -282,6 +328,21 @@ impl Connection {
     /// The connection id (the `sid` of `hello`).
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// The frames the room sends this connection, readable while the connection is borrowed elsewhere.
+    pub fn frames(&self) -> Frames {
+        Frames(Arc::clone(&self.outbox))
+    }
+
+    /// The next frame the room sent this connection; `None` once the room has let it go. Cancel-safe.
+    pub async fn next_frame(&self) -> Option<OutFrame> {
+        self.outbox.next().await
+    }
+
+    /// Bytes queued for this connection and not yet taken (for tests and metrics).
+    pub fn queued_bytes(&self) -> usize {
+        self.outbox.queued_bytes()
     }
 
     /// Hands a client frame to the room; `pong` is the edge's business and ignored here.
@@ -303,6 +364,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.outbox.leave();
         // Best effort: when the queue is full the owner's sweep notices the closed channel.
         let _swept_later_if_full = self.commands.try_send(Command::Leave { conn: self.id });
     }

@@ -1,6 +1,7 @@
 //! The owner task of one room: everything the room does, one step at a time.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -13,19 +14,26 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::budget::PatchBudget;
-use super::{Change, Command, FrameText, Inner};
+use super::outbox::{Kind, Level, OutFrame, Outbox};
+use super::{Change, Command, HubSettings, Inner};
 use crate::dashboard::{DashboardError, DashboardService};
 
 /// How often the owner looks for connections that vanished without a `Leave`.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// Rounds of coalescing after one command before lagging connections are dropped instead.
+const MAX_COALESCE_ROUNDS: usize = 3;
 
 /// One connection of the room.
 struct Member {
     principal: Principal,
-    outbound: mpsc::Sender<FrameText>,
+    outbox: Arc<Outbox>,
+    /// Takes large snapshots gzip-compressed (binary frames).
+    gzip: bool,
     kick: Option<oneshot::Sender<u16>>,
     /// Gets deltas only after its `sub` was answered.
     subscribed: bool,
+    /// Its queued state frames were dropped: it gets nothing but a snapshot next.
+    lagging: bool,
 }
 
 /// The owner of one room.
@@ -43,6 +51,9 @@ pub(super) struct Owner {
     budget: PatchBudget,
     /// Commits made on other nodes (cluster mode); `None` on a single node.
     watch: Option<RoomWatch>,
+    settings: HubSettings,
+    /// Connections whose state frames were dropped and who wait for a replacement snapshot.
+    lagging: BTreeSet<u64>,
 }
 
 impl Owner {
@@ -52,11 +63,23 @@ impl Owner {
         hub: Weak<Inner>,
         service: DashboardService,
         principal: Principal,
-        patches_per_minute: u32,
+        settings: HubSettings,
         watch: Option<RoomWatch>,
     ) -> Self {
-        let budget = PatchBudget::new(patches_per_minute);
-        Self { key, generation, hub, service, principal, members: HashMap::new(), known: None, budget, watch }
+        let budget = PatchBudget::new(settings.patches_per_minute);
+        Self {
+            key,
+            generation,
+            hub,
+            service,
+            principal,
+            members: HashMap::new(),
+            known: None,
+            budget,
+            watch,
+            settings,
+            lagging: BTreeSet::new(),
+        }
     }
 
     /// Serves the room until its last connection has left.
@@ -68,7 +91,7 @@ impl Owner {
                     Some(command) => self.handle(command).await,
                     None => return,
                 },
-                _ = sweep.tick() => self.members.retain(|_, member| !member.outbound.is_closed()),
+                _ = sweep.tick() => self.members.retain(|_, member| !member.outbox.reader_gone()),
                 signal = next_signal(&mut self.watch) => match signal {
                     Some(signal) => self.on_signal(signal).await,
                     None => {
@@ -77,6 +100,7 @@ impl Owner {
                     }
                 },
             }
+            self.coalesce().await;
             if self.members.is_empty() && self.try_stop(&commands) {
                 return;
             }
@@ -99,11 +123,14 @@ impl Owner {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Join { conn, principal, outbound, kick } => {
-                self.members.insert(conn, Member { principal, outbound, kick: Some(kick), subscribed: false });
+            Command::Join { conn, principal, outbox, gzip, kick } => {
+                let member = Member { principal, outbox, gzip, kick: Some(kick), subscribed: false, lagging: false };
+                self.members.insert(conn, member);
             }
             Command::Leave { conn } => {
-                self.members.remove(&conn);
+                if let Some(member) = self.members.remove(&conn) {
+                    member.outbox.close();
+                }
             }
             Command::Sub { conn, epoch, v } => self.subscribe(conn, epoch, v).await,
             Command::Resync { conn } => self.resync(conn).await,
@@ -137,8 +164,8 @@ impl Owner {
                     let replayed = u32::try_from(deltas.len()).unwrap_or(u32::MAX);
                     let batch =
                         ServerFrame::Batch { epoch: current.epoch.clone(), base: v, v: current.version, deltas };
-                    if let Some(text) = encode(&batch) {
-                        self.send_to(conn, text);
+                    if let Some(frame) = encode(&batch) {
+                        self.send_to(conn, frame, Kind::State);
                     }
                     self.send_subscribed(conn, &current, true, true, replayed);
                     return;
@@ -147,9 +174,8 @@ impl Owner {
                 Err(error) => tracing::warn!(%error, "sync history unavailable; answering with a snapshot"),
             }
         }
-        if let Some(text) = encode(&snapshot(&current, &document)) {
-            self.send_to(conn, text);
-        }
+        let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
+        self.send_snapshot(conn, &snapshot, Kind::State);
         self.send_subscribed(conn, &current, was_recovering, false, 0);
     }
 
@@ -157,9 +183,8 @@ impl Owner {
     async fn resync(&mut self, conn: u64) {
         match self.load().await {
             Ok((current, document)) => {
-                if let Some(text) = encode(&snapshot(&current, &document)) {
-                    self.send_to(conn, text);
-                }
+                let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
+                self.send_snapshot(conn, &snapshot, Kind::State);
                 if let Some(member) = self.members.get_mut(&conn) {
                     member.subscribed = true;
                 }
@@ -174,8 +199,8 @@ impl Owner {
             let v = self.known.as_ref().map(|known| known.version);
             let detail = json!({ "message": "too many patches; slow down", "retryAfterMs": wait.as_millis() as u64 });
             let frame = ServerFrame::Reject { op: Some(op), code: RejectCode::RateLimited, v, detail: Some(detail) };
-            if let Some(text) = encode(&frame) {
-                self.send_to(conn, text);
+            if let Some(frame) = encode(&frame) {
+                self.send_to(conn, frame, Kind::Control);
             }
             return;
         }
@@ -201,8 +226,8 @@ impl Owner {
         let version = committed.version;
         if committed.replayed {
             let ack = ServerFrame::Ack { op, base, v: version.version };
-            if let Some(text) = encode(&ack) {
-                self.send_to(conn, text);
+            if let Some(frame) = encode(&ack) {
+                self.send_to(conn, frame, Kind::Control);
             }
             return;
         }
@@ -218,8 +243,8 @@ impl Owner {
             Some(known) if known.epoch == version.epoch && known.version + 1 == version.version => known.version,
             _ => base,
         };
-        if let Some(text) = encode(&ServerFrame::Ack { op: op.clone(), base: ack_base, v: version.version }) {
-            self.send_to(conn, text);
+        if let Some(frame) = encode(&ServerFrame::Ack { op: op.clone(), base: ack_base, v: version.version }) {
+            self.send_to(conn, frame, Kind::Control);
         }
         self.advance(version, ops, Some(Origin { tab, op }), Some(conn)).await;
     }
@@ -236,8 +261,8 @@ impl Owner {
                     origin,
                 };
                 self.known = Some(version);
-                if let Some(text) = encode(&delta) {
-                    self.broadcast(&text, writer);
+                if let Some(frame) = encode(&delta) {
+                    self.broadcast(&frame, writer);
                 }
             }
             // Already sent: the owner's own commit overtook this notification.
@@ -274,8 +299,8 @@ impl Owner {
                         let DeltaEntry { base, v, ops, origin } = delta_entry(&self.principal, entry);
                         let delta = ServerFrame::Delta { epoch: known.epoch.clone(), base, v, ops, origin };
                         self.known = Some(StateVersion { epoch: known.epoch.clone(), version: v });
-                        if let Some(text) = encode(&delta) {
-                            self.broadcast(&text, None);
+                        if let Some(frame) = encode(&delta) {
+                            self.broadcast(&frame, None);
                         }
                     }
                     return;
@@ -290,40 +315,95 @@ impl Owner {
         self.refresh().await;
     }
 
-    /// Re-reads the state and sends every subscriber a snapshot when it moved.
+    /// Re-reads the state; subscribers get a snapshot when it moved.
     async fn refresh(&mut self) {
-        let before = self.known.clone();
-        match self.load().await {
-            Ok((current, _)) if Some(&current) == before.as_ref() => {}
-            Ok((current, document)) => {
-                if let Some(text) = encode(&snapshot(&current, &document)) {
-                    self.broadcast(&text, None);
-                }
-            }
-            Err(error) => tracing::warn!(%error, "sync room could not re-read its state"),
+        if let Err(error) = self.load().await {
+            tracing::warn!(%error, "sync room could not re-read its state");
         }
     }
 
     /// Re-reads the state and sends every subscriber a snapshot.
     async fn snapshot_all(&mut self) {
-        match self.load().await {
+        match self.read().await {
             Ok((current, document)) => {
-                if let Some(text) = encode(&snapshot(&current, &document)) {
-                    self.broadcast(&text, None);
-                }
+                self.known = Some(current.clone());
+                let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
+                self.broadcast_snapshot(&snapshot);
             }
             Err(error) => tracing::warn!(%error, "sync room could not re-read its state"),
         }
     }
 
-    /// Reads the room's state (an empty document at version 0 before the first write).
+    /// Reads the room's state, first bringing subscribers up to it when it moved past what they
+    /// were sent (so a reader never skips versions the others still need).
     async fn load(&mut self) -> Result<(StateVersion, DashboardDocument), DashboardError> {
-        let (version, document) = match self.service.get(&self.principal).await? {
+        let (current, document) = self.read().await?;
+        if let Some(known) = self.known.clone()
+            && known != current
+        {
+            self.bring_up(&known, &current, &document).await;
+        }
+        self.known = Some(current.clone());
+        Ok((current, document))
+    }
+
+    /// Sends subscribers holding `known` what leads to `current`: the history, else a snapshot.
+    async fn bring_up(&mut self, known: &StateVersion, current: &StateVersion, document: &DashboardDocument) {
+        if !known.epoch.is_empty() && known.epoch == current.epoch && known.version < current.version {
+            let history = self.service.history_after(&self.principal, &known.epoch, known.version).await;
+            if let Ok(Some(entries)) = history
+                && covers(&entries, known.version, current.version)
+            {
+                for entry in entries {
+                    let DeltaEntry { base, v, ops, origin } = delta_entry(&self.principal, entry);
+                    let delta = ServerFrame::Delta { epoch: known.epoch.clone(), base, v, ops, origin };
+                    if let Some(frame) = encode(&delta) {
+                        self.broadcast(&frame, None);
+                    }
+                }
+                return;
+            }
+        }
+        let snapshot = SnapshotFrames::new(current, document, self.settings.compress_above_bytes);
+        self.broadcast_snapshot(&snapshot);
+    }
+
+    /// Reads the room's state (an empty document at version 0 before the first write).
+    async fn read(&self) -> Result<(StateVersion, DashboardDocument), DashboardError> {
+        Ok(match self.service.get(&self.principal).await? {
             Some(view) => (view.version, view.document),
             None => (StateVersion { epoch: String::new(), version: 0 }, DashboardDocument::default()),
-        };
-        self.known = Some(version.clone());
-        Ok((version, document))
+        })
+    }
+
+    /// Gives every lagging connection one fresh snapshot in place of the state frames it lost.
+    async fn coalesce(&mut self) {
+        for _ in 0..MAX_COALESCE_ROUNDS {
+            if self.lagging.is_empty() {
+                return;
+            }
+            // `load` may itself send (bringing the others up) and make more connections lag.
+            let (current, document) = match self.load().await {
+                Ok(loaded) => loaded,
+                Err(error) => {
+                    tracing::warn!(%error, "sync room could not read a snapshot for lagging connections");
+                    break;
+                }
+            };
+            let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
+            for conn in std::mem::take(&mut self.lagging) {
+                if let Some(member) = self.members.get_mut(&conn) {
+                    member.lagging = false;
+                }
+                self.send_snapshot(conn, &snapshot, Kind::Coalesced);
+            }
+        }
+        // Still lagging after every round (the store is unreachable, or they lag again at once): let them go.
+        for conn in std::mem::take(&mut self.lagging) {
+            if let Some(mut member) = self.members.remove(&conn) {
+                kick(&mut member);
+            }
+        }
     }
 
     fn principal_of(&self, conn: u64) -> Principal {
@@ -345,8 +425,8 @@ impl Owner {
             recovered,
             replayed,
         };
-        if let Some(text) = encode(&frame) {
-            self.send_to(conn, text);
+        if let Some(frame) = encode(&frame) {
+            self.send_to(conn, frame, Kind::Control);
         }
         if let Some(member) = self.members.get_mut(&conn) {
             member.subscribed = true;
@@ -365,42 +445,94 @@ impl Owner {
         };
         let v = v.or_else(|| self.known.as_ref().map(|known| known.version));
         let frame = ServerFrame::Reject { op, code, v, detail: Some(json!({ "message": error.to_string() })) };
-        if let Some(text) = encode(&frame) {
-            self.send_to(conn, text);
+        if let Some(frame) = encode(&frame) {
+            self.send_to(conn, frame, Kind::Control);
         }
     }
 
-    /// Queues a frame for one connection, dropping the connection when it cannot keep up.
-    fn send_to(&mut self, conn: u64, text: FrameText) {
+    /// Queues a frame for one connection (see [`Owner::offer`]).
+    fn send_to(&mut self, conn: u64, frame: OutFrame, kind: Kind) {
         let Some(member) = self.members.get_mut(&conn) else { return };
-        if !offer(member, text) {
+        if !offer(member, frame, kind, &self.settings, &mut self.lagging, conn) {
             self.members.remove(&conn);
         }
     }
 
-    /// Queues one shared frame for every subscriber but `except`.
-    fn broadcast(&mut self, text: &FrameText, except: Option<u64>) {
+    /// Queues a snapshot for one connection, compressed when it takes that.
+    fn send_snapshot(&mut self, conn: u64, snapshot: &SnapshotFrames, kind: Kind) {
+        let Some(member) = self.members.get(&conn) else { return };
+        let frame = snapshot.for_member(member.gzip);
+        self.send_to(conn, frame, kind);
+    }
+
+    /// Queues one shared state frame for every subscriber but `except`.
+    fn broadcast(&mut self, frame: &OutFrame, except: Option<u64>) {
+        let (settings, lagging) = (&self.settings, &mut self.lagging);
         self.members.retain(|conn, member| {
             if !member.subscribed || Some(*conn) == except {
                 return true;
             }
-            offer(member, Arc::clone(text))
+            offer(member, frame.clone(), Kind::State, settings, lagging, *conn)
+        });
+    }
+
+    /// Queues one snapshot for every subscriber, each in the encoding it takes.
+    fn broadcast_snapshot(&mut self, snapshot: &SnapshotFrames) {
+        let (settings, lagging) = (&self.settings, &mut self.lagging);
+        self.members.retain(|conn, member| {
+            if !member.subscribed {
+                return true;
+            }
+            offer(member, snapshot.for_member(member.gzip), Kind::State, settings, lagging, *conn)
         });
     }
 }
 
-/// Queues a frame; `false` when the member must go (gone, or too slow: told to close with 4008).
-fn offer(member: &mut Member, text: FrameText) -> bool {
-    match member.outbound.try_send(text) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            if let Some(kick) = member.kick.take() {
-                let _already_gone = kick.send(close::SLOW_CONSUMER);
+/// Queues a frame for a member; `false` when the member must go (gone, or too slow: told to close with 4008).
+///
+/// Past the high-water mark its queued state frames are dropped and it joins `lagging`, to get one
+/// snapshot when the current command is done; a member that still had such a replacement queued
+/// and unsent, or whose queue would pass the hard limit, is dropped.
+fn offer(
+    member: &mut Member,
+    frame: OutFrame,
+    kind: Kind,
+    settings: &HubSettings,
+    lagging: &mut BTreeSet<u64>,
+    conn: u64,
+) -> bool {
+    if member.outbox.reader_gone() {
+        return false;
+    }
+    if member.lagging && kind == Kind::State {
+        return true; // superseded by the snapshot it is about to get
+    }
+    match member.outbox.push(frame, kind, settings.queue) {
+        Level::Normal => true,
+        // A replacement snapshot or a control frame may stand above the mark; the next state frame decides.
+        Level::High if kind != Kind::State => true,
+        Level::High => {
+            if member.outbox.drop_state_frames() {
+                kick(member);
+                return false;
             }
+            member.lagging = true;
+            lagging.insert(conn);
+            true
+        }
+        Level::Full => {
+            kick(member);
             false
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
     }
+}
+
+/// Tells a member's socket to close with 4008 (slow consumer) and stops its queue.
+fn kick(member: &mut Member) {
+    if let Some(kick) = member.kick.take() {
+        let _already_gone = kick.send(close::SLOW_CONSUMER);
+    }
+    member.outbox.close();
 }
 
 /// Waits for the next change-feed signal; never resolves without a feed.
@@ -434,18 +566,63 @@ fn delta_entry(principal: &Principal, entry: HistoryEntry) -> DeltaEntry {
     DeltaEntry { base: entry.version.saturating_sub(1), v: entry.version, ops: entry.ops, origin }
 }
 
-fn snapshot(version: &StateVersion, document: &DashboardDocument) -> ServerFrame {
-    let state = serde_json::to_value(document).unwrap_or_else(|error| {
-        tracing::error!(%error, "dashboard document does not serialise");
-        Value::Null
-    });
-    ServerFrame::Snapshot { epoch: version.epoch.clone(), v: version.version, schema: document.schema_version, state }
+/// One snapshot, encoded once: JSON text for everyone, gzip for connections that take it.
+struct SnapshotFrames {
+    text: OutFrame,
+    /// Present when the text is above the compression threshold and compresses.
+    gzip: Option<OutFrame>,
+}
+
+impl SnapshotFrames {
+    fn new(version: &StateVersion, document: &DashboardDocument, compress_above: usize) -> Self {
+        let state = serde_json::to_value(document).unwrap_or_else(|error| {
+            tracing::error!(%error, "dashboard document does not serialise");
+            Value::Null
+        });
+        let frame = ServerFrame::Snapshot {
+            epoch: version.epoch.clone(),
+            v: version.version,
+            schema: document.schema_version,
+            state,
+        };
+        let text = serde_json::to_string(&frame).unwrap_or_else(|error| {
+            tracing::error!(%error, "server frame does not serialise");
+            String::new()
+        });
+        // Compressed eagerly but only when large: a big snapshot almost always has a taker, and
+        // doing it here keeps "encoded once" simple.
+        let gzip = (text.len() > compress_above).then(|| gzip(text.as_bytes())).flatten();
+        if let Some(compressed) = &gzip {
+            tracing::debug!(
+                json_bytes = text.len(),
+                gzip_bytes = compressed.len(),
+                ratio = compressed.len() as f64 / text.len() as f64,
+                "snapshot compressed"
+            );
+        }
+        Self { text: OutFrame::Text(Arc::from(text)), gzip: gzip.map(|bytes| OutFrame::Binary(Arc::from(bytes))) }
+    }
+
+    fn for_member(&self, gzip: bool) -> OutFrame {
+        match (&self.gzip, gzip) {
+            (Some(compressed), true) => compressed.clone(),
+            _ => self.text.clone(),
+        }
+    }
+}
+
+/// gzip of `bytes` (fast level: snapshots are sent once, not archived); `None` when it does not shrink.
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    encoder.write_all(bytes).ok()?;
+    let compressed = encoder.finish().ok()?;
+    (compressed.len() < bytes.len()).then_some(compressed)
 }
 
 /// Encodes a frame once; every connection it goes to shares the text.
-fn encode(frame: &ServerFrame) -> Option<FrameText> {
+fn encode(frame: &ServerFrame) -> Option<OutFrame> {
     match serde_json::to_string(frame) {
-        Ok(text) => Some(Arc::from(text)),
+        Ok(text) => Some(OutFrame::Text(Arc::from(text))),
         Err(error) => {
             tracing::error!(%error, "server frame does not serialise");
             None

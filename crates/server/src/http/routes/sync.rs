@@ -22,14 +22,16 @@
 //! retryAfterMs}` with a random wait of up to 5 s, so a restart does not make
 //! every browser reconnect in the same instant, then closes with 4011.
 //!
-//! Not done yet: per-user rate limits (`limits.patchesPerMinute` is announced
-//! as 0, meaning "not limited").
+//! A client that can inflate gzip (a browser with `DecompressionStream`) opens
+//! `/api/sync?compress=gzip`; large snapshots then arrive as binary frames
+//! holding the gzip-compressed JSON of the same frame. Everything else stays
+//! JSON text.
 
 use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::auth::AuthError;
-use agentdeck_services::sync::{Connection, HubError};
+use agentdeck_services::sync::{Connection, HubError, OutFrame};
 use agentdeck_storage::tickets::{DEFAULT_TICKET_TTL, TicketError};
 use agentdeck_sync_protocol::{
     ClientFrame, FrameError, Limits, OfferedProtocols, RejectCode, SUBPROTOCOL, ServerFrame, close, parse_client_frame,
@@ -42,7 +44,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout};
@@ -51,7 +53,7 @@ use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{Caller, bearer_token, caller_of_token};
+use crate::http::extract::{ApiQuery, Caller, bearer_token, caller_of_token};
 use crate::state::AppState;
 
 /// Read buffer of one socket: inbound frames are small, and thousands of sockets add up.
@@ -92,10 +94,26 @@ async fn issue_ticket(State(state): State<AppState>, caller: Caller) -> Result<J
     Ok(Json(WsTicket { ticket: ticket.value, expires_at: ticket.expires_at }))
 }
 
+/// Query parameters of `GET /api/sync`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncParams {
+    /// `gzip`: large snapshots may come as gzip-compressed binary frames.
+    compress: Option<Compression>,
+}
+
+/// Frame compressions a client can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Compression {
+    Gzip,
+}
+
 /// Upgrades to the sync WebSocket after checking `Origin` and authentication.
 async fn sync_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ApiQuery(params): ApiQuery<SyncParams>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     if !origin_allowed(&state.settings, &headers) {
@@ -105,7 +123,8 @@ async fn sync_socket(
         headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|value| value.to_str().ok()),
     );
     let principal = authenticate(&state, &headers, &offered).await?;
-    let connection = state.hub.connect(&principal).map_err(|error| match error {
+    let gzip = params.compress == Some(Compression::Gzip);
+    let connection = state.hub.connect(&principal, gzip).map_err(|error| match error {
         HubError::TooManyConnections { .. } => ApiError::new(ErrorCode::RateLimited, error.to_string()),
         HubError::Busy | HubError::Closed => ApiError::new(ErrorCode::Unavailable, error.to_string()),
     })?;
@@ -215,6 +234,7 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
     }
     let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
     let mut missed = 0u32;
+    let frames = connection.frames();
     let close = loop {
         if *settings.shutdown.borrow_and_update() {
             let _closing_anyway = send_frame(&mut socket, &goaway()).await;
@@ -228,9 +248,9 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
                     break Some((close::SERVER_RESTART, "server restarting"));
                 }
             }
-            frame = connection.outbound.recv() => match frame {
-                Some(text) => {
-                    if send_text(&mut socket, &text).await.is_err() {
+            frame = frames.next() => match frame {
+                Some(frame) => {
+                    if send_out(&mut socket, frame).await.is_err() {
                         break None;
                     }
                 }
@@ -328,7 +348,22 @@ async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), (
 
 /// Writes one text frame within [`WRITE_TIMEOUT`].
 async fn send_text(socket: &mut WebSocket, text: &str) -> Result<(), ()> {
-    match timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+    send_message(socket, Message::Text(text.into())).await
+}
+
+/// Writes a frame the room queued: JSON text, or gzip-compressed JSON as a binary frame.
+async fn send_out(socket: &mut WebSocket, frame: OutFrame) -> Result<(), ()> {
+    let message = match frame {
+        OutFrame::Text(text) => Message::Text(text.as_ref().into()),
+        // Shared, not copied: one compressed snapshot may go to many sockets.
+        OutFrame::Binary(bytes) => Message::Binary(axum::body::Bytes::from_owner(bytes)),
+    };
+    send_message(socket, message).await
+}
+
+/// Writes one message within [`WRITE_TIMEOUT`].
+async fn send_message(socket: &mut WebSocket, message: Message) -> Result<(), ()> {
+    match timeout(WRITE_TIMEOUT, socket.send(message)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) | Err(_) => Err(()),
     }
