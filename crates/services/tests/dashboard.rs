@@ -146,3 +146,41 @@ async fn concurrent_writers_retry_and_all_land() -> anyhow::Result<()> {
     assert_eq!(view.document.alerts.len(), writers);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_patch_from_a_stale_cached_document_is_redone_from_the_store() -> anyhow::Result<()> {
+    use agentdeck_domain::dashboard::version::{EntityTag, Precondition};
+    let fixture = fixture().await?;
+    // Another process (or node) writing the same store: its writes are not in `fixture.service`'s cache.
+    let other = DashboardService::new(fixture.state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
+    let set = |value: &str| json!([{ "op": "add", "path": "/activeProject", "value": value }]);
+    let first = fixture.service.patch(&fixture.principal, &set("p1"), None, None).await?;
+    let elsewhere = other.patch(&fixture.principal, &set("p2"), None, None).await?;
+
+    // A `test` op that only holds for the store's document (not the cached one) passes.
+    let guarded = json!([{ "op": "test", "path": "/activeProject", "value": "p2" },
+                         { "op": "replace", "path": "/theme-free", "value": 1 }]);
+    let refused = fixture.service.patch(&fixture.principal, &guarded, None, None).await;
+    assert!(matches!(refused, Err(DashboardError::Rejected(_))), "an unknown member is still refused: {refused:?}");
+    let guarded = json!([{ "op": "test", "path": "/activeProject", "value": "p2" },
+                         { "op": "replace", "path": "/preferences/theme", "value": "dark" }]);
+    let third = fixture.service.patch(&fixture.principal, &guarded, None, None).await?;
+    assert_eq!(third.version.version, elsewhere.version.version + 1, "{third:?}");
+    assert_eq!(third.document.active_project.as_deref(), Some("p2"), "the other process's write was kept");
+
+    // `If-Match` naming the store's current version passes although the cache was behind.
+    other.patch(&fixture.principal, &set("p3"), None, None).await?;
+    let current = fixture.state.load(&fixture.room()).await?.expect("stored");
+    let tag = EntityTag {
+        weak: false,
+        version: agentdeck_domain::dashboard::version::StateVersion {
+            epoch: current.epoch.clone(),
+            version: current.version,
+        },
+    };
+    let matched =
+        fixture.service.patch(&fixture.principal, &set("p4"), Some(Precondition::Tags(vec![tag])), None).await?;
+    assert_eq!(matched.version.version, current.version + 1);
+    assert_eq!(first.version.epoch, matched.version.epoch);
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! [`DashboardService`]: the read, check, apply and commit cycle of one room.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::dashboard::codec;
@@ -27,12 +28,31 @@ const SHIFTED_PREFIX: &str = "shifted:";
 /// Epoch of an op key probe's expected version: not base32, so no room is ever at it.
 const PROBE_EPOCH: &str = "-";
 
+/// Bytes of documents (as compact JSON) the write cache keeps at most.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// How long a room's cached document lives without a write.
+const CACHE_IDLE: Duration = Duration::from_secs(10 * 60);
+
 /// Reads and writes each principal's dashboard document (cheap to clone).
 #[derive(Clone)]
 pub struct DashboardService {
     store: Arc<dyn StateStore>,
     limits: StateLimits,
     compression_threshold: usize,
+    /// The last document this service wrote or read per room, as the base of the next patch.
+    ///
+    /// A patch applied to it is committed with its version as the expected
+    /// one, so the store's own version check says whether it was still
+    /// current; when it was not (another node or process wrote), the patch runs
+    /// again from a fresh read. A hit saves the read, decode and validation of
+    /// the whole stored document on the hot write path.
+    written: moka::future::Cache<RoomKey, Arc<CachedState>>,
+}
+
+/// A document with the version it was stored under.
+struct CachedState {
+    version: StateVersion,
+    document: DashboardDocument,
 }
 
 /// A dashboard document as read, with its version.
@@ -79,7 +99,14 @@ enum Current {
 impl DashboardService {
     /// A service over `store`; documents above `compression_threshold` bytes are stored compressed.
     pub fn new(store: Arc<dyn StateStore>, limits: StateLimits, compression_threshold: usize) -> Self {
-        Self { store, limits, compression_threshold }
+        let written = moka::future::Cache::builder()
+            .max_capacity(CACHE_BYTES)
+            .weigher(|_, state: &Arc<CachedState>| {
+                u32::try_from(serde_json::to_vec(&state.document).map_or(0, |json| json.len())).unwrap_or(u32::MAX)
+            })
+            .time_to_idle(CACHE_IDLE)
+            .build();
+        Self { store, limits, compression_threshold, written }
     }
 
     /// The limits every write is checked against.
@@ -116,9 +143,18 @@ impl DashboardService {
         let parsed = parse_patch(ops, &self.limits)?;
         check_operations(&parsed, &self.limits)?;
         let room = room_of(principal);
+        // First from the cached document; anything but a commit from it is tried again from the store.
+        if let Some(cached) = self.written.get(&room).await {
+            let base = Some((&cached.version, &cached.document));
+            let attempt = self.try_patch(&room, base, ops, &parsed, precondition.as_ref(), op_key.as_deref()).await;
+            if let Ok(Attempt::Done(committed)) = attempt {
+                return Ok(*committed);
+            }
+            self.written.invalidate(&room).await;
+        }
         let mut last_seen = None;
         for _ in 0..MAX_ATTEMPTS {
-            let attempt = self.try_patch(&room, ops, &parsed, precondition.as_ref(), op_key.as_deref()).await;
+            let attempt = self.try_patch(&room, None, ops, &parsed, precondition.as_ref(), op_key.as_deref()).await;
             match attempt {
                 Ok(Attempt::Done(committed)) => return Ok(*committed),
                 Ok(Attempt::Raced(current)) => last_seen = current,
@@ -139,24 +175,35 @@ impl DashboardService {
         Err(lost_races(last_seen))
     }
 
-    /// One read-check-apply-commit cycle of a patch.
+    /// One read-check-apply-commit cycle of a patch, from `base` when given, else from a fresh read.
     async fn try_patch(
         &self,
         room: &RoomKey,
+        base: Option<(&StateVersion, &DashboardDocument)>,
         ops: &Value,
         parsed: &[PatchOperation],
         precondition: Option<&Precondition>,
         op_key: Option<&str>,
     ) -> Result<Attempt, DashboardError> {
-        let (current, document) = match self.read_current(room).await? {
-            Current::Absent => (None, DashboardDocument::default()),
-            Current::Readable { version, document } => (Some(version), document),
-            Current::Unreadable { .. } => return Err(DashboardError::Unreadable),
+        let (read, empty);
+        let (current, document) = match base {
+            Some((version, document)) => (Some(version.clone()), document),
+            None => {
+                read = self.read_current(room).await?;
+                match &read {
+                    Current::Absent => {
+                        empty = DashboardDocument::default();
+                        (None, &empty)
+                    }
+                    Current::Readable { version, document } => (Some(version.clone()), document),
+                    Current::Unreadable { .. } => return Err(DashboardError::Unreadable),
+                }
+            }
         };
         if let Some(precondition) = precondition {
             self.check_base(room, precondition, current.as_ref(), parsed).await?;
         }
-        let applied = apply_patch(&document, parsed, &self.limits)?;
+        let applied = apply_patch(document, parsed, &self.limits)?;
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),
             op_key: op_key.map(str::to_owned),
@@ -168,6 +215,7 @@ impl DashboardService {
         match self.store.commit(room, request).await? {
             CommitOutcome::Committed { epoch, version } => {
                 let version = StateVersion { epoch, version };
+                self.remember(room, &version, &applied.document).await;
                 Ok(Attempt::Done(Box::new(Committed { version, document: applied.document, replayed: false })))
             }
             CommitOutcome::Duplicate { epoch, version } => {
@@ -175,6 +223,12 @@ impl DashboardService {
             }
             CommitOutcome::VersionMismatch { current } => Ok(Attempt::Raced(current)),
         }
+    }
+
+    /// Keeps `document` as the room's base for its next patch.
+    async fn remember(&self, room: &RoomKey, version: &StateVersion, document: &DashboardDocument) {
+        let state = CachedState { version: version.clone(), document: document.clone() };
+        self.written.insert(room.clone(), Arc::new(state)).await;
     }
 
     /// The version an op key was committed at, if it was.
@@ -232,6 +286,7 @@ impl DashboardService {
             match self.commit_whole(&room, current.as_ref(), &document).await? {
                 CommitOutcome::Committed { epoch, version } | CommitOutcome::Duplicate { epoch, version } => {
                     let version = StateVersion { epoch, version };
+                    self.remember(&room, &version, &document).await;
                     return Ok(Committed { version, document, replayed: false });
                 }
                 CommitOutcome::VersionMismatch { current } => {
@@ -266,6 +321,7 @@ impl DashboardService {
                 return Err(DashboardError::PreconditionFailed { current: Some(current) });
             }
         }
+        self.written.invalidate(&room).await;
         if self.store.delete(&room).await? { Ok(()) } else { Err(DashboardError::NotFound) }
     }
 
