@@ -142,41 +142,69 @@ impl Owner {
 
     /// Answers `sub`: nothing missed, the missed deltas, or a snapshot — then `subscribed`.
     async fn subscribe(&mut self, conn: u64, epoch: Option<String>, v: Option<u64>) {
+        let was_recovering = epoch.is_some() || v.is_some();
+        if let (Some(epoch), Some(v)) = (epoch, v)
+            && !epoch.is_empty()
+            && self.recover(conn, epoch, v).await
+        {
+            return;
+        }
         let (current, document) = match self.load().await {
             Ok(loaded) => loaded,
             Err(error) => return self.reject(conn, None, &error),
         };
-        let was_recovering = epoch.is_some() || v.is_some();
-        if let (Some(epoch), Some(v)) = (epoch, v)
-            && !current.epoch.is_empty()
-            && epoch == current.epoch
-            && v <= current.version
-        {
-            if v == current.version {
-                self.send_subscribed(conn, &current, true, true, 0);
-                return;
-            }
-            let principal = self.principal_of(conn);
-            match self.service.history_after(&principal, &epoch, v).await {
-                Ok(Some(entries)) if covers(&entries, v, current.version) => {
-                    let deltas: Vec<DeltaEntry> =
-                        entries.into_iter().map(|entry| delta_entry(&principal, entry)).collect();
-                    let replayed = u32::try_from(deltas.len()).unwrap_or(u32::MAX);
-                    let batch =
-                        ServerFrame::Batch { epoch: current.epoch.clone(), base: v, v: current.version, deltas };
-                    if let Some(frame) = encode(&batch) {
-                        self.send_to(conn, frame, Kind::State);
-                    }
-                    self.send_subscribed(conn, &current, true, true, replayed);
-                    return;
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "sync history unavailable; answering with a snapshot"),
-            }
-        }
         let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
         self.send_snapshot(conn, &snapshot, Kind::State);
         self.send_subscribed(conn, &current, was_recovering, false, 0);
+    }
+
+    /// Recovers a client holding `(epoch, v)` without reading the document: nothing (it holds what
+    /// the room last sent, and later changes reach it as deltas) or the missed changes from the
+    /// history as one `batch`. `false` when only a snapshot can help.
+    ///
+    /// This keeps a reconnect storm cheap: no document is read, decoded or validated.
+    async fn recover(&mut self, conn: u64, epoch: String, v: u64) -> bool {
+        if let Some(known) = &self.known
+            && known.epoch == epoch
+            && known.version == v
+        {
+            let current = known.clone();
+            self.send_subscribed(conn, &current, true, true, 0);
+            return true;
+        }
+        let principal = self.principal_of(conn);
+        let entries = match self.service.history_after(&principal, &epoch, v).await {
+            Ok(Some(entries)) => entries,
+            Ok(None) => return false,
+            Err(error) => {
+                tracing::warn!(%error, "sync history unavailable; answering with a snapshot");
+                return false;
+            }
+        };
+        // The history holds every version after `v` up to the current one.
+        let current = StateVersion { epoch: epoch.clone(), version: v + entries.len() as u64 };
+        if self.known.as_ref().is_some_and(|known| *known != current) {
+            // The room is behind the store: its subscribers get what they missed first.
+            self.catch_up(None).await;
+            if self.known.as_ref() != Some(&current) {
+                return false; // the store moved on meanwhile: a snapshot is simpler than chasing it
+            }
+        }
+        if self.known.is_none() {
+            self.known = Some(current.clone());
+        }
+        if entries.is_empty() {
+            self.send_subscribed(conn, &current, true, true, 0);
+            return true;
+        }
+        let deltas: Vec<DeltaEntry> = entries.into_iter().map(|entry| delta_entry(&principal, entry)).collect();
+        let replayed = u32::try_from(deltas.len()).unwrap_or(u32::MAX);
+        let batch = ServerFrame::Batch { epoch, base: v, v: current.version, deltas };
+        if let Some(frame) = encode(&batch) {
+            self.send_to(conn, frame, Kind::State);
+        }
+        self.send_subscribed(conn, &current, true, true, replayed);
+        true
     }
 
     /// Answers `resync` with a snapshot.
