@@ -370,6 +370,18 @@ impl Drop for Connection {
     }
 }
 
+/// gzip of a frame's JSON, as sent to sockets that take binary frames; `None` when it does not shrink.
+///
+/// The fast level: a snapshot is compressed once per change and sent at once,
+/// not archived, so speed matters more than the last few percent.
+pub fn gzip_frame(json: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 4), flate2::Compression::fast());
+    encoder.write_all(json).ok()?;
+    let compressed = encoder.finish().ok()?;
+    (compressed.len() < json.len()).then_some(compressed)
+}
+
 fn room_key(principal: &Principal) -> RoomKey {
     RoomKey::new(principal.workspace_id, principal.subject.clone())
 }

@@ -1,7 +1,6 @@
 //! The owner task of one room: everything the room does, one step at a time.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write as _;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -619,7 +618,7 @@ impl SnapshotFrames {
         });
         // Compressed eagerly but only when large: a big snapshot almost always has a taker, and
         // doing it here keeps "encoded once" simple.
-        let gzip = (text.len() > compress_above).then(|| gzip(text.as_bytes())).flatten();
+        let gzip = (text.len() > compress_above).then(|| super::gzip_frame(text.as_bytes())).flatten();
         if let Some(compressed) = &gzip {
             tracing::debug!(
                 json_bytes = text.len(),
@@ -637,14 +636,6 @@ impl SnapshotFrames {
             _ => self.text.clone(),
         }
     }
-}
-
-/// gzip of `bytes` (fast level: snapshots are sent once, not archived); `None` when it does not shrink.
-fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
-    encoder.write_all(bytes).ok()?;
-    let compressed = encoder.finish().ok()?;
-    (compressed.len() < bytes.len()).then_some(compressed)
 }
 
 /// Encodes a frame once; every connection it goes to shares the text.
