@@ -53,6 +53,8 @@ pub struct DashboardService {
 struct CachedState {
     version: StateVersion,
     document: DashboardDocument,
+    /// Size of the document as compact JSON (its weight in the cache).
+    bytes: usize,
 }
 
 /// A dashboard document as read, with its version.
@@ -101,9 +103,7 @@ impl DashboardService {
     pub fn new(store: Arc<dyn StateStore>, limits: StateLimits, compression_threshold: usize) -> Self {
         let written = moka::future::Cache::builder()
             .max_capacity(CACHE_BYTES)
-            .weigher(|_, state: &Arc<CachedState>| {
-                u32::try_from(serde_json::to_vec(&state.document).map_or(0, |json| json.len())).unwrap_or(u32::MAX)
-            })
+            .weigher(|_, state: &Arc<CachedState>| u32::try_from(state.bytes).unwrap_or(u32::MAX))
             .time_to_idle(CACHE_IDLE)
             .build();
         Self { store, limits, compression_threshold, written }
@@ -215,7 +215,7 @@ impl DashboardService {
         match self.store.commit(room, request).await? {
             CommitOutcome::Committed { epoch, version } => {
                 let version = StateVersion { epoch, version };
-                self.remember(room, &version, &applied.document).await;
+                self.remember(room, &version, &applied.document, applied.bytes).await;
                 Ok(Attempt::Done(Box::new(Committed { version, document: applied.document, replayed: false })))
             }
             CommitOutcome::Duplicate { epoch, version } => {
@@ -226,8 +226,8 @@ impl DashboardService {
     }
 
     /// Keeps `document` as the room's base for its next patch.
-    async fn remember(&self, room: &RoomKey, version: &StateVersion, document: &DashboardDocument) {
-        let state = CachedState { version: version.clone(), document: document.clone() };
+    async fn remember(&self, room: &RoomKey, version: &StateVersion, document: &DashboardDocument, bytes: usize) {
+        let state = CachedState { version: version.clone(), document: document.clone(), bytes };
         self.written.insert(room.clone(), Arc::new(state)).await;
     }
 
@@ -286,7 +286,8 @@ impl DashboardService {
             match self.commit_whole(&room, current.as_ref(), &document).await? {
                 CommitOutcome::Committed { epoch, version } | CommitOutcome::Duplicate { epoch, version } => {
                     let version = StateVersion { epoch, version };
-                    self.remember(&room, &version, &document).await;
+                    let bytes = serde_json::to_vec(&document).map_or(usize::MAX, |json| json.len());
+                    self.remember(&room, &version, &document, bytes).await;
                     return Ok(Committed { version, document, replayed: false });
                 }
                 CommitOutcome::VersionMismatch { current } => {
