@@ -169,12 +169,31 @@ pub enum Change {
 
 /// What the owner of a room is asked to do.
 enum Command {
-    Join { conn: u64, principal: Principal, outbox: Arc<outbox::Outbox>, gzip: bool, kick: oneshot::Sender<u16> },
+    // The large variants are boxed: every room's channel allocates slots of the largest one.
+    Join(Box<Joining>),
     Leave { conn: u64 },
     Sub { conn: u64, epoch: Option<String>, v: Option<u64> },
     Resync { conn: u64 },
-    Patch { conn: u64, op: String, base: u64, ops: Value, tab: String },
-    Committed(Change),
+    Patch(Box<PatchRequest>),
+    Committed(Box<Change>),
+}
+
+/// A connection joining its room.
+struct Joining {
+    conn: u64,
+    principal: Principal,
+    outbox: Arc<outbox::Outbox>,
+    gzip: bool,
+    kick: oneshot::Sender<u16>,
+}
+
+/// A `patch` frame of one connection.
+struct PatchRequest {
+    conn: u64,
+    op: String,
+    base: u64,
+    ops: Value,
+    tab: String,
 }
 
 /// Registers connections with their room's owner (cheap to clone).
@@ -256,8 +275,13 @@ impl Hub {
         let conn = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let outbox = Arc::new(outbox::Outbox::default());
         let (kick_tx, kicked) = oneshot::channel();
-        let join =
-            Command::Join { conn, principal: principal.clone(), outbox: Arc::clone(&outbox), gzip, kick: kick_tx };
+        let join = Command::Join(Box::new(Joining {
+            conn,
+            principal: principal.clone(),
+            outbox: Arc::clone(&outbox),
+            gzip,
+            kick: kick_tx,
+        }));
         let mut rooms = self.inner.rooms();
         let commands = match rooms.get(&key) {
             Some(entry) if !entry.commands.is_closed() => entry.commands.clone(),
@@ -291,7 +315,7 @@ impl Hub {
     pub async fn notify(&self, principal: &Principal, change: Change) {
         let commands = self.inner.rooms().get(&room_key(principal)).map(|entry| entry.commands.clone());
         let Some(commands) = commands else { return };
-        match tokio::time::timeout(SEND_TIMEOUT, commands.send(Command::Committed(change))).await {
+        match tokio::time::timeout(SEND_TIMEOUT, commands.send(Command::Committed(Box::new(change)))).await {
             Ok(Ok(())) => {}
             // The owner stopped: nobody is listening any more.
             Ok(Err(_)) => {}
@@ -350,7 +374,9 @@ impl Connection {
         let conn = self.id;
         let command = match frame {
             ClientFrame::Sub { epoch, v } => Command::Sub { conn, epoch, v },
-            ClientFrame::Patch { op, base, ops, tab } => Command::Patch { conn, op, base, ops, tab },
+            ClientFrame::Patch { op, base, ops, tab } => {
+                Command::Patch(Box::new(PatchRequest { conn, op, base, ops, tab }))
+            }
             ClientFrame::Resync => Command::Resync { conn },
             ClientFrame::Pong { .. } => return Ok(()),
         };

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::budget::PatchBudget;
 use super::outbox::{Kind, Level, OutFrame, Outbox};
-use super::{Change, Command, HubSettings, Inner};
+use super::{Change, Command, HubSettings, Inner, Joining, PatchRequest};
 use crate::dashboard::{DashboardError, DashboardService};
 
 /// How often the owner looks for connections that vanished without a `Leave`.
@@ -122,7 +122,8 @@ impl Owner {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Join { conn, principal, outbox, gzip, kick } => {
+            Command::Join(joining) => {
+                let Joining { conn, principal, outbox, gzip, kick } = *joining;
                 let member = Member { principal, outbox, gzip, kick: Some(kick), subscribed: false, lagging: false };
                 self.members.insert(conn, member);
             }
@@ -133,9 +134,14 @@ impl Owner {
             }
             Command::Sub { conn, epoch, v } => self.subscribe(conn, epoch, v).await,
             Command::Resync { conn } => self.resync(conn).await,
-            Command::Patch { conn, op, base, ops, tab } => self.patch(conn, op, base, ops, tab).await,
-            Command::Committed(Change::Patched { version, ops }) => self.advance(version, ops, None, None).await,
-            Command::Committed(Change::Reset) => self.snapshot_all().await,
+            Command::Patch(request) => {
+                let PatchRequest { conn, op, base, ops, tab } = *request;
+                self.patch(conn, op, base, ops, tab).await;
+            }
+            Command::Committed(change) => match *change {
+                Change::Patched { version, ops } => self.advance(version, ops, None, None).await,
+                Change::Reset => self.snapshot_all().await,
+            },
         }
     }
 

@@ -56,8 +56,9 @@ use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiQuery, Caller, bearer_token, caller_of_token};
 use crate::state::AppState;
 
-/// Read buffer of one socket: inbound frames are small, and thousands of sockets add up.
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// Read buffer of one socket, allocated up front: inbound frames are small, and thousands of
+/// sockets add up (a larger frame grows the buffer while it is read).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Bytes gathered before a write goes to the network (frames are flushed anyway).
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// Longest a write to one socket may take before the connection is given up.
