@@ -158,7 +158,9 @@ async fn a_tab_that_cannot_even_take_its_snapshot_is_dropped_with_4008() -> anyh
         let mut held = start;
         while held < start + 60 {
             let frame = next_frame(&mut reader).await?;
-            anyhow::ensure!(frame["t"] == "delta" && frame["base"] == held, "held v{held}, got {frame}");
+            // A reader that itself falls a few deltas behind may get a snapshot too; never a gap.
+            let follows = frame["t"] == "snapshot" || (frame["t"] == "delta" && frame["base"] == held);
+            anyhow::ensure!(follows, "held v{held}, got {frame}");
             held = frame["v"].as_u64().context("v")?;
         }
         anyhow::Ok(())
