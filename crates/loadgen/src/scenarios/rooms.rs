@@ -1,0 +1,849 @@
+//! `rooms`, `hot` and `storm`: rooms with subscribed tabs and one publisher
+//! (the room's "agent") each, on an open-loop schedule.
+//!
+//! Every connection gets its own task. Publishers wait for the common start,
+//! then send patch `k` of room `r` at `start + r/R·period + k·period` whether
+//! or not earlier patches were acked (open loop), stamped with the send time.
+//! A stalled server therefore delays deliveries, not sends, and the delivery
+//! histogram is corrected with `record_correct` at the room's period
+//! (coordinated omission); how late the generator itself sent is reported as
+//! `publish_lag`.
+//! A publisher is its room's only writer, so it pipelines: the base of each
+//! patch is the one before plus one.
+//!
+//! After the schedule, the run drains until every tab holds its room's last
+//! acked version (or the drain time is up): a tab that does not is a lost
+//! delivery and fails the run, as do gaps and duplicates.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{sleep, sleep_until, timeout};
+
+use super::{Common, Report, RoomsSection, StormSection, patch_ops, secs, stamp_of};
+use crate::client::{Continuity, Event, Position, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SubOutcome, SyncClient};
+use crate::procfs::CpuWatch;
+use crate::socketio::{Packet, SocketIoClient};
+use crate::stats::{Counters, Latency, now_us};
+
+/// Which server the scenario runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// agentdeck's `/api/sync` (`dash.v1`).
+    Dash,
+    /// The Socket.IO relay of `scripts/bench/socketio/server.js`.
+    SocketIo,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dash => "dash.v1",
+            Self::SocketIo => "socket.io",
+        }
+    }
+}
+
+/// When every tab drops, and the window its reconnect falls in.
+#[derive(Debug, Clone, Copy)]
+pub struct StormPlan {
+    /// Time after the warm-up at which every tab drops at once.
+    pub drop_after: Duration,
+    /// Each tab reconnects at a (deterministic, pseudo-random) point of this window.
+    pub window: Duration,
+}
+
+/// A rooms-style run.
+#[derive(Debug, Clone)]
+pub struct RoomsConfig {
+    /// `rooms`, `hot` or `storm`, for the report.
+    pub scenario: String,
+    /// Rooms (users).
+    pub rooms: usize,
+    /// Subscribed tabs per room.
+    pub tabs: usize,
+    /// Patches per second per room.
+    pub rate: f64,
+    /// How long publishers publish, warm-up included.
+    pub duration: Duration,
+    /// The first part of `duration`, not measured.
+    pub warmup: Duration,
+    /// Size of each patch's JSON, about.
+    pub payload_bytes: usize,
+    /// Longest wait after the schedule for every tab to catch up.
+    pub drain: Duration,
+    /// Drop and reconnect every tab (storm).
+    pub storm: Option<StormPlan>,
+    /// The server spoken to.
+    pub transport: Transport,
+}
+
+impl RoomsConfig {
+    /// T2: `rooms` rooms × `tabs` tabs, one ~300-byte patch per second per room, for `duration`.
+    pub fn rooms(rooms: usize, tabs: usize, duration: Duration) -> Self {
+        Self {
+            scenario: "rooms".into(),
+            rooms,
+            tabs,
+            rate: 1.0,
+            duration,
+            warmup: Duration::from_secs(2).min(duration / 2),
+            payload_bytes: 300,
+            drain: Duration::from_secs(10),
+            storm: None,
+            transport: Transport::Dash,
+        }
+    }
+
+    /// T3: one room with `subscribers` tabs and `rate` patches per second.
+    pub fn hot(subscribers: usize, rate: f64, duration: Duration) -> Self {
+        Self { scenario: "hot".into(), rate, ..Self::rooms(1, subscribers, duration) }
+    }
+
+    /// T5: `rooms` × `tabs` tabs drop 3 s after the warm-up and reconnect within `window`; publishers
+    /// write one patch per room every 4 s meanwhile.
+    pub fn storm(rooms: usize, tabs: usize, window: Duration) -> Self {
+        let drop_after = Duration::from_secs(3);
+        let warmup = Duration::from_secs(2);
+        let duration = warmup + drop_after + window + Duration::from_secs(3);
+        Self {
+            scenario: "storm".into(),
+            storm: Some(StormPlan { drop_after, window }),
+            warmup,
+            // Enough writes that most tabs miss some, few enough that the storm, not the write path, is measured.
+            rate: 0.25,
+            ..Self::rooms(rooms, tabs, duration)
+        }
+    }
+
+    fn period(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.rate.max(0.001))
+    }
+}
+
+/// A tab's version before it connected.
+const NOT_CONNECTED: u64 = u64::MAX;
+/// Reconnects a tab makes after the server closed it (slow consumer, restart).
+const MAX_RECONNECTS: u32 = 5;
+/// Close codes after which a client reconnects and recovers.
+const RECONNECT_CODES: [u16; 3] = [
+    agentdeck_sync_protocol::close::SLOW_CONSUMER,
+    agentdeck_sync_protocol::close::INSUFFICIENT_STATE,
+    agentdeck_sync_protocol::close::SERVER_RESTART,
+];
+
+/// Storm outcomes, counted by the tabs.
+#[derive(Default)]
+struct StormCounters {
+    reconnected: AtomicU64,
+    recovered: AtomicU64,
+    snapshots: AtomicU64,
+    replayed: AtomicU64,
+}
+
+/// What every task of a run shares.
+struct Shared {
+    common: Common,
+    config: RoomsConfig,
+    counters: Counters,
+    latency: Latency,
+    commit_latency: Latency,
+    publish_lag: Latency,
+    catch_up: Latency,
+    storm: StormCounters,
+    start: watch::Receiver<Option<Instant>>,
+    stop: watch::Receiver<bool>,
+    /// Publish times (µs) inside `[measure_from, measure_until)` are measured.
+    measure_from_us: AtomicU64,
+    measure_until_us: AtomicU64,
+    /// When the last measured delivery arrived (µs).
+    last_measured_us: AtomicU64,
+    /// Last version acked to each room's publisher.
+    room_final: Vec<AtomicU64>,
+    /// Version each tab holds (`room * tabs + j`).
+    tab_v: Vec<AtomicU64>,
+    /// Publishers whose schedule is over and every patch answered.
+    publishers_done: AtomicUsize,
+}
+
+impl Shared {
+    fn measured(&self, ts_us: u64) -> bool {
+        ts_us >= self.measure_from_us.load(Ordering::Relaxed) && ts_us < self.measure_until_us.load(Ordering::Relaxed)
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Counts a delta that was not the next version.
+    fn broke(&self, who: &str, check: Continuity) {
+        match check {
+            Continuity::Next => {}
+            Continuity::Duplicate { .. } => {
+                Counters::bump(&self.counters.duplicates);
+                self.counters.error(format!("{who}: duplicate {check:?}"));
+            }
+            Continuity::Gap { .. } | Continuity::OtherEpoch | Continuity::Unplaced => {
+                Counters::bump(&self.counters.gaps);
+                self.counters.error(format!("{who}: gap {check:?}"));
+            }
+        }
+    }
+
+    /// Counts a received delta and records its latency when it was published in the measured window.
+    fn deliver(&self, stamp: Option<(u64, u64)>) {
+        let now = now_us();
+        let measured = match stamp {
+            Some((ts, _)) if self.measured(ts) => {
+                self.latency.record(now.saturating_sub(ts));
+                self.last_measured_us.fetch_max(now, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        };
+        self.counters.delivered(measured);
+    }
+}
+
+/// Microseconds of an instant on the generator's clock ([`now_us`]).
+fn instant_us(at: Instant) -> u64 {
+    let now = Instant::now();
+    let now_us = now_us();
+    if at >= now {
+        now_us.saturating_add(at.duration_since(now).as_micros() as u64)
+    } else {
+        now_us.saturating_sub(now.duration_since(at).as_micros() as u64)
+    }
+}
+
+/// A fraction in `[0, 1)` from an index (splitmix64), so reconnects spread the same way each run.
+fn spread(index: usize) -> f64 {
+    let mut z = (index as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Runs a rooms-style scenario and reports it.
+pub async fn run_rooms(common: &Common, config: &RoomsConfig) -> Result<Report> {
+    if config.rooms == 0 || config.tabs == 0 {
+        bail!("rooms and tabs must be at least 1");
+    }
+    if config.storm.is_some() && config.transport != Transport::Dash {
+        bail!("the storm scenario speaks dash.v1 only");
+    }
+    let (start_tx, start_rx) = watch::channel(None);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let period = config.period();
+    let shared = Arc::new(Shared {
+        common: common.clone(),
+        config: config.clone(),
+        counters: Counters::default(),
+        latency: Latency::new(Some(period))?,
+        commit_latency: Latency::new(None)?,
+        publish_lag: Latency::new(None)?,
+        catch_up: Latency::new(None)?,
+        storm: StormCounters::default(),
+        start: start_rx,
+        stop: stop_rx,
+        measure_from_us: AtomicU64::new(u64::MAX),
+        measure_until_us: AtomicU64::new(u64::MAX),
+        last_measured_us: AtomicU64::new(0),
+        room_final: (0..config.rooms).map(|_| AtomicU64::new(0)).collect(),
+        tab_v: (0..config.rooms * config.tabs).map(|_| AtomicU64::new(NOT_CONNECTED)).collect(),
+        publishers_done: AtomicUsize::new(0),
+    });
+
+    // Tabs first, publishers last: every tab is subscribed before anything is published.
+    let tab_jobs = (0..config.rooms).flat_map(|room| (0..config.tabs).map(move |tab| (room, Some(tab))));
+    let publisher_jobs = (0..config.rooms).map(|room| (room, None));
+    let connect_started = Instant::now();
+    let retries_before = crate::client::connect_retries();
+    let outcomes: Vec<Result<(JoinHandle<()>, bool)>> =
+        futures::stream::iter(tab_jobs.chain(publisher_jobs).enumerate())
+            .map(|(index, (room, tab))| {
+                let shared = Arc::clone(&shared);
+                async move {
+                    let is_publisher = tab.is_none();
+                    let handle = match tab {
+                        Some(tab) => spawn_tab(shared, index, room, tab).await,
+                        None => spawn_publisher(shared, index, room).await,
+                    };
+                    handle.map(|handle| (handle, is_publisher)).with_context(|| format!("room {room} tab {tab:?}"))
+                }
+            })
+            .buffer_unordered(common.concurrency.max(1))
+            .collect()
+            .await;
+    let connect_time = connect_started.elapsed();
+    let connect_retries = crate::client::connect_retries() - retries_before;
+    let mut handles = Vec::with_capacity(outcomes.len());
+    let mut connect_failures = 0u64;
+    let mut publishers = 0usize;
+    for outcome in outcomes {
+        match outcome {
+            Ok((handle, is_publisher)) => {
+                publishers += usize::from(is_publisher);
+                handles.push(handle);
+            }
+            Err(error) => {
+                connect_failures += 1;
+                shared.counters.error(format!("connect: {error:#}"));
+            }
+        }
+    }
+
+    let start = Instant::now() + Duration::from_millis(200);
+    let measure_from = start + config.warmup;
+    let measure_until = start + config.duration;
+    shared.measure_from_us.store(instant_us(measure_from), Ordering::Relaxed);
+    shared.measure_until_us.store(instant_us(measure_until), Ordering::Relaxed);
+    let _receivers_may_be_gone = start_tx.send(Some(start));
+    sleep_until(measure_from.into()).await;
+    let cpu = CpuWatch::start(common.server_pid);
+    sleep_until(measure_until.into()).await;
+    let cpu = cpu.stop();
+
+    let deadline = Instant::now() + config.drain;
+    while Instant::now() < deadline && !drained(&shared, publishers) {
+        sleep(Duration::from_millis(50)).await;
+    }
+    let _receivers_may_be_gone = stop_tx.send(true);
+    for handle in handles {
+        if timeout(Duration::from_secs(10), handle).await.is_err() {
+            shared.counters.error("a connection task did not stop within 10 s");
+        }
+    }
+    let mut report = report(&shared, config, connect_time, connect_failures, measure_from, measure_until, cpu);
+    report.connect_retries = connect_retries;
+    Ok(report)
+}
+
+/// Whether every publisher is done and every connected tab holds its room's last version.
+fn drained(shared: &Shared, publishers: usize) -> bool {
+    if shared.publishers_done.load(Ordering::Relaxed) < publishers {
+        return false;
+    }
+    let tabs = shared.config.tabs;
+    shared.tab_v.iter().enumerate().all(|(index, v)| {
+        let v = v.load(Ordering::Relaxed);
+        v == NOT_CONNECTED || v >= shared.room_final[index / tabs].load(Ordering::Relaxed)
+    })
+}
+
+fn report(
+    shared: &Shared,
+    config: &RoomsConfig,
+    connect_time: Duration,
+    connect_failures: u64,
+    measure_from: Instant,
+    measure_until: Instant,
+    cpu: Vec<crate::procfs::CpuUse>,
+) -> Report {
+    let counters = &shared.counters;
+    let tabs = config.tabs;
+    let incomplete = shared
+        .tab_v
+        .iter()
+        .enumerate()
+        .filter(|(index, v)| {
+            let v = v.load(Ordering::Relaxed);
+            v != NOT_CONNECTED && v != shared.room_final[index / tabs].load(Ordering::Relaxed)
+        })
+        .count() as u64;
+    let window = measure_until.saturating_duration_since(measure_from);
+    let measured_from_us = shared.measure_from_us.load(Ordering::Relaxed);
+    let last_us = shared.last_measured_us.load(Ordering::Relaxed).max(shared.measure_until_us.load(Ordering::Relaxed));
+    let delivery_secs = (last_us.saturating_sub(measured_from_us) as f64 / 1e6).max(0.001);
+    let measured_deliveries = Counters::get(&counters.measured_deliveries);
+    let connections = config.rooms * (config.tabs + 1);
+    let (error_count, errors) = counters.errors();
+    let rooms = RoomsSection {
+        rooms: config.rooms,
+        tabs: config.tabs,
+        rate_per_room: config.rate,
+        offered_deliveries_per_sec: config.rooms as f64 * config.tabs as f64 * config.rate,
+        measured_secs: secs(window),
+        deliveries: measured_deliveries,
+        deliveries_per_sec: (measured_deliveries as f64 / delivery_secs).round(),
+        sent: Counters::get(&counters.sent),
+        commits: Counters::get(&counters.commits),
+        commits_per_sec: (Counters::get(&counters.measured_commits) as f64 / window.as_secs_f64().max(0.001)).round(),
+        latency: shared.latency.summary(),
+        commit_latency: shared.commit_latency.summary(),
+        publish_lag: shared.publish_lag.summary(),
+        rejects: counters.rejects(),
+        gaps: Counters::get(&counters.gaps),
+        duplicates: Counters::get(&counters.duplicates),
+        snapshots: Counters::get(&counters.snapshots),
+        reconnects: Counters::get(&counters.reconnects),
+        incomplete_tabs: incomplete,
+        pongs: Counters::get(&counters.pongs),
+    };
+    let storm = config.storm.map(|plan| {
+        let clients = (config.rooms * config.tabs) as u64;
+        let recovered = shared.storm.recovered.load(Ordering::Relaxed);
+        StormSection {
+            clients,
+            window_secs: secs(plan.window),
+            reconnected: shared.storm.reconnected.load(Ordering::Relaxed),
+            recovered,
+            recovered_ratio: if clients == 0 { 0.0 } else { recovered as f64 / clients as f64 },
+            snapshots: shared.storm.snapshots.load(Ordering::Relaxed),
+            replayed: shared.storm.replayed.load(Ordering::Relaxed),
+            catch_up: shared.catch_up.summary(),
+        }
+    });
+    let mut report = Report {
+        scenario: config.scenario.clone(),
+        protocol: config.transport.name().into(),
+        connections,
+        connect_failures,
+        connect_secs: secs(connect_time),
+        connects_per_sec: (connections as f64 / connect_time.as_secs_f64().max(0.001)).round(),
+        cpu,
+        rooms: Some(rooms),
+        storm,
+        error_count,
+        errors,
+        ..Report::default()
+    };
+    report.conclude();
+    report
+}
+
+/// A tab's connection, either protocol.
+enum TabConn {
+    Dash(SyncClient),
+    /// The Socket.IO client and the last sequence number received.
+    Sio(SocketIoClient, u64),
+}
+
+/// What a tab saw.
+enum TabEvent {
+    /// A delta (or a batch of them), each checked, with the publish stamps.
+    Deliveries(Vec<(Continuity, Option<(u64, u64)>)>),
+    Snapshot,
+    Pinged,
+    Reject(String),
+    Closed(Option<u16>),
+    Other,
+}
+
+impl TabConn {
+    /// The version (dash.v1) or sequence number (Socket.IO) held.
+    fn held(&self) -> u64 {
+        match self {
+            Self::Dash(client) => client.position.as_ref().map_or(0, |position| position.v),
+            Self::Sio(_, seq) => *seq,
+        }
+    }
+
+    async fn next(&mut self) -> Result<TabEvent> {
+        match self {
+            Self::Dash(client) => Ok(match client.next_event(READ_TIMEOUT).await? {
+                Event::Delta { check, ops } => TabEvent::Deliveries(vec![(check, stamp_of(&ops))]),
+                Event::Batch { breaks, ops } => {
+                    let mut deliveries: Vec<_> = breaks.into_iter().map(|check| (check, None)).collect();
+                    let replayed = ops.len().saturating_sub(deliveries.len());
+                    deliveries.extend((0..replayed).map(|_| (Continuity::Next, None)));
+                    TabEvent::Deliveries(deliveries)
+                }
+                Event::Snapshot => TabEvent::Snapshot,
+                Event::Pinged => TabEvent::Pinged,
+                Event::Reject { code, .. } => TabEvent::Reject(code),
+                Event::Closed { code, .. } => TabEvent::Closed(code),
+                Event::Subscribed { .. } | Event::Ack { .. } | Event::Goaway { .. } | Event::Unknown { .. } => {
+                    TabEvent::Other
+                }
+            }),
+            Self::Sio(client, last) => Ok(match client.next_packet(READ_TIMEOUT).await? {
+                None | Some(Packet::Close | Packet::Disconnect) => TabEvent::Closed(None),
+                Some(Packet::Ping) => TabEvent::Pinged,
+                Some(Packet::Event { name, args, .. }) if name == "delta" => {
+                    let body = args.first().cloned().unwrap_or(Value::Null);
+                    let seq = body.get("seq").and_then(Value::as_u64).context("delta without seq")?;
+                    let ts = body.get("ts").and_then(Value::as_u64).context("delta without ts")?;
+                    let check = if seq <= *last {
+                        Continuity::Duplicate { held: *last, v: seq }
+                    } else if seq == *last + 1 {
+                        Continuity::Next
+                    } else {
+                        Continuity::Gap { held: *last, base: seq - 1 }
+                    };
+                    *last = (*last).max(seq);
+                    TabEvent::Deliveries(vec![(check, Some((ts, seq)))])
+                }
+                Some(_) => TabEvent::Other,
+            }),
+        }
+    }
+}
+
+/// Connects and subscribes (or joins) one tab, then runs it in its own task.
+async fn spawn_tab(shared: Arc<Shared>, index: usize, room: usize, tab: usize) -> Result<JoinHandle<()>> {
+    let user = shared.common.user(room);
+    let slot = room * shared.config.tabs + tab;
+    let (conn, token) = match shared.config.transport {
+        Transport::Dash => {
+            let token = shared.common.token(&user)?;
+            let (client, outcome) = SyncClient::connect_subscribed(&shared.common.target, index, &token, None).await?;
+            count_breaks(&shared, &user, &outcome);
+            (TabConn::Dash(client), token)
+        }
+        Transport::SocketIo => {
+            let mut client = SocketIoClient::connect(&shared.common.target, index).await?;
+            client.emit("join", &[json!(user)], Some(1)).await?;
+            let deadline = Instant::now() + SUBSCRIBE_TIMEOUT;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match timeout(left, client.next_packet(READ_TIMEOUT)).await.context("join not acked in time")?? {
+                    Some(Packet::Ack { id: 1, .. }) => break,
+                    Some(Packet::Ping) => Counters::bump(&shared.counters.pongs),
+                    None => bail!("closed while joining"),
+                    Some(_) => {}
+                }
+            }
+            (TabConn::Sio(client, 0), String::new())
+        }
+    };
+    shared.tab_v[slot].store(conn.held(), Ordering::Relaxed);
+    Ok(tokio::spawn(run_tab(shared, conn, index, room, slot, token)))
+}
+
+fn count_breaks(shared: &Shared, user: &str, outcome: &SubOutcome) {
+    for check in &outcome.breaks {
+        shared.broke(user, *check);
+    }
+}
+
+/// What a tab's loop does next.
+enum TabStep {
+    Stop,
+    Started,
+    Drop,
+    Event(Result<TabEvent>),
+}
+
+async fn run_tab(shared: Arc<Shared>, mut conn: TabConn, index: usize, room: usize, slot: usize, token: String) {
+    let who = format!("{} tab {}", shared.common.user(room), slot % shared.config.tabs);
+    let mut stop = shared.stop.clone();
+    let mut start = shared.start.clone();
+    let storm = shared.config.storm;
+    let mut drop_at: Option<Instant> = None;
+    let mut dropped = false;
+    let mut reconnects = 0u32;
+    loop {
+        if shared.stopping() {
+            break;
+        }
+        let drop_pending = storm.is_some() && !dropped && drop_at.is_some();
+        let drop_time = drop_at.unwrap_or_else(Instant::now);
+        let step = tokio::select! {
+            _ = stop.changed() => TabStep::Stop,
+            changed = start.changed(), if storm.is_some() && drop_at.is_none() => {
+                if changed.is_err() { TabStep::Stop } else { TabStep::Started }
+            }
+            () = sleep_until(drop_time.into()), if drop_pending => TabStep::Drop,
+            event = conn.next() => TabStep::Event(event),
+        };
+        match step {
+            TabStep::Stop => break,
+            TabStep::Started => {
+                if let (Some(start), Some(plan)) = (*start.borrow(), storm) {
+                    drop_at = Some(start + shared.config.warmup + plan.drop_after);
+                }
+            }
+            TabStep::Drop => {
+                dropped = true;
+                // The old socket is gone from here on: every way out below returns or reconnects.
+                let TabConn::Dash(client) = conn else { return };
+                let position = client.position.clone();
+                drop(client);
+                let window = storm.map_or(Duration::ZERO, |plan| plan.window);
+                sleep(window.mul_f64(spread(slot))).await;
+                match reconnect(&shared, index, &token, position, true).await {
+                    Ok(client) => conn = TabConn::Dash(client),
+                    Err(error) => {
+                        shared.counters.error(format!("{who}: storm reconnect: {error:#}"));
+                        return;
+                    }
+                }
+            }
+            TabStep::Event(Err(error)) => {
+                if !shared.stopping() {
+                    shared.counters.error(format!("{who}: {error:#}"));
+                }
+                break;
+            }
+            TabStep::Event(Ok(event)) => match event {
+                TabEvent::Deliveries(deliveries) => {
+                    for (check, stamp) in deliveries {
+                        shared.broke(&who, check);
+                        shared.deliver(stamp);
+                    }
+                }
+                TabEvent::Snapshot => Counters::bump(&shared.counters.snapshots),
+                TabEvent::Pinged => Counters::bump(&shared.counters.pongs),
+                TabEvent::Reject(code) => shared.counters.reject(&code),
+                TabEvent::Other => {}
+                TabEvent::Closed(code) => {
+                    if shared.stopping() {
+                        break;
+                    }
+                    let recoverable = code.is_some_and(|code| RECONNECT_CODES.contains(&code));
+                    if !recoverable || reconnects >= MAX_RECONNECTS {
+                        shared.counters.error(format!("{who}: closed by the server with {code:?}"));
+                        break;
+                    }
+                    let TabConn::Dash(client) = conn else { return };
+                    reconnects += 1;
+                    let position = client.position.clone();
+                    drop(client);
+                    match reconnect(&shared, index, &token, position, false).await {
+                        Ok(client) => conn = TabConn::Dash(client),
+                        Err(error) => {
+                            shared.counters.error(format!("{who}: reconnect after {code:?}: {error:#}"));
+                            return;
+                        }
+                    }
+                }
+            },
+        }
+        shared.tab_v[slot].store(conn.held(), Ordering::Relaxed);
+    }
+    shared.tab_v[slot].store(conn.held(), Ordering::Relaxed);
+    match conn {
+        TabConn::Dash(client) => client.close().await,
+        TabConn::Sio(client, _) => client.close().await,
+    }
+}
+
+/// Reconnects a dash.v1 tab from `position` and counts how it went.
+async fn reconnect(
+    shared: &Shared,
+    index: usize,
+    token: &str,
+    position: Option<Position>,
+    storm: bool,
+) -> Result<SyncClient> {
+    let began = Instant::now();
+    let (client, outcome) = SyncClient::connect_subscribed(&shared.common.target, index, token, position).await?;
+    let elapsed = began.elapsed();
+    Counters::bump(&shared.counters.reconnects);
+    count_breaks(shared, "reconnect", &outcome);
+    for _ in &outcome.replayed_ops {
+        shared.deliver(None);
+    }
+    if storm {
+        shared.catch_up.record(elapsed.as_micros() as u64);
+        let counters = &shared.storm;
+        counters.reconnected.fetch_add(1, Ordering::Relaxed);
+        counters.recovered.fetch_add(u64::from(outcome.recovered), Ordering::Relaxed);
+        counters.snapshots.fetch_add(u64::from(outcome.snapshot), Ordering::Relaxed);
+        counters.replayed.fetch_add(u64::from(outcome.replayed), Ordering::Relaxed);
+    }
+    Ok(client)
+}
+
+/// A publisher's connection, either protocol.
+enum PubConn {
+    /// The client and the base of the next patch.
+    Dash(SyncClient, u64),
+    /// The client and the room's name.
+    Sio(SocketIoClient, String),
+}
+
+/// What a publisher saw.
+enum PubEvent {
+    Ack { seq: u64, v: u64 },
+    Reject { seq: Option<u64>, code: String },
+    Pinged,
+    Closed,
+    Other,
+}
+
+impl PubConn {
+    async fn publish(&mut self, seq: u64, ts: u64, ops: Value) -> Result<()> {
+        match self {
+            Self::Dash(client, base) => {
+                client.send_patch(seq.to_string(), *base, ops, "agent").await?;
+                *base += 1;
+                Ok(())
+            }
+            Self::Sio(client, room) => {
+                let body = json!({ "seq": seq, "ts": ts, "ops": ops });
+                client.emit("delta", &[json!(room), body], Some(seq)).await
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Result<PubEvent> {
+        match self {
+            Self::Dash(client, base) => Ok(match client.next_event(READ_TIMEOUT).await? {
+                Event::Ack { op, v } => PubEvent::Ack { seq: op.parse().unwrap_or(0), v },
+                Event::Reject { op, code, v } => {
+                    if let Some(v) = v {
+                        *base = v;
+                    }
+                    PubEvent::Reject { seq: op.and_then(|op| op.parse().ok()), code }
+                }
+                Event::Pinged => PubEvent::Pinged,
+                Event::Closed { .. } => PubEvent::Closed,
+                _ => PubEvent::Other,
+            }),
+            Self::Sio(client, _) => Ok(match client.next_packet(READ_TIMEOUT).await? {
+                Some(Packet::Ack { id, .. }) => PubEvent::Ack { seq: id, v: id },
+                Some(Packet::Ping) => PubEvent::Pinged,
+                None | Some(Packet::Close | Packet::Disconnect) => PubEvent::Closed,
+                Some(_) => PubEvent::Other,
+            }),
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Self::Dash(client, _) => client.close().await,
+            Self::Sio(client, _) => client.close().await,
+        }
+    }
+}
+
+/// Connects (and subscribes) one publisher, then runs it in its own task.
+async fn spawn_publisher(shared: Arc<Shared>, index: usize, room: usize) -> Result<JoinHandle<()>> {
+    let user = shared.common.user(room);
+    let conn = match shared.config.transport {
+        Transport::Dash => {
+            let token = shared.common.token(&user)?;
+            let (client, _) = SyncClient::connect_subscribed(&shared.common.target, index, &token, None).await?;
+            let base = client.position.as_ref().map_or(0, |position| position.v);
+            shared.room_final[room].store(base, Ordering::Relaxed);
+            PubConn::Dash(client, base)
+        }
+        Transport::SocketIo => PubConn::Sio(SocketIoClient::connect(&shared.common.target, index).await?, user),
+    };
+    Ok(tokio::spawn(run_publisher(shared, conn, room)))
+}
+
+/// What a publisher's loop does next.
+enum PubStep {
+    Stop,
+    Started,
+    Send,
+    Event(Result<PubEvent>),
+}
+
+async fn run_publisher(shared: Arc<Shared>, mut conn: PubConn, room: usize) {
+    let who = format!("{} publisher", shared.common.user(room));
+    let config = &shared.config;
+    let period = config.period();
+    let offset = period.mul_f64(room as f64 / config.rooms as f64);
+    let mut stop = shared.stop.clone();
+    let mut start = shared.start.clone();
+    // (next intended send, end of the schedule)
+    let mut schedule: Option<(Instant, Instant)> = None;
+    let mut seq = 0u64;
+    let mut pending: HashMap<u64, (Instant, bool)> = HashMap::new();
+    let mut done = false;
+    loop {
+        if shared.stopping() {
+            break;
+        }
+        let next_send = schedule.filter(|(next, end)| next < end).map(|(next, _)| next);
+        let step = tokio::select! {
+            _ = stop.changed() => PubStep::Stop,
+            changed = start.changed(), if schedule.is_none() => {
+                if changed.is_err() { PubStep::Stop } else { PubStep::Started }
+            }
+            () = sleep_until(next_send.unwrap_or_else(Instant::now).into()), if next_send.is_some() => PubStep::Send,
+            event = conn.next() => PubStep::Event(event),
+        };
+        match step {
+            PubStep::Stop => break,
+            PubStep::Started => {
+                if let Some(start) = *start.borrow() {
+                    schedule = Some((start + offset, start + config.duration));
+                }
+            }
+            PubStep::Send => {
+                let Some((intended, end)) = schedule else { continue };
+                seq += 1;
+                // Stamped with the real send time: the timer wakes up to a millisecond late, which is the
+                // generator's lag (reported apart), not the server's; server stalls still count in full,
+                // since the schedule does not wait for acks, and the histogram corrects for them.
+                let ts = now_us();
+                shared.publish_lag.record(intended.elapsed().as_micros() as u64);
+                let ops = patch_ops(room, seq, ts, config.payload_bytes);
+                if let Err(error) = conn.publish(seq, ts, ops).await {
+                    shared.counters.error(format!("{who}: {error:#}"));
+                    break;
+                }
+                Counters::bump(&shared.counters.sent);
+                pending.insert(seq, (Instant::now(), shared.measured(ts)));
+                schedule = Some((intended + period, end));
+            }
+            PubStep::Event(Err(error)) => {
+                if !shared.stopping() {
+                    shared.counters.error(format!("{who}: {error:#}"));
+                }
+                break;
+            }
+            PubStep::Event(Ok(event)) => match event {
+                PubEvent::Ack { seq, v } => {
+                    if let Some((sent_at, measured)) = pending.remove(&seq) {
+                        shared.commit_latency.record(sent_at.elapsed().as_micros() as u64);
+                        if measured {
+                            Counters::bump(&shared.counters.measured_commits);
+                        }
+                    }
+                    Counters::bump(&shared.counters.commits);
+                    shared.room_final[room].fetch_max(v, Ordering::Relaxed);
+                }
+                PubEvent::Reject { seq, code } => {
+                    shared.counters.reject(&code);
+                    if let Some(seq) = seq {
+                        pending.remove(&seq);
+                    }
+                }
+                PubEvent::Pinged => Counters::bump(&shared.counters.pongs),
+                PubEvent::Other => {}
+                PubEvent::Closed => {
+                    if !shared.stopping() {
+                        shared.counters.error(format!("{who}: closed by the server"));
+                    }
+                    break;
+                }
+            },
+        }
+        if !done && schedule.is_some_and(|(next, end)| next >= end) && pending.is_empty() {
+            done = true;
+            shared.publishers_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if !done {
+        // Counted anyway so the drain does not wait for a publisher that is gone.
+        shared.publishers_done.fetch_add(1, Ordering::Relaxed);
+    }
+    conn.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnects_spread_over_the_window() {
+        let points: Vec<f64> = (0..1000).map(spread).collect();
+        assert!(points.iter().all(|point| (0.0..1.0).contains(point)));
+        let early = points.iter().filter(|point| **point < 0.5).count();
+        assert!((400..600).contains(&early), "{early} of 1000 in the first half");
+    }
+}
