@@ -106,7 +106,7 @@ use tokio::task::JoinHandle;
 use crate::dashboard::DashboardService;
 
 /// Commands a room queues before senders wait.
-pub const ROOM_CAPACITY: usize = 64;
+pub const ROOM_CAPACITY: usize = 1024;
 /// Longest wait to queue a command for a room before giving up.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -333,6 +333,11 @@ impl Frames {
     /// The next frame; `None` once the room has let the connection go. Cancel-safe.
     pub async fn next(&self) -> Option<OutFrame> {
         self.0.next().await
+    }
+
+    /// The next frame if one is queued already (never waits), to write several at once.
+    pub fn try_next(&self) -> Option<OutFrame> {
+        self.0.try_next()
     }
 }
 

@@ -156,6 +156,14 @@ impl Outbox {
         state.bytes = 0;
     }
 
+    /// The next frame if one is queued now (never waits).
+    pub(super) fn try_next(&self) -> Option<OutFrame> {
+        let mut state = self.state();
+        let (frame, _) = state.frames.pop_front()?;
+        state.bytes -= frame.len();
+        Some(frame)
+    }
+
     /// The next frame, in order; `None` once closed and drained. Cancel-safe.
     pub(super) async fn next(&self) -> Option<OutFrame> {
         loop {
