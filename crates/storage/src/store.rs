@@ -69,9 +69,10 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// The dashboard state store that lives in this database and shares its
-    /// connections: `Some` in embedded mode (SQLite), `None` where state lives
-    /// elsewhere (cluster mode keeps it in Redis). Needs [`RecordStore::migrate`].
+    /// The dashboard state store that lives in this database: `Some` in
+    /// embedded mode (SQLite; the store opens a connection of its own to the
+    /// same file), `None` where state lives elsewhere (cluster mode keeps it in
+    /// Redis). Needs [`RecordStore::migrate`].
     fn embedded_state(&self, _options: StateOptions) -> Option<Arc<dyn StateStore>> {
         None
     }

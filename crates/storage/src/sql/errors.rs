@@ -10,8 +10,9 @@ use sqlx::sqlite::SqliteError;
 
 use crate::StoreError;
 
-/// SQLite primary result codes that mean "not now" rather than "never".
-const SQLITE_TRANSIENT: [i32; 5] = [
+/// SQLite primary result codes that mean "not now" rather than "never" (the
+/// state store's own connection sorts its errors by them too).
+pub(crate) const SQLITE_TRANSIENT: [i32; 5] = [
     5,  // SQLITE_BUSY: another writer held the lock past the busy timeout
     6,  // SQLITE_LOCKED
     10, // SQLITE_IOERR
@@ -43,7 +44,7 @@ pub(crate) fn db_error_unique(error: sqlx::Error, path: &str) -> StoreError {
 }
 
 /// Tells whether retrying later may succeed.
-pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)

@@ -42,10 +42,10 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
-use crate::state::{SqliteStateStore, StateOptions, StateStore};
+use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
 use crate::{Backend, RecordStore, StoreError};
-pub(crate) use errors::{db_error, is_transient};
-pub(crate) use sqlite::{begin_read as sqlite_begin_read, begin_write as sqlite_begin_write};
+pub(crate) use errors::{SQLITE_TRANSIENT, db_error};
+pub(crate) use sqlite::PRAGMAS as SQLITE_PRAGMAS;
 
 /// Name of the table where sqlx records applied migrations.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
@@ -73,13 +73,15 @@ impl Default for ConnectOptions {
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn RecordStore>, StoreError> {
     sqlx::any::install_default_drivers();
     let backend = backend_of(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
-    let pool = match backend {
-        Backend::Sqlite => sqlite::connect(url, options).await,
-        Backend::Postgres => postgres::connect(url, options).await,
-    }
-    .map_err(db_error)?;
+    let (pool, sqlite_file) = match backend {
+        Backend::Sqlite => {
+            let pool = sqlite::connect(url, options).await.map_err(db_error)?;
+            (pool, Some(sqlite::database_file(url).map_err(db_error)?))
+        }
+        Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
+    };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
-    Ok(Arc::new(SqlStore { pool, backend }))
+    Ok(Arc::new(SqlStore { pool, backend, sqlite_file }))
 }
 
 /// Builds the SQLite URL of a database file, creating the file on first connect.
@@ -125,6 +127,9 @@ fn redact(url: &str) -> String {
 pub(crate) struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database, which the embedded state store opens a connection
+    /// of its own to; `None` on PostgreSQL.
+    sqlite_file: Option<SqliteFile>,
 }
 
 impl SqlStore {
@@ -194,11 +199,9 @@ impl RecordStore for SqlStore {
     }
 
     fn embedded_state(&self, options: StateOptions) -> Option<Arc<dyn StateStore>> {
-        match self.backend {
-            Backend::Sqlite => Some(Arc::new(SqliteStateStore::new(self.pool.clone(), options))),
-            // Cluster mode keeps dashboard state in Redis (RedisStateStore).
-            Backend::Postgres => None,
-        }
+        // Cluster mode (PostgreSQL, no SQLite file) keeps dashboard state in Redis (RedisStateStore).
+        let file = self.sqlite_file.clone()?;
+        Some(Arc::new(SqliteStateStore::open(file, options)))
     }
 
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {

@@ -10,8 +10,11 @@
 //!
 //! [`StateStore`] has two backends:
 //!
-//! - [`SqliteStateStore`] (embedded mode): tables in the same SQLite file and
-//!   pool as the records, each commit one `BEGIN IMMEDIATE` transaction.
+//! - [`SqliteStateStore`] (embedded mode): tables in the same SQLite file as
+//!   the records, written by one thread of the store's own through a rusqlite
+//!   connection and read by another; commits that queue up meanwhile share one
+//!   `BEGIN IMMEDIATE` transaction (group commit), each in a savepoint of its
+//!   own.
 //! - [`RedisStateStore`] (cluster mode): a few keys per room sharing one hash
 //!   tag, each commit one Lua script, so that the check and the write cannot be
 //!   interleaved with another node's commit.
@@ -48,6 +51,7 @@ use uuid::Uuid;
 
 pub use self::feed::{ChangeFeed, RedisChangeFeed, RoomSignal, RoomWatch};
 pub use self::redis::RedisStateStore;
+pub(crate) use self::sqlite::SqliteFile;
 pub use self::sqlite::SqliteStateStore;
 
 /// Boxed error source of [`StateError`].

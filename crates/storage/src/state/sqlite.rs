@@ -1,221 +1,176 @@
-//! The embedded-mode state store: three tables in the records' SQLite file.
+//! The embedded-mode state store: three tables in the records' SQLite file,
+//! written by one thread of the store's own with group commit, read by another.
 //!
-//! It shares the records store's pool (and so its pragmas: WAL, busy timeout).
-//! Every commit is one `BEGIN IMMEDIATE` transaction: the write lock is taken
-//! before the version is read, so the check and the write cannot interleave with
-//! another commit, and a failure anywhere rolls back everything of the commit.
+//! # Why rusqlite on a thread of its own
+//!
+//! sqlx-sqlite runs every statement on a worker thread of its connection, so
+//! each statement costs two cross-thread wake-ups, and a commit is about ten
+//! statements (begin, two reads, three writes, two trims, commit): profiles
+//! showed more than half of the time in futex calls and thread switches, and
+//! concurrent commits on different pool connections queued on SQLite's one
+//! write lock through busy-timeout sleeps. So this store opens rusqlite
+//! connections of its own to the same database file (same WAL, same tables,
+//! created by the records store's sqlx migrations), each owned by one OS
+//! thread: the writer runs every write, the reader (a `query_only` connection)
+//! runs loads and history reads. A call is one hop to a thread and one back;
+//! the statements run as plain function calls on prepared, cached statements;
+//! state writes never wait on each other's locks, only (as before, under the
+//! busy timeout) on a record write holding the file's write lock; and reads
+//! never wait for writes (WAL readers see the last committed state), which
+//! also keeps them from splitting the writer's batches.
+//!
+//! # Group commit
+//!
+//! Calls become jobs on a bounded queue, each with a one-shot reply. The writer
+//! takes one job, then whatever else is already queued (up to 256 jobs), and
+//! runs them in queue order. Each maximal run of consecutive commits shares one
+//! `BEGIN IMMEDIATE` … `COMMIT` transaction, and each commit of the run gets a
+//! `SAVEPOINT` of its own:
+//!
+//! - A commit sees what the earlier commits of its batch wrote, exactly as if
+//!   they had committed one after the other: versions stay contiguous, and an
+//!   op key retried within the same batch is a [`CommitOutcome::Duplicate`].
+//! - A commit that fails, or that writes nothing (duplicate, version mismatch),
+//!   is rolled back to its savepoint; the other commits of the batch go on.
+//! - Replies are sent only after the `COMMIT` succeeded, so no caller ever sees
+//!   a version that could still be lost. If the transaction fails as a whole
+//!   (the `BEGIN`, the `COMMIT`, or an error after which SQLite rolled it
+//!   back), nothing of the batch was written and every commit of it gets the
+//!   error.
+//!
+//! Deletes and purges run between those transactions, each in one of its own.
+//! Reads never see a commit before its `COMMIT`: they run on the reader's own
+//! connection, and a commit is answered only after it committed, so a read
+//! that starts after a commit returned sees it.
+//!
+//! Every caller waits at most `CALL_TIMEOUT` (10 s) and then gets
+//! [`StateError::Unavailable`]. The threads skip the jobs of callers that
+//! stopped waiting (timed out or cancelled) as long as they have not started
+//! them, so a commit whose caller was told "unavailable" is usually not
+//! applied; one that times out while its batch is already being written may
+//! still be (as with any backend that stops answering mid-call), which op keys
+//! make safe to retry.
+//!
 //! Expired rooms read as absent at once; [`StateStore::purge_expired`] removes
-//! their rows later.
+//! their rows later. Durability is the records store's: WAL with
+//! `synchronous = NORMAL`, so a power cut can lose the last commits, never
+//! corrupt the file.
+
+mod queries;
+#[cfg(test)]
+mod tests;
+mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, timeout_at};
 
-use super::{
-    CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState, now_millis,
-    time_from_millis,
-};
-use crate::sql::{is_transient, sqlite_begin_read, sqlite_begin_write};
+use self::queries::{Commit, Room};
+use self::worker::{Job, Reply, Role, Worker, WorkerError};
+use super::{CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState};
+
+/// Longest a call waits for its thread: twice the busy timeout of the
+/// connections (5 s, as the records store's), because a call may queue behind a
+/// batch that waits that long for the file's write lock before its own turn.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Jobs that may wait for a thread; callers beyond that wait (within their
+/// timeout) to enqueue, which slows producers down instead of growing memory.
+const QUEUE_LEN: usize = 1024;
+
+/// Where the state store's connections open the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SqliteFile {
+    /// A database file (an absolute path), read-only when the URL said `mode=ro`.
+    Path {
+        /// The file.
+        path: PathBuf,
+        /// Open without write access.
+        read_only: bool,
+    },
+    /// A database a connection of its own cannot share (in memory, or a
+    /// temporary file); the reason is reported by every call.
+    Unsupported(&'static str),
+}
 
 /// Dashboard state in the embedded SQLite database.
+///
+/// Two threads of the store's own, each with a rusqlite connection to the
+/// records' file, run every call: the writer the writes, the reader the loads
+/// and history reads. Consecutive commits that queue up while the writer works
+/// share one transaction (group commit), each in a savepoint of its own, and
+/// are answered only once that transaction committed. Calls wait at most 10 s,
+/// then fail as [`StateError::Unavailable`].
+///
+/// The threads end when the store is dropped: each answers the jobs already
+/// queued, then closes its connection.
 pub struct SqliteStateStore {
-    pool: AnyPool,
-    options: StateOptions,
+    writes: Thread,
+    reads: Thread,
+    call_timeout: Duration,
 }
 
-impl SqliteStateStore {
-    /// A state store on the records store's pool (migrations must have run).
-    pub(crate) fn new(pool: AnyPool, options: StateOptions) -> Self {
-        Self { pool, options }
+/// The queue of one of the store's threads.
+struct Thread {
+    role: Role,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Thread {
+    /// Starts a thread for `role`; if it cannot start, its queue is closed and
+    /// every call reports the thread as stopped.
+    fn start(role: Role, file: SqliteFile, options: StateOptions) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE_LEN);
+        let worker = Worker::new(role, file, options);
+        let spawned =
+            std::thread::Builder::new().name(format!("agentdeck-state-{role}")).spawn(move || worker.run(queue));
+        if let Err(error) = spawned {
+            tracing::error!(%error, %role, "could not start a SQLite state store thread; its calls will fail");
+        }
+        Self { role, jobs }
     }
 }
 
-/// Sorts a database failure into "retry later" and anything else.
-fn sql_error(error: sqlx::Error) -> StateError {
-    if is_transient(&error) { StateError::Unavailable(Box::new(error)) } else { StateError::Backend(Box::new(error)) }
-}
-
-/// Reads back a stored version.
-fn version_of(value: i64) -> Result<u64, StateError> {
-    u64::try_from(value).map_err(|_| StateError::Corrupt(format!("negative version {value}")))
-}
-
-/// Converts a version for storage; versions beyond `i64` cannot occur in practice.
-fn stored_version(value: u64) -> Result<i64, StateError> {
-    i64::try_from(value).map_err(|_| StateError::Corrupt(format!("version {value} out of range")))
-}
-
-/// The room's stored `(epoch, version, expires_at)`, expired or not.
-async fn current_row(conn: &mut AnyConnection, room: &RoomKey) -> Result<Option<(String, i64, i64)>, StateError> {
-    sqlx::query_as("SELECT epoch, version, expires_at FROM dashboard_states WHERE workspace_id = $1 AND user_id = $2")
-        .bind(room.workspace_id.to_string())
-        .bind(room.user_id.as_str())
-        .fetch_optional(conn)
-        .await
-        .map_err(sql_error)
-}
-
-/// Deletes the room's history and op keys (a new epoch, or an expired room).
-async fn clear_log(conn: &mut AnyConnection, room: &RoomKey) -> Result<(), StateError> {
-    for sql in [
-        "DELETE FROM dashboard_history WHERE workspace_id = $1 AND user_id = $2",
-        "DELETE FROM dashboard_ops WHERE workspace_id = $1 AND user_id = $2",
-    ] {
-        sqlx::query(sql)
-            .bind(room.workspace_id.to_string())
-            .bind(room.user_id.as_str())
-            .execute(&mut *conn)
-            .await
-            .map_err(sql_error)?;
-    }
-    Ok(())
-}
-
-/// Decodes one history row.
-fn history_entry(row: &AnyRow) -> Result<HistoryEntry, StateError> {
-    let corrupt = |error: sqlx::Error| StateError::Corrupt(format!("history row: {error}"));
-    let version: i64 = row.try_get("version").map_err(corrupt)?;
-    let op_key: Option<String> = row.try_get("op_key").map_err(corrupt)?;
-    let ops: String = row.try_get("ops").map_err(corrupt)?;
-    let paths: String = row.try_get("written_paths").map_err(corrupt)?;
-    let at: i64 = row.try_get("at").map_err(corrupt)?;
-    Ok(HistoryEntry {
-        version: version_of(version)?,
-        op_key,
-        ops: serde_json::from_str(&ops).map_err(|error| StateError::Corrupt(format!("history ops: {error}")))?,
-        written_paths: serde_json::from_str(&paths)
-            .map_err(|error| StateError::Corrupt(format!("history paths: {error}")))?,
-        at: time_from_millis(at)?,
-    })
-}
-
 impl SqliteStateStore {
-    /// The commit itself, inside the caller's write transaction.
-    async fn commit_in(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        room: &RoomKey,
-        request: &CommitRequest,
-        now: i64,
-    ) -> Result<CommitOutcome, StateError> {
-        let workspace = room.workspace_id.to_string();
-        let user = room.user_id.as_str();
-        let current = match current_row(tx, room).await? {
-            Some((epoch, version, expires_at)) if expires_at > now => Some((epoch, version_of(version)?)),
-            Some(_) => {
-                // Expired but not purged yet: it is gone for the caller, so its
-                // log must not leak into the room that replaces it.
-                clear_log(tx, room).await?;
-                sqlx::query("DELETE FROM dashboard_states WHERE workspace_id = $1 AND user_id = $2")
-                    .bind(&workspace)
-                    .bind(user)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(sql_error)?;
-                None
-            }
-            None => None,
-        };
+    /// A state store on the database the records store uses (migrations must have
+    /// run). Never blocks: the threads open their connections by themselves.
+    pub(crate) fn open(file: SqliteFile, options: StateOptions) -> Self {
+        Self::with_timeout(file, options, CALL_TIMEOUT)
+    }
 
-        if let (Some(op_key), Some(_)) = (&request.op_key, &current) {
-            let seen: Option<(String, i64)> = sqlx::query_as(
-                "SELECT epoch, version FROM dashboard_ops WHERE workspace_id = $1 AND user_id = $2 AND op_key = $3",
-            )
-            .bind(&workspace)
-            .bind(user)
-            .bind(op_key.as_str())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(sql_error)?;
-            if let Some((epoch, version)) = seen {
-                return Ok(CommitOutcome::Duplicate { epoch, version: version_of(version)? });
-            }
+    /// [`SqliteStateStore::open`] with another call timeout (tests).
+    fn with_timeout(file: SqliteFile, options: StateOptions, call_timeout: Duration) -> Self {
+        if let SqliteFile::Unsupported(reason) = &file {
+            tracing::error!(reason, "the SQLite state store cannot open this database; every state call will fail");
         }
-
-        let matches = match (&request.expected, &current) {
-            (None, None) => true,
-            (Some(expected), Some(current)) => expected == current,
-            _ => false,
-        };
-        if !matches {
-            return Ok(CommitOutcome::VersionMismatch { current });
+        Self {
+            writes: Thread::start(Role::Writer, file.clone(), options.clone()),
+            reads: Thread::start(Role::Reader, file, options),
+            call_timeout,
         }
+    }
 
-        let (epoch, version) = match (&request.new_epoch, current) {
-            (Some(new_epoch), _) => {
-                clear_log(tx, room).await?;
-                (new_epoch.clone(), 1)
-            }
-            (None, Some((epoch, version))) => (epoch, version + 1),
-            (None, None) => return Err(StateError::Invalid("the first commit of a room must start an epoch")),
-        };
-        let stored = stored_version(version)?;
-        let expires_at = now.saturating_add(self.options.ttl_millis());
-        let ops = serde_json::to_string(&request.ops).map_err(|error| StateError::Backend(Box::new(error)))?;
-        let paths =
-            serde_json::to_string(&request.written_paths).map_err(|error| StateError::Backend(Box::new(error)))?;
-
-        sqlx::query(
-            "INSERT INTO dashboard_states (workspace_id, user_id, epoch, version, document, updated_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (workspace_id, user_id) DO UPDATE SET epoch = excluded.epoch, version = excluded.version, \
-             document = excluded.document, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
-        )
-        .bind(&workspace)
-        .bind(user)
-        .bind(epoch.as_str())
-        .bind(stored)
-        .bind(request.document.as_slice())
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await
-        .map_err(sql_error)?;
-
-        sqlx::query(
-            "INSERT INTO dashboard_history (workspace_id, user_id, version, op_key, ops, written_paths, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&workspace)
-        .bind(user)
-        .bind(stored)
-        .bind(request.op_key.as_deref())
-        .bind(ops)
-        .bind(paths)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map_err(sql_error)?;
-
-        if let Some(op_key) = &request.op_key {
-            sqlx::query(
-                "INSERT INTO dashboard_ops (workspace_id, user_id, op_key, epoch, version, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (workspace_id, user_id, op_key) DO UPDATE SET epoch = excluded.epoch, \
-                 version = excluded.version, at = excluded.at",
-            )
-            .bind(&workspace)
-            .bind(user)
-            .bind(op_key.as_str())
-            .bind(epoch.as_str())
-            .bind(stored)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(sql_error)?;
+    /// Sends a job to a thread and waits for its answer, both within the call timeout.
+    async fn call<T>(&self, thread: &Thread, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StateError> {
+        let (reply, answer) = oneshot::channel();
+        let deadline = Instant::now() + self.call_timeout;
+        let timed_out = || StateError::Unavailable(Box::new(WorkerError::Timeout(thread.role, self.call_timeout)));
+        let stopped = || StateError::Backend(Box::new(WorkerError::Stopped(thread.role)));
+        match timeout_at(deadline, thread.jobs.send(job(reply))).await {
+            Err(_) => return Err(timed_out()),
+            Ok(Err(_)) => return Err(stopped()),
+            Ok(Ok(())) => {}
         }
-
-        // Keep the last `history_len` versions and the op keys of the window.
-        let keep_history = stored.saturating_sub(stored_version(self.options.effective_history_len())?);
-        let keep_ops = stored.saturating_sub(stored_version(self.options.effective_op_window())?);
-        let trims = [
-            ("DELETE FROM dashboard_history WHERE workspace_id = $1 AND user_id = $2 AND version <= $3", keep_history),
-            ("DELETE FROM dashboard_ops WHERE workspace_id = $1 AND user_id = $2 AND version <= $3", keep_ops),
-        ];
-        for (sql, below) in trims {
-            sqlx::query(sql).bind(&workspace).bind(user).bind(below).execute(&mut **tx).await.map_err(sql_error)?;
+        // Dropping `answer` on a timeout tells the thread not to start the job.
+        match timeout_at(deadline, answer).await {
+            Err(_) => Err(timed_out()),
+            // A thread only drops a reply unanswered when it dies (a bug).
+            Ok(Err(_)) => Err(stopped()),
+            Ok(Ok(result)) => result,
         }
-        Ok(CommitOutcome::Committed { epoch, version })
     }
 }
 
@@ -226,36 +181,15 @@ impl StateStore for SqliteStateStore {
     }
 
     async fn load(&self, room: &RoomKey) -> Result<Option<StoredState>, StateError> {
-        let row: Option<(String, i64, Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT epoch, version, document, updated_at FROM dashboard_states \
-             WHERE workspace_id = $1 AND user_id = $2 AND expires_at > $3",
-        )
-        .bind(room.workspace_id.to_string())
-        .bind(room.user_id.as_str())
-        .bind(now_millis())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(sql_error)?;
-        row.map(|(epoch, version, document, updated_at)| {
-            Ok(StoredState {
-                epoch,
-                version: version_of(version)?,
-                document,
-                updated_at: time_from_millis(updated_at)?,
-            })
-        })
-        .transpose()
+        let room = Room::of(room);
+        self.call(&self.reads, |reply| Job::Load { room, reply }).await
     }
 
     async fn commit(&self, room: &RoomKey, request: CommitRequest) -> Result<CommitOutcome, StateError> {
         request.validate()?;
-        let mut tx = sqlite_begin_write(&self.pool).await.map_err(sql_error)?;
-        // Outcomes that write nothing roll back (by dropping the transaction).
-        let outcome = self.commit_in(&mut tx, room, &request, now_millis()).await?;
-        if matches!(outcome, CommitOutcome::Committed { .. }) {
-            tx.commit().await.map_err(sql_error)?;
-        }
-        Ok(outcome)
+        // Encoded here, on the caller's thread, to keep the one writer thread for SQL.
+        let commit = Commit::new(room, request)?;
+        self.call(&self.writes, |reply| Job::Commit { commit, reply }).await
     }
 
     async fn history_after(
@@ -264,72 +198,22 @@ impl StateStore for SqliteStateStore {
         epoch: &str,
         version: u64,
     ) -> Result<Option<Vec<HistoryEntry>>, StateError> {
-        // One snapshot for the version and the entries, so they agree.
-        let mut tx = sqlite_begin_read(&self.pool).await.map_err(sql_error)?;
-        let Some((stored_epoch, current, expires_at)) = current_row(&mut tx, room).await? else {
-            return Ok(None);
-        };
-        let current = version_of(current)?;
-        if expires_at <= now_millis()
-            || stored_epoch != epoch
-            || version > current
-            || current - version > self.options.effective_history_len()
-        {
-            return Ok(None);
-        }
-        let rows = sqlx::query(
-            "SELECT version, op_key, ops, written_paths, at FROM dashboard_history \
-             WHERE workspace_id = $1 AND user_id = $2 AND version > $3 ORDER BY version",
-        )
-        .bind(room.workspace_id.to_string())
-        .bind(room.user_id.as_str())
-        .bind(stored_version(version)?)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(sql_error)?;
-        let entries = rows.iter().map(history_entry).collect::<Result<Vec<_>, _>>()?;
-        // Never a partial recovery: every version up to the current one, or none.
-        let complete = entries.len() as u64 == current - version
-            && entries.iter().zip(version + 1..).all(|(entry, expected)| entry.version == expected);
-        Ok(complete.then_some(entries))
+        let (room, epoch) = (Room::of(room), epoch.to_owned());
+        self.call(&self.reads, |reply| Job::History { room, epoch, version, reply }).await
     }
 
     async fn delete(&self, room: &RoomKey) -> Result<bool, StateError> {
-        let mut tx = sqlite_begin_write(&self.pool).await.map_err(sql_error)?;
-        let existed = current_row(&mut tx, room).await?.is_some_and(|(_, _, expires_at)| expires_at > now_millis());
-        clear_log(&mut tx, room).await?;
-        sqlx::query("DELETE FROM dashboard_states WHERE workspace_id = $1 AND user_id = $2")
-            .bind(room.workspace_id.to_string())
-            .bind(room.user_id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-        tx.commit().await.map_err(sql_error)?;
-        Ok(existed)
+        let room = Room::of(room);
+        self.call(&self.writes, |reply| Job::Delete { room, reply }).await
     }
 
     async fn purge_expired(&self) -> Result<u64, StateError> {
-        let now = now_millis();
-        let mut tx = sqlite_begin_write(&self.pool).await.map_err(sql_error)?;
-        for table in ["dashboard_history", "dashboard_ops"] {
-            let sql = format!(
-                "DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM dashboard_states s \
-                 WHERE s.workspace_id = {table}.workspace_id AND s.user_id = {table}.user_id AND s.expires_at <= $1)"
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).execute(&mut *tx).await.map_err(sql_error)?;
-        }
-        let purged = sqlx::query("DELETE FROM dashboard_states WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?
-            .rows_affected();
-        tx.commit().await.map_err(sql_error)?;
-        Ok(purged)
+        self.call(&self.writes, |reply| Job::Purge { reply }).await
     }
 
     async fn ping(&self) -> Result<(), StateError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(sql_error)?;
-        Ok(())
+        // Both threads, each with its connection, must answer.
+        self.call(&self.writes, |reply| Job::Ping { reply }).await?;
+        self.call(&self.reads, |reply| Job::Ping { reply }).await
     }
 }
