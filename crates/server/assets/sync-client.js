@@ -15,8 +15,10 @@
 //   the local copy cannot be trusted, so it asks `resync` for a snapshot.
 // - One patch is in flight at a time. Its ops are applied locally only when the
 //   `ack` arrives (the server sends the ack instead of echoing the delta), so
-//   the local state is always a state the server committed; a `reject` drops
-//   the patch and calls `onReject`.
+//   the local state is always a state the server committed (an `ack` carrying
+//   `ops` means the server's rules changed more than the patch, e.g. trimmed a
+//   full list: those ops are applied instead); a `reject` drops the patch and
+//   calls `onReject`.
 // - Where the browser has `DecompressionStream`, it opens `/api/sync?compress=gzip`
 //   and large snapshots arrive as binary frames of gzip-compressed JSON. Frames
 //   are handled strictly in arrival order (a frame being inflated holds back
@@ -254,7 +256,8 @@ export function createSyncClient({ baseUrl = location.origin, getToken, onState,
         if (frame.v > version) {
           if (frame.base === version) {
             try {
-              state = applyPatch(state, done.ops);
+              // `ops` in the ack: the server's rules changed more than ours said (trims, derived values).
+              state = applyPatch(state, frame.ops ?? done.ops);
               version = frame.v;
               publish();
             } catch {

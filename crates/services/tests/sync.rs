@@ -312,3 +312,35 @@ async fn a_node_fills_a_gap_from_the_history_or_else_sends_a_snapshot() -> anyho
     assert_eq!((snapshot["t"].as_str(), snapshot["v"].as_u64()), (Some("snapshot"), Some(0)), "{snapshot}");
     Ok(())
 }
+
+#[tokio::test]
+async fn deltas_and_acks_carry_what_the_rules_changed_so_replicas_match_the_store() -> anyhow::Result<()> {
+    let (_database, service, principal) = service().await?;
+    let hub = Hub::new(service.clone(), HubSettings::default());
+    service.patch(&principal, &set_project(0), None, None).await?;
+    let (mut writer, start) = subscribed(&hub, &principal).await?;
+    let mut reader = hub.connect(&principal, false)?;
+    reader.send(ClientFrame::Sub { epoch: None, v: None }).await?;
+    let mut replica = next_frame(&mut reader).await?["state"].clone();
+    assert_eq!(next_frame(&mut reader).await?["t"], "subscribed");
+
+    // An alert that is not dismissed also enters the derived `activeAlerts`.
+    let alert = serde_json::json!({ "id": "late", "severity": "warning", "message": "Task 7 is late",
+                                    "createdAt": "2026-11-22T10:00:00Z" });
+    let ops = serde_json::json!([{ "op": "add", "path": "/alerts/-", "value": alert }]);
+    writer.send(ClientFrame::Patch { op: "a1".into(), base: start, ops, tab: "w".into() }).await?;
+    let ack = next_frame(&mut writer).await?;
+    assert_eq!(ack["t"], "ack", "{ack}");
+    let ack_ops = ack["ops"].as_array().context("the ack carries the committed change")?;
+    assert!(ack_ops.iter().any(|op| op["path"].as_str().is_some_and(|path| path.starts_with("/activeAlerts"))));
+
+    let delta = next_frame(&mut reader).await?;
+    assert_eq!(delta["t"], "delta", "{delta}");
+    let committed: Vec<json_patch::PatchOperation> = serde_json::from_value(delta["ops"].clone())?;
+    json_patch::patch(&mut replica, &committed)?;
+    reader.send(ClientFrame::Resync).await?;
+    let stored = next_frame(&mut reader).await?;
+    assert_eq!(replica, stored["state"], "the reader's replica is the stored document");
+    assert_eq!(replica["activeAlerts"], serde_json::json!(["late"]));
+    Ok(())
+}

@@ -54,6 +54,24 @@ pub struct Applied {
     pub written: WrittenPaths,
     /// Size of `document` serialized as compact JSON.
     pub bytes: usize,
+    /// What the server's rules changed beyond the patch's own operations
+    /// (oldest items trimmed, `activeAlerts` recomputed, defaults filled in), as
+    /// operations that follow the patch's: a replica applying the patch and then
+    /// these holds exactly the stored document.
+    pub effects: Vec<PatchOperation>,
+}
+
+impl Applied {
+    /// The patch's operations followed by the [`effects`](Applied::effects): the
+    /// change as committed, for other replicas and the history.
+    pub fn committed_ops(&self, ops: &Value) -> Value {
+        if self.effects.is_empty() {
+            return ops.clone();
+        }
+        let mut all = ops.as_array().cloned().unwrap_or_default();
+        all.extend(self.effects.iter().filter_map(|effect| serde_json::to_value(effect).ok()));
+        Value::Array(all)
+    }
 }
 
 /// Why a patch or a replacement document was refused; nothing was changed.
@@ -162,7 +180,12 @@ pub fn apply_patch(
         written.insert_shifted(PointerBuf::from_tokens([member]));
     }
     let bytes = checked_size(&document, limits)?;
-    Ok(Applied { document, written, bytes })
+    // Replicas apply the client's operations; these make their copy equal the stored one.
+    let stored = serde_json::to_value(&document).map_err(|error| {
+        PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
+    })?;
+    let effects = json_patch::diff(&working, &stored).0;
+    Ok(Applied { document, written, bytes, effects })
 }
 
 /// Checks and types a whole document sent to replace the current one (`PUT`).

@@ -233,10 +233,17 @@ proptest! {
         let limits = StateLimits::default();
         let document = if nearly_full { nearly_full_document() } else { document() };
         let ops: Vec<Value> = actions.iter().enumerate().flat_map(|(n, action)| action_ops(n, action)).collect();
-        let applied = apply_patch(&document, &parse_ops(ops), &limits);
+        let applied = apply_patch(&document, &parse_ops(ops.clone()), &limits);
         prop_assert!(applied.is_ok(), "{:?}", applied.err());
         if let Ok(applied) = applied {
             assert_invariants(&applied.document, &limits)?;
+            // A replica applying the committed ops to its copy holds exactly the stored document
+            // (trims and derived values included), which is what every sync client relies on.
+            let mut replica = serde_json::to_value(&document).unwrap();
+            let committed: Vec<PatchOperation> =
+                serde_json::from_value(applied.committed_ops(&Value::Array(ops))).unwrap();
+            json_patch::patch(&mut replica, &committed).unwrap();
+            prop_assert_eq!(replica, serde_json::to_value(&applied.document).unwrap());
             prop_assert_eq!(applied.bytes, applied.document.serialized_len());
             // Normalizing again changes nothing: the stored document is a fixed point.
             let mut again = applied.document.clone();

@@ -124,6 +124,11 @@ pub enum ServerFrame {
         base: u64,
         /// Version after it.
         v: u64,
+        /// Present when the server's rules changed more than the patch said
+        /// (oldest items trimmed, `activeAlerts` recomputed): the change as
+        /// committed, to apply instead of the patch's own operations.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ops: Option<Value>,
     },
     /// A patch (or frame) was refused; nothing was applied.
     Reject {
@@ -310,7 +315,13 @@ mod tests {
                     DeltaEntry { base: 2, v: 3, ops: json!([]), origin: None },
                 ],
             },
-            ServerFrame::Ack { op: "o".into(), base: 3, v: 4 },
+            ServerFrame::Ack { op: "o".into(), base: 3, v: 4, ops: None },
+            ServerFrame::Ack {
+                op: "o".into(),
+                base: 4,
+                v: 5,
+                ops: Some(json!([{ "op": "remove", "path": "/alerts/0" }])),
+            },
             ServerFrame::Ping { ts: 1 },
             ServerFrame::Goaway { code: close::SERVER_RESTART, reconnect: true, retry_after_ms: Some(1200) },
         ];

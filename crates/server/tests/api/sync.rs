@@ -130,8 +130,14 @@ async fn a_patch_is_acked_to_its_writer_and_sent_once_to_the_other_tab() {
     let script = "<script>alert(1)</script>";
     a.send(&alert_patch("op-1", 1, "a1", script)).await;
     let ack = a.recv().await;
-    assert_eq!(ack, json!({ "t": "ack", "op": "op-1", "base": 1, "v": 2 }));
+    assert_eq!((&ack["t"], &ack["op"], &ack["base"], &ack["v"]), (&json!("ack"), &json!("op-1"), &json!(1), &json!(2)));
+    // The rules did more than the patch said (a default filled in, `activeAlerts` derived):
+    // the ack carries the whole committed change, and so does the delta.
+    let effects = json!([{ "op": "add", "path": "/activeAlerts/0", "value": "a1" },
+                         { "op": "add", "path": "/alerts/0/dismissed", "value": false }]);
+    assert_eq!(ack["ops"].as_array().map(|ops| &ops[1..]), effects.as_array().map(Vec::as_slice), "{ack}");
     let delta = b.recv().await;
+    assert_eq!(delta["ops"], ack["ops"], "{delta}");
     assert_eq!(delta["t"], "delta", "{delta}");
     assert_eq!((delta["base"].as_u64(), delta["v"].as_u64()), (Some(1), Some(2)));
     assert_eq!(delta["origin"], json!({ "tab": "tab-a", "op": "op-1" }));

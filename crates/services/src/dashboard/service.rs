@@ -78,6 +78,10 @@ pub struct Committed {
     pub document: DashboardDocument,
     /// The idempotency key was seen before: nothing was applied this time.
     pub replayed: bool,
+    /// The change as committed: the patch's operations followed by what the
+    /// rules changed besides (trims, derived values) — what other replicas
+    /// apply. The whole document for a replace; empty for a replay.
+    pub ops: Value,
 }
 
 /// How one patch attempt ended.
@@ -204,11 +208,12 @@ impl DashboardService {
             self.check_base(room, precondition, current.as_ref(), parsed).await?;
         }
         let applied = apply_patch(document, parsed, &self.limits)?;
+        let committed_ops = applied.committed_ops(ops);
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),
             op_key: op_key.map(str::to_owned),
             document: self.encode(&applied.document)?,
-            ops: ops.clone(),
+            ops: committed_ops.clone(),
             written_paths: encode_written(&applied.written),
             new_epoch: current.is_none().then(new_epoch),
         };
@@ -216,7 +221,8 @@ impl DashboardService {
             CommitOutcome::Committed { epoch, version } => {
                 let version = StateVersion { epoch, version };
                 self.remember(room, &version, &applied.document, applied.bytes).await;
-                Ok(Attempt::Done(Box::new(Committed { version, document: applied.document, replayed: false })))
+                let document = applied.document;
+                Ok(Attempt::Done(Box::new(Committed { version, document, replayed: false, ops: committed_ops })))
             }
             CommitOutcome::Duplicate { epoch, version } => {
                 Ok(Attempt::Done(Box::new(self.replayed(room, StateVersion { epoch, version }).await?)))
@@ -288,7 +294,9 @@ impl DashboardService {
                     let version = StateVersion { epoch, version };
                     let bytes = serde_json::to_vec(&document).map_or(usize::MAX, |json| json.len());
                     self.remember(&room, &version, &document, bytes).await;
-                    return Ok(Committed { version, document, replayed: false });
+                    let value = serde_json::to_value(&document).map_err(|error| storage_bug(&error))?;
+                    let ops = json!([{ "op": "replace", "path": "", "value": value }]);
+                    return Ok(Committed { version, document, replayed: false, ops });
                 }
                 CommitOutcome::VersionMismatch { current } => {
                     // The version checked above is gone: with If-Match that is a failed precondition.
@@ -424,7 +432,7 @@ impl DashboardService {
             Current::Readable { document, .. } => document,
             Current::Absent | Current::Unreadable { .. } => DashboardDocument::default(),
         };
-        Ok(Committed { version: first, document, replayed: true })
+        Ok(Committed { version: first, document, replayed: true, ops: json!([]) })
     }
 
     /// Commits a whole document under a new epoch (a replace or a migration).

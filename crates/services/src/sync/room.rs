@@ -258,7 +258,7 @@ impl Owner {
         };
         let version = committed.version;
         if committed.replayed {
-            let ack = ServerFrame::Ack { op, base, v: version.version };
+            let ack = ServerFrame::Ack { op, base, v: version.version, ops: None };
             if let Some(frame) = encode(&ack) {
                 self.send_to(conn, frame, Kind::Control);
             }
@@ -276,10 +276,13 @@ impl Owner {
             Some(known) if known.epoch == version.epoch && known.version + 1 == version.version => known.version,
             _ => base,
         };
-        if let Some(frame) = encode(&ServerFrame::Ack { op: op.clone(), base: ack_base, v: version.version }) {
+        // The writer applies its own ops on `ack`; when the rules changed more, it gets the whole change.
+        let changed_more = (committed.ops != ops).then(|| committed.ops.clone());
+        let ack = ServerFrame::Ack { op: op.clone(), base: ack_base, v: version.version, ops: changed_more };
+        if let Some(frame) = encode(&ack) {
             self.send_to(conn, frame, Kind::Control);
         }
-        self.advance(version, ops, Some(Origin { tab, op }), Some(conn)).await;
+        self.advance(version, committed.ops, Some(Origin { tab, op }), Some(conn)).await;
     }
 
     /// Sends subscribers what moved the room to `version`: a delta when it is the next one, else a snapshot.

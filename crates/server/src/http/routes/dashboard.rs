@@ -164,6 +164,7 @@ async fn patch_state(
     let committed = state.dashboard.patch(&caller, &ops, if_match, op_key).await?;
     if !committed.replayed {
         // Open sockets of this user get the change as a delta (see agentdeck_services::sync).
+        let ops = committed.ops.clone();
         state.hub.notify(&caller, Change::Patched { version: committed.version.clone(), ops }).await;
     }
     committed_response(committed)
