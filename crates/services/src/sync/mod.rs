@@ -172,7 +172,7 @@ enum Command {
     // The large variants are boxed: every room's channel allocates slots of the largest one.
     Join(Box<Joining>),
     Leave { conn: u64 },
-    Sub { conn: u64, epoch: Option<String>, v: Option<u64> },
+    Sub(Box<SubRequest>),
     Resync { conn: u64 },
     Patch(Box<PatchRequest>),
     Committed(Box<Change>),
@@ -185,6 +185,13 @@ struct Joining {
     outbox: Arc<outbox::Outbox>,
     gzip: bool,
     kick: oneshot::Sender<u16>,
+}
+
+/// A `sub` frame of one connection.
+struct SubRequest {
+    conn: u64,
+    epoch: Option<String>,
+    v: Option<u64>,
 }
 
 /// A `patch` frame of one connection.
@@ -378,7 +385,7 @@ impl Connection {
     pub async fn send(&self, frame: ClientFrame) -> Result<(), HubError> {
         let conn = self.id;
         let command = match frame {
-            ClientFrame::Sub { epoch, v } => Command::Sub { conn, epoch, v },
+            ClientFrame::Sub { epoch, v } => Command::Sub(Box::new(SubRequest { conn, epoch, v })),
             ClientFrame::Patch { op, base, ops, tab } => {
                 Command::Patch(Box::new(PatchRequest { conn, op, base, ops, tab }))
             }

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::budget::PatchBudget;
 use super::outbox::{Kind, Level, OutFrame, Outbox};
-use super::{Change, Command, HubSettings, Inner, Joining, PatchRequest};
+use super::{Change, Command, HubSettings, Inner, Joining, PatchRequest, SubRequest};
 use crate::dashboard::{DashboardError, DashboardService};
 
 /// How often the owner looks for connections that vanished without a `Leave`.
@@ -87,19 +87,23 @@ impl Owner {
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.handle(command).await,
+                    // Boxed: an idle room's task then holds only the small waiting state; the
+                    // large state of handling a command lives on the heap while it runs.
+                    Some(command) => Box::pin(self.handle(command)).await,
                     None => return,
                 },
                 _ = sweep.tick() => self.members.retain(|_, member| !member.outbox.reader_gone()),
                 signal = next_signal(&mut self.watch) => match signal {
-                    Some(signal) => self.on_signal(signal).await,
+                    Some(signal) => Box::pin(self.on_signal(signal)).await,
                     None => {
                         tracing::warn!("dashboard change feed stopped; this room now hears only its own node");
                         self.watch = None;
                     }
                 },
             }
-            self.coalesce().await;
+            if !self.lagging.is_empty() {
+                Box::pin(self.coalesce()).await;
+            }
             if self.members.is_empty() && self.try_stop(&commands) {
                 return;
             }
@@ -132,7 +136,10 @@ impl Owner {
                     member.outbox.close();
                 }
             }
-            Command::Sub { conn, epoch, v } => self.subscribe(conn, epoch, v).await,
+            Command::Sub(request) => {
+                let SubRequest { conn, epoch, v } = *request;
+                self.subscribe(conn, epoch, v).await;
+            }
             Command::Resync { conn } => self.resync(conn).await,
             Command::Patch(request) => {
                 let PatchRequest { conn, op, base, ops, tab } = *request;

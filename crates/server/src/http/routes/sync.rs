@@ -231,7 +231,9 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
         },
         server_time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
     };
-    if send_frame(&mut socket, &hello).await.is_err() {
+    // The awaits below are boxed: an idle socket's task then holds only its waiting
+    // state, not the largest state of every write it might make (thousands of sockets add up).
+    if Box::pin(send_frame(&mut socket, &hello)).await.is_err() {
         return;
     }
     let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
@@ -239,20 +241,20 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
     let frames = connection.frames();
     let close = loop {
         if *settings.shutdown.borrow_and_update() {
-            let _closing_anyway = send_frame(&mut socket, &goaway()).await;
+            let _closing_anyway = Box::pin(send_frame(&mut socket, &goaway())).await;
             break Some((close::SERVER_RESTART, "server restarting"));
         }
         tokio::select! {
             // Checked at the top of the loop; a dropped sender means the server is gone too.
             changed = settings.shutdown.changed() => {
                 if changed.is_err() {
-                    let _closing_anyway = send_frame(&mut socket, &goaway()).await;
+                    let _closing_anyway = Box::pin(send_frame(&mut socket, &goaway())).await;
                     break Some((close::SERVER_RESTART, "server restarting"));
                 }
             }
             frame = frames.next() => match frame {
                 Some(frame) => {
-                    if send_queued(&mut socket, frame, &frames).await.is_err() {
+                    if Box::pin(send_queued(&mut socket, frame, &frames)).await.is_err() {
                         break None;
                     }
                 }
@@ -278,14 +280,14 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
                 Some(Ok(Message::Text(text))) => match parse_client_frame(text.as_str(), settings.max_frame_bytes) {
                     Ok(ClientFrame::Pong { .. }) => missed = 0,
                     Ok(frame) => {
-                        if let Err(error) = connection.send(frame).await {
+                        if let Err(error) = Box::pin(connection.send(frame)).await {
                             tracing::warn!(%error, "sync room did not take a frame");
                             break Some((close::RATE_LIMITED, "room busy; back off"));
                         }
                     }
                     Err(FrameError::TooLarge { .. }) => break Some((close::FRAME_TOO_LARGE, "frame too large")),
                     Err(FrameError::Malformed(detail)) => {
-                        if bad_frame(&mut socket, json!({ "message": detail })).await.is_err() {
+                        if Box::pin(bad_frame(&mut socket, json!({ "message": detail }))).await.is_err() {
                             break None;
                         }
                     }
@@ -294,7 +296,8 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
                     if bytes.len() > settings.max_frame_bytes {
                         break Some((close::FRAME_TOO_LARGE, "frame too large"));
                     }
-                    if bad_frame(&mut socket, json!({ "message": "dash.v1 frames are JSON text" })).await.is_err() {
+                    let detail = json!({ "message": "dash.v1 frames are JSON text" });
+                    if Box::pin(bad_frame(&mut socket, detail)).await.is_err() {
                         break None;
                     }
                 }
@@ -310,7 +313,7 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
                 }
                 missed += 1;
                 let ts = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-                if send_frame(&mut socket, &ServerFrame::Ping { ts }).await.is_err() {
+                if Box::pin(send_frame(&mut socket, &ServerFrame::Ping { ts })).await.is_err() {
                     break None;
                 }
             }
@@ -318,7 +321,7 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
     };
     if let Some((code, reason)) = close {
         let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
-        let _peer_may_be_gone = timeout(WRITE_TIMEOUT, socket.send(frame)).await;
+        let _peer_may_be_gone = Box::pin(timeout(WRITE_TIMEOUT, socket.send(frame))).await;
     }
     // Dropping `connection` leaves the room.
 }
