@@ -1,6 +1,7 @@
 //! The load generator's scenarios, small and bounded, against a real agentdeck
 //! server started in this process: no gap, no duplicate, every tab ends at its
-//! room's last version, and every tab of a reconnect storm recovers from history.
+//! room's last version, and every tab of a reconnect storm recovers from history (or,
+//! beyond what the history holds, from a snapshot, still without a gap).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,6 +28,10 @@ struct Server {
 }
 
 async fn spawn_server() -> Result<Server> {
+    spawn_server_with(|_| {}).await
+}
+
+async fn spawn_server_with(configure: impl FnOnce(&mut Settings)) -> Result<Server> {
     let data_dir = tempfile::tempdir()?;
     let mut settings = Settings {
         mode: Mode::Dev,
@@ -41,6 +46,7 @@ async fn spawn_server() -> Result<Server> {
     settings.sync.patches_per_minute = 100_000;
     // Pings every half second, so the generator's pongs are exercised (two missed close the socket).
     settings.sync.heartbeat_ms = 500;
+    configure(&mut settings);
     let application = Application::build(settings).await.context("server does not start")?;
     let address = application.address();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -100,6 +106,23 @@ async fn a_reconnect_storm_recovers_every_tab_from_history() -> Result<()> {
     assert_eq!(storm.reconnected, 20);
     assert_eq!(storm.recovered_ratio, 1.0, "{}", report.describe());
     assert!(storm.catch_up.count == 20 && storm.replayed > 0, "{}", report.describe());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_that_missed_more_than_the_history_holds_get_a_snapshot_and_no_gap() -> Result<()> {
+    // One version of history: a tab that missed two or more changes cannot be replayed to.
+    let server = spawn_server_with(|settings| settings.state.history_len = 1).await?;
+    let mut config = RoomsConfig::storm(20, 1, Duration::from_millis(500));
+    config.warmup = Duration::from_millis(500);
+    config.rate = 10.0;
+    config.storm = Some(StormPlan { drop_after: Duration::from_secs(1), window: Duration::from_millis(500) });
+    config.duration = Duration::from_secs(3);
+    let report = run_rooms(&common(&server, "t-beyond")?, &config).await?;
+    assert_passed(&report);
+    let storm = report.storm.as_ref().context("storm section")?;
+    assert_eq!(storm.reconnected, 20);
+    assert!(storm.snapshots > 0 && storm.recovered_ratio < 1.0, "{}", report.describe());
     Ok(())
 }
 
