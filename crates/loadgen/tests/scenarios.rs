@@ -92,14 +92,21 @@ async fn rooms_deliver_every_version_to_every_tab_in_order() -> Result<()> {
     Ok(())
 }
 
+/// 20 rooms of one tab publishing `rate` patches/s; every tab drops after 1 s and is back within 0.5 s.
+fn small_storm(rate: f64) -> RoomsConfig {
+    RoomsConfig {
+        warmup: Duration::from_millis(500),
+        rate,
+        storm: Some(StormPlan { drop_after: Duration::from_secs(1), window: Duration::from_millis(500) }),
+        duration: Duration::from_secs(3),
+        ..RoomsConfig::storm(20, 1, Duration::from_millis(500))
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconnect_storm_recovers_every_tab_from_history() -> Result<()> {
     let server = spawn_server().await?;
-    let mut config = RoomsConfig::storm(20, 1, Duration::from_millis(500));
-    config.warmup = Duration::from_millis(500);
-    config.rate = 4.0;
-    config.storm = Some(StormPlan { drop_after: Duration::from_secs(1), window: Duration::from_millis(500) });
-    config.duration = Duration::from_secs(3);
+    let config = small_storm(4.0);
     let report = run_rooms(&common(&server, "t-storm")?, &config).await?;
     assert_passed(&report);
     let storm = report.storm.as_ref().context("storm section")?;
@@ -113,11 +120,7 @@ async fn a_reconnect_storm_recovers_every_tab_from_history() -> Result<()> {
 async fn tabs_that_missed_more_than_the_history_holds_get_a_snapshot_and_no_gap() -> Result<()> {
     // One version of history: a tab that missed two or more changes cannot be replayed to.
     let server = spawn_server_with(|settings| settings.state.history_len = 1).await?;
-    let mut config = RoomsConfig::storm(20, 1, Duration::from_millis(500));
-    config.warmup = Duration::from_millis(500);
-    config.rate = 10.0;
-    config.storm = Some(StormPlan { drop_after: Duration::from_secs(1), window: Duration::from_millis(500) });
-    config.duration = Duration::from_secs(3);
+    let config = small_storm(10.0);
     let report = run_rooms(&common(&server, "t-beyond")?, &config).await?;
     assert_passed(&report);
     let storm = report.storm.as_ref().context("storm section")?;

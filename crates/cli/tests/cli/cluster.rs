@@ -6,13 +6,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use agentdeck_loadgen::client::{Event, SyncClient};
+use agentdeck_loadgen::target::Target;
 use agentdeck_storage::testing::{OwnedRedis, TestDatabase};
-use futures::{SinkExt, StreamExt};
+use anyhow::Context;
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::{Server, agentdeck, run, serve_with};
 
@@ -20,8 +18,6 @@ const DEMO_WORKSPACE: &str = "00000000-0000-7000-8000-000000000001";
 const SECRET: &str = "cluster-test-secret-of-at-least-32-bytes";
 /// Longest wait for one frame.
 const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A cluster-mode command for a node with its own data dir.
 fn node(data_dir: &Path, database_url: &str, redis_url: &str) -> Command {
@@ -47,72 +43,47 @@ fn token(data_dir: &Path, user: &str) -> String {
     String::from_utf8(output.stdout).expect("utf-8 token").trim().to_owned()
 }
 
-/// Opens `/api/sync` on `server` with a bearer token and subscribes; returns the socket and the version it holds.
-async fn subscribe(server: &Server, token: &str) -> anyhow::Result<(Socket, u64)> {
-    let url = format!("{}/api/sync", server.url.replacen("http://", "ws://", 1));
-    let mut request = url.into_client_request()?;
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-    request.headers_mut().insert("sec-websocket-protocol", "dash.v1".parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    anyhow::ensure!(next_frame(&mut socket).await?["t"] == "hello");
-    socket.send(Message::text(json!({ "t": "sub" }).to_string())).await?;
-    loop {
-        let frame = next_frame(&mut socket).await?;
-        if frame["t"] == "subscribed" {
-            let v = frame["v"].as_u64().unwrap_or_default();
-            return Ok((socket, v));
-        }
-    }
-}
-
-/// The next frame other than `ping` (answered).
-async fn next_frame(socket: &mut Socket) -> anyhow::Result<Value> {
-    loop {
-        let message = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("no frame within {FRAME_TIMEOUT:?}"))?
-            .ok_or_else(|| anyhow::anyhow!("socket closed"))??;
-        let Message::Text(text) = message else { continue };
-        let frame: Value = serde_json::from_str(text.as_str())?;
-        if frame["t"] == "ping" {
-            socket.send(Message::text(json!({ "t": "pong", "ts": frame["ts"] }).to_string())).await?;
-            continue;
-        }
-        return Ok(frame);
-    }
+/// Opens `/api/sync` on `server` (the load generator's checked `dash.v1` client) and subscribes;
+/// returns the socket and the version it holds.
+async fn subscribe(server: &Server, token: &str) -> anyhow::Result<(SyncClient, u64)> {
+    let mut client = SyncClient::connect(&Target::parse(&server.url)?, 0, token).await?;
+    client.subscribe(false).await?;
+    let v = client.position.as_ref().map(|position| position.v).context("a position after sub")?;
+    Ok((client, v))
 }
 
 /// Sends one patch setting `/activeProject` to `p<n>` and waits for its ack; returns the version.
-async fn patch(socket: &mut Socket, base: u64, n: u64) -> anyhow::Result<u64> {
+async fn patch(client: &mut SyncClient, base: u64, n: u64) -> anyhow::Result<u64> {
     let op = format!("op-{n}");
-    let frame = json!({ "t": "patch", "op": op, "base": base, "tab": "writer",
-                        "ops": [{ "op": "add", "path": "/activeProject", "value": format!("p{n}") }] });
-    socket.send(Message::text(frame.to_string())).await?;
+    let ops = json!([{ "op": "add", "path": "/activeProject", "value": format!("p{n}") }]);
+    client.send_patch(op.clone(), base, ops, "writer").await?;
     loop {
-        let frame = next_frame(socket).await?;
-        match frame["t"].as_str() {
-            Some("ack") if frame["op"] == op.as_str() => return Ok(frame["v"].as_u64().unwrap_or_default()),
-            Some("reject") => anyhow::bail!("patch {n} rejected: {frame}"),
+        match client.next_event(FRAME_TIMEOUT).await? {
+            Event::Ack { op: acked, v } if acked == op => {
+                // The writer gets no echo of its own change: it now holds `v`.
+                if let Some(position) = &mut client.position {
+                    position.v = v;
+                }
+                return Ok(v);
+            }
+            Event::Reject { code, .. } => anyhow::bail!("patch {n} rejected: {code}"),
             _ => {}
         }
     }
 }
 
-/// Reads deltas from `socket` (holding `held`) until it holds `until`; checks each follows the last
-/// and returns the counter values in the order they arrived.
-async fn follow(socket: &mut Socket, mut held: u64, until: u64) -> anyhow::Result<Vec<u64>> {
+/// Reads deltas until the client holds `until`; each must follow the version held (the client
+/// checks). Returns the counter values in the order they arrived.
+async fn follow(client: &mut SyncClient, until: u64) -> anyhow::Result<Vec<u64>> {
     let mut counters = Vec::new();
-    while held < until {
-        let frame = next_frame(socket).await?;
-        match frame["t"].as_str() {
-            Some("delta") => {
-                anyhow::ensure!(frame["base"] == held, "gap or duplicate: held v{held}, got {frame}");
-                held = frame["v"].as_u64().unwrap_or_default();
-                if let Some(counter) = frame["ops"][0]["value"].as_str().and_then(counter_of) {
-                    counters.push(counter);
-                }
+    while client.position.as_ref().is_some_and(|position| position.v < until) {
+        match client.next_event(FRAME_TIMEOUT).await? {
+            Event::Delta { check, ops } => {
+                anyhow::ensure!(check.is_next(), "gap or duplicate: {check:?}");
+                counters.extend(ops[0]["value"].as_str().and_then(counter_of));
             }
-            other => anyhow::bail!("expected only deltas, got {other:?}: {frame}"),
+            Event::Pinged => {}
+            other => anyhow::bail!("expected only deltas, got {other:?}"),
         }
     }
     Ok(counters)
@@ -157,17 +128,17 @@ async fn a_change_on_one_node_reaches_a_tab_on_the_other_in_order() -> anyhow::R
     for n in 1..=20 {
         version = patch(&mut writer, version, n).await?;
     }
-    assert_eq!(follow(&mut reader, start, version).await?, (1..=20).collect::<Vec<_>>());
+    assert_eq!(follow(&mut reader, version).await?, (1..=20).collect::<Vec<_>>());
 
     // And the other way round.
     let back = patch(&mut reader, version, 100).await?;
-    assert_eq!(follow(&mut writer, version, back).await?, vec![100]);
+    assert_eq!(follow(&mut writer, back).await?, vec![100]);
     version = back;
 
     // A REST write on node B reaches node A's tab.
     rest_patch(&node_b, &token, "p200").await?;
-    assert_eq!(follow(&mut writer, version, version + 1).await?, vec![200]);
-    let _reader_saw_it = follow(&mut reader, version, version + 1).await?;
+    assert_eq!(follow(&mut writer, version + 1).await?, vec![200]);
+    let _reader_saw_it = follow(&mut reader, version + 1).await?;
     version += 1;
 
     // Both nodes lose their pub/sub connections (as when Redis kills a slow subscriber): commits made
@@ -177,11 +148,10 @@ async fn a_change_on_one_node_reaches_a_tab_on_the_other_in_order() -> anyhow::R
         .output()?;
     assert!(killed.status.success(), "{}", String::from_utf8_lossy(&killed.stderr));
     assert_eq!(String::from_utf8_lossy(&killed.stdout).trim(), "2", "one pub/sub connection per node");
-    let before_kill = version;
     for n in 300..310 {
         version = patch(&mut writer, version, n).await?;
     }
-    assert_eq!(follow(&mut reader, before_kill, version).await?, (300..310).collect::<Vec<_>>());
+    assert_eq!(follow(&mut reader, version).await?, (300..310).collect::<Vec<_>>());
 
     // The REST view of both nodes agrees with the sockets.
     for node in [&node_a, &node_b] {
