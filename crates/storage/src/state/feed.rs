@@ -143,11 +143,6 @@ impl RedisChangeFeed {
         let task = tokio::spawn(run(client, Arc::clone(&shared)));
         Ok(Self { shared, task })
     }
-
-    /// How many rooms this node watches (for tests and metrics).
-    pub fn watched_rooms(&self) -> usize {
-        self.shared.watchers().len()
-    }
 }
 
 impl Drop for RedisChangeFeed {
@@ -220,31 +215,17 @@ async fn connect(client: &redis::Client) -> Result<(PubSubSink, PubSubStream), S
 async fn serve(mut sink: PubSubSink, mut stream: PubSubStream, shared: &Shared) -> String {
     let mut subscribed: HashSet<String> = HashSet::new();
     let mut ping = tokio::time::interval(PING_INTERVAL);
+    // The watched set is compared only when it may have changed (on a new connection, and when a
+    // watch starts or ends), not for every message.
+    let mut watched_changed = true;
     loop {
-        // Follow the watched set first: channels are added and removed only here.
-        let wanted: HashSet<String> = shared.watchers().keys().cloned().collect();
-        let added: Vec<String> = wanted.difference(&subscribed).cloned().collect();
-        let removed: Vec<String> = subscribed.difference(&wanted).cloned().collect();
-        if !removed.is_empty() {
-            if let Err(error) = call(sink.unsubscribe(&removed)).await {
-                return error;
-            }
-            for channel in removed {
-                subscribed.remove(&channel);
-            }
-        }
-        if !added.is_empty() {
-            if let Err(error) = call(sink.subscribe(&added)).await {
-                return error;
-            }
-            // Only now can nothing be missed: tell the watchers to catch up once.
-            for channel in added {
-                shared.signal(&channel, &RoomSignal::Resubscribed);
-                subscribed.insert(channel);
-            }
+        if std::mem::take(&mut watched_changed)
+            && let Err(error) = follow_watched(&mut sink, &mut subscribed, shared).await
+        {
+            return error;
         }
         tokio::select! {
-            () = shared.changed.notified() => {}
+            () = shared.changed.notified() => watched_changed = true,
             message = stream.next() => {
                 let Some(message) = message else { return "the connection closed".to_owned() };
                 let channel = message.get_channel_name().to_owned();
@@ -260,6 +241,33 @@ async fn serve(mut sink: PubSubSink, mut stream: PubSubStream, shared: &Shared) 
             }
         }
     }
+}
+
+/// Subscribes to the watched channels not subscribed yet and unsubscribes from the others;
+/// channels are added and removed only here.
+async fn follow_watched(
+    sink: &mut PubSubSink,
+    subscribed: &mut HashSet<String>,
+    shared: &Shared,
+) -> Result<(), String> {
+    let wanted: HashSet<String> = shared.watchers().keys().cloned().collect();
+    let added: Vec<String> = wanted.difference(subscribed).cloned().collect();
+    let removed: Vec<String> = subscribed.difference(&wanted).cloned().collect();
+    if !removed.is_empty() {
+        call(sink.unsubscribe(&removed)).await?;
+        for channel in removed {
+            subscribed.remove(&channel);
+        }
+    }
+    if !added.is_empty() {
+        call(sink.subscribe(&added)).await?;
+        // Only now can nothing be missed: tell the watchers to catch up once.
+        for channel in added {
+            shared.signal(&channel, &RoomSignal::Resubscribed);
+            subscribed.insert(channel);
+        }
+    }
+    Ok(())
 }
 
 /// One request on the pub/sub connection, under [`CALL_TIMEOUT`].

@@ -51,7 +51,7 @@ impl TestDb {
 /// A state store backend for the state suite: its rooms are isolated per test
 /// by random workspace ids (see [`StateDb::room`]).
 pub struct StateDb {
-    /// The records database whose pool the SQLite state store shares.
+    /// The records database whose file the SQLite state store uses (through its own connections).
     sqlite: Option<TestDb>,
 }
 
@@ -77,7 +77,7 @@ impl StateDb {
         self.open(StateOptions::default()).await
     }
 
-    /// A store with these options (on SQLite: over the same pool as the records).
+    /// A store with these options (on SQLite: in the records' file, through its own connections).
     pub async fn open(&self, options: StateOptions) -> anyhow::Result<Arc<dyn StateStore>> {
         match &self.sqlite {
             Some(db) => db.store.embedded_state(options).context("SQLite has an embedded state store"),

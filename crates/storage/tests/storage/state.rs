@@ -319,8 +319,8 @@ async fn sqlite_failed_commit_writes_nothing() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// SQLite: the state store shares the records' file; the state tables exist
-/// only after migration, and PostgreSQL has no embedded state store.
+/// SQLite: the state store uses the records' file; the state tables exist
+/// only after migration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_state_lives_in_the_records_file() -> anyhow::Result<()> {
     let db = StateDb::sqlite().await?;

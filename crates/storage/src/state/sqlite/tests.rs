@@ -203,7 +203,7 @@ async fn a_failed_commit_statement_fails_the_whole_batch() -> anyhow::Result<()>
     let store = store(&db);
     assert_eq!(store.load(&ada).await?, None, "nothing of the batch was written");
     assert_eq!(store.load(&poison).await?, None);
-    // The connection was rolled back and serves the next batch.
+    // Nothing was left locked or half-written: the next batch commits.
     let again = run_batch(&db, vec![(ada.clone(), request(None, Some("a1"), Some("e2"), "ada 1"))]).await?;
     assert_eq!(again.into_iter().next().context("answer")??, committed("e2", 1));
     Ok(())

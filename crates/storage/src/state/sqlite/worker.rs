@@ -155,10 +155,8 @@ impl Worker {
     fn run_one(&mut self, job: Job) {
         let (slot, file, options, role) = (&mut self.conn, &self.file, &self.options, self.role);
         match job {
-            Job::Commit { commit, reply } => {
-                // `run_batch` groups commits; a lone one is a batch of one.
-                self.commit_all(vec![(commit, reply)]);
-            }
+            // `run_batch` keeps every commit for `commit_all`; none reaches here.
+            Job::Commit { commit, reply } => self.commit_all(vec![(commit, reply)]),
             Job::Load { room, reply } => {
                 answer(slot, file, role, reply, |conn| queries::load(conn, &room, now_millis()))
             }
