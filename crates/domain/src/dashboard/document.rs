@@ -241,8 +241,8 @@ pub struct Preferences {
     pub reduced_motion: Option<bool>,
 }
 
-/// How many items [`DashboardDocument::normalize`] dropped from each bounded collection.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What [`DashboardDocument::normalize`] dropped from each bounded collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trimmed {
     /// Alerts dropped.
     pub alerts: usize,
@@ -250,8 +250,9 @@ pub struct Trimmed {
     pub activity: usize,
     /// Metrics dropped.
     pub metrics: usize,
-    /// Task runs dropped.
-    pub active_tasks: usize,
+    /// Task runs dropped, as their indices before the trim (ascending): finished
+    /// runs go first, so they need not be the front.
+    pub active_tasks: Vec<usize>,
 }
 
 impl Trimmed {
@@ -262,7 +263,7 @@ impl Trimmed {
             (self.alerts, "alerts"),
             (self.activity, "activity"),
             (self.metrics, "metrics"),
-            (self.active_tasks, "activeTasks"),
+            (self.active_tasks.len(), "activeTasks"),
         ]
         .into_iter()
         .filter(|(dropped, _)| *dropped > 0)
@@ -307,20 +308,20 @@ fn drop_oldest<T>(items: &mut Vec<T>, max: usize) -> usize {
 
 /// Like [`drop_oldest`], but finished runs go first: a running task is what
 /// the user watches, while a finished one is only history.
-fn drop_oldest_tasks(tasks: &mut Vec<TaskProgress>, max: usize) -> usize {
+fn drop_oldest_tasks(tasks: &mut Vec<TaskProgress>, max: usize) -> Vec<usize> {
     let excess = tasks.len().saturating_sub(max);
     if excess == 0 {
-        return 0;
+        return Vec::new();
     }
-    let mut finished_to_drop = excess;
-    tasks.retain(|task| {
-        if finished_to_drop > 0 && task.status.is_finished() {
-            finished_to_drop -= 1;
-            return false;
-        }
-        true
-    });
+    let finished = tasks.iter().enumerate().filter(|(_, task)| task.status.is_finished());
+    let mut dropped: Vec<usize> = finished.map(|(index, _)| index).take(excess).collect();
     // Not enough finished runs: the oldest unfinished ones make up the rest.
-    drop_oldest(tasks, max);
-    excess
+    let unfinished = (0..tasks.len()).filter(|index| !dropped.contains(index));
+    let rest: Vec<usize> = unfinished.take(excess - dropped.len()).collect();
+    dropped.extend(rest);
+    dropped.sort_unstable();
+    for &index in dropped.iter().rev() {
+        tasks.remove(index);
+    }
+    dropped
 }

@@ -35,7 +35,7 @@ use json_patch::{PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
 use super::conflict::WrittenPaths;
-use super::document::{DashboardDocument, StateLimits};
+use super::document::{DashboardDocument, StateLimits, Trimmed};
 use super::operations::from_of;
 pub use super::operations::{FORBIDDEN_SEGMENTS, WRITABLE_MEMBERS, check_operations, parse_patch};
 use super::pointer::{first_too_deep, json_equal, serialized_len};
@@ -184,7 +184,7 @@ pub fn apply_patch(
     let stored = serde_json::to_value(&document).map_err(|error| {
         PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
     })?;
-    let effects = json_patch::diff(&working, &stored).0;
+    let effects = rule_effects(working, &trimmed, &stored);
     Ok(Applied { document, written, bytes, effects })
 }
 
@@ -209,6 +209,40 @@ fn validated(value: &Value, limits: &StateLimits) -> Result<DashboardDocument, P
         return Err(PatchError::Invalid(ValidationErrors(vec![FieldError::new(deep, message)])));
     }
     DashboardDocument::from_value(value).map_err(PatchError::Invalid)
+}
+
+/// What the rules changed between the patched copy (`working`) and the stored document, as
+/// operations: the items trims dropped, `activeAlerts` whole when it changed, then whatever else
+/// differs (defaults filled in). Built from what the rules did rather than by diffing the lists,
+/// because an index-by-index diff of a list that lost its front item rewrites every item after it.
+fn rule_effects(mut working: Value, trimmed: &Trimmed, stored: &Value) -> Vec<PatchOperation> {
+    let mut effects = Vec::new();
+    let front = |count: usize| (0..count).collect::<Vec<_>>();
+    let dropped = [
+        ("alerts", front(trimmed.alerts)),
+        ("activity", front(trimmed.activity)),
+        ("metrics", front(trimmed.metrics)),
+        ("activeTasks", trimmed.active_tasks.clone()),
+    ];
+    for (member, indices) in dropped {
+        let Some(Value::Array(items)) = working.get_mut(member) else { continue };
+        // Highest first, so each index still names the item it named before the trim.
+        let count = items.len();
+        for &index in indices.iter().rev().filter(|&&index| index < count) {
+            items.remove(index);
+            let path = PointerBuf::from_tokens([member.to_owned(), index.to_string()]);
+            effects.push(PatchOperation::Remove(json_patch::RemoveOperation { path }));
+        }
+    }
+    if let (Some(derived), Some(held)) = (stored.get("activeAlerts"), working.get_mut("activeAlerts"))
+        && derived != held
+    {
+        *held = derived.clone();
+        let path = PointerBuf::from_tokens(["activeAlerts"]);
+        effects.push(PatchOperation::Replace(json_patch::ReplaceOperation { path, value: derived.clone() }));
+    }
+    effects.extend(json_patch::diff(&working, stored).0);
+    effects
 }
 
 fn checked_size(document: &DashboardDocument, limits: &StateLimits) -> Result<usize, PatchError> {

@@ -349,3 +349,29 @@ fn a_full_dashboard_compresses_well() {
     assert!(encoded.ratio() < 0.25, "ratio {}", encoded.ratio());
     assert_eq!(decode(&encoded.bytes, json.len()).expect("decodes"), json);
 }
+
+#[test]
+fn appending_to_a_full_feed_is_sent_as_one_removal_not_a_rewrite_of_the_list() {
+    use fixtures::alert;
+    let full: Vec<Value> = (0..50).map(|n| alert(&format!("a{n}"), false)).collect();
+    let document = apply(&fixtures::document(), json!([{ "op": "replace", "path": "/alerts", "value": full }]))
+        .unwrap()
+        .document;
+    let ops = json!([{ "op": "add", "path": "/alerts/-", "value": alert("a50", false) }]);
+    let applied = apply(&document, ops.clone()).unwrap();
+    assert_eq!(applied.document.alerts.first().map(|alert| alert.id.as_str()), Some("a1"));
+    let effects: Vec<Value> = applied.effects.iter().map(|effect| serde_json::to_value(effect).unwrap()).collect();
+    assert_eq!(
+        effects,
+        [
+            json!({ "op": "remove", "path": "/alerts/0" }),
+            json!({ "op": "replace", "path": "/activeAlerts",
+                    "value": applied.document.active_alerts.clone() }),
+        ]
+    );
+    // A replica applying the committed ops holds the stored document.
+    let mut replica = serde_json::to_value(&document).unwrap();
+    let committed: Vec<PatchOperation> = serde_json::from_value(applied.committed_ops(&ops)).unwrap();
+    json_patch::patch(&mut replica, &committed).unwrap();
+    assert_eq!(replica, serde_json::to_value(&applied.document).unwrap());
+}

@@ -133,7 +133,7 @@ async fn a_patch_is_acked_to_its_writer_and_sent_once_to_the_other_tab() {
     assert_eq!((&ack["t"], &ack["op"], &ack["base"], &ack["v"]), (&json!("ack"), &json!("op-1"), &json!(1), &json!(2)));
     // The rules did more than the patch said (a default filled in, `activeAlerts` derived):
     // the ack carries the whole committed change, and so does the delta.
-    let effects = json!([{ "op": "add", "path": "/activeAlerts/0", "value": "a1" },
+    let effects = json!([{ "op": "replace", "path": "/activeAlerts", "value": ["a1"] },
                          { "op": "add", "path": "/alerts/0/dismissed", "value": false }]);
     assert_eq!(ack["ops"].as_array().map(|ops| &ops[1..]), effects.as_array().map(Vec::as_slice), "{ack}");
     let delta = b.recv().await;
