@@ -354,9 +354,8 @@ fn a_full_dashboard_compresses_well() {
 fn appending_to_a_full_feed_is_sent_as_one_removal_not_a_rewrite_of_the_list() {
     use fixtures::alert;
     let full: Vec<Value> = (0..50).map(|n| alert(&format!("a{n}"), false)).collect();
-    let document = apply(&fixtures::document(), json!([{ "op": "replace", "path": "/alerts", "value": full }]))
-        .unwrap()
-        .document;
+    let document =
+        apply(&fixtures::document(), json!([{ "op": "replace", "path": "/alerts", "value": full }])).unwrap().document;
     let ops = json!([{ "op": "add", "path": "/alerts/-", "value": alert("a50", false) }]);
     let applied = apply(&document, ops.clone()).unwrap();
     assert_eq!(applied.document.alerts.first().map(|alert| alert.id.as_str()), Some("a1"));

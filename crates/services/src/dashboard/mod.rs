@@ -13,9 +13,11 @@
 //!   document with the stored version) and every write but `DELETE` is
 //!   refused with [`DashboardError::Unreadable`], so nothing is lost silently.
 //! - **Patching** is optimistic: read, check `If-Match`, apply the RFC 6902
-//!   patch to a copy, commit with the version read as the expected one. When
-//!   another writer got in between, the whole cycle runs again (a few times,
-//!   then [`DashboardError::Conflict`]).
+//!   patch to a copy, commit with the version read as the expected one. The
+//!   first attempt starts from the document this service last wrote for the
+//!   room (no read); anything but a commit from it runs again from a fresh
+//!   read. When another writer got in between, the cycle runs again (a few
+//!   times, then [`DashboardError::Conflict`]).
 //! - **`If-Match` rules** (keep them in mind when reading the code):
 //!   1. no `If-Match`: the patch applies to whatever is current;
 //!   2. the current version: applies;
@@ -40,4 +42,5 @@ mod error;
 mod service;
 
 pub use error::DashboardError;
+pub(crate) use service::room_of;
 pub use service::{Committed, DashboardService, DashboardView, MAX_ATTEMPTS};

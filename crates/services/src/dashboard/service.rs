@@ -118,11 +118,6 @@ impl DashboardService {
         &self.limits
     }
 
-    /// Short name of the state store backend, for logs.
-    pub fn backend(&self) -> &'static str {
-        self.store.backend()
-    }
-
     /// The principal's dashboard, `None` before the first write.
     pub async fn get(&self, principal: &Principal) -> Result<Option<DashboardView>, DashboardError> {
         let view = match self.read_current(&room_of(principal)).await? {
@@ -462,7 +457,7 @@ impl DashboardService {
 }
 
 /// The room of a principal: its own dashboard in its own workspace.
-fn room_of(principal: &Principal) -> RoomKey {
+pub(crate) fn room_of(principal: &Principal) -> RoomKey {
     RoomKey::new(principal.workspace_id, principal.subject.clone())
 }
 

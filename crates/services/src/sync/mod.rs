@@ -26,8 +26,8 @@
 //! # Back-pressure
 //!
 //! Every channel is bounded. The room's command channel holds
-//! [`ROOM_CAPACITY`] commands (a connection waits up to [`SEND_TIMEOUT`] to
-//! queue one). The owner never waits on a connection: each has an outbound
+//! [`ROOM_CAPACITY`] commands (a frame waits up to [`SEND_TIMEOUT`] to be
+//! queued; a join that finds it full is refused as busy at once). The owner never waits on a connection: each has an outbound
 //! queue counted in bytes ([`QueueLimits`]). When a connection's queue passes
 //! the high-water mark (256 KiB by default), its queued `delta`/`batch`/`snapshot`
 //! frames are dropped and, once the current step is done, it gets one fresh
@@ -50,15 +50,15 @@
 //!
 //! # REST writes
 //!
-//! `PATCH`/`PUT`/`DELETE /api/dashboard/state` commit through the service as
-//! before and then tell the hub ([`Hub::notify`]) what they committed. The
-//! owner places the change after the last version it has sent: the next
-//! version of the same epoch becomes a `delta` (without `origin`); a version
-//! it has already sent (its own patch raced ahead) is ignored; anything else
-//! (a gap, a new epoch, a replace or delete) makes it re-read the state and
-//! send every subscriber a fresh `snapshot`. That keeps the REST handlers
-//! unchanged and fast when nobody is connected, and a lost notification
-//! costs one snapshot later, never a wrong state.
+//! `PATCH`/`PUT`/`DELETE /api/dashboard/state` commit through the service
+//! and then tell the hub ([`Hub::notify`]) what they committed. The owner
+//! places the change after the last version it has sent: the next version of
+//! the same epoch becomes a `delta` (without `origin`); a version it has
+//! already sent (its own patch raced ahead) is ignored; a gap is filled from
+//! the history (else one snapshot); a new epoch, a replace or a delete makes
+//! it re-read the state and send every subscriber a fresh `snapshot`. The
+//! REST handlers stay fast when nobody is connected, and a lost notification
+//! costs a catch-up later, never a wrong state.
 //!
 //! # Several nodes
 //!
@@ -104,6 +104,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::dashboard::DashboardService;
+use crate::dashboard::room_of;
 
 /// Commands a room queues before senders wait.
 pub const ROOM_CAPACITY: usize = 1024;
@@ -276,7 +277,7 @@ impl Hub {
     /// Joins the principal's room, starting its owner when it is the first connection;
     /// `gzip`: the connection takes large snapshots as gzip-compressed binary frames.
     pub fn connect(&self, principal: &Principal, gzip: bool) -> Result<Connection, HubError> {
-        let key = room_key(principal);
+        let key = room_of(principal);
         // Taken first and owned by the connection: every way out of here, or out of the socket later, frees it.
         let slot = self.inner.slots.take(&key)?;
         let conn = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
@@ -320,7 +321,7 @@ impl Hub {
 
     /// Tells the principal's room (if anyone is connected) about a change committed elsewhere.
     pub async fn notify(&self, principal: &Principal, change: Change) {
-        let commands = self.inner.rooms().get(&room_key(principal)).map(|entry| entry.commands.clone());
+        let commands = self.inner.rooms().get(&room_of(principal)).map(|entry| entry.commands.clone());
         let Some(commands) = commands else { return };
         match tokio::time::timeout(SEND_TIMEOUT, commands.send(Command::Committed(Box::new(change)))).await {
             Ok(Ok(())) => {}
@@ -418,8 +419,4 @@ pub fn gzip_frame(json: &[u8]) -> Option<Vec<u8>> {
     encoder.write_all(json).ok()?;
     let compressed = encoder.finish().ok()?;
     (compressed.len() < json.len()).then_some(compressed)
-}
-
-fn room_key(principal: &Principal) -> RoomKey {
-    RoomKey::new(principal.workspace_id, principal.subject.clone())
 }

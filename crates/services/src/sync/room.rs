@@ -31,8 +31,6 @@ struct Member {
     kick: Option<oneshot::Sender<u16>>,
     /// Gets deltas only after its `sub` was answered.
     subscribed: bool,
-    /// Its queued state frames were dropped: it gets nothing but a snapshot next.
-    lagging: bool,
 }
 
 /// The owner of one room.
@@ -51,7 +49,7 @@ pub(super) struct Owner {
     /// Commits made on other nodes (cluster mode); `None` on a single node.
     watch: Option<RoomWatch>,
     settings: HubSettings,
-    /// Connections whose state frames were dropped and who wait for a replacement snapshot.
+    /// Connections whose state frames were dropped: they get nothing but a replacement snapshot next.
     lagging: BTreeSet<u64>,
 }
 
@@ -128,7 +126,7 @@ impl Owner {
         match command {
             Command::Join(joining) => {
                 let Joining { conn, principal, outbox, gzip, kick } = *joining;
-                let member = Member { principal, outbox, gzip, kick: Some(kick), subscribed: false, lagging: false };
+                let member = Member { principal, outbox, gzip, kick: Some(kick), subscribed: false };
                 self.members.insert(conn, member);
             }
             Command::Leave { conn } => {
@@ -147,7 +145,7 @@ impl Owner {
             }
             Command::Committed(change) => match *change {
                 Change::Patched { version, ops } => self.advance(version, ops, None, None).await,
-                Change::Reset => self.snapshot_all().await,
+                Change::Reset => self.snapshot_all(true).await,
             },
         }
     }
@@ -258,7 +256,7 @@ impl Owner {
             }])
         });
         // Scoped to the user and tab, so a retry of this op id is applied once and no other tab collides.
-        let op_key = format!("{}:{tab}:{op}", principal.subject);
+        let op_key = socket_op_key(&principal, &tab, &op);
         let committed = match self.service.patch(&principal, &ops, precondition, Some(op_key)).await {
             Ok(committed) => committed,
             Err(error) => return self.reject(conn, Some(op), &error),
@@ -274,13 +272,13 @@ impl Owner {
         // Commits of other nodes (or REST) landed in between: subscribers get them first, in order.
         if let Some(known) = &self.known
             && known.epoch == version.epoch
-            && known.version + 1 < version.version
+            && known.next().version < version.version
         {
             self.catch_up(Some(version.version - 1)).await;
         }
         // The ack names the version the change really followed (a rebased patch moves past `base`).
         let ack_base = match &self.known {
-            Some(known) if known.epoch == version.epoch && known.version + 1 == version.version => known.version,
+            Some(known) if known.next() == version => known.version,
             _ => base,
         };
         // The writer applies its own ops on `ack`; when the rules changed more, it gets the whole change.
@@ -295,7 +293,7 @@ impl Owner {
     /// Sends subscribers what moved the room to `version`: a delta when it is the next one, else a snapshot.
     async fn advance(&mut self, version: StateVersion, ops: Value, origin: Option<Origin>, writer: Option<u64>) {
         match &self.known {
-            Some(known) if known.epoch == version.epoch && known.version + 1 == version.version => {
+            Some(known) if known.next() == version => {
                 let delta = ServerFrame::Delta {
                     epoch: version.epoch.clone(),
                     base: known.version,
@@ -313,7 +311,7 @@ impl Owner {
             // A gap: the history fills it (else a snapshot).
             Some(known) if known.epoch == version.epoch => self.catch_up(None).await,
             // A new epoch: only a snapshot puts everyone right.
-            _ => self.snapshot_all().await,
+            _ => self.snapshot_all(true).await,
         }
     }
 
@@ -355,23 +353,21 @@ impl Owner {
                 }
             }
         }
-        self.refresh().await;
+        // The history could not bridge the gap: a snapshot does (no second history read).
+        self.snapshot_all(false).await;
     }
 
-    /// Re-reads the state; subscribers get a snapshot when it moved.
-    async fn refresh(&mut self) {
-        if let Err(error) = self.load().await {
-            tracing::warn!(%error, "sync room could not re-read its state");
-        }
-    }
-
-    /// Re-reads the state and sends every subscriber a snapshot.
-    async fn snapshot_all(&mut self) {
+    /// Re-reads the state and sends every subscriber a snapshot: when it moved past what they
+    /// hold, or `always` (a replace or delete, whose version says nothing about the content).
+    async fn snapshot_all(&mut self, always: bool) {
         match self.read().await {
             Ok((current, document)) => {
+                let moved = self.known.as_ref() != Some(&current);
                 self.known = Some(current.clone());
-                let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
-                self.broadcast_snapshot(&snapshot);
+                if always || moved {
+                    let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
+                    self.broadcast_snapshot(&snapshot);
+                }
             }
             Err(error) => tracing::warn!(%error, "sync room could not re-read its state"),
         }
@@ -435,9 +431,6 @@ impl Owner {
             };
             let snapshot = SnapshotFrames::new(&current, &document, self.settings.compress_above_bytes);
             for conn in std::mem::take(&mut self.lagging) {
-                if let Some(member) = self.members.get_mut(&conn) {
-                    member.lagging = false;
-                }
                 self.send_snapshot(conn, &snapshot, Kind::Coalesced);
             }
         }
@@ -547,7 +540,7 @@ fn offer(
     if member.outbox.reader_gone() {
         return false;
     }
-    if member.lagging && kind == Kind::State {
+    if lagging.contains(&conn) && kind == Kind::State {
         return true; // superseded by the snapshot it is about to get
     }
     match member.outbox.push(frame, kind, settings.queue) {
@@ -559,7 +552,6 @@ fn offer(
                 kick(member);
                 return false;
             }
-            member.lagging = true;
             lagging.insert(conn);
             true
         }
@@ -597,23 +589,35 @@ fn covers(entries: &[HistoryEntry], from: u64, to: u64) -> bool {
         && entries.iter().zip(from + 1..).all(|(entry, expected)| entry.version == expected)
 }
 
-/// A history entry as a `batch` member, its origin read back from the op key `<subject>:<tab>:<op>`.
+/// Separates the parts of a socket patch's op key. A control character: REST idempotency keys
+/// (`<subject>:<key>`, visible ASCII) can never contain it, so they are never read as an origin.
+const SOCKET_KEY_SEPARATOR: char = '\u{1f}';
+
+/// The op key of a socket patch: `<subject>:␟<tab>␟<op>`.
+fn socket_op_key(principal: &Principal, tab: &str, op: &str) -> String {
+    format!("{}:{SOCKET_KEY_SEPARATOR}{tab}{SOCKET_KEY_SEPARATOR}{op}", principal.subject)
+}
+
+/// A history entry as a `batch` member, its origin read back from a socket op key (see [`socket_op_key`]).
 fn delta_entry(principal: &Principal, entry: HistoryEntry) -> DeltaEntry {
     let origin = entry
         .op_key
         .as_deref()
         .and_then(|key| key.strip_prefix(principal.subject.as_str()))
         .and_then(|rest| rest.strip_prefix(':'))
-        .and_then(|rest| rest.split_once(':'))
+        .and_then(|rest| rest.strip_prefix(SOCKET_KEY_SEPARATOR))
+        .and_then(|rest| rest.split_once(SOCKET_KEY_SEPARATOR))
         .map(|(tab, op)| Origin { tab: tab.to_owned(), op: op.to_owned() });
     DeltaEntry { base: entry.version.saturating_sub(1), v: entry.version, ops: entry.ops, origin }
 }
 
 /// One snapshot, encoded once: JSON text for everyone, gzip for connections that take it.
 struct SnapshotFrames {
-    text: OutFrame,
-    /// Present when the text is above the compression threshold and compresses.
-    gzip: Option<OutFrame>,
+    text: Arc<str>,
+    compress_above: usize,
+    /// Compressed on first need (only a connection that takes gzip asks), then shared;
+    /// `None` inside when the text is small or does not shrink.
+    gzip: std::sync::OnceLock<Option<OutFrame>>,
 }
 
 impl SnapshotFrames {
@@ -632,25 +636,26 @@ impl SnapshotFrames {
             tracing::error!(%error, "server frame does not serialise");
             String::new()
         });
-        // Compressed eagerly but only when large: a big snapshot almost always has a taker, and
-        // doing it here keeps "encoded once" simple.
-        let gzip = (text.len() > compress_above).then(|| super::gzip_frame(text.as_bytes())).flatten();
-        if let Some(compressed) = &gzip {
-            tracing::debug!(
-                json_bytes = text.len(),
-                gzip_bytes = compressed.len(),
-                ratio = compressed.len() as f64 / text.len() as f64,
-                "snapshot compressed"
-            );
-        }
-        Self { text: OutFrame::Text(Arc::from(text)), gzip: gzip.map(|bytes| OutFrame::Binary(Arc::from(bytes))) }
+        Self { text: Arc::from(text), compress_above, gzip: std::sync::OnceLock::new() }
     }
 
     fn for_member(&self, gzip: bool) -> OutFrame {
-        match (&self.gzip, gzip) {
-            (Some(compressed), true) => compressed.clone(),
-            _ => self.text.clone(),
+        let compressed = gzip.then(|| self.gzip.get_or_init(|| self.compress())).and_then(Option::as_ref);
+        compressed.cloned().unwrap_or_else(|| OutFrame::Text(Arc::clone(&self.text)))
+    }
+
+    fn compress(&self) -> Option<OutFrame> {
+        if self.text.len() <= self.compress_above {
+            return None;
         }
+        let compressed = super::gzip_frame(self.text.as_bytes())?;
+        tracing::debug!(
+            json_bytes = self.text.len(),
+            gzip_bytes = compressed.len(),
+            ratio = compressed.len() as f64 / self.text.len() as f64,
+            "snapshot compressed"
+        );
+        Some(OutFrame::Binary(Arc::from(compressed)))
     }
 }
 

@@ -4,7 +4,9 @@
 //! `POST /api/ws-ticket` for a single-use ticket and offers it in
 //! `Sec-WebSocket-Protocol` as `dash.v1, dash.ticket.<ticket>`; a non-browser
 //! client may send `Authorization: Bearer` instead. Everything is checked
-//! *before* the upgrade, so a refusal is an ordinary JSON error (401, 403):
+//! *before* the upgrade, so a refusal is an ordinary JSON error (401 and 403
+//! for the checks below; 400, 422, 429 and 503 for a bad offer or query, the
+//! connection caps and a busy room):
 //!
 //! 1. `Origin`, when present, must be the server's own origin or one listed in
 //!    `http.allowed_origins` — a WebSocket is not covered by CORS, so this is
