@@ -24,19 +24,30 @@
 //! Calls become jobs on a bounded queue, each with a one-shot reply. The writer
 //! takes one job, then whatever else is already queued (up to 256 jobs), and
 //! runs them in queue order. Each maximal run of consecutive commits shares one
-//! `BEGIN IMMEDIATE` … `COMMIT` transaction, and each commit of the run gets a
-//! `SAVEPOINT` of its own:
+//! `BEGIN IMMEDIATE` … `COMMIT` transaction:
 //!
 //! - A commit sees what the earlier commits of its batch wrote, exactly as if
 //!   they had committed one after the other: versions stay contiguous, and an
 //!   op key retried within the same batch is a [`CommitOutcome::Duplicate`].
-//! - A commit that fails, or that writes nothing (duplicate, version mismatch),
-//!   is rolled back to its savepoint; the other commits of the batch go on.
+//! - A commit that writes nothing (duplicate, version mismatch) leaves the
+//!   batch alone: it checks before it writes. A commit that fails may be
+//!   half-written, so then the transaction is rolled back and the batch runs
+//!   again with a `SAVEPOINT` per commit: the failing commit is rolled back to
+//!   its savepoint, the other commits of the batch go on. (Savepoints on every
+//!   batch would journal each page a commit touches, for the rare failure.)
 //! - Replies are sent only after the `COMMIT` succeeded, so no caller ever sees
 //!   a version that could still be lost. If the transaction fails as a whole
 //!   (the `BEGIN`, the `COMMIT`, or an error after which SQLite rolled it
 //!   back), nothing of the batch was written and every commit of it gets the
 //!   error.
+//!
+//! # Pages per commit
+//!
+//! The tables are clustered (`WITHOUT ROWID`, migration 0003), so a commit
+//! writes one page of each table it touches. History and op keys past their
+//! window are trimmed every 32 versions (reads never look past the window),
+//! and a room's expiry (an indexed column) is written only when it would fall
+//! short of the TTL, then set a 64th of the TTL (at most an hour) further.
 //!
 //! Deletes and purges run between those transactions, each in one of its own.
 //! Reads never see a commit before its `COMMIT`: they run on the reader's own
@@ -101,7 +112,7 @@ pub(crate) enum SqliteFile {
 /// Two threads of the store's own, each with a rusqlite connection to the
 /// records' file, run every call: the writer the writes, the reader the loads
 /// and history reads. Consecutive commits that queue up while the writer works
-/// share one transaction (group commit), each in a savepoint of its own, and
+/// share one transaction (group commit) and
 /// are answered only once that transaction committed. Calls wait at most 10 s,
 /// then fail as [`StateError::Unavailable`].
 ///

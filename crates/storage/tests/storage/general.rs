@@ -9,7 +9,9 @@ use crate::TestDb;
 use crate::fixtures::{Fx, at};
 
 pub async fn migrate_twice_is_a_no_op(db: &TestDb) -> anyhow::Result<()> {
-    assert_eq!(db.first_migrations, 2);
+    // SQLite has one more: its dashboard state tables were rebuilt clustered (0003).
+    let expected = if db.url.starts_with("sqlite:") { 3 } else { 2 };
+    assert_eq!(db.first_migrations, expected);
     assert_eq!(db.store.migrate().await?, 0);
     assert_eq!(db.store.migrate().await?, 0);
     // The schema still works after the repeated runs.

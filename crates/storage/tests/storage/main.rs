@@ -160,7 +160,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let store = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(store.migrate().await?, 2);
+        assert_eq!(store.migrate().await?, 3);
         assert!(path.exists());
         Ok(())
     }

@@ -168,8 +168,29 @@ fn delete_state(conn: &Connection, room: &Room) -> Result<bool, StateError> {
     Ok(deleted > 0)
 }
 
-/// One commit, inside the writer's transaction (and the commit's savepoint).
-/// Whatever it returns other than `Committed`, the caller rolls back.
+/// Commits between two trims of a room's history and op keys. Rows past
+/// their window are invisible before they are trimmed (reads and the op key
+/// lookup bound themselves by version), so trimming every commit would only
+/// rewrite the oldest pages of both tables that much more often.
+const TRIM_EVERY: i64 = 32;
+
+/// Longest a room's stored expiry may lag behind its TTL, at most: the expiry
+/// is written (with its index entry) only when it would fall short of
+/// `now + ttl`, and then set that much further out, so a room written every
+/// second does not rewrite an index page each time. A room thus lives at
+/// least its TTL after its last write and at most this much longer.
+const MAX_EXPIRY_SLACK_MILLIS: i64 = 60 * 60 * 1000;
+
+/// How far beyond `now + ttl` an expiry is set when it is written: a 64th of
+/// the TTL, at most [`MAX_EXPIRY_SLACK_MILLIS`].
+fn expiry_slack(ttl_millis: i64) -> i64 {
+    (ttl_millis / 64).min(MAX_EXPIRY_SLACK_MILLIS)
+}
+
+/// One commit, inside the writer's transaction. It writes nothing unless it
+/// returns `Committed` (an expired room it finds is removed either way: it
+/// reads as absent already). After an `Err` the caller must roll back: the
+/// commit may be half-written.
 pub(super) fn commit(
     conn: &Connection,
     options: &StateOptions,
@@ -178,7 +199,7 @@ pub(super) fn commit(
 ) -> Result<CommitOutcome, StateError> {
     let room = &commit.room;
     let current = match current_row(conn, room)? {
-        Some((epoch, version, expires_at)) if expires_at > now => Some((epoch, version_of(version)?)),
+        Some((epoch, version, expires_at)) if expires_at > now => Some((epoch, version_of(version)?, expires_at)),
         Some(_) => {
             // Expired but not purged yet: it is gone for the caller, so its
             // log must not leak into the room that replaces it.
@@ -190,15 +211,19 @@ pub(super) fn commit(
     };
 
     // Idempotency first: a known op key answers with its first result, whatever
-    // the room's version now.
-    if let (Some(op_key), Some(_)) = (&commit.op_key, &current) {
+    // the room's version now, as long as it is within the window.
+    if let (Some(op_key), Some((_, version, _))) = (&commit.op_key, &current) {
+        let oldest_kept = stored_version(*version)?.saturating_sub(stored_version(options.effective_op_window())?);
         let seen: Option<(String, i64)> = conn
             .prepare_cached(
-                "SELECT epoch, version FROM dashboard_ops WHERE workspace_id = ?1 AND user_id = ?2 AND op_key = ?3",
+                "SELECT epoch, version FROM dashboard_ops \
+                 WHERE workspace_id = ?1 AND user_id = ?2 AND op_key = ?3 AND version > ?4",
             )
             .and_then(|mut statement| {
                 statement
-                    .query_row(params![room.workspace, room.user, op_key], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .query_row(params![room.workspace, room.user, op_key, oldest_kept], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
                     .optional()
             })
             .map_err(sql_error)?;
@@ -209,32 +234,49 @@ pub(super) fn commit(
 
     let matches = match (&commit.expected, &current) {
         (None, None) => true,
-        (Some(expected), Some(current)) => expected == current,
+        (Some((expected_epoch, expected_version)), Some((epoch, version, _))) => {
+            expected_epoch == epoch && expected_version == version
+        }
         _ => false,
     };
     if !matches {
-        return Ok(CommitOutcome::VersionMismatch { current });
+        return Ok(CommitOutcome::VersionMismatch { current: current.map(|(epoch, version, _)| (epoch, version)) });
     }
 
-    let (epoch, version) = match (&commit.new_epoch, current) {
+    let ttl = options.ttl_millis();
+    let due_expiry = now.saturating_add(ttl);
+    let (epoch, version) = match (&commit.new_epoch, &current) {
         (Some(new_epoch), _) => {
             clear_log(conn, room)?;
             (new_epoch.clone(), 1)
         }
-        (None, Some((epoch, version))) => (epoch, version + 1),
+        (None, Some((epoch, version, _))) => (epoch.clone(), version + 1),
         (None, None) => return Err(StateError::Invalid("the first commit of a room must start an epoch")),
     };
     let stored = stored_version(version)?;
-    let expires_at = now.saturating_add(options.ttl_millis());
+    let new_expiry = due_expiry.saturating_add(expiry_slack(ttl));
 
-    execute(
-        conn,
-        "INSERT INTO dashboard_states (workspace_id, user_id, epoch, version, document, updated_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-         ON CONFLICT (workspace_id, user_id) DO UPDATE SET epoch = excluded.epoch, version = excluded.version, \
-         document = excluded.document, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
-        params![room.workspace, room.user, epoch, stored, commit.document, now, expires_at],
-    )?;
+    match &current {
+        None => execute(
+            conn,
+            "INSERT INTO dashboard_states (workspace_id, user_id, epoch, version, document, updated_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![room.workspace, room.user, epoch, stored, commit.document, now, new_expiry],
+        )?,
+        Some((_, _, expires_at)) if *expires_at < due_expiry => execute(
+            conn,
+            "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6, expires_at = ?7 \
+             WHERE workspace_id = ?1 AND user_id = ?2",
+            params![room.workspace, room.user, epoch, stored, commit.document, now, new_expiry],
+        )?,
+        // The expiry is still far enough out: the row changes, its index entry does not.
+        Some(_) => execute(
+            conn,
+            "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6 \
+             WHERE workspace_id = ?1 AND user_id = ?2",
+            params![room.workspace, room.user, epoch, stored, commit.document, now],
+        )?,
+    };
     execute(
         conn,
         "INSERT INTO dashboard_history (workspace_id, user_id, version, op_key, ops, written_paths, at) \
@@ -252,15 +294,17 @@ pub(super) fn commit(
         )?;
     }
 
-    // Keep the last `history_len` versions and the op keys of the window.
-    let keep_history = stored.saturating_sub(stored_version(options.effective_history_len())?);
-    let keep_ops = stored.saturating_sub(stored_version(options.effective_op_window())?);
-    let trims = [
-        ("DELETE FROM dashboard_history WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_history),
-        ("DELETE FROM dashboard_ops WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_ops),
-    ];
-    for (sql, below) in trims {
-        execute(conn, sql, params![room.workspace, room.user, below])?;
+    if stored % TRIM_EVERY == 0 {
+        // Drop what fell out of the last `history_len` versions and the op key window.
+        let keep_history = stored.saturating_sub(stored_version(options.effective_history_len())?);
+        let keep_ops = stored.saturating_sub(stored_version(options.effective_op_window())?);
+        let trims = [
+            ("DELETE FROM dashboard_history WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_history),
+            ("DELETE FROM dashboard_ops WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_ops),
+        ];
+        for (sql, below) in trims {
+            execute(conn, sql, params![room.workspace, room.user, below])?;
+        }
     }
     Ok(CommitOutcome::Committed { epoch, version })
 }

@@ -325,3 +325,104 @@ async fn an_unsupported_database_fails_every_call() {
     assert!(matches!(commit, Err(StateError::Backend(_))), "{commit:?}");
     assert!(matches!(store.load(&room).await, Err(StateError::Backend(_))));
 }
+
+/// Rows of `table` for `room`, trimmed or not.
+fn stored_rows(db: &Database, table: &str, room: &RoomKey) -> anyhow::Result<i64> {
+    let raw = rusqlite::Connection::open(&db.path)?;
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = ?1 AND user_id = ?2");
+    Ok(raw.query_row(&sql, rusqlite::params![room.workspace_id.to_string(), room.user_id], |row| row.get(0))?)
+}
+
+#[tokio::test]
+async fn history_and_op_keys_are_trimmed_in_steps_and_never_read_past_their_window() -> anyhow::Result<()> {
+    let db = database().await?;
+    let options = StateOptions { history_len: 4, op_key_window: 6, ..StateOptions::default() };
+    let store = SqliteStateStore::open(db.file.clone(), options);
+    let room = RoomKey::new(Uuid::new_v4(), "ada");
+    store.commit(&room, request(None, Some("k1"), Some("e1"), "v1")).await?;
+    for version in 2..=31 {
+        let outcome =
+            store.commit(&room, request(Some(("e1", version - 1)), Some(&format!("k{version}")), None, "v")).await?;
+        assert_eq!(outcome, committed("e1", version));
+    }
+    // Not trimmed yet (every 32 versions), but invisible past the window all the same.
+    assert_eq!(stored_rows(&db, "dashboard_history", &room)?, 31);
+    assert_eq!(store.history_after(&room, "e1", 26).await?, None, "5 behind, history 4");
+    let kept = store.history_after(&room, "e1", 27).await?.context("4 behind")?;
+    assert_eq!(kept.iter().map(|entry| entry.version).collect::<Vec<_>>(), [28, 29, 30, 31]);
+    let known = store.commit(&room, request(Some(("e1", 31)), Some("k26"), None, "retry")).await?;
+    assert_eq!(known, CommitOutcome::Duplicate { epoch: "e1".into(), version: 26 }, "within the op window");
+    // k25 is 6 versions behind: forgotten, so it commits as new (v32), which trims.
+    assert_eq!(store.commit(&room, request(Some(("e1", 31)), Some("k25"), None, "v32")).await?, committed("e1", 32));
+    assert_eq!(stored_rows(&db, "dashboard_history", &room)?, 4);
+    assert_eq!(stored_rows(&db, "dashboard_ops", &room)?, 6);
+    assert_eq!(store.history_after(&room, "e1", 0).await?, None, "v1 is long gone");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_expiry_is_written_only_when_it_falls_short_of_the_ttl() -> anyhow::Result<()> {
+    let db = database().await?;
+    let ttl = Duration::from_secs(64 * 60);
+    let store = SqliteStateStore::open(db.file.clone(), StateOptions { ttl, ..StateOptions::default() });
+    let room = RoomKey::new(Uuid::new_v4(), "ada");
+    let expiry = || -> anyhow::Result<(i64, i64)> {
+        let raw = rusqlite::Connection::open(&db.path)?;
+        Ok(raw.query_row(
+            "SELECT updated_at, expires_at FROM dashboard_states WHERE workspace_id = ?1 AND user_id = ?2",
+            rusqlite::params![room.workspace_id.to_string(), room.user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
+    };
+    store.commit(&room, request(None, None, Some("e1"), "v1")).await?;
+    let (written, first_expiry) = expiry()?;
+    // A 64th of the TTL (one minute) beyond it.
+    assert_eq!(first_expiry - written, 65 * 60 * 1000);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    store.commit(&room, request(Some(("e1", 1)), None, None, "v2")).await?;
+    let (updated, second_expiry) = expiry()?;
+    assert!(updated > written, "the row itself was written");
+    assert_eq!(second_expiry, first_expiry, "still at least the TTL away: left alone");
+    Ok(())
+}
+
+#[test]
+fn migration_0003_keeps_every_row_of_0002() -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open_in_memory()?;
+    conn.execute_batch(include_str!("../../../migrations/sqlite/0002_dashboard_state.sql"))?;
+    conn.execute_batch(
+        "INSERT INTO dashboard_states VALUES ('w', 'ada', 'e1', 2, x'7b7d', 10, 99); \
+         INSERT INTO dashboard_history VALUES ('w', 'ada', 1, 'k1', '[]', '[\"/a\"]', 5); \
+         INSERT INTO dashboard_history VALUES ('w', 'ada', 2, NULL, '[]', '[]', 10); \
+         INSERT INTO dashboard_ops VALUES ('w', 'ada', 'k1', 'e1', 1, 5);",
+    )?;
+    conn.execute_batch(include_str!("../../../migrations/sqlite/0003_dashboard_state_clustered.sql"))?;
+    let state: (String, i64, Vec<u8>, i64) = conn.query_row(
+        "SELECT epoch, version, document, expires_at FROM dashboard_states WHERE workspace_id = 'w' AND user_id = 'ada'",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+    )?;
+    assert_eq!(state, ("e1".to_owned(), 2, b"{}".to_vec(), 99));
+    let history: Vec<(i64, Option<String>)> = conn
+        .prepare("SELECT version, op_key FROM dashboard_history ORDER BY version")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(history, [(1, Some("k1".to_owned())), (2, None)]);
+    let op: (String, i64) =
+        conn.query_row("SELECT epoch, version FROM dashboard_ops WHERE op_key = 'k1'", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    assert_eq!(op, ("e1".to_owned(), 1));
+    // Clustered: no rowid any more, and the indexes are back.
+    for table in ["dashboard_states", "dashboard_history", "dashboard_ops"] {
+        assert!(conn.prepare(&format!("SELECT rowid FROM {table}")).is_err(), "{table} has a rowid");
+    }
+    let indexes: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+         AND name IN ('dashboard_states_expiry', 'dashboard_ops_version')",
+        [],
+        |row| row.get(0),
+    )?;
+    assert_eq!(indexes, 2);
+    Ok(())
+}

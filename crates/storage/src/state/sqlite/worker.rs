@@ -202,14 +202,43 @@ fn answer<T>(
     let _ = reply.send(result);
 }
 
-/// Runs `commits` in one `BEGIN IMMEDIATE` transaction, each in a savepoint of
-/// its own. `Err` when the transaction failed as a whole: then nothing of it
+/// How the commits of a batch are kept apart inside its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// None: a commit writes only when it commits (see [`queries::commit`]),
+    /// so the batch needs nothing else as long as no commit fails.
+    Shared,
+    /// A savepoint per commit, so that a failing commit is rolled back alone.
+    Savepoints,
+}
+
+/// Runs `commits` in one `BEGIN IMMEDIATE` transaction. First without
+/// savepoints (they cost a journal of every page a commit touches); should a
+/// commit fail, the transaction is rolled back and the batch runs again with a
+/// savepoint per commit, which keeps the failing commit from taking the others
+/// with it. `Err` when the transaction failed as a whole: then nothing of it
 /// was written.
 fn commit_batch(
     conn: &Connection,
     options: &StateOptions,
     commits: &[(Commit, Reply<CommitOutcome>)],
 ) -> Result<BatchResults, StateError> {
+    match run_batch_transaction(conn, options, commits, Isolation::Shared)? {
+        Some(results) => Ok(results),
+        None => run_batch_transaction(conn, options, commits, Isolation::Savepoints)?.ok_or_else(|| {
+            StateError::Backend(Box::new(WorkerError::Batch("a commit failed outside its savepoint".into())))
+        }),
+    }
+}
+
+/// One attempt of [`commit_batch`]; `Ok(None)` when a commit failed under
+/// [`Isolation::Shared`] and the transaction was rolled back.
+fn run_batch_transaction(
+    conn: &Connection,
+    options: &StateOptions,
+    commits: &[(Commit, Reply<CommitOutcome>)],
+    isolation: Isolation,
+) -> Result<Option<BatchResults>, StateError> {
     execute(conn, "BEGIN IMMEDIATE", [])?;
     let mut results = Vec::with_capacity(commits.len());
     for (commit, reply) in commits {
@@ -218,20 +247,28 @@ fn commit_batch(
             results.push(None);
             continue;
         }
-        match in_savepoint(conn, options, commit) {
-            Ok(result) => results.push(Some(result)),
-            Err(error) => {
-                rollback(conn);
-                return Err(error);
-            }
+        let result = match isolation {
+            Isolation::Shared => queries::commit(conn, options, commit, now_millis()),
+            Isolation::Savepoints => match in_savepoint(conn, options, commit) {
+                Ok(result) => result,
+                Err(error) => {
+                    rollback(conn);
+                    return Err(error);
+                }
+            },
+        };
+        if isolation == Isolation::Shared && result.is_err() {
+            rollback(conn);
+            return Ok(None);
         }
+        results.push(Some(result));
     }
     if let Err(error) = execute(conn, "COMMIT", []) {
         // A failed COMMIT can leave the transaction open (e.g. a deferred constraint).
         rollback(conn);
         return Err(error);
     }
-    Ok(results)
+    Ok(Some(results))
 }
 
 /// One commit inside the batch's transaction: kept when it committed, rolled
