@@ -19,6 +19,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
+/// mimalloc instead of the system allocator: see the workspace manifest for why.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// agentdeck: one server where AI agents and people share a live dashboard.
 #[derive(Debug, Parser)]
 #[command(name = "agentdeck", version, about)]
