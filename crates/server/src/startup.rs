@@ -16,6 +16,7 @@ use agentdeck_storage::{
     StoreError,
 };
 use axum::Router;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, Mode, SQLITE_FILE, Settings};
@@ -226,7 +227,13 @@ impl Application {
         let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
         let sockets_stopping = self.sockets_stopping;
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router)
+        // No Nagle: sync frames are small and must leave at once, not wait for the peer's ACK.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on an accepted connection");
+            }
+        });
+        let server = axum::serve(listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections, finishing requests in flight");

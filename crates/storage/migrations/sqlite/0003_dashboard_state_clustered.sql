@@ -1,12 +1,14 @@
 -- The dashboard state tables as clustered b-trees (SQLite, embedded mode).
 --
 -- 0002 made them rowid tables with TEXT primary keys, so every table was two
--- b-trees (the rows by rowid, and the automatic index of the key), and a commit
--- wrote a page of each. WITHOUT ROWID keeps each row in its key's b-tree: a
--- commit writes the room's state row, its history row and its op key row, one
--- page each, plus the op key's version index. The rows stay small (documents
--- above the compression threshold are stored compressed), as WITHOUT ROWID
--- tables want. Same columns, same keys, same data.
+-- b-trees (the rows by rowid, and the automatic index of the key), and a
+-- commit wrote a page of each. WITHOUT ROWID keeps each row in its key's
+-- b-tree: a commit writes the room's state row, its history row and its op key
+-- row, one page each. The op keys lose their version index: a room's op keys
+-- are trimmed every 32 versions by scanning that room's rows (its key prefix),
+-- which costs less than writing an index page on every commit. The rows stay
+-- small (documents above the compression threshold are stored compressed), as
+-- WITHOUT ROWID tables want. Same columns, same keys, same data.
 
 CREATE TABLE dashboard_states_clustered (
     workspace_id TEXT NOT NULL,
@@ -52,4 +54,3 @@ INSERT INTO dashboard_ops_clustered (workspace_id, user_id, op_key, epoch, versi
     SELECT workspace_id, user_id, op_key, epoch, version, at FROM dashboard_ops;
 DROP TABLE dashboard_ops;
 ALTER TABLE dashboard_ops_clustered RENAME TO dashboard_ops;
-CREATE INDEX dashboard_ops_version ON dashboard_ops (workspace_id, user_id, version);

@@ -43,11 +43,19 @@
 //!
 //! # Pages per commit
 //!
-//! The tables are clustered (`WITHOUT ROWID`, migration 0003), so a commit
-//! writes one page of each table it touches. History and op keys past their
-//! window are trimmed every 32 versions (reads never look past the window),
-//! and a room's expiry (an indexed column) is written only when it would fall
-//! short of the TTL, then set a 64th of the TTL (at most an hour) further.
+//! The tables are clustered (`WITHOUT ROWID`, migration 0003) and the op keys
+//! have no index besides their key, so a commit writes one page of each table:
+//! three pages, where the rowid tables with their key and version indexes took
+//! about a dozen. History and op keys past their window are trimmed every 32
+//! versions (reads and the op key lookup never look past the window), and a
+//! room's expiry (an indexed column) is written only when it would fall short
+//! of the TTL, then set a 64th of the TTL (at most an hour) further out.
+//!
+//! # Checkpoints
+//!
+//! The writer's connection does not checkpoint: a thread of its own copies the
+//! WAL back into the file after commits, so no commit waits for that copy's
+//! `fsync` (see `checkpoint`).
 //!
 //! Deletes and purges run between those transactions, each in one of its own.
 //! Reads never see a commit before its `COMMIT`: they run on the reader's own
@@ -67,6 +75,7 @@
 //! `synchronous = NORMAL`, so a power cut can lose the last commits, never
 //! corrupt the file.
 
+mod checkpoint;
 mod queries;
 #[cfg(test)]
 mod tests;
@@ -111,9 +120,10 @@ pub(crate) enum SqliteFile {
 ///
 /// Two threads of the store's own, each with a rusqlite connection to the
 /// records' file, run every call: the writer the writes, the reader the loads
-/// and history reads. Consecutive commits that queue up while the writer works
-/// share one transaction (group commit) and
-/// are answered only once that transaction committed. Calls wait at most 10 s,
+/// and history reads; a third copies the WAL back into the file (checkpoints).
+/// Consecutive commits that queue up while the writer works share one
+/// transaction (group commit) and are answered only once that transaction
+/// committed. Calls wait at most 10 s,
 /// then fail as [`StateError::Unavailable`].
 ///
 /// The threads end when the store is dropped: each answers the jobs already
@@ -133,9 +143,9 @@ struct Thread {
 impl Thread {
     /// Starts a thread for `role`; if it cannot start, its queue is closed and
     /// every call reports the thread as stopped.
-    fn start(role: Role, file: SqliteFile, options: StateOptions) -> Self {
+    fn start(role: Role, file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE_LEN);
-        let worker = Worker::new(role, file, options);
+        let worker = Worker::new(role, file, options, restart_frames);
         let spawned =
             std::thread::Builder::new().name(format!("agentdeck-state-{role}")).spawn(move || worker.run(queue));
         if let Err(error) = spawned {
@@ -154,12 +164,17 @@ impl SqliteStateStore {
 
     /// [`SqliteStateStore::open`] with another call timeout (tests).
     fn with_timeout(file: SqliteFile, options: StateOptions, call_timeout: Duration) -> Self {
+        Self::with_settings(file, options, call_timeout, checkpoint::RESTART_FRAMES)
+    }
+
+    /// [`SqliteStateStore::open`] with another call timeout and WAL rewind threshold (tests).
+    fn with_settings(file: SqliteFile, options: StateOptions, call_timeout: Duration, restart_frames: i64) -> Self {
         if let SqliteFile::Unsupported(reason) = &file {
             tracing::error!(reason, "the SQLite state store cannot open this database; every state call will fail");
         }
         Self {
-            writes: Thread::start(Role::Writer, file.clone(), options.clone()),
-            reads: Thread::start(Role::Reader, file, options),
+            writes: Thread::start(Role::Writer, file.clone(), options.clone(), restart_frames),
+            reads: Thread::start(Role::Reader, file, options, restart_frames),
             call_timeout,
         }
     }

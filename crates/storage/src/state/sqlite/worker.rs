@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteFile;
+use super::checkpoint::Checkpointer;
 use super::queries::{self, Commit, Room, execute, rollback};
 use crate::state::{BoxError, CommitOutcome, HistoryEntry, StateError, StateOptions, StoredState, now_millis};
 
@@ -85,12 +86,34 @@ pub(super) struct Worker {
     options: StateOptions,
     /// Opened on the first job, and again after a failure left it unusable.
     conn: Option<Connection>,
+    /// The writer's checkpointer thread (see `checkpoint`); `None` for the
+    /// reader, or if it could not start.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Worker {
-    /// A thread's state; it opens `file` when its first job comes.
-    pub(super) fn new(role: Role, file: SqliteFile, options: StateOptions) -> Self {
-        Self { role, file, options, conn: None }
+    /// A thread's state; it opens `file` when its first job comes. The writer
+    /// starts a checkpointer that rewinds the WAL past `restart_frames` pages.
+    pub(super) fn new(role: Role, file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
+        let checkpointer = match role {
+            Role::Writer => Checkpointer::start(file.clone(), restart_frames),
+            Role::Reader => None,
+        };
+        Self { role, file, options, conn: None, checkpointer }
+    }
+
+    /// The thread's connection (see [`connection`]); the writer's checkpoints
+    /// no WAL itself while a checkpointer does.
+    fn conn(&mut self) -> Result<&Connection, StateError> {
+        let own_checkpoints = self.checkpointer.is_none();
+        connection(&mut self.conn, &self.file, self.role, own_checkpoints)
+    }
+
+    /// Tells the checkpointer that the WAL grew.
+    fn wrote(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.nudge();
+        }
     }
 
     /// The thread's loop; returns (ending the thread and closing the
@@ -131,9 +154,9 @@ impl Worker {
         if commits.is_empty() {
             return;
         }
-        let options = &self.options;
-        let results =
-            connection(&mut self.conn, &self.file, self.role).and_then(|conn| commit_batch(conn, options, &commits));
+        let options = self.options.clone();
+        let results = self.conn().and_then(|conn| commit_batch(conn, &options, &commits));
+        self.wrote();
         match results {
             Ok(results) => {
                 for ((_, reply), result) in commits.into_iter().zip(results) {
@@ -153,23 +176,35 @@ impl Worker {
 
     /// Runs a job other than a commit, in a transaction of its own where it needs one.
     fn run_one(&mut self, job: Job) {
-        let (slot, file, options, role) = (&mut self.conn, &self.file, &self.options, self.role);
+        let own_checkpoints = self.checkpointer.is_none();
+        let (slot, options) = (&mut self.conn, &self.options);
+        let at = Place { file: &self.file, role: self.role, own_checkpoints };
         match job {
             // `run_batch` keeps every commit for `commit_all`; none reaches here.
             Job::Commit { commit, reply } => self.commit_all(vec![(commit, reply)]),
-            Job::Load { room, reply } => {
-                answer(slot, file, role, reply, |conn| queries::load(conn, &room, now_millis()))
-            }
-            Job::History { room, epoch, version, reply } => answer(slot, file, role, reply, |conn| {
+            Job::Load { room, reply } => answer(slot, &at, reply, |conn| queries::load(conn, &room, now_millis())),
+            Job::History { room, epoch, version, reply } => answer(slot, &at, reply, |conn| {
                 queries::history_after(conn, options, &room, &epoch, version, now_millis())
             }),
             Job::Delete { room, reply } => {
-                answer(slot, file, role, reply, |conn| queries::delete(conn, &room, now_millis()));
+                answer(slot, &at, reply, |conn| queries::delete(conn, &room, now_millis()));
+                self.wrote();
             }
-            Job::Purge { reply } => answer(slot, file, role, reply, |conn| queries::purge_expired(conn, now_millis())),
-            Job::Ping { reply } => answer(slot, file, role, reply, queries::ping),
+            Job::Purge { reply } => {
+                answer(slot, &at, reply, |conn| queries::purge_expired(conn, now_millis()));
+                self.wrote();
+            }
+            Job::Ping { reply } => answer(slot, &at, reply, queries::ping),
         }
     }
+}
+
+/// Where and how a thread opens its connection.
+struct Place<'a> {
+    file: &'a SqliteFile,
+    role: Role,
+    /// Leave SQLite's automatic checkpoints on (no checkpointer thread).
+    own_checkpoints: bool,
 }
 
 /// The thread's connection, opened if there is none, or replaced if a failed
@@ -178,11 +213,18 @@ fn connection<'a>(
     slot: &'a mut Option<Connection>,
     file: &SqliteFile,
     role: Role,
+    own_checkpoints: bool,
 ) -> Result<&'a Connection, StateError> {
     let conn = match slot.take() {
         Some(conn) if conn.is_autocommit() => conn,
         // Closing a connection rolls back what it left open.
-        _ => queries::open(file, role == Role::Reader)?,
+        _ => {
+            let conn = queries::open(file, role == Role::Reader)?;
+            if role == Role::Writer && !own_checkpoints {
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(queries::sql_error)?;
+            }
+            conn
+        }
     };
     Ok(slot.insert(conn))
 }
@@ -190,15 +232,14 @@ fn connection<'a>(
 /// Runs `work` for a caller that is still waiting and sends it the result.
 fn answer<T>(
     slot: &mut Option<Connection>,
-    file: &SqliteFile,
-    role: Role,
+    at: &Place<'_>,
     reply: Reply<T>,
     work: impl FnOnce(&Connection) -> Result<T, StateError>,
 ) {
     if reply.is_closed() {
         return;
     }
-    let result = connection(slot, file, role).and_then(work);
+    let result = connection(slot, at.file, at.role, at.own_checkpoints).and_then(work);
     let _ = reply.send(result);
 }
 
