@@ -11,12 +11,17 @@
 //! which never blocks the writer, at most every [`MIN_INTERVAL`].
 //!
 //! A passive checkpoint leaves the WAL where it is when commits keep coming
-//! (SQLite rewinds it only once every frame is copied back), so when it has
-//! grown past [`RESTART_FRAMES`] the thread runs a `RESTART` checkpoint: it
-//! waits for the writer's current transaction, holds the next one off while it
-//! copies the few frames the passive one left, and makes the next commit
-//! write the WAL from its start again.
+//! (SQLite rewinds it only once every frame is copied back), so once it has
+//! grown past [`RESTART_FRAMES`] the writer itself runs a `RESTART`
+//! checkpoint between two batches ([`Checkpointer::rewind_if_due`]): it copies
+//! the few frames the passive one left and makes the next commit write the
+//! WAL from its start again. The writer rather than this thread, because a
+//! `RESTART` here would hold the write lock, and the writer, finding it held,
+//! would sleep out SQLite's busy-handler steps (1, 2, 5, 10 ms …) long after
+//! the lock was free again.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::Duration;
 
@@ -36,6 +41,9 @@ pub(super) const RESTART_FRAMES: i64 = 4096;
 #[derive(Debug)]
 pub(super) struct Checkpointer {
     wake: SyncSender<()>,
+    /// Frames in the WAL at the last passive checkpoint.
+    wal_frames: Arc<AtomicI64>,
+    restart_frames: i64,
 }
 
 impl Checkpointer {
@@ -43,11 +51,13 @@ impl Checkpointer {
     /// SQLite's automatic checkpoints).
     pub(super) fn start(file: SqliteFile, restart_frames: i64) -> Option<Self> {
         let (wake, nudges) = sync_channel(1);
+        let wal_frames = Arc::new(AtomicI64::new(0));
+        let seen = Arc::clone(&wal_frames);
         let spawned = std::thread::Builder::new()
             .name("agentdeck-state-checkpoint".to_owned())
-            .spawn(move || run(&file, &nudges, restart_frames));
+            .spawn(move || run(&file, &nudges, &seen));
         match spawned {
-            Ok(_) => Some(Self { wake }),
+            Ok(_) => Some(Self { wake, wal_frames, restart_frames }),
             Err(error) => {
                 tracing::error!(%error, "could not start the SQLite state checkpointer; the writer checkpoints itself");
                 None
@@ -62,18 +72,40 @@ impl Checkpointer {
             Err(TrySendError::Disconnected(())) => tracing::warn!("the SQLite state checkpointer has stopped"),
         }
     }
+
+    /// On the writer's connection, between batches: rewinds the WAL once it
+    /// has grown past the threshold. Never waits for a reader: if one still
+    /// reads the WAL, the rewind is tried again after the next batch.
+    pub(super) fn rewind_if_due(&self, conn: &Connection) {
+        if self.wal_frames.load(Ordering::Relaxed) < self.restart_frames {
+            return;
+        }
+        let rewound =
+            conn.busy_timeout(Duration::ZERO).map_err(sql_error).and_then(|()| run_checkpoint(conn, "RESTART"));
+        if let Err(error) = conn.busy_timeout(queries::BUSY_TIMEOUT) {
+            tracing::warn!(%error, "cannot restore the SQLite state writer's busy timeout");
+        }
+        match rewound {
+            Ok((0, _, _)) => self.wal_frames.store(0, Ordering::Relaxed),
+            Ok(_) => tracing::debug!("the SQLite state WAL is still being read; rewinding it after the next batch"),
+            Err(error) => tracing::warn!(%error, "rewinding the SQLite state WAL failed"),
+        }
+    }
 }
 
-/// The thread's loop: one checkpoint per nudge, at most one per [`MIN_INTERVAL`].
-fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64) {
+/// The thread's loop: one passive checkpoint per nudge, at most one per [`MIN_INTERVAL`].
+fn run(file: &SqliteFile, nudges: &Receiver<()>, wal_frames: &AtomicI64) {
     let mut conn: Option<Connection> = None;
     while nudges.recv().is_ok() {
         let opened = match conn.take() {
             Some(open) => Ok(open),
             None => queries::open(file, false),
         };
-        match opened.and_then(|open| checkpoint(&open, restart_frames).map(|()| open)) {
-            Ok(open) => conn = Some(open),
+        match opened.and_then(|open| run_checkpoint(&open, "PASSIVE").map(|result| (open, result))) {
+            Ok((open, (_, frames, _))) => {
+                wal_frames.store(frames, Ordering::Relaxed);
+                conn = Some(open);
+            }
             // The connection is dropped and opened again on the next nudge.
             Err(error) => {
                 tracing::warn!(%error, "checkpointing the SQLite state WAL failed; retrying on the next commit")
@@ -81,18 +113,6 @@ fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64) {
         }
         std::thread::sleep(MIN_INTERVAL);
     }
-}
-
-/// A passive checkpoint, then a restarting one if the WAL is past `restart_frames`.
-fn checkpoint(conn: &Connection, restart_frames: i64) -> Result<(), StateError> {
-    let (_, wal_frames, _) = run_checkpoint(conn, "PASSIVE")?;
-    if wal_frames >= restart_frames {
-        let (busy, _, _) = run_checkpoint(conn, "RESTART")?;
-        if busy != 0 {
-            tracing::debug!(wal_frames, "the SQLite state WAL could not be rewound yet (a reader or writer held it)");
-        }
-    }
-    Ok(())
 }
 
 /// Runs `PRAGMA wal_checkpoint(mode)`: (busy, frames in the WAL, frames copied back).

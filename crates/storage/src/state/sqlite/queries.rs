@@ -17,6 +17,9 @@ use crate::state::{
 /// module, so that none is ever evicted and prepared again.
 const CACHED_STATEMENTS: usize = 64;
 
+/// The busy timeout every connection gets from [`SQLITE_PRAGMAS`] (5 s).
+pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A room as its key columns are stored.
 #[derive(Debug, Clone)]
 pub(super) struct Room {

@@ -109,10 +109,13 @@ impl Worker {
         connection(&mut self.conn, &self.file, self.role, own_checkpoints)
     }
 
-    /// Tells the checkpointer that the WAL grew.
+    /// Tells the checkpointer that the WAL grew, and rewinds the WAL when it is due.
     fn wrote(&self) {
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.nudge();
+            if let Some(conn) = self.conn.as_ref().filter(|conn| conn.is_autocommit()) {
+                checkpointer.rewind_if_due(conn);
+            }
         }
     }
 
