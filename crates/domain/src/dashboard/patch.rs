@@ -54,6 +54,9 @@ pub struct Applied {
     pub written: WrittenPaths,
     /// Size of `document` serialized as compact JSON.
     pub bytes: usize,
+    /// `document` serialized as compact JSON (what a store keeps), made once
+    /// for the size check.
+    pub json: Vec<u8>,
     /// What the server's rules changed beyond the patch's own operations
     /// (oldest items trimmed, `activeAlerts` recomputed, defaults filled in), as
     /// operations that follow the patch's: a replica applying the patch and then
@@ -179,13 +182,19 @@ pub fn apply_patch(
     for member in trimmed.members() {
         written.insert_shifted(PointerBuf::from_tokens([member]));
     }
-    let bytes = checked_size(&document, limits)?;
+    let json = serde_json::to_vec(&document).map_err(|error| {
+        PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
+    })?;
+    let bytes = json.len();
+    if bytes > limits.max_document_bytes {
+        return Err(PatchError::TooLarge { bytes, limit: limits.max_document_bytes });
+    }
     // Replicas apply the client's operations; these make their copy equal the stored one.
     let stored = serde_json::to_value(&document).map_err(|error| {
         PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
     })?;
     let effects = rule_effects(working, &trimmed, &stored);
-    Ok(Applied { document, written, bytes, effects })
+    Ok(Applied { document, written, bytes, json, effects })
 }
 
 /// Checks and types a whole document sent to replace the current one (`PUT`).

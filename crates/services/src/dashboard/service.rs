@@ -207,7 +207,7 @@ impl DashboardService {
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),
             op_key: op_key.map(str::to_owned),
-            document: self.encode(&applied.document)?,
+            document: codec::encode(&applied.json, self.compression_threshold).bytes,
             ops: committed_ops.clone(),
             written_paths: encode_written(&applied.written),
             new_epoch: current.is_none().then(new_epoch),
