@@ -10,18 +10,20 @@
 //! thread after each batch instead; the thread runs a `PASSIVE` checkpoint,
 //! which never blocks the writer, at most every [`MIN_INTERVAL`].
 //!
-//! The WAL rewinds by itself: once a passive checkpoint has copied every frame
-//! back, the writer's next transaction starts the WAL from its beginning
-//! again. Under a steady load that happens all the time (5 000 commits/s kept
-//! the WAL file under 50 MB), but a passive checkpoint cannot force it, so as
-//! a safety net the writer runs a `RESTART` checkpoint itself, between two
-//! batches, once the WAL has grown past [`RESTART_FRAMES`]
-//! ([`Checkpointer::rewind_if_due`]). Only then: a `RESTART` holds every commit
-//! off while it copies what is left and syncs the file, and run at 16 MiB it
-//! set the p99 of the commit latency (46 ms at 4 000 commits/s, 4.6 ms without).
-//! The writer rather than this thread runs it, because the writer, finding the
-//! write lock held by this thread, would sleep out SQLite's busy-handler steps
-//! (1, 2, 5, 10 ms …) long after the lock was free again.
+//! A passive checkpoint cannot rewind the WAL: SQLite starts it from the
+//! beginning again only when a transaction begins with every frame copied
+//! back, which under a steady stream of commits almost never happens, and a
+//! WAL left to grow makes every page lookup slower (its index is searched
+//! block by block). So once the WAL is past [`RESTART_FRAMES`], the writer
+//! runs a `RESTART` checkpoint itself, between two batches
+//! ([`Checkpointer::rewind_if_due`]); this thread first runs a second passive
+//! checkpoint right after the first, so that the `RESTART`, which holds every
+//! commit off while it copies and syncs, has only the last few milliseconds'
+//! commits left (a `RESTART` at 64 MiB with up to 100 ms of frames left set
+//! the p99 of the commit latency at 96 ms at 4 000 commits/s). The writer
+//! rather than this thread runs it, because the writer, finding the write lock
+//! held by this thread, would sleep out SQLite's busy-handler steps (1, 2, 5,
+//! 10 ms …) long after the lock was free again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -37,8 +39,8 @@ use crate::state::StateError;
 /// Shortest time between two checkpoints: nudges meanwhile make one.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
-/// WAL pages (4 KiB each, so 256 MiB) past which the writer forces a rewind.
-pub(super) const RESTART_FRAMES: i64 = 65_536;
+/// WAL pages (4 KiB each, so 16 MiB) past which the writer rewinds the WAL.
+pub(super) const RESTART_FRAMES: i64 = 4_096;
 
 /// The writer's handle on the checkpointer thread; dropping it ends the thread.
 #[derive(Debug)]
@@ -58,7 +60,7 @@ impl Checkpointer {
         let seen = Arc::clone(&wal_frames);
         let spawned = std::thread::Builder::new()
             .name("agentdeck-state-checkpoint".to_owned())
-            .spawn(move || run(&file, &nudges, &seen));
+            .spawn(move || run(&file, &nudges, restart_frames, &seen));
         match spawned {
             Ok(_) => Some(Self { wake, wal_frames, restart_frames }),
             Err(error) => {
@@ -96,16 +98,29 @@ impl Checkpointer {
     }
 }
 
-/// The thread's loop: one passive checkpoint per nudge, at most one per [`MIN_INTERVAL`].
-fn run(file: &SqliteFile, nudges: &Receiver<()>, wal_frames: &AtomicI64) {
+/// The thread's loop: one passive checkpoint per nudge, at most one per
+/// [`MIN_INTERVAL`]. Past `restart_frames` it runs a second one at once,
+/// which copies just what was committed during the first, and only then tells
+/// the writer to rewind: the writer's `RESTART` is left with a few
+/// milliseconds' worth of frames to copy and sync, not [`MIN_INTERVAL`]'s.
+fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64, wal_frames: &AtomicI64) {
     let mut conn: Option<Connection> = None;
     while nudges.recv().is_ok() {
         let opened = match conn.take() {
             Some(open) => Ok(open),
             None => queries::open(file, false),
         };
-        match opened.and_then(|open| run_checkpoint(&open, "PASSIVE").map(|result| (open, result))) {
-            Ok((open, (_, frames, _))) => {
+        let checkpointed = opened.and_then(|open| {
+            let (_, mut frames, _) = run_checkpoint(&open, "PASSIVE")?;
+            if frames >= restart_frames {
+                (_, frames, _) = run_checkpoint(&open, "PASSIVE")?;
+                // The WAL only grows until rewound: the second count is as large.
+                frames = frames.max(restart_frames);
+            }
+            Ok((open, frames))
+        });
+        match checkpointed {
+            Ok((open, frames)) => {
                 wal_frames.store(frames, Ordering::Relaxed);
                 conn = Some(open);
             }
