@@ -52,10 +52,8 @@ pub struct Applied {
     pub document: DashboardDocument,
     /// The places written, for conflict checks of later patches.
     pub written: WrittenPaths,
-    /// Size of `document` serialized as compact JSON.
-    pub bytes: usize,
-    /// `document` serialized as compact JSON (what a store keeps), made once
-    /// for the size check.
+    /// `document` serialized as compact JSON (what a store keeps; its length
+    /// is the size checked against the cap).
     pub json: Vec<u8>,
     /// What the server's rules changed beyond the patch's own operations
     /// (oldest items trimmed, `activeAlerts` recomputed, defaults filled in), as
@@ -152,9 +150,7 @@ pub fn apply_patch(
     limits: &StateLimits,
 ) -> Result<Applied, PatchError> {
     check_operations(ops, limits)?;
-    let mut working = serde_json::to_value(document).map_err(|error| {
-        PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
-    })?;
+    let mut working = serde_json::to_value(document).map_err(unserializable)?;
     let mut written = WrittenPaths::new();
     let copy_budget = limits.max_document_bytes.saturating_mul(COPY_GROWTH_FACTOR);
     let mut working_bytes = serialized_len(&working);
@@ -182,19 +178,19 @@ pub fn apply_patch(
     for member in trimmed.members() {
         written.insert_shifted(PointerBuf::from_tokens([member]));
     }
-    let json = serde_json::to_vec(&document).map_err(|error| {
-        PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
-    })?;
-    let bytes = json.len();
-    if bytes > limits.max_document_bytes {
-        return Err(PatchError::TooLarge { bytes, limit: limits.max_document_bytes });
+    let json = serde_json::to_vec(&document).map_err(unserializable)?;
+    if json.len() > limits.max_document_bytes {
+        return Err(PatchError::TooLarge { bytes: json.len(), limit: limits.max_document_bytes });
     }
     // Replicas apply the client's operations; these make their copy equal the stored one.
-    let stored = serde_json::to_value(&document).map_err(|error| {
-        PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
-    })?;
+    let stored = serde_json::to_value(&document).map_err(unserializable)?;
     let effects = rule_effects(working, &trimmed, &stored);
-    Ok(Applied { document, written, bytes, json, effects })
+    Ok(Applied { document, written, json, effects })
+}
+
+/// A document that cannot be serialized (a bug, reported as an invalid result).
+fn unserializable(error: serde_json::Error) -> PatchError {
+    PatchError::Invalid(ValidationErrors(vec![FieldError::new("", format!("cannot be serialized: {error}"))]))
 }
 
 /// Checks and types a whole document sent to replace the current one (`PUT`).

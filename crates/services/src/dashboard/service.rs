@@ -207,7 +207,7 @@ impl DashboardService {
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),
             op_key: op_key.map(str::to_owned),
-            document: codec::encode(&applied.json, self.compression_threshold).bytes,
+            document: self.compress(&applied.json),
             ops: committed_ops.clone(),
             written_paths: encode_written(&applied.written),
             new_epoch: current.is_none().then(new_epoch),
@@ -215,7 +215,7 @@ impl DashboardService {
         match self.store.commit(room, request).await? {
             CommitOutcome::Committed { epoch, version } => {
                 let version = StateVersion { epoch, version };
-                self.remember(room, &version, &applied.document, applied.bytes).await;
+                self.remember(room, &version, &applied.document, applied.json.len()).await;
                 let document = applied.document;
                 Ok(Attempt::Done(Box::new(Committed { version, document, replayed: false, ops: committed_ops })))
             }
@@ -452,7 +452,12 @@ impl DashboardService {
     /// A document as stored: compact JSON, compressed above the threshold.
     fn encode(&self, document: &DashboardDocument) -> Result<Vec<u8>, DashboardError> {
         let json = serde_json::to_vec(document).map_err(|error| storage_bug(&error))?;
-        Ok(codec::encode(&json, self.compression_threshold).bytes)
+        Ok(self.compress(&json))
+    }
+
+    /// A document's compact JSON as stored: compressed above the threshold.
+    fn compress(&self, json: &[u8]) -> Vec<u8> {
+        codec::encode(json, self.compression_threshold).bytes
     }
 }
 
