@@ -14,12 +14,12 @@
 //! beginning again only when a transaction begins with every frame copied
 //! back, which under a steady stream of commits almost never happens, and a
 //! WAL left to grow without bound slowed the whole server (a 20 s run at
-//! 5 000 commits/s saturated the core). So once the WAL is past [`RESTART_FRAMES`], the writer
-//! runs a `RESTART` checkpoint itself, between two batches
-//! ([`Checkpointer::rewind_if_due`]); this thread first runs a second passive
-//! checkpoint right after the first, so that the `RESTART`, which holds every
-//! commit off while it copies and syncs, has only the last few milliseconds'
-//! commits left. What such a `RESTART` costs grows with the WAL (its `fsync`
+//! 5 000 commits/s saturated the core). So once the WAL is past
+//! [`RESTART_FRAMES`], the writer runs a `RESTART` checkpoint itself, between
+//! two batches ([`Checkpointer::rewind_if_due`]); this thread first runs a
+//! second passive checkpoint right after the first, so that the `RESTART`,
+//! which holds every commit off while it copies and syncs, has only the last
+//! few milliseconds' commits left. What such a `RESTART` costs grows with the WAL (its `fsync`
 //! writes the scattered pages back to the disk): 20–35 ms at 4 096 pages, so
 //! the threshold is small, and a rewind follows about every passive
 //! checkpoint (4 000 commits/s, p99 of the delivery latency: 25 ms at 1 024
@@ -50,7 +50,7 @@ pub(super) const RESTART_FRAMES: i64 = 1_024;
 #[derive(Debug)]
 pub(super) struct Checkpointer {
     wake: SyncSender<()>,
-    /// Frames in the WAL at the last passive checkpoint.
+    /// Frames in the WAL at the start of the last checkpoint round (0 once rewound).
     wal_frames: Arc<AtomicI64>,
     restart_frames: i64,
 }
@@ -89,9 +89,13 @@ impl Checkpointer {
         if self.wal_frames.load(Ordering::Relaxed) < self.restart_frames {
             return;
         }
+        let busy_timeout = match conn.pragma_query_value(None, "busy_timeout", |row| row.get::<_, i64>(0)) {
+            Ok(millis) => Duration::from_millis(u64::try_from(millis).unwrap_or(0)),
+            Err(error) => return tracing::warn!(%error, "cannot read the SQLite state writer's busy timeout"),
+        };
         let rewound =
             conn.busy_timeout(Duration::ZERO).map_err(sql_error).and_then(|()| run_checkpoint(conn, "RESTART"));
-        if let Err(error) = conn.busy_timeout(queries::BUSY_TIMEOUT) {
+        if let Err(error) = conn.busy_timeout(busy_timeout) {
             tracing::warn!(%error, "cannot restore the SQLite state writer's busy timeout");
         }
         match rewound {
@@ -115,11 +119,9 @@ fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64, wal_frames
             None => queries::open(file, false),
         };
         let checkpointed = opened.and_then(|open| {
-            let (_, mut frames, _) = run_checkpoint(&open, "PASSIVE")?;
+            let (_, frames, _) = run_checkpoint(&open, "PASSIVE")?;
             if frames >= restart_frames {
-                (_, frames, _) = run_checkpoint(&open, "PASSIVE")?;
-                // The WAL only grows until rewound: the second count is as large.
-                frames = frames.max(restart_frames);
+                run_checkpoint(&open, "PASSIVE")?;
             }
             Ok((open, frames))
         });

@@ -17,9 +17,6 @@ use crate::state::{
 /// module, so that none is ever evicted and prepared again.
 const CACHED_STATEMENTS: usize = 64;
 
-/// The busy timeout every connection gets from [`SQLITE_PRAGMAS`] (5 s).
-pub(super) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// A room as its key columns are stored.
 #[derive(Debug, Clone)]
 pub(super) struct Room {
@@ -259,27 +256,29 @@ pub(super) fn commit(
     let stored = stored_version(version)?;
     let new_expiry = due_expiry.saturating_add(expiry_slack(ttl));
 
-    match &current {
-        None => execute(
+    if current.is_none() {
+        execute(
             conn,
             "INSERT INTO dashboard_states (workspace_id, user_id, epoch, version, document, updated_at, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![room.workspace, room.user, epoch, stored, commit.document, now, new_expiry],
-        )?,
-        Some((_, _, expires_at)) if *expires_at < due_expiry => execute(
-            conn,
-            "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6, expires_at = ?7 \
-             WHERE workspace_id = ?1 AND user_id = ?2",
-            params![room.workspace, room.user, epoch, stored, commit.document, now, new_expiry],
-        )?,
-        // The expiry is still far enough out: the row changes, its index entry does not.
-        Some(_) => execute(
+        )?;
+    } else {
+        // The expiry is left out: it is indexed, and rewritten below only when due.
+        execute(
             conn,
             "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6 \
              WHERE workspace_id = ?1 AND user_id = ?2",
             params![room.workspace, room.user, epoch, stored, commit.document, now],
-        )?,
-    };
+        )?;
+    }
+    if current.as_ref().is_some_and(|(_, _, expires_at)| *expires_at < due_expiry) {
+        execute(
+            conn,
+            "UPDATE dashboard_states SET expires_at = ?3 WHERE workspace_id = ?1 AND user_id = ?2",
+            params![room.workspace, room.user, new_expiry],
+        )?;
+    }
     execute(
         conn,
         "INSERT INTO dashboard_history (workspace_id, user_id, version, op_key, ops, written_paths, at) \

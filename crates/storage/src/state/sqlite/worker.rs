@@ -1,6 +1,7 @@
 //! The store's two threads, the writer and the reader: each takes its queued
 //! jobs in batches; the writer runs each run of consecutive commits as one
-//! transaction (group commit, see the parent module).
+//! transaction (group commit, see the parent module), and owns the thread that
+//! checkpoints the WAL (see `checkpoint`).
 
 use std::time::Duration;
 
@@ -81,8 +82,7 @@ impl std::fmt::Display for Role {
 
 /// The state of one of the store's threads.
 pub(super) struct Worker {
-    role: Role,
-    file: SqliteFile,
+    opener: Opener,
     options: StateOptions,
     /// Opened on the first job, and again after a failure left it unusable.
     conn: Option<Connection>,
@@ -93,20 +93,16 @@ pub(super) struct Worker {
 
 impl Worker {
     /// A thread's state; it opens `file` when its first job comes. The writer
-    /// starts a checkpointer that rewinds the WAL past `restart_frames` pages.
+    /// starts a checkpointer that rewinds the WAL past `restart_frames` pages
+    /// (the reader has none).
     pub(super) fn new(role: Role, file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
         let checkpointer = match role {
             Role::Writer => Checkpointer::start(file.clone(), restart_frames),
             Role::Reader => None,
         };
-        Self { role, file, options, conn: None, checkpointer }
-    }
-
-    /// The thread's connection (see [`connection`]); the writer's checkpoints
-    /// no WAL itself while a checkpointer does.
-    fn conn(&mut self) -> Result<&Connection, StateError> {
-        let own_checkpoints = self.checkpointer.is_none();
-        connection(&mut self.conn, &self.file, self.role, own_checkpoints)
+        // Without a checkpointer the writer's connection keeps SQLite's automatic checkpoints.
+        let opener = Opener { file, role, auto_checkpoint: checkpointer.is_none() };
+        Self { opener, options, conn: None, checkpointer }
     }
 
     /// Tells the checkpointer that the WAL grew, and rewinds the WAL when it is due.
@@ -157,8 +153,8 @@ impl Worker {
         if commits.is_empty() {
             return;
         }
-        let options = self.options.clone();
-        let results = self.conn().and_then(|conn| commit_batch(conn, &options, &commits));
+        let options = &self.options;
+        let results = self.opener.connection(&mut self.conn).and_then(|conn| commit_batch(conn, options, &commits));
         self.wrote();
         match results {
             Ok(results) => {
@@ -179,71 +175,66 @@ impl Worker {
 
     /// Runs a job other than a commit, in a transaction of its own where it needs one.
     fn run_one(&mut self, job: Job) {
-        let own_checkpoints = self.checkpointer.is_none();
-        let (slot, options) = (&mut self.conn, &self.options);
-        let at = Place { file: &self.file, role: self.role, own_checkpoints };
+        let (slot, opener, options) = (&mut self.conn, &self.opener, &self.options);
         match job {
             // `run_batch` keeps every commit for `commit_all`; none reaches here.
             Job::Commit { commit, reply } => self.commit_all(vec![(commit, reply)]),
-            Job::Load { room, reply } => answer(slot, &at, reply, |conn| queries::load(conn, &room, now_millis())),
-            Job::History { room, epoch, version, reply } => answer(slot, &at, reply, |conn| {
+            Job::Load { room, reply } => opener.answer(slot, reply, |conn| queries::load(conn, &room, now_millis())),
+            Job::History { room, epoch, version, reply } => opener.answer(slot, reply, |conn| {
                 queries::history_after(conn, options, &room, &epoch, version, now_millis())
             }),
             Job::Delete { room, reply } => {
-                answer(slot, &at, reply, |conn| queries::delete(conn, &room, now_millis()));
+                opener.answer(slot, reply, |conn| queries::delete(conn, &room, now_millis()));
                 self.wrote();
             }
             Job::Purge { reply } => {
-                answer(slot, &at, reply, |conn| queries::purge_expired(conn, now_millis()));
+                opener.answer(slot, reply, |conn| queries::purge_expired(conn, now_millis()));
                 self.wrote();
             }
-            Job::Ping { reply } => answer(slot, &at, reply, queries::ping),
+            Job::Ping { reply } => opener.answer(slot, reply, queries::ping),
         }
     }
 }
 
-/// Where and how a thread opens its connection.
-struct Place<'a> {
-    file: &'a SqliteFile,
+/// How a thread opens its connection.
+struct Opener {
+    file: SqliteFile,
     role: Role,
-    /// Leave SQLite's automatic checkpoints on (no checkpointer thread).
-    own_checkpoints: bool,
+    /// Leave SQLite's automatic checkpoints on (only a writer without a checkpointer turns them off).
+    auto_checkpoint: bool,
 }
 
-/// The thread's connection, opened if there is none, or replaced if a failed
-/// rollback left it inside a transaction.
-fn connection<'a>(
-    slot: &'a mut Option<Connection>,
-    file: &SqliteFile,
-    role: Role,
-    own_checkpoints: bool,
-) -> Result<&'a Connection, StateError> {
-    let conn = match slot.take() {
-        Some(conn) if conn.is_autocommit() => conn,
-        // Closing a connection rolls back what it left open.
-        _ => {
-            let conn = queries::open(file, role == Role::Reader)?;
-            if role == Role::Writer && !own_checkpoints {
-                conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(queries::sql_error)?;
+impl Opener {
+    /// The thread's connection, opened if there is none, or replaced if a
+    /// failed rollback left it inside a transaction.
+    fn connection<'a>(&self, slot: &'a mut Option<Connection>) -> Result<&'a Connection, StateError> {
+        let conn = match slot.take() {
+            Some(conn) if conn.is_autocommit() => conn,
+            // Closing a connection rolls back what it left open.
+            _ => {
+                let conn = queries::open(&self.file, self.role == Role::Reader)?;
+                if !self.auto_checkpoint {
+                    conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(queries::sql_error)?;
+                }
+                conn
             }
-            conn
-        }
-    };
-    Ok(slot.insert(conn))
-}
-
-/// Runs `work` for a caller that is still waiting and sends it the result.
-fn answer<T>(
-    slot: &mut Option<Connection>,
-    at: &Place<'_>,
-    reply: Reply<T>,
-    work: impl FnOnce(&Connection) -> Result<T, StateError>,
-) {
-    if reply.is_closed() {
-        return;
+        };
+        Ok(slot.insert(conn))
     }
-    let result = connection(slot, at.file, at.role, at.own_checkpoints).and_then(work);
-    let _ = reply.send(result);
+
+    /// Runs `work` for a caller that is still waiting and sends it the result.
+    fn answer<T>(
+        &self,
+        slot: &mut Option<Connection>,
+        reply: Reply<T>,
+        work: impl FnOnce(&Connection) -> Result<T, StateError>,
+    ) {
+        if reply.is_closed() {
+            return;
+        }
+        let result = self.connection(slot).and_then(work);
+        let _ = reply.send(result);
+    }
 }
 
 /// How the commits of a batch are kept apart inside its transaction.
