@@ -96,6 +96,57 @@ impl LatencySummary {
     }
 }
 
+/// Latency above which a delivery counts as slow in the [`Timeline`] (the T2 target).
+const SLOW_US: u64 = 20_000;
+
+/// Per second of the measured window (by publish time): the worst latency and
+/// how many deliveries were slow, so that a tail can be told apart as steady
+/// (every second) or as a few stalls (a few seconds).
+pub struct Timeline {
+    seconds: Vec<(AtomicU64, AtomicU64)>,
+}
+
+/// One second of a [`Timeline`].
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineSecond {
+    /// Seconds into the measured window.
+    pub second: usize,
+    /// Worst latency of a delta published in that second.
+    pub max_ms: f64,
+    /// Deliveries slower than 20 ms.
+    pub slow: u64,
+}
+
+impl Timeline {
+    /// A timeline of `seconds` seconds (later samples go to the last one).
+    pub fn new(seconds: usize) -> Self {
+        Self { seconds: (0..seconds.max(1)).map(|_| (AtomicU64::new(0), AtomicU64::new(0))).collect() }
+    }
+
+    /// Records a latency of a delta published `since_start_us` into the window.
+    pub fn record(&self, since_start_us: u64, micros: u64) {
+        let index = usize::try_from(since_start_us / 1_000_000).unwrap_or(usize::MAX).min(self.seconds.len() - 1);
+        let (max, slow) = &self.seconds[index];
+        max.fetch_max(micros, Ordering::Relaxed);
+        if micros > SLOW_US {
+            slow.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The seconds, in order.
+    pub fn seconds(&self) -> Vec<TimelineSecond> {
+        self.seconds
+            .iter()
+            .enumerate()
+            .map(|(second, (max, slow))| TimelineSecond {
+                second,
+                max_ms: (max.load(Ordering::Relaxed) as f64 / 10.0).round() / 100.0,
+                slow: slow.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+}
+
 /// Counters every task of a run adds to.
 #[derive(Default)]
 pub struct Counters {

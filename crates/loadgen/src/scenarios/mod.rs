@@ -15,7 +15,7 @@ pub use rooms::{RoomsConfig, StormPlan, Transport, run_rooms};
 
 use crate::auth::TokenMinter;
 use crate::procfs::CpuUse;
-use crate::stats::LatencySummary;
+use crate::stats::{LatencySummary, TimelineSecond};
 use crate::target::Target;
 
 /// What every scenario needs to reach the server.
@@ -137,6 +137,8 @@ pub struct RoomsSection {
     pub incomplete_tabs: u64,
     /// Pings answered.
     pub pongs: u64,
+    /// Per second of the measured window: worst latency, slow deliveries.
+    pub timeline: Vec<TimelineSecond>,
 }
 
 /// Recovery of the `storm` scenario.

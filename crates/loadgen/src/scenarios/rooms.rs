@@ -31,7 +31,7 @@ use super::{Common, Report, RoomsSection, StormSection, patch_ops, secs, stamp_o
 use crate::client::{Continuity, Event, Position, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SubOutcome, SyncClient};
 use crate::procfs::CpuWatch;
 use crate::socketio::{Packet, SocketIoClient};
-use crate::stats::{Counters, Latency, now_us};
+use crate::stats::{Counters, Latency, Timeline, now_us};
 
 /// Which server the scenario runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +157,7 @@ struct Shared {
     commit_latency: Latency,
     publish_lag: Latency,
     catch_up: Latency,
+    timeline: Timeline,
     storm: StormCounters,
     start: watch::Receiver<Option<Instant>>,
     stop: watch::Receiver<bool>,
@@ -202,7 +203,9 @@ impl Shared {
         let now = now_us();
         let measured = match stamp {
             Some((ts, _)) if self.measured(ts) => {
-                self.latency.record(now.saturating_sub(ts));
+                let latency = now.saturating_sub(ts);
+                self.latency.record(latency);
+                self.timeline.record(ts.saturating_sub(self.measure_from_us.load(Ordering::Relaxed)), latency);
                 self.last_measured_us.fetch_max(now, Ordering::Relaxed);
                 true
             }
@@ -251,6 +254,9 @@ pub async fn run_rooms(common: &Common, config: &RoomsConfig) -> Result<Report> 
         commit_latency: Latency::new(None)?,
         publish_lag: Latency::new(None)?,
         catch_up: Latency::new(None)?,
+        timeline: Timeline::new(
+            usize::try_from(config.duration.saturating_sub(config.warmup).as_secs()).unwrap_or(0) + 1,
+        ),
         storm: StormCounters::default(),
         start: start_rx,
         stop: stop_rx,
@@ -387,6 +393,7 @@ fn report(
         reconnects: Counters::get(&counters.reconnects),
         incomplete_tabs: incomplete,
         pongs: Counters::get(&counters.pongs),
+        timeline: shared.timeline.seconds(),
     };
     let storm = config.storm.map(|plan| {
         let clients = (config.rooms * config.tabs) as u64;

@@ -76,6 +76,7 @@
 //! corrupt the file.
 
 mod checkpoint;
+mod priority;
 mod queries;
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,11 @@
 //! 4 MiB and then `fsync` the database file (some 10 ms on this project's
 //! machines) while every commit queued behind it waits. At 5 000 commits/s
 //! that happened a dozen times a second and set the commit latency's p90. So
-//! the writer's connection turns automatic checkpoints off and nudges this
-//! thread after each batch instead; the thread runs a `PASSIVE` checkpoint,
-//! which never blocks the writer, at most every [`MIN_INTERVAL`].
+//! the writer's connection checkpoints by itself only far past the rewind
+//! threshold ([`WAL_LIMIT_FACTOR`]; a bound for when this thread cannot keep
+//! up, since it runs in the idle scheduling class, see `priority`) and nudges
+//! this thread after each batch instead; the thread runs a `PASSIVE`
+//! checkpoint, which never blocks the writer, at most every [`MIN_INTERVAL`].
 //!
 //! A passive checkpoint cannot rewind the WAL: SQLite starts it from the
 //! beginning again only when a transaction begins with every frame copied
@@ -16,35 +18,54 @@
 //! WAL left to grow without bound slowed the whole server (a 20 s run at
 //! 5 000 commits/s saturated the core). So once the WAL is past
 //! [`RESTART_FRAMES`], the writer runs a `RESTART` checkpoint itself, between
-//! two batches ([`Checkpointer::rewind_if_due`]); this thread first runs a
-//! second passive checkpoint right after the first, so that the `RESTART`,
-//! which holds every commit off while it copies and syncs, has only the last
-//! few milliseconds' commits left. What such a `RESTART` costs grows with the WAL (its `fsync`
-//! writes the scattered pages back to the disk): 20–35 ms at 4 096 pages, so
-//! the threshold is small, and a rewind follows about every passive
-//! checkpoint (4 000 commits/s, p99 of the delivery latency: 25 ms at 1 024
-//! pages, 45 ms at 4 096, 102 ms at 16 384; 4.3 ms with no rewind at all, in
-//! a run short enough for the unbounded WAL not to hurt yet). The writer
-//! rather than this thread runs it, because the writer, finding the write lock
-//! held by this thread, would sleep out SQLite's busy-handler steps (1, 2, 5,
-//! 10 ms …) long after the lock was free again.
+//! two batches ([`Checkpointer::rewind_if_due`]). A `RESTART` holds every
+//! commit off while it copies the frames not yet copied and `fsync`s both
+//! files, and an `fsync` costs what the pages written since the last one
+//! cost (on this project's machines 0.5 ms for 16 scattered pages, 6 ms for
+//! 256, 16 ms for 1 024). So this thread first catches up ([`catch_up`]):
+//! it runs passive checkpoints one after the other, each copying what was
+//! committed during the one before, `fsync`s the pages they copied itself,
+//! and only then tells the writer to rewind, which leaves its `RESTART` a
+//! millisecond's commits to copy and sync (rewinds took 1–2 ms, at most 6,
+//! where a single pass had left 1 500 frames and 20–35 ms). The writer
+//! rather than this thread runs it, because the writer, finding the write
+//! lock held by this thread, would sleep out SQLite's busy-handler steps (1,
+//! 2, 5, 10 ms …) long after the lock was free again.
+//!
+//! With the rewind that cheap, the threshold is set by how often the
+//! database file is synced: every rewind `fsync`s each page copied since the
+//! last, so a larger WAL syncs a page written many times once (32 MiB: a
+//! rewind about every 0.7 s at 5 000 commits/s).
 
+use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use super::SqliteFile;
+use super::priority::{self, Priority};
 use super::queries::{self, sql_error};
 use crate::state::StateError;
 
 /// Shortest time between two checkpoints: nudges meanwhile make one.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
-/// WAL pages (4 KiB each, so 4 MiB) past which the writer rewinds the WAL.
-pub(super) const RESTART_FRAMES: i64 = 1_024;
+/// WAL pages (4 KiB each, so 32 MiB) past which the writer rewinds the WAL.
+pub(super) const RESTART_FRAMES: i64 = 8_192;
+
+/// How many times [`RESTART_FRAMES`] the WAL may grow to before the writer's
+/// own commit checkpoints it, should this thread not get the core.
+pub(super) const WAL_LIMIT_FACTOR: i64 = 4;
+
+/// Frames left to copy below which the writer is told to rewind.
+const RESTART_BACKLOG: i64 = 64;
+
+/// Passive checkpoints in a row at most, should commits outpace the copying;
+/// the writer then rewinds with the larger backlog rather than let the WAL grow.
+const MAX_PASSES: usize = 8;
 
 /// The writer's handle on the checkpointer thread; dropping it ends the thread.
 #[derive(Debug)]
@@ -93,13 +114,17 @@ impl Checkpointer {
             Ok(millis) => Duration::from_millis(u64::try_from(millis).unwrap_or(0)),
             Err(error) => return tracing::warn!(%error, "cannot read the SQLite state writer's busy timeout"),
         };
+        let started = Instant::now();
         let rewound =
             conn.busy_timeout(Duration::ZERO).map_err(sql_error).and_then(|()| run_checkpoint(conn, "RESTART"));
         if let Err(error) = conn.busy_timeout(busy_timeout) {
             tracing::warn!(%error, "cannot restore the SQLite state writer's busy timeout");
         }
         match rewound {
-            Ok((0, _, _)) => self.wal_frames.store(0, Ordering::Relaxed),
+            Ok((0, frames, _)) => {
+                self.wal_frames.store(0, Ordering::Relaxed);
+                tracing::debug!(frames, micros = started.elapsed().as_micros(), "SQLite state WAL rewound");
+            }
             Ok(_) => tracing::debug!("the SQLite state WAL is still being read; rewinding it after the next batch"),
             Err(error) => tracing::warn!(%error, "rewinding the SQLite state WAL failed"),
         }
@@ -107,36 +132,82 @@ impl Checkpointer {
 }
 
 /// The thread's loop: one passive checkpoint per nudge, at most one per
-/// [`MIN_INTERVAL`]. Past `restart_frames` it runs a second one at once,
-/// which copies just what was committed during the first, and only then tells
-/// the writer to rewind: the writer's `RESTART` is left with a few
-/// milliseconds' worth of frames to copy and sync, not [`MIN_INTERVAL`]'s.
+/// [`MIN_INTERVAL`]. Past `restart_frames` it goes on until the writer's
+/// rewind has little left to copy and sync (see [`catch_up`]), and only then
+/// tells the writer to rewind.
 fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64, wal_frames: &AtomicI64) {
-    let mut conn: Option<Connection> = None;
+    priority::lower_this_thread(Priority::Idle);
+    let mut open: Option<(Connection, File)> = None;
     while nudges.recv().is_ok() {
-        let opened = match conn.take() {
-            Some(open) => Ok(open),
-            None => queries::open(file, false),
+        let opened = match open.take() {
+            Some(both) => Ok(both),
+            None => open_both(file),
         };
-        let checkpointed = opened.and_then(|open| {
-            let (_, frames, _) = run_checkpoint(&open, "PASSIVE")?;
-            if frames >= restart_frames {
-                run_checkpoint(&open, "PASSIVE")?;
-            }
-            Ok((open, frames))
+        let checkpointed = opened.and_then(|(conn, database)| {
+            let frames = catch_up(&conn, &database, restart_frames)?;
+            Ok((conn, database, frames))
         });
         match checkpointed {
-            Ok((open, frames)) => {
+            Ok((conn, database, frames)) => {
                 wal_frames.store(frames, Ordering::Relaxed);
-                conn = Some(open);
+                open = Some((conn, database));
             }
-            // The connection is dropped and opened again on the next nudge.
+            // Both are dropped and opened again on the next nudge.
             Err(error) => {
                 tracing::warn!(%error, "checkpointing the SQLite state WAL failed; retrying on the next commit")
             }
         }
         std::thread::sleep(MIN_INTERVAL);
     }
+}
+
+/// The thread's connection, and the database file itself for `fdatasync`.
+fn open_both(file: &SqliteFile) -> Result<(Connection, File), StateError> {
+    let conn = queries::open(file, false)?;
+    let SqliteFile::Path { path, read_only } = file else {
+        return Err(StateError::Backend(Box::new(std::io::Error::other("the state database has no file"))));
+    };
+    // Some systems sync only a file opened for writing.
+    let database = std::fs::OpenOptions::new()
+        .read(true)
+        .write(!read_only)
+        .open(path)
+        .map_err(|error| StateError::Unavailable(Box::new(error)))?;
+    Ok((conn, database))
+}
+
+/// Runs passive checkpoints: one while the WAL is under `restart_frames`;
+/// beyond it, until the rewind would find fewer than [`RESTART_BACKLOG`]
+/// frames to copy and as few copied pages not yet on the disk (at most
+/// [`MAX_PASSES`]). Returns the frames in the WAL at the first pass.
+///
+/// A passive checkpoint `fsync`s the database file only when it copied the
+/// whole WAL, which under a steady stream of commits it never does, so the
+/// pages copied since the last rewind would all be left for the `RESTART`'s
+/// `fsync` (5–30 ms for a few thousand); this thread `fsync`s them itself,
+/// holding no lock, once the copying has caught up.
+fn catch_up(conn: &Connection, database: &File, restart_frames: i64) -> Result<i64, StateError> {
+    let (_, frames, mut copied) = run_checkpoint(conn, "PASSIVE")?;
+    if frames < restart_frames {
+        return Ok(frames);
+    }
+    let mut backlog = frames - copied;
+    // Copied since the last rewind, and so far not `fsync`ed.
+    let mut unsynced = copied;
+    let mut passes = 1;
+    while passes < MAX_PASSES && (backlog >= RESTART_BACKLOG || unsynced >= RESTART_BACKLOG) {
+        if backlog < RESTART_BACKLOG {
+            database.sync_data().map_err(|error| StateError::Unavailable(Box::new(error)))?;
+            unsynced = 0;
+        }
+        let (_, now_frames, now_copied) = run_checkpoint(conn, "PASSIVE")?;
+        unsynced += (now_copied - copied).max(0);
+        backlog = now_frames - now_copied;
+        copied = now_copied;
+        passes += 1;
+    }
+    tracing::debug!(frames, passes, backlog, unsynced, "SQLite state WAL caught up for a rewind");
+    Ok(frames)
 }
 
 /// Runs `PRAGMA wal_checkpoint(mode)`: (busy, frames in the WAL, frames copied back).

@@ -9,7 +9,8 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteFile;
-use super::checkpoint::Checkpointer;
+use super::checkpoint::{self, Checkpointer};
+use super::priority::{self, Priority};
 use super::queries::{self, Commit, Room, execute, rollback};
 use crate::state::{BoxError, CommitOutcome, HistoryEntry, StateError, StateOptions, StoredState, now_millis};
 
@@ -100,8 +101,11 @@ impl Worker {
             Role::Writer => Checkpointer::start(file.clone(), restart_frames),
             Role::Reader => None,
         };
-        // Without a checkpointer the writer's connection keeps SQLite's automatic checkpoints.
-        let opener = Opener { file, role, auto_checkpoint: checkpointer.is_none() };
+        // With a checkpointer the writer's connection checkpoints by itself only far
+        // past the rewind threshold; without one, at SQLite's default.
+        let auto_checkpoint =
+            checkpointer.as_ref().map(|_| restart_frames.saturating_mul(checkpoint::WAL_LIMIT_FACTOR));
+        let opener = Opener { file, role, auto_checkpoint };
         Self { opener, options, conn: None, checkpointer }
     }
 
@@ -118,6 +122,9 @@ impl Worker {
     /// The thread's loop; returns (ending the thread and closing the
     /// connection) once every sender is gone and the queue is empty.
     pub(super) fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+        if self.opener.role == Role::Writer {
+            priority::lower_this_thread(Priority::Batch);
+        }
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while let Some(job) = queue.blocking_recv() {
             batch.push(job);
@@ -200,8 +207,8 @@ impl Worker {
 struct Opener {
     file: SqliteFile,
     role: Role,
-    /// Leave SQLite's automatic checkpoints on (only a writer without a checkpointer turns them off).
-    auto_checkpoint: bool,
+    /// WAL pages past which a commit checkpoints itself, if not SQLite's default.
+    auto_checkpoint: Option<i64>,
 }
 
 impl Opener {
@@ -213,8 +220,8 @@ impl Opener {
             // Closing a connection rolls back what it left open.
             _ => {
                 let conn = queries::open(&self.file, self.role == Role::Reader)?;
-                if !self.auto_checkpoint {
-                    conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(queries::sql_error)?;
+                if let Some(pages) = self.auto_checkpoint {
+                    conn.pragma_update(None, "wal_autocheckpoint", pages).map_err(queries::sql_error)?;
                 }
                 conn
             }
