@@ -53,9 +53,10 @@
 //!
 //! # Checkpoints
 //!
-//! The writer's connection does not checkpoint: a thread of its own copies the
-//! WAL back into the file after commits, so no commit waits for that copy's
-//! `fsync` (see `checkpoint`).
+//! A thread of its own copies the WAL back into the file after commits, so no
+//! commit waits for that copy's `fsync`; the writer only rewinds the WAL once
+//! that thread has caught up, and checkpoints by itself only if the WAL grows
+//! far past the rewind threshold (see `checkpoint`).
 //!
 //! Deletes and purges run between those transactions, each in one of its own.
 //! Reads never see a commit before its `COMMIT`: they run on the reader's own
@@ -142,11 +143,11 @@ struct Thread {
 }
 
 impl Thread {
-    /// Starts a thread for `role`; if it cannot start, its queue is closed and
+    /// Starts a thread running `worker`; if it cannot start, its queue is closed and
     /// every call reports the thread as stopped.
-    fn start(role: Role, file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
+    fn start(worker: Worker) -> Self {
+        let role = worker.role();
         let (jobs, queue) = mpsc::channel(QUEUE_LEN);
-        let worker = Worker::new(role, file, options, restart_frames);
         let spawned =
             std::thread::Builder::new().name(format!("agentdeck-state-{role}")).spawn(move || worker.run(queue));
         if let Err(error) = spawned {
@@ -174,8 +175,8 @@ impl SqliteStateStore {
             tracing::error!(reason, "the SQLite state store cannot open this database; every state call will fail");
         }
         Self {
-            writes: Thread::start(Role::Writer, file.clone(), options.clone(), restart_frames),
-            reads: Thread::start(Role::Reader, file, options, restart_frames),
+            writes: Thread::start(Worker::writer(file.clone(), options.clone(), restart_frames)),
+            reads: Thread::start(Worker::reader(file, options)),
             call_timeout,
         }
     }

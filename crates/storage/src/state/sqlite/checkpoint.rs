@@ -215,3 +215,79 @@ pub(super) fn run_checkpoint(conn: &Connection, mode: &str) -> Result<(i64, i64,
     conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
         .map_err(sql_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use super::*;
+
+    /// A WAL database whose writer never checkpoints by itself, and its file.
+    fn writer(dir: &tempfile::TempDir) -> anyhow::Result<(Connection, SqliteFile)> {
+        let path = dir.path().join("wal.sqlite");
+        let conn = Connection::open(&path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; \
+             CREATE TABLE rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
+        )?;
+        Ok((conn, SqliteFile::Path { path, read_only: false }))
+    }
+
+    /// `count` commits of one row each, spread over the table's pages.
+    fn commit_rows(conn: &Connection, from: i64, count: i64) -> anyhow::Result<()> {
+        for id in from..from + count {
+            conn.execute("INSERT INTO rows (id, body) VALUES (?1, zeroblob(3000))", [id * 7919 % 100_003])?;
+        }
+        Ok(())
+    }
+
+    /// Frames now in the WAL and frames copied back, as a passive checkpoint finds them.
+    fn wal_state(conn: &Connection) -> anyhow::Result<(i64, i64)> {
+        let (_, frames, copied) = run_checkpoint(conn, "PASSIVE")?;
+        Ok((frames, copied))
+    }
+
+    #[test]
+    fn catching_up_copies_every_frame_and_reports_the_wal_size() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (writer, file) = writer(&dir)?;
+        commit_rows(&writer, 0, 40)?;
+        let (conn, database) = open_both(&file)?;
+        let frames = catch_up(&conn, &database, 16)?;
+        assert!(frames >= 40, "{frames} frames for 40 commits");
+        // Nothing is left for the writer's rewind to copy.
+        let (now_frames, copied) = wal_state(&conn)?;
+        assert_eq!((now_frames, copied), (frames, frames));
+        Ok(())
+    }
+
+    #[test]
+    fn the_writer_rewinds_only_once_told_the_wal_is_past_the_threshold() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (writer, file) = writer(&dir)?;
+        let (conn, database) = open_both(&file)?;
+        commit_rows(&writer, 0, 40)?;
+        catch_up(&conn, &database, 16)?;
+        // Commits after the copy, so that SQLite cannot restart the WAL by itself.
+        commit_rows(&writer, 40, 10)?;
+        let (before, _) = wal_state(&conn)?;
+        commit_rows(&writer, 50, 10)?;
+        let checkpointer =
+            Checkpointer { wake: sync_channel(1).0, wal_frames: Arc::new(AtomicI64::new(15)), restart_frames: 16 };
+
+        // Below the threshold: no rewind, the next commit appends to the WAL.
+        checkpointer.rewind_if_due(&writer);
+        commit_rows(&writer, 60, 1)?;
+        let (grown, _) = wal_state(&conn)?;
+        assert!(grown > before, "the WAL went from {before} to {grown} frames below the threshold");
+
+        checkpointer.wal_frames.store(grown, Ordering::Relaxed);
+        checkpointer.rewind_if_due(&writer);
+        assert_eq!(checkpointer.wal_frames.load(Ordering::Relaxed), 0);
+        // The next commit starts the WAL from its beginning again.
+        commit_rows(&writer, 61, 1)?;
+        let (after, _) = wal_state(&conn)?;
+        assert!(after < before, "{after} frames after a rewind, {before} before");
+        Ok(())
+    }
+}

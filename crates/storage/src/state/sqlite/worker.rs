@@ -93,20 +93,27 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    /// A thread's state; it opens `file` when its first job comes. The writer
-    /// starts a checkpointer that rewinds the WAL past `restart_frames` pages
-    /// (the reader has none).
-    pub(super) fn new(role: Role, file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
-        let checkpointer = match role {
-            Role::Writer => Checkpointer::start(file.clone(), restart_frames),
-            Role::Reader => None,
-        };
+    /// The writer's state; it opens `file` when its first job comes, and starts
+    /// a checkpointer that rewinds the WAL past `restart_frames` pages.
+    pub(super) fn writer(file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
+        let checkpointer = Checkpointer::start(file.clone(), restart_frames);
         // With a checkpointer the writer's connection checkpoints by itself only far
         // past the rewind threshold; without one, at SQLite's default.
         let auto_checkpoint =
             checkpointer.as_ref().map(|_| restart_frames.saturating_mul(checkpoint::WAL_LIMIT_FACTOR));
-        let opener = Opener { file, role, auto_checkpoint };
+        let opener = Opener { file, role: Role::Writer, auto_checkpoint };
         Self { opener, options, conn: None, checkpointer }
+    }
+
+    /// The reader's state; it opens `file` when its first job comes.
+    pub(super) fn reader(file: SqliteFile, options: StateOptions) -> Self {
+        let opener = Opener { file, role: Role::Reader, auto_checkpoint: None };
+        Self { opener, options, conn: None, checkpointer: None }
+    }
+
+    /// Which of the store's threads this is.
+    pub(super) fn role(&self) -> Role {
+        self.opener.role
     }
 
     /// Tells the checkpointer that the WAL grew, and rewinds the WAL when it is due.
@@ -122,7 +129,7 @@ impl Worker {
     /// The thread's loop; returns (ending the thread and closing the
     /// connection) once every sender is gone and the queue is empty.
     pub(super) fn run(mut self, mut queue: mpsc::Receiver<Job>) {
-        if self.opener.role == Role::Writer {
+        if self.role() == Role::Writer {
             priority::lower_this_thread(Priority::Batch);
         }
         let mut batch = Vec::with_capacity(MAX_BATCH);
