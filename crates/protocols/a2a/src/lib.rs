@@ -1,0 +1,31 @@
+//! The A2A (Agent2Agent) protocol, version 1.0: what travels between agents.
+//!
+//! This crate is the wire format only — serde types and codecs, no I/O — so
+//! that the server routes, the task service and the A2A client all speak the
+//! same letter of the protocol (`shared/reference/a2a.md` §2):
+//!
+//! - [`model`]: the ProtoJSON form of `lf.a2a.v1` messages — camelCase keys,
+//!   enum names such as `TASK_STATE_COMPLETED`, oneofs as single-key objects
+//!   (`{"task": …}`, `{"statusUpdate": …}`), timestamps in UTC with
+//!   milliseconds. Unknown fields are ignored on input; default values are
+//!   left out on output, as ProtoJSON does.
+//! - [`jsonrpc`]: the JSON-RPC 2.0 binding — parsing a request into a
+//!   [`jsonrpc::Method`] and typed params, building result and error envelopes.
+//! - [`error`]: [`A2aError`], with its JSON-RPC code, `google.rpc.ErrorInfo`
+//!   reason and HTTP status, in one table.
+//! - [`version`]: the `A2A-Version` service parameter. This server speaks
+//!   1.0 only; a missing header means 0.3 and is answered with
+//!   `VersionNotSupportedError` (-32009), which says what to send.
+//!
+//! Reading is lenient where real peers are sloppy (0.3 enum spellings such as
+//! `completed` and `user`, 0.3 `kind`-tagged parts), writing is strict 1.0.
+
+pub mod error;
+pub mod jsonrpc;
+pub mod model;
+mod timestamp;
+pub mod version;
+
+pub use error::{A2aError, FieldViolation};
+pub use model::*;
+pub use timestamp::{format_timestamp, now_millis};
