@@ -16,6 +16,7 @@
 //! ([`RedisStateStore`]). The [`tickets`] module keeps the single-use
 //! WebSocket tickets, in memory or in Redis.
 
+pub mod agent_tasks;
 mod error;
 mod sql;
 pub mod state;

@@ -18,6 +18,7 @@
 //! way on both databases.
 
 mod activity;
+mod agent_tasks;
 mod errors;
 mod members;
 mod postgres;
@@ -42,6 +43,9 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use crate::agent_tasks::{
+    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask, StoredPushConfig,
+};
 use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
 use crate::{Backend, RecordStore, StoreError};
 pub(crate) use errors::{SQLITE_TRANSIENT, db_error};
@@ -297,6 +301,89 @@ impl RecordStore for SqlStore {
         page: PageRequest,
     ) -> Result<Page<ActivityEntry>, StoreError> {
         activity::list(self, workspace_id, filter, page).await
+    }
+
+    async fn insert_agent_task(
+        &self,
+        scope: &AgentTaskScope,
+        task: &StoredAgentTask,
+        message_id: &str,
+        events: &[AgentTaskEvent],
+        keep_events: u32,
+    ) -> Result<(), StoreError> {
+        agent_tasks::insert(self, scope, task, message_id, events, keep_events).await
+    }
+
+    async fn update_agent_task(
+        &self,
+        scope: &AgentTaskScope,
+        task: &StoredAgentTask,
+        expected_seq: i64,
+        message_id: Option<&str>,
+        events: &[AgentTaskEvent],
+        keep_events: u32,
+    ) -> Result<(), StoreError> {
+        agent_tasks::update(self, scope, task, expected_seq, message_id, events, keep_events).await
+    }
+
+    async fn get_agent_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Option<StoredAgentTask>, StoreError> {
+        agent_tasks::get(self, scope, id).await
+    }
+
+    async fn find_agent_task_by_message(
+        &self,
+        scope: &AgentTaskScope,
+        message_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        agent_tasks::find_by_message(self, scope, message_id).await
+    }
+
+    async fn list_agent_tasks(
+        &self,
+        scope: &AgentTaskScope,
+        filter: &AgentTaskFilter,
+        after: Option<&AgentTaskCursor>,
+        limit: u32,
+    ) -> Result<AgentTaskPage, StoreError> {
+        agent_tasks::list(self, scope, filter, after, limit).await
+    }
+
+    async fn agent_tasks_in_states(
+        &self,
+        states: &[&str],
+    ) -> Result<Vec<(AgentTaskScope, StoredAgentTask)>, StoreError> {
+        agent_tasks::in_states(self, states).await
+    }
+
+    async fn agent_task_events(
+        &self,
+        scope: &AgentTaskScope,
+        id: &str,
+        after_seq: i64,
+    ) -> Result<Vec<AgentTaskEvent>, StoreError> {
+        agent_tasks::events_after(self, scope, id, after_seq).await
+    }
+
+    async fn put_push_config(
+        &self,
+        scope: &AgentTaskScope,
+        config: &StoredPushConfig,
+        created_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        agent_tasks::put_push_config(self, scope, config, created_at).await
+    }
+
+    async fn push_configs(
+        &self,
+        scope: &AgentTaskScope,
+        task_id: &str,
+        id: Option<&str>,
+    ) -> Result<Vec<StoredPushConfig>, StoreError> {
+        agent_tasks::push_configs(self, scope, task_id, id).await
+    }
+
+    async fn delete_push_config(&self, scope: &AgentTaskScope, task_id: &str, id: &str) -> Result<bool, StoreError> {
+        agent_tasks::delete_push_config(self, scope, task_id, id).await
     }
 }
 

@@ -11,6 +11,7 @@
 //! [`state_backend_tests!`] as `sqlite_state::…` and `redis_state::…`.
 
 mod activity;
+mod agent_tasks;
 mod fixtures;
 mod general;
 mod harness;
@@ -93,6 +94,13 @@ state_backend_tests! {
 }
 
 backend_tests! {
+    agent_tasks {
+        agent_task_round_trip_and_scoping,
+        agent_task_message_ids_are_used_once_per_scope,
+        agent_task_updates_are_optimistic_and_the_log_is_bounded,
+        agent_tasks_list_newest_status_first_with_filters_and_pages,
+        push_configs_round_trip_per_task,
+    }
     general {
         migrate_twice_is_a_no_op,
         ping_and_backend,
