@@ -1,0 +1,166 @@
+//! What a hosted agent implements, and the handle it reports progress through.
+
+use std::sync::Arc;
+
+use agentdeck_a2a_protocol::{
+    AgentSkill, Artifact, Message, Metadata, Part, Role, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState,
+    TaskStatus, TaskStatusUpdateEvent,
+};
+use async_trait::async_trait;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use uuid::Uuid;
+
+use super::live::{Emitted, LiveTask};
+
+/// Who a hosted agent is, for its card and for routing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentDescriptor {
+    /// The URL name (`/a2a/{name}`): lowercase letters, digits and `-`.
+    pub name: String,
+    /// The card's `name`.
+    pub display_name: String,
+    /// The card's `description`.
+    pub description: String,
+    /// The card's skills.
+    pub skills: Vec<AgentSkill>,
+    /// Output media types.
+    pub output_modes: Vec<String>,
+    /// Whether callers without a bearer token are served (each such call is
+    /// its own anonymous scope's); only the conformance agent does.
+    pub allow_anonymous: bool,
+}
+
+/// One message to an agent, with what it needs to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRequest {
+    /// The message (ids filled in: `taskId`, `contextId`).
+    pub message: Message,
+    /// The task as it was before this message; `None` for a new task.
+    pub previous: Option<Task>,
+    /// The caller's bearer token, for calls the agent makes on the caller's behalf.
+    pub bearer: Option<String>,
+    /// The caller's workspace (`None` for anonymous callers).
+    pub workspace: Option<Uuid>,
+    /// The send request's metadata.
+    pub metadata: Option<Metadata>,
+}
+
+/// Why an agent could not finish; the task ends `FAILED` with this text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AgentFailure(pub String);
+
+/// A hosted A2A agent.
+#[async_trait]
+pub trait AgentExecutor: Send + Sync + 'static {
+    /// Its name, card fields and skills.
+    fn descriptor(&self) -> &AgentDescriptor;
+
+    /// A direct reply (no task is made) when the agent answers this message
+    /// that way; asked before any task exists, and only for new conversations.
+    async fn reply(&self, _request: &AgentRequest) -> Option<Message> {
+        None
+    }
+
+    /// Works the task, reporting through `updates`, until it is finished or
+    /// waits for input. Returning without a final state fails the task.
+    async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure>;
+}
+
+/// The task was finished (or canceled) meanwhile: stop working.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the task is no longer running: {0}")]
+pub struct Stopped(pub String);
+
+/// How a running agent changes its task. Every call is persisted and sent to
+/// every stream of the task before it returns.
+#[derive(Clone)]
+pub struct TaskUpdater {
+    pub(super) live: Arc<LiveTask>,
+    pub(super) cancel: CancellationToken,
+}
+
+impl TaskUpdater {
+    /// The task's id.
+    pub fn task_id(&self) -> &str {
+        &self.live.id
+    }
+
+    /// The task's context id.
+    pub fn context_id(&self) -> &str {
+        &self.live.context_id
+    }
+
+    /// Resolves when the task is canceled (or the server shuts down).
+    pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.cancel.cancelled()
+    }
+
+    /// An agent message of this task, of one text part.
+    pub fn agent_message(&self, text: &str) -> Message {
+        self.agent_message_of(vec![Part::text(text)])
+    }
+
+    /// An agent message of this task, of these parts.
+    pub fn agent_message_of(&self, parts: Vec<Part>) -> Message {
+        Message {
+            message_id: Uuid::now_v7().to_string(),
+            context_id: Some(self.live.context_id.clone()),
+            task_id: Some(self.live.id.clone()),
+            role: Role::Agent,
+            parts,
+            ..Message::default()
+        }
+    }
+
+    /// Enters a state, with an optional message.
+    pub async fn status(&self, state: TaskState, message: Option<Message>) -> Result<(), Stopped> {
+        let status = match message {
+            Some(message) => TaskStatus::now_with(state, message),
+            None => TaskStatus::now(state),
+        };
+        let event = StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: self.live.id.clone(),
+            context_id: self.live.context_id.clone(),
+            status,
+            metadata: None,
+        });
+        self.emit(event).await
+    }
+
+    /// `WORKING`.
+    pub async fn working(&self) -> Result<(), Stopped> {
+        self.status(TaskState::Working, None).await
+    }
+
+    /// Adds an artifact, or a chunk of one (`append`) and says if it is the last.
+    pub async fn artifact(&self, artifact: Artifact, append: bool, last_chunk: bool) -> Result<(), Stopped> {
+        let event = StreamResponse::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: self.live.id.clone(),
+            context_id: self.live.context_id.clone(),
+            artifact,
+            append,
+            last_chunk,
+            metadata: None,
+        });
+        self.emit(event).await
+    }
+
+    /// `COMPLETED`, with a message when `text` is given.
+    pub async fn complete(&self, text: Option<&str>) -> Result<(), Stopped> {
+        self.status(TaskState::Completed, text.map(|t| self.agent_message(t))).await
+    }
+
+    /// `INPUT_REQUIRED`, asking `question`.
+    pub async fn input_required(&self, question: &str) -> Result<(), Stopped> {
+        self.status(TaskState::InputRequired, Some(self.agent_message(question))).await
+    }
+
+    async fn emit(&self, event: StreamResponse) -> Result<(), Stopped> {
+        match self.live.emit(event).await {
+            Emitted::Sent => Ok(()),
+            Emitted::Finished(state) => Err(Stopped(state.as_str().to_owned())),
+            Emitted::Failed(error) => Err(Stopped(error.to_string())),
+        }
+    }
+}

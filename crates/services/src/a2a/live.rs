@@ -1,0 +1,193 @@
+//! A task in memory while it can still change: its snapshot, the one lock
+//! that orders its events, and the broadcast every stream of it listens to.
+//!
+//! Each event is applied to the snapshot, persisted (task body and event log,
+//! optimistic on the last sequence number) and only then broadcast, all under
+//! the task's lock: streams see events in one order, with no gaps, and never
+//! an event that was not stored.
+
+use std::sync::Arc;
+
+use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState};
+use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask};
+use agentdeck_storage::{RecordStore, StoreError};
+use tokio::sync::{Mutex, MutexGuard, broadcast};
+
+/// One event of a task with its sequence number (the SSE `id:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequencedEvent {
+    /// Per-task sequence, from 1; 0 for events of no task (a direct reply).
+    pub seq: i64,
+    /// The event.
+    pub event: Arc<StreamResponse>,
+}
+
+/// The snapshot behind the lock.
+pub(super) struct Snapshot {
+    pub task: Task,
+    pub last_seq: i64,
+    /// Whether an agent run is working the task now.
+    pub running: bool,
+}
+
+/// What became of an emitted event.
+pub(super) enum Emitted {
+    /// Stored and broadcast.
+    Sent,
+    /// Refused: the task had already finished in this state.
+    Finished(TaskState),
+    /// Storing failed; the task is unchanged.
+    Failed(StoreError),
+}
+
+/// A task that can still change.
+pub(crate) struct LiveTask {
+    pub id: String,
+    pub context_id: String,
+    pub scope: AgentTaskScope,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    store: Arc<dyn RecordStore>,
+    keep_events: u32,
+    snapshot: Mutex<Snapshot>,
+    events: broadcast::Sender<SequencedEvent>,
+    /// Cancels the agent run working the task, while there is one.
+    pub run_token: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
+}
+
+impl LiveTask {
+    /// Wraps a stored (or just created) task.
+    pub fn new(
+        scope: AgentTaskScope,
+        task: Task,
+        last_seq: i64,
+        created_at: chrono::DateTime<chrono::Utc>,
+        store: Arc<dyn RecordStore>,
+        keep_events: u32,
+        capacity: usize,
+    ) -> Self {
+        let (events, _) = broadcast::channel(capacity.max(1));
+        Self {
+            id: task.id.clone(),
+            context_id: task.context_id.clone(),
+            scope,
+            created_at,
+            store,
+            keep_events,
+            snapshot: Mutex::new(Snapshot { task, last_seq, running: false }),
+            events,
+            run_token: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Locks the snapshot (events wait meanwhile).
+    pub async fn lock(&self) -> MutexGuard<'_, Snapshot> {
+        self.snapshot.lock().await
+    }
+
+    /// A receiver of every event after the snapshot held in `_guard`.
+    pub fn subscribe(&self, _guard: &MutexGuard<'_, Snapshot>) -> broadcast::Receiver<SequencedEvent> {
+        self.events.subscribe()
+    }
+
+    /// Applies, stores and broadcasts one event.
+    pub async fn emit(&self, event: StreamResponse) -> Emitted {
+        let mut guard = self.lock().await;
+        self.emit_locked(&mut guard, event, None).await
+    }
+
+    /// [`LiveTask::emit`] under a lock already held; a `follow_up` message
+    /// from the client joins the history (and its id is recorded as sent) in
+    /// the same write.
+    pub async fn emit_locked(
+        &self,
+        guard: &mut MutexGuard<'_, Snapshot>,
+        event: StreamResponse,
+        follow_up: Option<&agentdeck_a2a_protocol::Message>,
+    ) -> Emitted {
+        let state = guard.task.status.state;
+        if state.is_terminal() {
+            return Emitted::Finished(state);
+        }
+        let mut task = guard.task.clone();
+        if let Some(message) = follow_up {
+            task.history.push(message.clone());
+        }
+        apply(&mut task, &event);
+        let message_id = follow_up.map(|message| message.message_id.as_str());
+        let seq = guard.last_seq + 1;
+        let event = Arc::new(event);
+        match self.store_event(&task, guard.last_seq, seq, &event, message_id).await {
+            Ok(()) => {}
+            Err(error) => {
+                tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
+                return Emitted::Failed(error);
+            }
+        }
+        guard.task = task;
+        guard.last_seq = seq;
+        // No receivers is fine: nobody is streaming this task.
+        let _ = self.events.send(SequencedEvent { seq, event });
+        Emitted::Sent
+    }
+
+    /// The stored events after `seq`, if the log still holds the next one.
+    pub async fn store_events_after(&self, seq: i64) -> Option<Vec<SequencedEvent>> {
+        let events = self.store.agent_task_events(&self.scope, &self.id, seq).await.ok()?;
+        if events.first().is_some_and(|first| first.seq != seq + 1) {
+            return None;
+        }
+        events.into_iter().map(decode_event).collect()
+    }
+
+    async fn store_event(
+        &self,
+        task: &Task,
+        expected_seq: i64,
+        seq: i64,
+        event: &StreamResponse,
+        message_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let body = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let stored = stored_task(task, seq, self.created_at)?;
+        let events = [AgentTaskEvent { seq, body }];
+        self.store.update_agent_task(&self.scope, &stored, expected_seq, message_id, &events, self.keep_events).await
+    }
+}
+
+/// Applies an event to a task snapshot.
+pub(super) fn apply(task: &mut Task, event: &StreamResponse) {
+    match event {
+        StreamResponse::StatusUpdate(update) => {
+            if let Some(message) = &update.status.message {
+                task.history.push(message.clone());
+            }
+            task.status = update.status.clone();
+        }
+        StreamResponse::ArtifactUpdate(update) => task.apply_artifact(update),
+        StreamResponse::Task(snapshot) => *task = snapshot.clone(),
+        StreamResponse::Message(message) => task.history.push(message.clone()),
+    }
+}
+
+/// The storage record of a task.
+pub(super) fn stored_task(
+    task: &Task,
+    last_seq: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> Result<StoredAgentTask, StoreError> {
+    Ok(StoredAgentTask {
+        id: task.id.clone(),
+        context_id: task.context_id.clone(),
+        state: task.status.state.as_str().to_owned(),
+        status_at: task.status.timestamp.unwrap_or(created_at),
+        created_at,
+        last_seq,
+        body: serde_json::to_value(task).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// A logged event back in its typed form.
+pub(super) fn decode_event(event: AgentTaskEvent) -> Option<SequencedEvent> {
+    let decoded: StreamResponse = serde_json::from_value(event.body).ok()?;
+    Some(SequencedEvent { seq: event.seq, event: Arc::new(decoded) })
+}

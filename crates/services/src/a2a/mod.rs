@@ -1,0 +1,30 @@
+//! Hosting A2A agents: tasks, their lifecycle, streams and resumption.
+//!
+//! [`A2aService`] is what the A2A routes call, one method per protocol
+//! operation, for every hosted agent. An agent is an [`AgentExecutor`]; the
+//! service owns everything around it:
+//!
+//! - **Lifecycle.** A send makes a task (`SUBMITTED`, the message in its
+//!   history) unless the agent answers directly with a message; the agent
+//!   runs as a task of the service's tracker and reports through a
+//!   [`TaskUpdater`]. Terminal states are final: later events are refused,
+//!   sends to the task answer `UnsupportedOperationError`. Cancel always
+//!   ends in `CANCELED`, or answers `TaskNotCancelableError`.
+//! - **Persistence.** Every event is stored (task body and a bounded event
+//!   log) before any stream sees it; tasks survive a restart, and runs that a
+//!   restart cut short are ended `FAILED` by [`A2aService::fail_interrupted_runs`].
+//! - **Streams.** Every event has a per-task sequence number (the SSE
+//!   `id:`); a subscription with `Last-Event-ID` replays what it missed from
+//!   the log, then goes on live.
+//! - **Idempotency.** A send whose `messageId` the caller already used
+//!   returns the task that message went to, instead of starting another.
+
+mod executor;
+mod live;
+mod service;
+mod stream;
+
+pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
+pub use live::SequencedEvent;
+pub use service::{A2aOptions, A2aService, Caller, SendOutcome};
+pub use stream::EventStream;

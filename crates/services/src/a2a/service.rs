@@ -1,0 +1,668 @@
+//! The protocol operations on hosted agents' tasks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentdeck_a2a_protocol::{
+    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, ListTasksResponse, Message,
+    SendMessageRequest, SendMessageResponse, StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent,
+    now_millis,
+};
+use agentdeck_storage::agent_tasks::{AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope};
+use agentdeck_storage::{RecordStore, StoreError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use super::executor::{AgentExecutor, AgentRequest, TaskUpdater};
+use super::live::{Emitted, LiveTask, SequencedEvent, stored_task};
+use super::stream::{EventStream, event_stream};
+
+/// Tunables of the service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct A2aOptions {
+    /// Events kept per task for resumption.
+    pub keep_events: u32,
+    /// Longest a blocking send waits before answering with the task as it is.
+    pub blocking_timeout: Duration,
+    /// Events buffered per task for slow streams before they refill from the log.
+    pub stream_buffer: usize,
+}
+
+impl Default for A2aOptions {
+    fn default() -> Self {
+        Self { keep_events: 256, blocking_timeout: Duration::from_secs(60), stream_buffer: 64 }
+    }
+}
+
+/// Who is calling: the scope their tasks live in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Workspace id, or `public` for anonymous callers.
+    pub tenant: String,
+    /// User id, or `anonymous`.
+    pub owner: String,
+    /// The workspace, when authenticated.
+    pub workspace: Option<Uuid>,
+    /// The bearer token, passed on to the agent.
+    pub bearer: Option<String>,
+}
+
+impl Caller {
+    /// An unauthenticated caller.
+    pub fn anonymous() -> Self {
+        Self { tenant: "public".into(), owner: "anonymous".into(), workspace: None, bearer: None }
+    }
+
+    fn scope(&self, agent: &str) -> AgentTaskScope {
+        AgentTaskScope { tenant: self.tenant.clone(), owner: self.owner.clone(), agent: agent.to_owned() }
+    }
+}
+
+/// What a send produced.
+pub enum SendOutcome {
+    /// A task (blocking sends: once it finished or waits for input).
+    Task(Task),
+    /// A direct reply.
+    Message(Message),
+}
+
+impl From<SendOutcome> for SendMessageResponse {
+    fn from(outcome: SendOutcome) -> Self {
+        match outcome {
+            SendOutcome::Task(task) => SendMessageResponse::Task(task),
+            SendOutcome::Message(message) => SendMessageResponse::Message(message),
+        }
+    }
+}
+
+/// The hosted agents and their tasks.
+#[derive(Clone)]
+pub struct A2aService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn RecordStore>,
+    agents: BTreeMap<String, Arc<dyn AgentExecutor>>,
+    live: Mutex<HashMap<String, Arc<LiveTask>>>,
+    runs: TaskTracker,
+    shutdown: CancellationToken,
+    options: A2aOptions,
+}
+
+fn store_error(error: StoreError) -> A2aError {
+    match error {
+        StoreError::Unavailable(_) => A2aError::Internal("the task store is unavailable; retry shortly".into()),
+        other => A2aError::Internal(format!("the task store failed: {other}")),
+    }
+}
+
+fn decode_task(body: serde_json::Value) -> Result<Task, A2aError> {
+    serde_json::from_value(body).map_err(|e| A2aError::Internal(format!("a stored task is unreadable: {e}")))
+}
+
+fn with_history(mut task: Task, limit: Option<usize>) -> Task {
+    task.truncate_history(limit);
+    task
+}
+
+fn history_limit(length: Option<i32>) -> Option<usize> {
+    length.map(|n| usize::try_from(n).unwrap_or(0))
+}
+
+fn snapshot_event(task: &Task, seq: i64) -> SequencedEvent {
+    SequencedEvent { seq, event: Arc::new(StreamResponse::Task(task.clone())) }
+}
+
+impl A2aService {
+    /// A service hosting `agents`, storing tasks in `store`.
+    pub fn new(store: Arc<dyn RecordStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
+        let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                agents,
+                live: Mutex::new(HashMap::new()),
+                runs: TaskTracker::new(),
+                shutdown: CancellationToken::new(),
+                options,
+            }),
+        }
+    }
+
+    /// The hosted agents, by name.
+    pub fn agents(&self) -> impl Iterator<Item = &Arc<dyn AgentExecutor>> {
+        self.inner.agents.values()
+    }
+
+    /// The agent of this name.
+    pub fn agent(&self, name: &str) -> Option<&Arc<dyn AgentExecutor>> {
+        self.inner.agents.get(name)
+    }
+
+    /// Stops every agent run and waits for them (their tasks stay as stored).
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.runs.close();
+        self.inner.runs.wait().await;
+    }
+
+    /// Ends `FAILED` every task left `SUBMITTED` or `WORKING` by a previous run
+    /// of the server (no agent works them any more). Call once at startup, in
+    /// embedded mode only: in a cluster another node may be working them.
+    pub async fn fail_interrupted_runs(&self) -> Result<usize, A2aError> {
+        let states = [TaskState::Submitted.as_str(), TaskState::Working.as_str()];
+        let stranded = self.inner.store.agent_tasks_in_states(&states).await.map_err(store_error)?;
+        let mut failed = 0;
+        for (scope, stored) in stranded {
+            let live = self.live_from(scope, stored)?;
+            let mut guard = live.lock().await;
+            let event = status_event(&live, TaskState::Failed, "agentdeck restarted while this task was running");
+            if let Emitted::Sent = live.emit_locked(&mut guard, event, None).await {
+                failed += 1;
+            }
+            drop(guard);
+            self.forget_if_finished(&live).await;
+        }
+        if failed > 0 {
+            tracing::warn!(tasks = failed, "ended A2A tasks that a restart interrupted");
+        }
+        Ok(failed)
+    }
+
+    fn executor(&self, agent: &str) -> Result<Arc<dyn AgentExecutor>, A2aError> {
+        self.inner.agents.get(agent).cloned().ok_or_else(|| A2aError::MethodNotFound(format!("no agent `{agent}`")))
+    }
+
+    /// `SendMessage`.
+    pub async fn send(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: SendMessageRequest,
+    ) -> Result<SendOutcome, A2aError> {
+        let history = request.history_length();
+        let return_immediately = request.return_immediately();
+        match self.start(agent, caller, request).await? {
+            Started::Reply(message) => Ok(SendOutcome::Message(message)),
+            Started::Existing(live) => Ok(SendOutcome::Task(with_history(live.lock().await.task.clone(), history))),
+            Started::Run { live, mut events, .. } => {
+                if !return_immediately {
+                    let deadline = tokio::time::sleep(self.inner.options.blocking_timeout);
+                    tokio::pin!(deadline);
+                    loop {
+                        tokio::select! {
+                            next = events.recv() => match next {
+                                Ok(event) if event.event.ends_stream() => break,
+                                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                            },
+                            () = &mut deadline => break,
+                        }
+                        // The stored snapshot is the truth; a lagged receiver just checks it.
+                        let state = live.lock().await.task.status.state;
+                        if state.is_terminal() || state.is_interrupted() {
+                            break;
+                        }
+                    }
+                }
+                let task = live.lock().await.task.clone();
+                Ok(SendOutcome::Task(with_history(task, history)))
+            }
+        }
+    }
+
+    /// `SendStreamingMessage`: the task first (or the one reply), then its events.
+    pub async fn send_streaming(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: SendMessageRequest,
+    ) -> Result<EventStream, A2aError> {
+        match self.start(agent, caller, request).await? {
+            Started::Reply(message) => {
+                let event = SequencedEvent { seq: 0, event: Arc::new(StreamResponse::Message(message)) };
+                Ok(event_stream(vec![event], None, 0))
+            }
+            Started::Existing(live) => self.stream_live(live, None).await,
+            // The snapshot and the receiver were taken under one lock: the
+            // stream misses nothing and repeats nothing.
+            Started::Run { live, snapshot, events } => {
+                let seq = snapshot.seq;
+                Ok(event_stream(vec![snapshot], Some((live, events)), seq))
+            }
+        }
+    }
+
+    /// `GetTask`.
+    pub async fn get_task(&self, agent: &str, caller: &Caller, request: GetTaskRequest) -> Result<Task, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        self.executor(agent)?;
+        let task = self.current_task(&caller.scope(agent), &request.id).await?;
+        Ok(with_history(task, history_limit(request.history_length)))
+    }
+
+    /// `ListTasks`: newest status first, artifacts only when asked for.
+    pub async fn list_tasks(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: ListTasksRequest,
+    ) -> Result<ListTasksResponse, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        self.executor(agent)?;
+        let page_size = request.page_size.unwrap_or(ListTasksRequest::DEFAULT_PAGE_SIZE);
+        let cursor = match request.page_token.as_deref().filter(|token| !token.is_empty()) {
+            Some(token) => Some(decode_page_token(token)?),
+            None => None,
+        };
+        let filter = AgentTaskFilter {
+            context_id: request.context_id.clone().filter(|id| !id.is_empty()),
+            state: request.status.filter(|s| *s != TaskState::Unspecified).map(|s| s.as_str().to_owned()),
+            status_after: request.status_timestamp_after,
+        };
+        let limit = u32::try_from(page_size).unwrap_or(50);
+        let page = self
+            .inner
+            .store
+            .list_agent_tasks(&caller.scope(agent), &filter, cursor.as_ref(), limit + 1)
+            .await
+            .map_err(store_error)?;
+        let more = page.tasks.len() > page_size as usize;
+        let mut stored = page.tasks;
+        stored.truncate(page_size as usize);
+        let next_page_token = match (more, stored.last()) {
+            (true, Some(last)) => encode_page_token(&AgentTaskCursor {
+                status_at_millis: last.status_at.timestamp_millis(),
+                id: last.id.clone(),
+            }),
+            _ => String::new(),
+        };
+        let include_artifacts = request.include_artifacts.unwrap_or(false);
+        let mut tasks = Vec::with_capacity(stored.len());
+        for record in stored {
+            let mut task = with_history(decode_task(record.body)?, history_limit(request.history_length));
+            if !include_artifacts {
+                task.artifacts.clear();
+            }
+            tasks.push(task);
+        }
+        Ok(ListTasksResponse {
+            tasks,
+            next_page_token,
+            page_size,
+            total_size: i32::try_from(page.total).unwrap_or(i32::MAX),
+        })
+    }
+
+    /// `CancelTask`: ends the task `CANCELED`, or answers not cancelable when it is over.
+    pub async fn cancel_task(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: CancelTaskRequest,
+    ) -> Result<Task, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        self.executor(agent)?;
+        let live = self.live_task(&caller.scope(agent), &request.id).await?;
+        let mut guard = live.lock().await;
+        let state = guard.task.status.state;
+        if state.is_terminal() {
+            return Err(A2aError::TaskNotCancelable { task_id: request.id, state: state.as_str().to_owned() });
+        }
+        let event = status_event(&live, TaskState::Canceled, "canceled at the client's request");
+        match live.emit_locked(&mut guard, event, None).await {
+            Emitted::Sent => {}
+            Emitted::Finished(state) => {
+                return Err(A2aError::TaskNotCancelable { task_id: request.id, state: state.as_str().to_owned() });
+            }
+            Emitted::Failed(error) => return Err(store_error(error)),
+        }
+        let task = guard.task.clone();
+        drop(guard);
+        self.stop_run(&live);
+        self.forget_if_finished(&live).await;
+        Ok(task)
+    }
+
+    /// `SubscribeToTask`: the task first, then its events; with `last_event_id`,
+    /// what came after that event instead of the snapshot.
+    pub async fn subscribe(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        task_id: &str,
+        last_event_id: Option<i64>,
+    ) -> Result<EventStream, A2aError> {
+        if task_id.trim().is_empty() {
+            return Err(A2aError::invalid_params(vec![FieldViolation::new("id", "is required")]));
+        }
+        self.executor(agent)?;
+        let live = self.live_task(&caller.scope(agent), task_id).await?;
+        self.stream_live(live, last_event_id).await
+    }
+
+    async fn stream_live(&self, live: Arc<LiveTask>, last_event_id: Option<i64>) -> Result<EventStream, A2aError> {
+        let guard = live.lock().await;
+        let terminal = guard.task.status.state.is_terminal();
+        let last_seq = guard.last_seq;
+        let missed = match last_event_id {
+            Some(seen) if seen < last_seq => live.store_events_after(seen).await,
+            Some(_) => Some(Vec::new()),
+            None => None,
+        };
+        if terminal && missed.as_ref().is_none_or(Vec::is_empty) {
+            let state = guard.task.status.state.as_str();
+            return Err(A2aError::UnsupportedOperation(format!("the task is over ({state}); nothing to subscribe to")));
+        }
+        let initial = match missed {
+            Some(missed) => missed,
+            // No cursor, or the log no longer reaches back to it: the snapshot instead.
+            None => vec![snapshot_event(&guard.task, last_seq)],
+        };
+        let receiver = (!terminal).then(|| live.subscribe(&guard));
+        drop(guard);
+        let start = initial.first().map_or(last_seq, |first| first.seq - 1);
+        Ok(event_stream(initial, receiver.map(|r| (live, r)), start))
+    }
+
+    async fn current_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Task, A2aError> {
+        let live = self.inner.live.lock().ok().and_then(|live| live.get(id).cloned());
+        if let Some(live) = live.filter(|live| &live.scope == scope) {
+            return Ok(live.lock().await.task.clone());
+        }
+        let stored = self.inner.store.get_agent_task(scope, id).await.map_err(store_error)?;
+        let stored = stored.ok_or_else(|| A2aError::TaskNotFound(id.to_owned()))?;
+        decode_task(stored.body)
+    }
+
+    /// The task in memory, loading it from the store when no one holds it.
+    async fn live_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Arc<LiveTask>, A2aError> {
+        let held = self.inner.live.lock().ok().and_then(|live| live.get(id).cloned());
+        if let Some(live) = held {
+            return if &live.scope == scope { Ok(live) } else { Err(A2aError::TaskNotFound(id.to_owned())) };
+        }
+        let stored = self.inner.store.get_agent_task(scope, id).await.map_err(store_error)?;
+        let stored = stored.ok_or_else(|| A2aError::TaskNotFound(id.to_owned()))?;
+        self.live_from(scope.clone(), stored)
+    }
+
+    fn live_from(
+        &self,
+        scope: AgentTaskScope,
+        stored: agentdeck_storage::agent_tasks::StoredAgentTask,
+    ) -> Result<Arc<LiveTask>, A2aError> {
+        let id = stored.id.clone();
+        let task = decode_task(stored.body)?;
+        let mut live = self.inner.live.lock().map_err(|_| A2aError::Internal("task registry poisoned".into()))?;
+        if let Some(existing) = live.get(&id) {
+            return Ok(existing.clone());
+        }
+        let terminal = task.status.state.is_terminal();
+        let loaded = Arc::new(self.new_live(scope, task, stored.last_seq, stored.created_at));
+        // Finished tasks are read, never changed: no need to keep them.
+        if !terminal {
+            live.insert(id, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn new_live(
+        &self,
+        scope: AgentTaskScope,
+        task: Task,
+        last_seq: i64,
+        created_at: chrono::DateTime<chrono::Utc>,
+    ) -> LiveTask {
+        let options = &self.inner.options;
+        LiveTask::new(
+            scope,
+            task,
+            last_seq,
+            created_at,
+            self.inner.store.clone(),
+            options.keep_events,
+            options.stream_buffer,
+        )
+    }
+
+    async fn forget_if_finished(&self, live: &Arc<LiveTask>) {
+        let guard = live.lock().await;
+        if guard.task.status.state.is_terminal()
+            && let Ok(mut registry) = self.inner.live.lock()
+        {
+            registry.remove(&live.id);
+        }
+    }
+
+    fn stop_run(&self, live: &Arc<LiveTask>) {
+        if let Ok(mut runs) = live.run_token.lock()
+            && let Some(token) = runs.take()
+        {
+            token.cancel();
+        }
+    }
+
+    /// Validates a send and starts it: a reply, an existing task, or a run.
+    async fn start(&self, agent_name: &str, caller: &Caller, request: SendMessageRequest) -> Result<Started, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        let agent = self.executor(agent_name)?;
+        let scope = caller.scope(agent_name);
+        let Some(mut message) = request.message else {
+            return Err(A2aError::invalid_params(vec![FieldViolation::new("message", "is required")]));
+        };
+        let store = &self.inner.store;
+        if let Some(task_id) =
+            store.find_agent_task_by_message(&scope, &message.message_id).await.map_err(store_error)?
+        {
+            return Ok(Started::Existing(self.live_task(&scope, &task_id).await?));
+        }
+        let mut request_for_agent = AgentRequest {
+            message: message.clone(),
+            previous: None,
+            bearer: caller.bearer.clone(),
+            workspace: caller.workspace,
+            metadata: request.metadata,
+        };
+        if let Some(task_id) = message.task_id.clone().filter(|id| !id.is_empty()) {
+            return self.follow_up(agent, &scope, &task_id, message, request_for_agent).await;
+        }
+        if let Some(mut reply) = agent.reply(&request_for_agent).await {
+            reply.context_id = Some(message.context_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string()));
+            return Ok(Started::Reply(reply));
+        }
+        let task_id = Uuid::now_v7().to_string();
+        let context_id =
+            message.context_id.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| Uuid::now_v7().to_string());
+        message.task_id = Some(task_id.clone());
+        message.context_id = Some(context_id.clone());
+        let task = Task {
+            id: task_id.clone(),
+            context_id,
+            status: TaskStatus::now(TaskState::Submitted),
+            artifacts: Vec::new(),
+            history: vec![message.clone()],
+            metadata: None,
+        };
+        let created_at = now_millis();
+        let stored = stored_task(&task, 1, created_at).map_err(store_error)?;
+        let first =
+            serde_json::to_value(StreamResponse::Task(task.clone())).map_err(|e| A2aError::Internal(e.to_string()))?;
+        let events = [AgentTaskEvent { seq: 1, body: first }];
+        match store
+            .insert_agent_task(&scope, &stored, &message.message_id, &events, self.inner.options.keep_events)
+            .await
+        {
+            Ok(()) => {}
+            // A concurrent retry of the same message won: answer with its task.
+            Err(StoreError::Duplicate { .. }) => {
+                let existing =
+                    store.find_agent_task_by_message(&scope, &message.message_id).await.map_err(store_error)?;
+                let existing = existing.ok_or_else(|| A2aError::Internal("a duplicate message has no task".into()))?;
+                return Ok(Started::Existing(self.live_task(&scope, &existing).await?));
+            }
+            Err(error) => return Err(store_error(error)),
+        }
+        let live = Arc::new(self.new_live(scope, task, 1, created_at));
+        if let Ok(mut registry) = self.inner.live.lock() {
+            registry.insert(task_id, live.clone());
+        }
+        request_for_agent.message = message;
+        let (snapshot, events) = {
+            let mut guard = live.lock().await;
+            guard.running = true;
+            (snapshot_event(&guard.task, guard.last_seq), live.subscribe(&guard))
+        };
+        self.spawn_run(agent, live.clone(), request_for_agent);
+        Ok(Started::Run { live, snapshot, events })
+    }
+
+    async fn follow_up(
+        &self,
+        agent: Arc<dyn AgentExecutor>,
+        scope: &AgentTaskScope,
+        task_id: &str,
+        mut message: Message,
+        mut request: AgentRequest,
+    ) -> Result<Started, A2aError> {
+        let live = self.live_task(scope, task_id).await?;
+        let mut guard = live.lock().await;
+        let state = guard.task.status.state;
+        if state.is_terminal() {
+            return Err(A2aError::UnsupportedOperation(format!(
+                "task {task_id} is over ({}); it takes no more messages",
+                state.as_str()
+            )));
+        }
+        if let Some(context_id) = message.context_id.as_deref().filter(|c| !c.is_empty())
+            && context_id != live.context_id
+        {
+            return Err(A2aError::invalid_params(vec![FieldViolation::new(
+                "message.contextId",
+                format!("does not match the task's context {}", live.context_id),
+            )]));
+        }
+        if guard.running {
+            return Err(A2aError::UnsupportedOperation(format!(
+                "task {task_id} is still being worked on; send once it asks for input"
+            )));
+        }
+        message.context_id = Some(live.context_id.clone());
+        request.previous = Some(guard.task.clone());
+        let event = status_event_plain(&live, TaskState::Working);
+        match live.emit_locked(&mut guard, event, Some(&message)).await {
+            Emitted::Sent => {}
+            Emitted::Finished(state) => {
+                return Err(A2aError::UnsupportedOperation(format!("task {task_id} is over ({})", state.as_str())));
+            }
+            // A concurrent retry of this message got there first.
+            Emitted::Failed(StoreError::Duplicate { .. }) => {
+                drop(guard);
+                return Ok(Started::Existing(live));
+            }
+            Emitted::Failed(error) => return Err(store_error(error)),
+        }
+        request.message = message;
+        guard.running = true;
+        let snapshot = snapshot_event(&guard.task, guard.last_seq);
+        let events = live.subscribe(&guard);
+        drop(guard);
+        self.spawn_run(agent, live.clone(), request);
+        Ok(Started::Run { live, snapshot, events })
+    }
+
+    fn spawn_run(&self, agent: Arc<dyn AgentExecutor>, live: Arc<LiveTask>, request: AgentRequest) {
+        let cancel = self.inner.shutdown.child_token();
+        if let Ok(mut token) = live.run_token.lock() {
+            *token = Some(cancel.clone());
+        }
+        let updater = TaskUpdater { live: live.clone(), cancel: cancel.clone() };
+        let service = self.clone();
+        self.inner.runs.spawn(async move {
+            let outcome = tokio::select! {
+                outcome = agent.execute(request, updater) => Some(outcome),
+                () = cancel.cancelled() => None,
+            };
+            // An agent that returns because it saw the cancel did not finish the task.
+            let outcome = outcome.filter(|_| !cancel.is_cancelled());
+            let mut guard = live.lock().await;
+            guard.running = false;
+            let state = guard.task.status.state;
+            let unfinished = !state.is_terminal() && !state.is_interrupted();
+            let failure = match outcome {
+                Some(Err(failure)) => Some(failure.0),
+                Some(Ok(())) if unfinished => Some("the agent stopped without finishing the task".to_owned()),
+                // Canceled (the cancel wrote its state) or shut down (the task stays as stored).
+                _ => None,
+            };
+            if let Some(reason) = failure.filter(|_| unfinished) {
+                let event = status_event(&live, TaskState::Failed, &reason);
+                let _ = live.emit_locked(&mut guard, event, None).await;
+            }
+            drop(guard);
+            service.forget_if_finished(&live).await;
+        });
+    }
+}
+
+/// How a send started.
+enum Started {
+    Reply(Message),
+    Existing(Arc<LiveTask>),
+    Run { live: Arc<LiveTask>, snapshot: SequencedEvent, events: tokio::sync::broadcast::Receiver<SequencedEvent> },
+}
+
+fn status_event(live: &LiveTask, state: TaskState, text: &str) -> StreamResponse {
+    let message = Message {
+        message_id: Uuid::now_v7().to_string(),
+        context_id: Some(live.context_id.clone()),
+        task_id: Some(live.id.clone()),
+        role: agentdeck_a2a_protocol::Role::Agent,
+        parts: vec![agentdeck_a2a_protocol::Part::text(text)],
+        ..Message::default()
+    };
+    StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
+        task_id: live.id.clone(),
+        context_id: live.context_id.clone(),
+        status: TaskStatus::now_with(state, message),
+        metadata: None,
+    })
+}
+
+fn status_event_plain(live: &LiveTask, state: TaskState) -> StreamResponse {
+    StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
+        task_id: live.id.clone(),
+        context_id: live.context_id.clone(),
+        status: TaskStatus::now(state),
+        metadata: None,
+    })
+}
+
+fn encode_page_token(cursor: &AgentTaskCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.status_at_millis, cursor.id))
+}
+
+fn decode_page_token(token: &str) -> Result<AgentTaskCursor, A2aError> {
+    let invalid =
+        || A2aError::invalid_params(vec![FieldViolation::new("pageToken", "is not a token this server gave")]);
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (millis, id) = text.split_once(':').ok_or_else(invalid)?;
+    Ok(AgentTaskCursor { status_at_millis: millis.parse().map_err(|_| invalid())?, id: id.to_owned() })
+}
