@@ -74,6 +74,8 @@ pub struct Settings {
     pub state: StateSettings,
     /// Real-time sync over `/api/sync`.
     pub sync: SyncSettings,
+    /// `[a2a]`: hosted A2A agents.
+    pub a2a: A2aSettings,
 }
 
 /// Tokens and sign-in.
@@ -168,6 +170,39 @@ pub struct SyncSettings {
     pub compress_snapshots_above_bytes: usize,
 }
 
+/// `[a2a]`: the hosted A2A agents and their task handling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct A2aSettings {
+    /// Host the conformance test agent at `/a2a/conformance` (it serves
+    /// unauthenticated callers); defaults to on in dev mode, off in production.
+    pub conformance_agent: Option<bool>,
+    /// The agent whose card `/.well-known/agent-card.json` serves; empty: the first hosted one.
+    pub default_agent: String,
+    /// Events kept per task for `Last-Event-ID` resumption.
+    pub keep_events: u32,
+    /// Longest a blocking `SendMessage` waits before answering with the task as it is
+    /// (keep it below `http.request_timeout_secs`).
+    pub blocking_timeout_secs: u64,
+    /// Seconds between SSE keep-alive comments on idle streams.
+    pub keepalive_secs: u64,
+    /// How long the conformance agent's long-running tasks work.
+    pub conformance_long_run_secs: u64,
+}
+
+impl Default for A2aSettings {
+    fn default() -> Self {
+        Self {
+            conformance_agent: None,
+            default_agent: String::new(),
+            keep_events: 256,
+            blocking_timeout_secs: 25,
+            keepalive_secs: 15,
+            conformance_long_run_secs: 10,
+        }
+    }
+}
+
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
@@ -210,6 +245,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
             state: StateSettings::default(),
+            a2a: A2aSettings::default(),
             sync: SyncSettings::default(),
         }
     }
@@ -305,7 +341,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 12] = [
+const TOP_LEVEL_KEYS: [&str; 13] = [
     "mode",
     "bind",
     "data_dir",
@@ -318,6 +354,7 @@ const TOP_LEVEL_KEYS: [&str; 12] = [
     "log",
     "state",
     "sync",
+    "a2a",
 ];
 
 impl Settings {
@@ -342,6 +379,11 @@ impl Settings {
     /// Whether `POST /api/dev/login` is served.
     pub fn dev_login_enabled(&self) -> bool {
         self.auth.dev_login.unwrap_or(self.mode == Mode::Dev)
+    }
+
+    /// Whether the conformance test agent is hosted.
+    pub fn conformance_agent_enabled(&self) -> bool {
+        self.a2a.conformance_agent.unwrap_or(self.mode == Mode::Dev)
     }
 
     /// Whether the demo workspace is seeded on first start.

@@ -67,6 +67,8 @@ pub struct Application {
     state_backend: &'static str,
     /// Tells open sync sockets the server is stopping.
     sockets_stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The A2A task service: its agent runs and streams stop with the server.
+    a2a: agentdeck_services::a2a::A2aService,
 }
 
 /// Opens the records store named by the settings and applies pending migrations.
@@ -151,10 +153,23 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
         let address = listener.local_addr().map_err(|source| StartupError::Bind { address: settings.bind, source })?;
-        let state = AppState::new(settings.clone(), store, state_store, TokenService::new(keys), tickets, feed);
+        // Cards and same-origin checks need the address actually bound (port 0 in tests).
+        let mut edge_settings = settings.clone();
+        if edge_settings.public_url.is_empty() {
+            edge_settings.public_url = format!("http://{address}");
+        }
+        let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed);
+        let a2a = state.a2a.clone();
+        if settings.is_embedded() {
+            // One node: a task still working in the store was cut short by our own restart.
+            // A cluster node cannot tell that, so cluster mode leaves them alone.
+            if let Err(error) = a2a.fail_interrupted_runs().await {
+                tracing::warn!(%error, "could not end A2A tasks interrupted by a restart");
+            }
+        }
         let sockets_stopping = state.shutdown.clone();
         let router = http::app(state);
-        Ok(Self { listener, router, sockets_stopping, settings, address, migrations_applied, seed, state_backend })
+        Ok(Self { listener, router, sockets_stopping, a2a, settings, address, migrations_applied, seed, state_backend })
     }
 
     /// The address actually bound (useful with port 0).
@@ -226,6 +241,8 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let grace = Duration::from_secs(self.settings.http.shutdown_grace_secs);
         let sockets_stopping = self.sockets_stopping;
+        let a2a = self.a2a.clone();
+        let a2a_stopping = self.a2a;
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         // No Nagle: sync frames are small and must leave at once, not wait for the peer's ACK.
         let listener = self.listener.tap_io(|stream| {
@@ -240,6 +257,8 @@ impl Application {
                 let _receivers_gone = stopping_tx.send(true);
                 // Upgraded sockets are not requests in flight: tell them to say goodbye.
                 sockets_stopping.send_replace(true);
+                // A2A streams would hold the shutdown for the whole grace period: end them.
+                a2a_stopping.begin_shutdown();
             })
             .into_future();
         let grace_expired = async move {
@@ -250,13 +269,15 @@ impl Application {
                 std::future::pending::<()>().await;
             }
         };
-        tokio::select! {
+        let result = tokio::select! {
             result = server => result,
             () = grace_expired => {
                 tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; closing them");
                 Ok(())
             }
-        }
+        };
+        a2a.shutdown().await;
+        result
     }
 }
 

@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::dashboard::document::StateLimits;
+use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor};
+use agentdeck_services::agents::conformance::ConformanceAgent;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
@@ -36,6 +38,10 @@ pub struct AppState {
     pub hub: Hub,
     /// Single-use WebSocket tickets (memory in embedded mode, Redis in cluster mode).
     pub tickets: Arc<dyn TicketStore>,
+    /// The hosted A2A agents and their tasks.
+    pub a2a: A2aService,
+    /// When this process started (`Last-Modified` of agent cards).
+    pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Workspaces recently seen to exist; spares a query per request.
@@ -54,7 +60,10 @@ impl AppState {
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
+        let a2a = A2aService::new(store.clone(), hosted_agents(&settings), a2a_options(&settings));
         Self {
+            a2a,
+            started_at: agentdeck_a2a_protocol::now_millis(),
             hub: Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
@@ -100,5 +109,24 @@ fn hub_settings(settings: &Settings) -> HubSettings {
         },
         queue: QueueLimits { high_water_bytes: sync.outbound_high_water_bytes, limit_bytes: sync.outbound_limit_bytes },
         compress_above_bytes: sync.compress_snapshots_above_bytes,
+    }
+}
+
+/// The agents this server hosts, from the `a2a` settings.
+fn hosted_agents(settings: &Settings) -> Vec<Arc<dyn AgentExecutor>> {
+    let mut agents: Vec<Arc<dyn AgentExecutor>> = Vec::new();
+    if settings.conformance_agent_enabled() {
+        let long_run = Duration::from_secs(settings.a2a.conformance_long_run_secs);
+        agents.push(Arc::new(ConformanceAgent::new(long_run)));
+    }
+    agents
+}
+
+/// How the A2A service handles tasks, from the `a2a` settings.
+fn a2a_options(settings: &Settings) -> A2aOptions {
+    A2aOptions {
+        keep_events: settings.a2a.keep_events.max(1),
+        blocking_timeout: Duration::from_secs(settings.a2a.blocking_timeout_secs),
+        ..A2aOptions::default()
     }
 }

@@ -38,6 +38,7 @@ pub fn app(state: AppState) -> Router {
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let settings = state.settings.clone();
     let router = api
+        .merge(routes::a2a())
         .route(
             "/api/openapi.json",
             get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),

@@ -2,6 +2,7 @@
 //! random port (SQLite in a temp dir unless it says otherwise) and talks HTTP to it.
 //! One test binary, one link.
 
+mod a2a;
 mod auth;
 mod bad_input;
 mod browser;

@@ -144,9 +144,14 @@ impl A2aService {
         self.inner.agents.get(name)
     }
 
+    /// Starts shutting down: agent runs stop, open streams end.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
     /// Stops every agent run and waits for them (their tasks stay as stored).
     pub async fn shutdown(&self) {
-        self.inner.shutdown.cancel();
+        self.begin_shutdown();
         self.inner.runs.close();
         self.inner.runs.wait().await;
     }
@@ -226,14 +231,14 @@ impl A2aService {
         match self.start(agent, caller, request).await? {
             Started::Reply(message) => {
                 let event = SequencedEvent { seq: 0, event: Arc::new(StreamResponse::Message(message)) };
-                Ok(event_stream(vec![event], None, 0))
+                Ok(event_stream(vec![event], None, 0, self.inner.shutdown.clone()))
             }
             Started::Existing(live) => self.stream_live(live, None).await,
             // The snapshot and the receiver were taken under one lock: the
             // stream misses nothing and repeats nothing.
             Started::Run { live, snapshot, events } => {
                 let seq = snapshot.seq;
-                Ok(event_stream(vec![snapshot], Some((live, events)), seq))
+                Ok(event_stream(vec![snapshot], Some((live, events)), seq, self.inner.shutdown.clone()))
             }
         }
     }
@@ -376,7 +381,7 @@ impl A2aService {
         let receiver = (!terminal).then(|| live.subscribe(&guard));
         drop(guard);
         let start = initial.first().map_or(last_seq, |first| first.seq - 1);
-        Ok(event_stream(initial, receiver.map(|r| (live, r)), start))
+        Ok(event_stream(initial, receiver.map(|r| (live, r)), start, self.inner.shutdown.clone()))
     }
 
     async fn current_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Task, A2aError> {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use agentdeck_a2a_protocol::StreamResponse;
 use futures::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::CancellationToken;
 
 use super::live::{LiveTask, SequencedEvent};
 
@@ -20,6 +21,7 @@ pub type EventStream = Pin<Box<dyn Stream<Item = SequencedEvent> + Send>>;
 
 struct State {
     pending: VecDeque<SequencedEvent>,
+    shutdown: CancellationToken,
     live: Option<(Arc<LiveTask>, broadcast::Receiver<SequencedEvent>)>,
     last_seq: i64,
     done: bool,
@@ -36,13 +38,14 @@ fn ends(event: &StreamResponse) -> bool {
 }
 
 /// A stream of `initial` events, then (when `live` is given) the task's live
-/// events after the last of them.
+/// events after the last of them; it ends early when `shutdown` fires.
 pub(super) fn event_stream(
     initial: Vec<SequencedEvent>,
     live: Option<(Arc<LiveTask>, broadcast::Receiver<SequencedEvent>)>,
     last_seq: i64,
+    shutdown: CancellationToken,
 ) -> EventStream {
-    let state = State { pending: initial.into(), live, last_seq, done: false };
+    let state = State { pending: initial.into(), shutdown, live, last_seq, done: false };
     Box::pin(futures::stream::unfold(state, |mut state| async move {
         loop {
             if state.done {
@@ -54,7 +57,11 @@ pub(super) fn event_stream(
                 return Some((next, state));
             }
             let (live, receiver) = state.live.as_mut()?;
-            match receiver.recv().await {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                () = state.shutdown.cancelled() => return None,
+            };
+            match received {
                 Ok(next) if next.seq > state.last_seq => state.pending.push_back(next),
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => match live.store_events_after(state.last_seq).await {

@@ -1,5 +1,6 @@
 //! Every route of the HTTP API, one module per area, gathered into one OpenAPI document.
 
+mod a2a;
 mod activity;
 mod dashboard;
 mod dev;
@@ -47,6 +48,11 @@ impl utoipa::Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
+}
+
+/// The A2A routes (their contract is the A2A specification, not the OpenAPI document).
+pub(crate) fn a2a() -> Router<AppState> {
+    a2a::router()
 }
 
 /// Builds the API routes and the OpenAPI document that describes them.

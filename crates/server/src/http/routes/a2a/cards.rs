@@ -1,0 +1,156 @@
+//! Agent cards: one per hosted agent, the default agent's at the host root,
+//! and the index of every hosted agent.
+//!
+//! Cards change only when the server restarts, so they carry
+//! `Cache-Control: public, max-age=300`, an `ETag` over their bytes (a
+//! matching `If-None-Match` gets 304) and the process start as `Last-Modified`.
+
+use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use agentdeck_a2a_protocol::{
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, HttpAuthSecurityScheme, PROTOCOL_BINDING_JSONRPC,
+    SecurityRequirement, SecurityScheme, StringList, version,
+};
+use agentdeck_services::a2a::AgentExecutor;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::agent_base_url;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Seconds a client may cache a card.
+const CARD_MAX_AGE_SECS: u32 = 300;
+/// The name of the bearer security scheme in cards.
+const BEARER_SCHEME: &str = "bearer";
+
+/// The card of a hosted agent.
+pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard {
+    let descriptor = agent.descriptor();
+    let base = agent_base_url(state, &descriptor.name);
+    let security_schemes = BTreeMap::from([(
+        BEARER_SCHEME.to_owned(),
+        SecurityScheme::HttpAuthSecurityScheme(HttpAuthSecurityScheme {
+            description: "A JWT issued by this agentdeck server (agentdeck token, or the dev login)".into(),
+            scheme: "Bearer".into(),
+            bearer_format: "JWT".into(),
+        }),
+    )]);
+    // An agent that serves anonymous callers declares the scheme but does not require it.
+    let security_requirements = if descriptor.allow_anonymous {
+        Vec::new()
+    } else {
+        vec![SecurityRequirement { schemes: BTreeMap::from([(BEARER_SCHEME.to_owned(), StringList::default())]) }]
+    };
+    AgentCard {
+        name: descriptor.display_name.clone(),
+        description: descriptor.description.clone(),
+        supported_interfaces: vec![AgentInterface {
+            url: base,
+            protocol_binding: PROTOCOL_BINDING_JSONRPC.into(),
+            tenant: None,
+            protocol_version: version::SERVED.into(),
+        }],
+        provider: Some(AgentProvider { url: state.settings.public_url(), organization: "agentdeck".into() }),
+        version: env!("CARGO_PKG_VERSION").into(),
+        documentation_url: None,
+        capabilities: AgentCapabilities {
+            streaming: Some(true),
+            push_notifications: Some(false),
+            extensions: Vec::new(),
+            extended_agent_card: Some(false),
+        },
+        security_schemes,
+        security_requirements,
+        default_input_modes: vec!["text/plain".into(), "application/json".into()],
+        default_output_modes: descriptor.output_modes.clone(),
+        skills: descriptor.skills.clone(),
+        signatures: Vec::new(),
+        icon_url: None,
+    }
+}
+
+/// A cacheable JSON answer: `ETag` over the bytes, `Last-Modified` = process start.
+fn cacheable(state: &AppState, headers: &HeaderMap, body: Vec<u8>) -> Response {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    let last_modified = state.started_at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    let response_headers = response.headers_mut();
+    for (name, value) in [
+        (header::CACHE_CONTROL, format!("public, max-age={CARD_MAX_AGE_SECS}")),
+        (header::ETAG, etag),
+        (header::LAST_MODIFIED, last_modified),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response_headers.insert(name, value);
+        }
+    }
+    response
+}
+
+fn card_response(state: &AppState, headers: &HeaderMap, agent: &dyn AgentExecutor) -> Response {
+    match serde_json::to_vec(&card_of(state, agent)) {
+        Ok(body) => cacheable(state, headers, body),
+        Err(error) => ApiError::new(ErrorCode::Internal, format!("cannot serialize the card: {error}")).into_response(),
+    }
+}
+
+/// `GET /a2a/{agent}/.well-known/agent-card.json`.
+pub(super) async fn agent_card(
+    State(state): State<AppState>,
+    Path(agent): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match state.a2a.agent(&agent).cloned() {
+        Some(executor) => card_response(&state, &headers, executor.as_ref()),
+        None => ApiError::new(ErrorCode::NotFound, format!("no agent named {agent:?} is hosted here")).into_response(),
+    }
+}
+
+/// `GET /.well-known/agent-card.json`: the default agent's card.
+pub(super) async fn default_card(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let wanted = state.settings.a2a.default_agent.trim();
+    let agent = if wanted.is_empty() { state.a2a.agents().next().cloned() } else { state.a2a.agent(wanted).cloned() };
+    match agent {
+        Some(executor) => card_response(&state, &headers, executor.as_ref()),
+        None => ApiError::new(ErrorCode::NotFound, "this server hosts no A2A agent").into_response(),
+    }
+}
+
+/// `GET /.well-known/agents.json`: every hosted agent.
+pub(super) async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let agents: Vec<_> = state
+        .a2a
+        .agents()
+        .map(|agent| {
+            let descriptor = agent.descriptor();
+            let base = agent_base_url(&state, &descriptor.name);
+            json!({
+                "name": descriptor.name,
+                "displayName": descriptor.display_name,
+                "description": descriptor.description,
+                "url": base,
+                "cardUrl": format!("{base}/.well-known/agent-card.json"),
+            })
+        })
+        .collect();
+    match serde_json::to_vec(&json!({ "agents": agents })) {
+        Ok(body) => cacheable(&state, &headers, body),
+        Err(error) => {
+            ApiError::new(ErrorCode::Internal, format!("cannot serialize the index: {error}")).into_response()
+        }
+    }
+}

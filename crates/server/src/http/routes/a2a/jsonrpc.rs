@@ -1,0 +1,148 @@
+//! `POST /a2a/{agent}`: the JSON-RPC 2.0 binding of A2A.
+//!
+//! Checked in this order, each failure an error envelope in an HTTP 200:
+//! the content type (-32005), the envelope (-32700, -32600, -32601), the
+//! protocol version (-32009), then the caller (HTTP 401 without a valid
+//! token where one is needed) and the method's params (-32602).
+
+use std::collections::HashMap;
+
+use agentdeck_a2a_protocol::jsonrpc::{self, Method, Request};
+use agentdeck_a2a_protocol::{
+    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, SendMessageRequest,
+    SendMessageResponse, SubscribeToTaskRequest, version,
+};
+use agentdeck_services::a2a::Caller;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::{a2a_caller, sse};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Media types a request body may have.
+fn is_json_media_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || essence == "application/a2a+json"
+}
+
+/// The requested protocol version: the header, else the query parameter.
+pub(super) fn requested_version<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
+    let header = headers.get(version::HEADER).and_then(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty());
+    header.or_else(|| query.iter().find(|(k, _)| k.eq_ignore_ascii_case(version::HEADER)).map(|(_, v)| v.as_str()))
+}
+
+fn envelope(body: Value) -> Response {
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+fn success<T: serde::Serialize>(id: &Value, result: &T) -> Response {
+    envelope(jsonrpc::success(id, result))
+}
+
+fn failure(id: &Value, error: &A2aError) -> Response {
+    envelope(jsonrpc::failure(id, error))
+}
+
+/// Types params and checks their required fields.
+fn typed<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A2aError> {
+    jsonrpc::params(params)
+}
+
+fn checked(violations: Vec<FieldViolation>) -> Result<(), A2aError> {
+    if violations.is_empty() { Ok(()) } else { Err(A2aError::invalid_params(violations)) }
+}
+
+/// Handles one JSON-RPC request to a hosted agent.
+pub(super) async fn handle(
+    State(state): State<AppState>,
+    Path(agent): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(executor) = state.a2a.agent(&agent).cloned() else {
+        return ApiError::new(ErrorCode::NotFound, format!("no agent named {agent:?} is hosted here")).into_response();
+    };
+    if !is_json_media_type(&headers) {
+        let error = A2aError::ContentTypeNotSupported("send the request as application/json".into());
+        return failure(&Value::Null, &error);
+    }
+    let request = match jsonrpc::parse_request(&body) {
+        Ok(request) => request,
+        Err(rejected) => return failure(&rejected.id, &rejected.error),
+    };
+    if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
+        return failure(&request.id, &error);
+    }
+    let caller = match a2a_caller(&state, &headers, executor.descriptor()).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    let id = request.id.clone();
+    match dispatch(&state, &agent, &caller, &headers, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            if matches!(error, A2aError::Internal(_)) {
+                tracing::error!(agent, %error, "A2A call failed");
+            }
+            failure(&id, &error)
+        }
+    }
+}
+
+async fn dispatch(
+    state: &AppState,
+    agent: &str,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: Request,
+) -> Result<Response, A2aError> {
+    let service = &state.a2a;
+    let id = request.id;
+    match request.method {
+        Method::SendMessage => {
+            let params: SendMessageRequest = typed(request.params)?;
+            let outcome = service.send(agent, caller, params).await?;
+            Ok(success(&id, &SendMessageResponse::from(outcome)))
+        }
+        Method::SendStreamingMessage => {
+            let params: SendMessageRequest = typed(request.params)?;
+            let stream = service.send_streaming(agent, caller, params).await?;
+            Ok(sse::jsonrpc_stream(state, id, stream))
+        }
+        Method::GetTask => {
+            let params: GetTaskRequest = typed(request.params)?;
+            Ok(success(&id, &service.get_task(agent, caller, params).await?))
+        }
+        Method::ListTasks => {
+            let params: ListTasksRequest = typed(request.params)?;
+            Ok(success(&id, &service.list_tasks(agent, caller, params).await?))
+        }
+        Method::CancelTask => {
+            let params: CancelTaskRequest = typed(request.params)?;
+            Ok(success(&id, &service.cancel_task(agent, caller, params).await?))
+        }
+        Method::SubscribeToTask => {
+            let params: SubscribeToTaskRequest = typed(request.params)?;
+            checked(params.violations())?;
+            let last_event_id = sse::last_event_id(headers)?;
+            let stream = service.subscribe(agent, caller, &params.id, last_event_id).await?;
+            Ok(sse::jsonrpc_stream(state, id, stream))
+        }
+        Method::CreateTaskPushNotificationConfig
+        | Method::GetTaskPushNotificationConfig
+        | Method::ListTaskPushNotificationConfigs
+        | Method::DeleteTaskPushNotificationConfig => Err(A2aError::PushNotificationNotSupported),
+        Method::GetExtendedAgentCard => {
+            Err(A2aError::UnsupportedOperation("this agent declares no extended agent card".into()))
+        }
+    }
+}

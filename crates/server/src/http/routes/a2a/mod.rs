@@ -1,0 +1,61 @@
+//! The A2A edge (DESIGN §7, a2a.md §2): every hosted agent `{name}` at
+//! `/a2a/{name}`, with its card at `/a2a/{name}/.well-known/agent-card.json`.
+//!
+//! - [`jsonrpc`]: the JSON-RPC 2.0 binding, `POST /a2a/{name}` (with or without
+//!   a trailing slash). Every JSON-RPC error is an HTTP 200 with an error
+//!   envelope; only authentication failures are HTTP errors (401).
+//! - [`cards`]: agent cards with `Cache-Control`, `ETag` and `Last-Modified`;
+//!   the default agent's card at the host root and the index of all hosted
+//!   agents at `/.well-known/agents.json`.
+//! - [`sse`]: streamed answers, one event per task event with its sequence
+//!   number as the SSE `id:`, and keep-alive comments while idle.
+//!
+//! The protocol version is checked before any method runs: `A2A-Version: 1.0`
+//! (header or query parameter) is served, anything else — a missing header
+//! means 0.3 — gets `VersionNotSupportedError` (-32009).
+
+mod cards;
+mod jsonrpc;
+mod sse;
+
+use agentdeck_services::a2a::{AgentDescriptor, Caller};
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+
+use crate::http::error::ApiError;
+use crate::http::extract::{bearer_token, caller_of_token};
+use crate::state::AppState;
+
+/// The A2A routes.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/a2a/{agent}", post(jsonrpc::handle))
+        .route("/a2a/{agent}/", post(jsonrpc::handle))
+        .route("/a2a/{agent}/.well-known/agent-card.json", get(cards::agent_card))
+        .route("/.well-known/agent-card.json", get(cards::default_card))
+        .route("/.well-known/agents.json", get(cards::index))
+}
+
+/// The caller of an A2A request: the bearer token's principal, or an
+/// anonymous caller where the agent allows it.
+async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescriptor) -> Result<Caller, ApiError> {
+    let Some(token) = bearer_token(headers) else {
+        if agent.allow_anonymous {
+            return Ok(Caller::anonymous());
+        }
+        return Err(agentdeck_services::auth::AuthError::Missing.into());
+    };
+    let principal = caller_of_token(state, token).await?;
+    Ok(Caller {
+        tenant: principal.workspace_id.to_string(),
+        owner: principal.subject.clone(),
+        workspace: Some(principal.workspace_id),
+        bearer: Some(token.to_owned()),
+    })
+}
+
+/// The base URL of an agent (its interfaces live there).
+fn agent_base_url(state: &AppState, name: &str) -> String {
+    format!("{}/a2a/{name}", state.settings.public_url())
+}

@@ -1,0 +1,271 @@
+//! The A2A edge over HTTP: cards and their caching, the JSON-RPC envelope
+//! checks (content type, parse, version), callers and scoping, SSE streams
+//! with sequence ids and `Last-Event-ID` resumption, and tasks that outlive
+//! a server restart.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+const AGENT: &str = "/a2a/conformance";
+
+/// Posts a JSON-RPC request with `A2A-Version: 1.0` (and a token when given).
+async fn rpc(app: &TestApp, path: &str, token: Option<&str>, method: &str, params: Value) -> (StatusCode, Value) {
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
+    let mut request = app.client.post(format!("{}{path}", app.address)).header("A2A-Version", "1.0").json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn message(id: &str, text: &str) -> Value {
+    json!({"message": {"messageId": id, "role": "ROLE_USER", "parts": [{"text": text}]}})
+}
+
+/// One SSE event: its `id:` and its JSON `data:`.
+#[derive(Debug)]
+struct SseEvent {
+    id: Option<i64>,
+    data: Value,
+}
+
+/// Opens a stream and reads events until it closes or `within` passes.
+async fn stream(app: &TestApp, method: &str, params: Value, last_event_id: Option<&str>) -> Vec<SseEvent> {
+    let body = json!({"jsonrpc": "2.0", "id": "s1", "method": method, "params": params});
+    let mut request = app.client.post(format!("{}{AGENT}", app.address)).header("A2A-Version", "1.0").json(&body);
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id);
+    }
+    let response = request.send().await.expect("stream opened");
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    let mut bytes = response.bytes_stream();
+    let mut buffer = String::new();
+    let read = async {
+        while let Some(Ok(chunk)) = bytes.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read).await.expect("the stream ended");
+    buffer
+        .split("\n\n")
+        .filter_map(|block| {
+            let mut id = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("id:") {
+                    id = value.trim().parse().ok();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(value.trim()).ok();
+                }
+            }
+            data.map(|data| SseEvent { id, data })
+        })
+        .collect()
+}
+
+/// What each event of a stream is: `task:STATE`, `status:STATE`, `artifact`, `message`.
+fn kinds(events: &[SseEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let result = &event.data["result"];
+            if let Some(task) = result.get("task") {
+                format!("task:{}", task["status"]["state"].as_str().unwrap_or("?"))
+            } else if let Some(update) = result.get("statusUpdate") {
+                format!("status:{}", update["status"]["state"].as_str().unwrap_or("?"))
+            } else if result.get("artifactUpdate").is_some() {
+                "artifact".into()
+            } else if result.get("message").is_some() {
+                "message".into()
+            } else {
+                format!("other:{result}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn cards_are_served_with_caching_headers_and_listed_in_the_index() {
+    let app = spawn_app().await;
+    let url = format!("{}{AGENT}/.well-known/agent-card.json", app.address);
+    let response = app.client.get(&url).send().await.expect("card");
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers().clone();
+    let cache = headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(cache.contains("max-age="), "{cache}");
+    assert!(headers.contains_key("last-modified"));
+    let etag = headers.get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let card: Value = response.json().await.expect("card JSON");
+    assert_eq!(card["supportedInterfaces"][0]["url"], json!(format!("{}{AGENT}", app.address)));
+    assert_eq!(card["supportedInterfaces"][0]["protocolBinding"], "JSONRPC");
+    assert_eq!(card["supportedInterfaces"][0]["protocolVersion"], "1.0");
+    assert_eq!(card["capabilities"]["streaming"], true);
+    for required in ["name", "description", "version", "defaultInputModes", "defaultOutputModes", "skills"] {
+        assert!(card.get(required).is_some(), "card lacks {required}: {card}");
+    }
+    let again = app.client.get(&url).header("If-None-Match", &etag).send().await.expect("card again");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let root: Value = app
+        .client
+        .get(format!("{}/.well-known/agent-card.json", app.address))
+        .send()
+        .await
+        .expect("root")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(root, card, "the default agent's card is served at the root");
+    let (status, index) = app.request(reqwest::Method::GET, "/.well-known/agents.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(index["agents"][0]["name"], "conformance");
+    assert_eq!(index["agents"][0]["cardUrl"], json!(url));
+    let (status, _) = app.request(reqwest::Method::GET, "/a2a/nobody/.well-known/agent-card.json", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_envelope_is_checked_before_any_method_runs() {
+    let app = spawn_app().await;
+    let post = |content_type: &'static str, version: Option<&'static str>, body: &'static str| {
+        let mut request =
+            app.client.post(format!("{}{AGENT}", app.address)).header("content-type", content_type).body(body);
+        if let Some(version) = version {
+            request = request.header("A2A-Version", version);
+        }
+        async move {
+            let response = request.send().await.expect("sent");
+            (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let get = r#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}"#;
+    for (content_type, version, body, code) in [
+        ("text/plain", Some("1.0"), get, -32005),
+        ("application/json", Some("1.0"), "{nope", -32700),
+        ("application/json", Some("1.0"), r#"{"jsonrpc":"2.0","id":1,"method":"message/send"}"#, -32601),
+        ("application/json", None, get, -32009),
+        ("application/json", Some("0.3"), get, -32009),
+        ("application/json", Some("1.0"), r#"{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{}}"#, -32602),
+        ("application/a2a+json", Some("1.0"), get, -32001),
+    ] {
+        let (status, reply) = post(content_type, version, body).await;
+        assert_eq!(status, StatusCode::OK, "JSON-RPC errors travel in a 200: {reply}");
+        assert_eq!(reply["error"]["code"], json!(code), "{content_type} {version:?} {body}: {reply}");
+        assert_eq!(reply["jsonrpc"], "2.0");
+        assert!(reply["error"]["data"][0]["reason"].is_string(), "{reply}");
+    }
+    // The version is also accepted as a query parameter, and the trailing slash is served.
+    let response = app
+        .client
+        .post(format!("{}{AGENT}/?A2A-Version=1.0", app.address))
+        .header("content-type", "application/json")
+        .body(get)
+        .send()
+        .await
+        .expect("sent");
+    let reply: Value = response.json().await.expect("JSON");
+    assert_eq!(reply["error"]["code"], json!(-32001), "{reply}");
+    let (status, _) = rpc(&app, "/a2a/nobody", None, "GetTask", json!({"id": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_send_returns_the_task_and_tasks_are_kept_apart_by_caller() {
+    let app = spawn_app().await;
+    let (status, reply) = rpc(&app, AGENT, Some(&app.token), "SendMessage", message("tck-complete-task-1", "hi")).await;
+    assert_eq!(status, StatusCode::OK);
+    let task = &reply["result"]["task"];
+    assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED", "{reply}");
+    let timestamp = task["status"]["timestamp"].as_str().unwrap_or_default();
+    assert!(timestamp.ends_with('Z') && timestamp.len() == 24, "UTC with milliseconds: {timestamp}");
+    let task_id = task["id"].as_str().unwrap_or_default().to_owned();
+    // The same messageId again: the same task.
+    let (_, again) = rpc(&app, AGENT, Some(&app.token), "SendMessage", message("tck-complete-task-1", "hi")).await;
+    assert_eq!(again["result"]["task"]["id"], json!(task_id));
+    // An anonymous caller, or another workspace, does not see it.
+    let (_, anonymous) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
+    assert_eq!(anonymous["error"]["code"], json!(-32001));
+    let (_, other_token) = app.other_workspace().await;
+    let (_, foreign) = rpc(&app, AGENT, Some(&other_token), "GetTask", json!({"id": task_id})).await;
+    assert_eq!(foreign["error"]["code"], json!(-32001));
+    let (_, mine) = rpc(&app, AGENT, Some(&app.token), "GetTask", json!({"id": task_id, "historyLength": 0})).await;
+    assert_eq!(mine["result"]["id"], json!(task_id));
+    assert!(mine["result"].get("history").is_none(), "historyLength 0 omits the history: {mine}");
+    let (_, listed) = rpc(&app, AGENT, Some(&app.token), "ListTasks", json!({})).await;
+    assert_eq!(listed["result"]["nextPageToken"], "", "{listed}");
+    assert_eq!(listed["result"]["totalSize"], 1);
+    // A bad token is refused outright, even where anonymous calls are served.
+    let (status, _) = rpc(&app, AGENT, Some("not-a-token"), "ListTasks", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, push) =
+        rpc(&app, AGENT, None, "GetTaskPushNotificationConfig", json!({"taskId": task_id, "id": "c"})).await;
+    assert_eq!(push["error"]["code"], json!(-32003));
+}
+
+#[tokio::test]
+async fn streams_carry_sequence_ids_and_resume_after_the_last_event_id() {
+    let app = spawn_app().await;
+    let events = stream(&app, "SendStreamingMessage", message("tck-stream-001-x", "go"), None).await;
+    assert_eq!(
+        kinds(&events),
+        ["task:TASK_STATE_SUBMITTED", "status:TASK_STATE_WORKING", "artifact", "status:TASK_STATE_COMPLETED"]
+    );
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(1), Some(2), Some(3), Some(4)]);
+    assert!(events.iter().all(|e| e.data["id"] == "s1" && e.data["jsonrpc"] == "2.0"));
+    let task_id = events[0].data["result"]["task"]["id"].as_str().unwrap_or_default().to_owned();
+    // Resuming after event 2 of the finished task replays 3 and 4 only.
+    let resumed = stream(&app, "SubscribeToTask", json!({"id": task_id}), Some("2")).await;
+    assert_eq!(resumed.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(3), Some(4)]);
+    // A plain subscribe to a finished task is refused.
+    let (_, over) = rpc(&app, AGENT, None, "SubscribeToTask", json!({"id": task_id})).await;
+    assert_eq!(over["error"]["code"], json!(-32004));
+    let reply = stream(&app, "SendStreamingMessage", message("tck-message-response-x", "go"), None).await;
+    assert_eq!(kinds(&reply), ["message"]);
+    assert_eq!(reply[0].id, None);
+}
+
+#[tokio::test]
+async fn a_task_outlives_a_restart_and_a_resume_after_it_has_no_duplicates() {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let path = data_dir.path().to_owned();
+    let mut app = spawn_app_with(|settings| settings.data_dir = path.clone()).await;
+    // A long-running task, seen through event 2 (WORKING).
+    let (_, started) = rpc(
+        &app,
+        AGENT,
+        None,
+        "SendMessage",
+        json!({"message": {"messageId": "tck-long-running-r", "role": "ROLE_USER", "parts": [{"text": "x"}]},
+               "configuration": {"returnImmediately": true}}),
+    )
+    .await;
+    let task_id = started["result"]["task"]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(!task_id.is_empty(), "{started}");
+    let mut state = String::new();
+    for _ in 0..100 {
+        let (_, got) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
+        state = got["result"]["status"]["state"].as_str().unwrap_or_default().to_owned();
+        if state == "TASK_STATE_WORKING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state, "TASK_STATE_WORKING");
+    app.stop_server();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let app = spawn_app_with(|settings| settings.data_dir = path.clone()).await;
+    let (_, got) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
+    assert_eq!(got["result"]["status"]["state"], "TASK_STATE_FAILED", "{got}");
+    let resumed = stream(&app, "SubscribeToTask", json!({"id": task_id}), Some("2")).await;
+    assert_eq!(resumed.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(3)], "{resumed:?}");
+    assert_eq!(kinds(&resumed), ["status:TASK_STATE_FAILED"]);
+    drop(data_dir);
+}
