@@ -3,6 +3,7 @@
 //! One test binary, one link.
 
 mod a2a;
+mod a2a_interop;
 mod auth;
 mod bad_input;
 mod browser;
