@@ -108,6 +108,8 @@ async fn cards_are_served_with_caching_headers_and_listed_in_the_index() {
     assert_eq!(card["supportedInterfaces"][0]["url"], json!(format!("{}{AGENT}", app.address)));
     assert_eq!(card["supportedInterfaces"][0]["protocolBinding"], "JSONRPC");
     assert_eq!(card["supportedInterfaces"][0]["protocolVersion"], "1.0");
+    assert_eq!(card["supportedInterfaces"][1]["url"], json!(format!("{}{AGENT}/rest", app.address)));
+    assert_eq!(card["supportedInterfaces"][1]["protocolBinding"], "HTTP+JSON");
     assert_eq!(card["capabilities"]["streaming"], true);
     for required in ["name", "description", "version", "defaultInputModes", "defaultOutputModes", "skills"] {
         assert!(card.get(required).is_some(), "card lacks {required}: {card}");
@@ -268,4 +270,88 @@ async fn a_task_outlives_a_restart_and_a_resume_after_it_has_no_duplicates() {
     assert_eq!(resumed.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(3)], "{resumed:?}");
     assert_eq!(kinds(&resumed), ["status:TASK_STATE_FAILED"]);
     drop(data_dir);
+}
+
+/// A REST call with `A2A-Version: 1.0`.
+async fn rest(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, String, Value) {
+    let mut request =
+        app.client.request(method, format!("{}{AGENT}/rest{path}", app.address)).header("A2A-Version", "1.0");
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    (status, content_type, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_rest_binding_serves_the_same_operations_with_status_shaped_errors() {
+    let app = spawn_app().await;
+    let (status, content_type, sent) =
+        rest(&app, reqwest::Method::POST, "/message:send", Some(message("tck-artifact-text-r", "x"))).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/json"), "{sent}");
+    let task_id = sent["task"]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(sent["task"]["artifacts"][0]["parts"][0]["text"], "Generated text content");
+    let (status, _, got) = rest(&app, reqwest::Method::GET, &format!("/tasks/{task_id}?historyLength=0"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got.get("history").is_none(), "{got}");
+    // A tenant prefix is accepted.
+    let (status, _, _) = rest(&app, reqwest::Method::GET, &format!("/acme/tasks/{task_id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, listed) =
+        rest(&app, reqwest::Method::GET, "/tasks?status=TASK_STATE_COMPLETED&pageSize=5", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((listed["totalSize"].as_i64(), listed["nextPageToken"].as_str()), (Some(1), Some("")));
+    assert!(listed["tasks"][0].get("artifacts").is_none(), "artifacts only when asked: {listed}");
+    let (status, content_type, error) =
+        rest(&app, reqwest::Method::POST, &format!("/tasks/{task_id}:cancel"), None).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::CONFLICT, "application/json"));
+    assert_eq!(error["error"]["status"], "FAILED_PRECONDITION");
+    assert_eq!(error["error"]["details"][0]["reason"], "TASK_NOT_CANCELABLE");
+    let (status, _, error) = rest(&app, reqwest::Method::GET, "/tasks/missing", None).await;
+    assert_eq!(
+        (status, error["error"]["details"][0]["reason"].as_str()),
+        (StatusCode::NOT_FOUND, Some("TASK_NOT_FOUND"))
+    );
+    let (status, _, error) = rest(&app, reqwest::Method::POST, "/message:send", Some(json!({}))).await;
+    assert_eq!((status, error["error"]["status"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_ARGUMENT")));
+    let (status, _, _) = rest(&app, reqwest::Method::GET, "/tasks?pageSize=many", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let plain = app
+        .client
+        .post(format!("{}{AGENT}/rest/message:send", app.address))
+        .header("A2A-Version", "1.0")
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let unversioned = app.client.get(format!("{}{AGENT}/rest/tasks", app.address)).send().await.expect("sent");
+    assert_eq!(unversioned.status(), StatusCode::BAD_REQUEST);
+    let body: Value = unversioned.json().await.expect("JSON");
+    assert_eq!(body["error"]["details"][0]["reason"], "VERSION_NOT_SUPPORTED");
+    let (status, _, _) = rest(&app, reqwest::Method::GET, "/nowhere/at/all", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, error) =
+        rest(&app, reqwest::Method::GET, &format!("/tasks/{task_id}/pushNotificationConfigs"), None).await;
+    assert_eq!(
+        (status, error["error"]["details"][0]["reason"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("PUSH_NOTIFICATION_NOT_SUPPORTED"))
+    );
+    // Subscribing with GET (the proto's verb) works as POST does.
+    let response = app
+        .client
+        .get(format!("{}{AGENT}/rest/tasks/{task_id}:subscribe", app.address))
+        .header("A2A-Version", "1.0")
+        .header("Last-Event-ID", "1")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("stream read");
+    assert!(text.contains("id: 2") || text.contains("id:2"), "{text}");
+    assert!(text.contains("\"artifactUpdate\""), "bare StreamResponse events: {text}");
 }

@@ -55,8 +55,8 @@ async fn run(program: &str, args: &[&str]) {
     );
 }
 
-#[tokio::test]
-async fn the_python_a2a_sdk_client_runs_every_operation_against_our_server() {
+/// Runs the SDK client script against a fresh server over one binding.
+async fn sdk_client_passes(binding: &str) {
     let python = a2a_sdk_python().await;
     let app = spawn_app().await;
     let script = interop_dir().join("a2a_sdk_client.py");
@@ -64,6 +64,7 @@ async fn the_python_a2a_sdk_client_runs_every_operation_against_our_server() {
     let child = tokio::process::Command::new(&python)
         .arg(&script)
         .arg(&url)
+        .arg(binding)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -76,7 +77,17 @@ async fn the_python_a2a_sdk_client_runs_every_operation_against_our_server() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("all checks passed"),
-        "a2a-sdk client against {url}:\n{stdout}\n{}",
+        "a2a-sdk client against {url} over {binding}:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[tokio::test]
+async fn the_python_a2a_sdk_client_runs_every_operation_over_json_rpc() {
+    sdk_client_passes("JSONRPC").await;
+}
+
+#[tokio::test]
+async fn the_python_a2a_sdk_client_runs_every_operation_over_rest() {
+    sdk_client_passes("HTTP+JSON").await;
 }

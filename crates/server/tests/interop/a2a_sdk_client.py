@@ -55,6 +55,9 @@ async def final_task(client, request):
 async def main():
     plain = await create_client(URL, client_config=ClientConfig(streaming=False, supported_protocol_bindings=[BINDING]))
     streamer = await create_client(URL, client_config=ClientConfig(streaming=True, supported_protocol_bindings=[BINDING]))
+    expected_transport = {"JSONRPC": "JsonRpcTransport", "HTTP+JSON": "RestTransport"}[BINDING]
+    transports = {type(getattr(client, "_transport", None)).__name__ for client in (plain, streamer)}
+    check(transports == {expected_transport}, f"the client talks {BINDING} ({transports})")
 
     task = await final_task(plain, SendMessageRequest(message=message("tck-complete-task")))
     check(task is not None and task.status.state == TaskState.TASK_STATE_COMPLETED, "send: blocking send completes")

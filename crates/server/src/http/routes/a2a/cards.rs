@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use agentdeck_a2a_protocol::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, HttpAuthSecurityScheme, PROTOCOL_BINDING_JSONRPC,
-    SecurityRequirement, SecurityScheme, StringList, version,
+    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, HttpAuthSecurityScheme, PROTOCOL_BINDING_HTTP_JSON,
+    PROTOCOL_BINDING_JSONRPC, SecurityRequirement, SecurityScheme, StringList, version,
 };
 use agentdeck_services::a2a::AgentExecutor;
 use axum::extract::{Path, State};
@@ -48,12 +48,20 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
     AgentCard {
         name: descriptor.display_name.clone(),
         description: descriptor.description.clone(),
-        supported_interfaces: vec![AgentInterface {
-            url: base,
-            protocol_binding: PROTOCOL_BINDING_JSONRPC.into(),
-            tenant: None,
-            protocol_version: version::SERVED.into(),
-        }],
+        supported_interfaces: vec![
+            AgentInterface {
+                url: base.clone(),
+                protocol_binding: PROTOCOL_BINDING_JSONRPC.into(),
+                tenant: None,
+                protocol_version: version::SERVED.into(),
+            },
+            AgentInterface {
+                url: format!("{base}/rest"),
+                protocol_binding: PROTOCOL_BINDING_HTTP_JSON.into(),
+                tenant: None,
+                protocol_version: version::SERVED.into(),
+            },
+        ],
         provider: Some(AgentProvider { url: state.settings.public_url(), organization: "agentdeck".into() }),
         version: env!("CARGO_PKG_VERSION").into(),
         documentation_url: None,

@@ -25,7 +25,7 @@ use crate::http::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Media types a request body may have.
-fn is_json_media_type(headers: &HeaderMap) -> bool {
+pub(super) fn is_json_media_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -4,6 +4,8 @@
 //! - [`jsonrpc`]: the JSON-RPC 2.0 binding, `POST /a2a/{name}` (with or without
 //!   a trailing slash). Every JSON-RPC error is an HTTP 200 with an error
 //!   envelope; only authentication failures are HTTP errors (401).
+//! - [`rest`]: the HTTP+JSON binding under `/a2a/{name}/rest`, with
+//!   `google.rpc.Status`-shaped errors.
 //! - [`cards`]: agent cards with `Cache-Control`, `ETag` and `Last-Modified`;
 //!   the default agent's card at the host root and the index of all hosted
 //!   agents at `/.well-known/agents.json`.
@@ -16,12 +18,13 @@
 
 mod cards;
 mod jsonrpc;
+mod rest;
 mod sse;
 
 use agentdeck_services::a2a::{AgentDescriptor, Caller};
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::http::error::ApiError;
 use crate::http::extract::{bearer_token, caller_of_token};
@@ -32,6 +35,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/a2a/{agent}", post(jsonrpc::handle))
         .route("/a2a/{agent}/", post(jsonrpc::handle))
+        .route("/a2a/{agent}/rest/{*path}", any(rest::handle))
         .route("/a2a/{agent}/.well-known/agent-card.json", get(cards::agent_card))
         .route("/.well-known/agent-card.json", get(cards::default_card))
         .route("/.well-known/agents.json", get(cards::index))
@@ -55,7 +59,7 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
     })
 }
 
-/// The base URL of an agent (its interfaces live there).
+/// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).
 fn agent_base_url(state: &AppState, name: &str) -> String {
     format!("{}/a2a/{name}", state.settings.public_url())
 }

@@ -45,6 +45,15 @@ pub(super) fn jsonrpc_stream(state: &AppState, id: Value, stream: EventStream) -
     respond(state, events)
 }
 
+/// Streams bare `StreamResponse` events (the REST binding).
+pub(super) fn rest_stream(state: &AppState, stream: EventStream) -> Response {
+    let events = stream.map(|SequencedEvent { seq, event }| {
+        let data = serde_json::to_value(event.as_ref()).unwrap_or(Value::Null);
+        Ok::<_, Infallible>(sse_event(&data, seq))
+    });
+    respond(state, events)
+}
+
 fn respond(
     state: &AppState,
     events: impl futures::Stream<Item = Result<Event, Infallible>> + Send + 'static,

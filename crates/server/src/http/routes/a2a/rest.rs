@@ -1,0 +1,203 @@
+//! `/a2a/{agent}/rest/…`: the HTTP+JSON binding of A2A (a2a.md §2.1).
+//!
+//! One handler takes every path under the base and routes it by hand: the
+//! binding's paths put an action after an id in one segment
+//! (`/tasks/{id}:cancel`) and may start with a tenant
+//! (`/{tenant}/tasks/{id}`), neither of which a router pattern expresses.
+//! Errors are `google.rpc.Status` objects (`{"error": {code, status,
+//! message, details}}`) sent as `application/json`; successes are sent as
+//! `application/a2a+json` only to clients that ask for it.
+
+use std::collections::HashMap;
+
+use agentdeck_a2a_protocol::jsonrpc;
+use agentdeck_a2a_protocol::{
+    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, SendMessageRequest,
+    SendMessageResponse, TaskState, version,
+};
+use agentdeck_services::a2a::Caller;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::jsonrpc::{is_json_media_type, requested_version};
+use super::{a2a_caller, sse};
+use crate::state::AppState;
+
+/// The first segments a path can start with when it has no tenant.
+const ROOTS: [&str; 4] = ["message:send", "message:stream", "tasks", "extendedAgentCard"];
+
+/// A REST error answer.
+pub(super) fn error_response(error: &A2aError) -> Response {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = error.to_rest().to_string();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn success<T: Serialize>(headers: &HeaderMap, value: &T) -> Response {
+    let wants_a2a = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.to_ascii_lowercase().contains("application/a2a+json"));
+    let content_type = if wants_a2a { "application/a2a+json" } else { "application/json" };
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+        }
+        Err(error) => error_response(&A2aError::Internal(format!("cannot serialize the answer: {error}"))),
+    }
+}
+
+/// Reads a JSON body (an empty body reads as `{}`) after checking its media type.
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, A2aError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    if !is_json_media_type(headers) {
+        return Err(A2aError::ContentTypeNotSupported("send the body as application/json".into()));
+    }
+    serde_json::from_slice(body).map_err(|error| A2aError::Parse(error.to_string()))
+}
+
+fn query_param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn query_int(query: &HashMap<String, String>, name: &str) -> Result<Option<i32>, A2aError> {
+    query_param(query, name)
+        .map(|value| {
+            value.parse().map_err(|_| A2aError::invalid_params(vec![FieldViolation::new(name, "must be an integer")]))
+        })
+        .transpose()
+}
+
+fn list_request(query: &HashMap<String, String>) -> Result<ListTasksRequest, A2aError> {
+    let status = query_param(query, "status")
+        .map(|value| {
+            TaskState::parse(value)
+                .ok_or_else(|| A2aError::invalid_params(vec![FieldViolation::new("status", "is not a task state")]))
+        })
+        .transpose()?;
+    let after = query_param(query, "statusTimestampAfter")
+        .map(|value| {
+            chrono::DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&chrono::Utc)).map_err(|_| {
+                A2aError::invalid_params(vec![FieldViolation::new("statusTimestampAfter", "is not an RFC 3339 time")])
+            })
+        })
+        .transpose()?;
+    let include_artifacts = query_param(query, "includeArtifacts")
+        .map(|value| match value.to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(A2aError::invalid_params(vec![FieldViolation::new("includeArtifacts", "must be true or false")])),
+        })
+        .transpose()?;
+    Ok(ListTasksRequest {
+        tenant: None,
+        context_id: query_param(query, "contextId").map(str::to_owned),
+        status,
+        page_size: query_int(query, "pageSize")?,
+        page_token: query_param(query, "pageToken").map(str::to_owned),
+        history_length: query_int(query, "historyLength")?,
+        status_timestamp_after: after,
+        include_artifacts,
+    })
+}
+
+/// Handles every request under `/a2a/{agent}/rest/`.
+pub(super) async fn handle(
+    State(state): State<AppState>,
+    Path((agent, path)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(executor) = state.a2a.agent(&agent).cloned() else {
+        return error_response(&A2aError::MethodNotFound(format!("no agent named {agent:?} is hosted here")));
+    };
+    if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
+        return error_response(&error);
+    }
+    let caller = match a2a_caller(&state, &headers, executor.descriptor()).await {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    match route(&state, &agent, &caller, &method, &path, &query, &headers, &body).await {
+        Ok(response) => response,
+        Err(error) => {
+            if matches!(error, A2aError::Internal(_)) {
+                tracing::error!(agent, %error, "A2A call failed");
+            }
+            error_response(&error)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn route(
+    state: &AppState,
+    agent: &str,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, A2aError> {
+    let service = &state.a2a;
+    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // A leading tenant is accepted and ignored: tasks are scoped by the caller's workspace.
+    if segments.first().is_some_and(|first| !ROOTS.contains(first)) && segments.len() > 1 {
+        segments.remove(0);
+    }
+    let not_found = || A2aError::MethodNotFound(format!("{method} /{path} is not an A2A route"));
+    match (method.clone(), segments.as_slice()) {
+        (Method::POST, ["message:send"]) => {
+            let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
+            let outcome = service.send(agent, caller, request).await?;
+            Ok(success(headers, &SendMessageResponse::from(outcome)))
+        }
+        (Method::POST, ["message:stream"]) => {
+            let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
+            let stream = service.send_streaming(agent, caller, request).await?;
+            Ok(sse::rest_stream(state, stream))
+        }
+        (Method::GET, ["tasks"]) => {
+            Ok(success(headers, &service.list_tasks(agent, caller, list_request(query)?).await?))
+        }
+        (method, ["tasks", target]) => {
+            let (id, action) = target.split_once(':').map_or((*target, None), |(id, action)| (id, Some(action)));
+            match (method, action) {
+                (Method::GET, None) => {
+                    let request = GetTaskRequest {
+                        tenant: None,
+                        id: id.to_owned(),
+                        history_length: query_int(query, "historyLength")?,
+                    };
+                    Ok(success(headers, &service.get_task(agent, caller, request).await?))
+                }
+                (Method::POST, Some("cancel")) => {
+                    let mut request: CancelTaskRequest = jsonrpc::params(json_body(headers, body)?)?;
+                    request.id = id.to_owned();
+                    Ok(success(headers, &service.cancel_task(agent, caller, request).await?))
+                }
+                // The spec text says POST, the proto annotation GET: both are served.
+                (Method::POST | Method::GET, Some("subscribe")) => {
+                    let last_event_id = sse::last_event_id(headers)?;
+                    let stream = service.subscribe(agent, caller, id, last_event_id).await?;
+                    Ok(sse::rest_stream(state, stream))
+                }
+                _ => Err(not_found()),
+            }
+        }
+        (_, ["tasks", _, "pushNotificationConfigs", ..]) => Err(A2aError::PushNotificationNotSupported),
+        (Method::GET, ["extendedAgentCard"]) => {
+            Err(A2aError::UnsupportedOperation("this agent declares no extended agent card".into()))
+        }
+        _ => Err(not_found()),
+    }
+}
