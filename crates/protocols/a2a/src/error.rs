@@ -214,6 +214,48 @@ impl A2aError {
         }})
     }
 
+    /// An error from its `ErrorInfo.reason` (what a REST error names), or `None` for an unknown reason.
+    pub fn from_reason(reason: &str, message: String) -> Option<Self> {
+        Some(match reason {
+            "TASK_NOT_FOUND" => Self::TaskNotFound(message),
+            "TASK_NOT_CANCELABLE" => Self::TaskNotCancelable { task_id: String::new(), state: message },
+            "PUSH_NOTIFICATION_NOT_SUPPORTED" => Self::PushNotificationNotSupported,
+            "UNSUPPORTED_OPERATION" => Self::UnsupportedOperation(message),
+            "CONTENT_TYPE_NOT_SUPPORTED" => Self::ContentTypeNotSupported(message),
+            "INVALID_AGENT_RESPONSE" => Self::InvalidAgentResponse(message),
+            "EXTENDED_AGENT_CARD_NOT_CONFIGURED" => Self::ExtendedAgentCardNotConfigured,
+            "EXTENSION_SUPPORT_REQUIRED" => Self::ExtensionSupportRequired(message),
+            "VERSION_NOT_SUPPORTED" => Self::VersionNotSupported(message),
+            "INVALID_PARAMS" => Self::InvalidParams { message, violations: Vec::new() },
+            "PARSE_ERROR" => Self::Parse(message),
+            "INVALID_REQUEST" => Self::InvalidRequest(message),
+            "METHOD_NOT_FOUND" => Self::MethodNotFound(message),
+            "INTERNAL_ERROR" => Self::Internal(message),
+            _ => return None,
+        })
+    }
+
+    /// Reads a REST (`google.rpc.Status`) error body back, falling back on the HTTP status.
+    pub fn from_rest(http_status: u16, body: &Value) -> Self {
+        let error = body.get("error").unwrap_or(body);
+        let message = error.get("message").and_then(Value::as_str).unwrap_or("no message").to_owned();
+        let reason = error
+            .get("details")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|detail| detail.get("reason").and_then(Value::as_str));
+        if let Some(known) = reason.and_then(|reason| Self::from_reason(reason, message.clone())) {
+            return known;
+        }
+        match http_status {
+            404 => Self::TaskNotFound(message),
+            400 | 422 => Self::InvalidParams { message, violations: Vec::new() },
+            415 => Self::ContentTypeNotSupported(message),
+            _ => Self::Internal(format!("HTTP {http_status}: {message}")),
+        }
+    }
+
     /// Reads an error back from a JSON-RPC `error` object (for the client).
     pub fn from_jsonrpc(error: &Value) -> Self {
         let message = error.get("message").and_then(Value::as_str).unwrap_or("no message").to_owned();

@@ -17,9 +17,16 @@
 //!   1.0 only; a missing header means 0.3 and is answered with
 //!   `VersionNotSupportedError` (-32009), which says what to send.
 //!
+//! - [`client`] (feature `client`): a typed client of remote agents — card
+//!   fetch and interface choice, every operation over JSON-RPC or REST,
+//!   SSE streams with their event ids, per-call deadlines, retries of
+//!   idempotent calls only, the caller's bearer token and `traceparent`.
+//!
 //! Reading is lenient where real peers are sloppy (0.3 enum spellings such as
 //! `completed` and `user`, 0.3 `kind`-tagged parts), writing is strict 1.0.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod jsonrpc;
 pub mod model;

@@ -1,13 +1,21 @@
-//! Interop with an A2A implementation we did not write: the Python a2a-sdk
-//! (PyPI, pinned in `tests/interop/requirements.txt`) drives our server as
-//! its client — card resolution, send, get, list, cancel, stream, subscribe,
-//! multi-turn. The SDK is installed into a virtualenv under the target dir on
-//! first use (pip, from PyPI) and reused afterwards.
+//! Interop with an A2A implementation we did not write, the Python a2a-sdk
+//! (PyPI, pinned in `tests/interop/requirements.txt`), in both directions:
+//! its client drives our server (card resolution, send, get, list, cancel,
+//! stream, subscribe, multi-turn), and our client calls its server (send,
+//! stream, get, errors, identity and trace headers), over JSON-RPC and REST.
+//! The SDK is installed into a virtualenv under the target dir on first use
+//! (pip, from PyPI) and reused afterwards.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use agentdeck_a2a_protocol::client::{AgentClient, Binding, ClientError, ClientOptions};
+use agentdeck_a2a_protocol::{
+    A2aError, CancelTaskRequest, GetTaskRequest, Message, SendMessageRequest, SendMessageResponse, StreamResponse,
+    TaskState,
+};
+use futures::StreamExt;
 use tokio::sync::OnceCell;
 
 use crate::helpers::spawn_app;
@@ -90,4 +98,97 @@ async fn the_python_a2a_sdk_client_runs_every_operation_over_json_rpc() {
 #[tokio::test]
 async fn the_python_a2a_sdk_client_runs_every_operation_over_rest() {
     sdk_client_passes("HTTP+JSON").await;
+}
+
+/// The SDK's echo agent, running on a free port until dropped.
+struct SdkAgent {
+    url: String,
+    _child: tokio::process::Child,
+}
+
+async fn sdk_agent() -> SdkAgent {
+    let python = a2a_sdk_python().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let child = tokio::process::Command::new(&python)
+        .arg(interop_dir().join("a2a_sdk_server.py"))
+        .arg(port.to_string())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the SDK agent starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..150 {
+        if client.get(format!("{url}/.well-known/agent-card.json")).send().await.is_ok_and(|r| r.status().is_success())
+        {
+            return SdkAgent { url, _child: child };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the SDK agent did not come up at {url}");
+}
+
+/// Our client against the SDK's agent over one binding: send, stream, get,
+/// cancel's error, and the caller's identity and trace context on the wire.
+async fn our_client_talks_to_the_sdk_agent(binding: Binding) {
+    let agent = sdk_agent().await;
+    let options = ClientOptions {
+        prefer: Some(binding),
+        bearer: Some("caller-token".into()),
+        traceparent: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+        ..ClientOptions::default()
+    };
+    let client = AgentClient::connect(reqwest::Client::new(), &agent.url, options).await.expect("card fetched");
+    assert_eq!(client.endpoint().binding, binding);
+    assert_eq!(client.card().name, "Echo");
+    let sent = client.send(&SendMessageRequest::new(Message::user_text(format!("m-{binding:?}"), "hello"))).await;
+    let task = match sent.expect("send") {
+        SendMessageResponse::Task(task) => task,
+        SendMessageResponse::Message(message) => panic!("expected a task, got {message:?}"),
+    };
+    assert_eq!(task.status.state, TaskState::Completed);
+    assert_eq!(task.artifacts[0].parts[0].as_text(), Some("echo: hello"));
+    let headers: serde_json::Value =
+        reqwest::get(format!("{}/last-headers", agent.url)).await.expect("headers").json().await.expect("JSON");
+    assert_eq!(headers["authorization"], "Bearer caller-token");
+    assert_eq!(headers["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    assert_eq!(headers["a2a-version"], "1.0");
+    let got = client.get_task(&GetTaskRequest { id: task.id.clone(), ..Default::default() }).await.expect("get");
+    assert_eq!(got.id, task.id);
+    let cancel = client.cancel_task(&CancelTaskRequest { id: task.id.clone(), ..Default::default() }).await;
+    assert!(matches!(cancel, Err(ClientError::Remote(A2aError::TaskNotCancelable { .. }))), "{cancel:?}");
+    let missing = client.get_task(&GetTaskRequest { id: "no-such-task".into(), ..Default::default() }).await;
+    assert!(matches!(missing, Err(ClientError::Remote(A2aError::TaskNotFound(_)))), "{missing:?}");
+    let stream =
+        client.stream(&SendMessageRequest::new(Message::user_text(format!("s-{binding:?}"), "streamed"))).await;
+    let events: Vec<_> =
+        tokio::time::timeout(Duration::from_secs(20), stream.expect("stream opened").collect::<Vec<_>>())
+            .await
+            .expect("the stream ended");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|event| match event.as_ref().map(|item| &item.event) {
+            Ok(StreamResponse::Task(_)) => "task",
+            Ok(StreamResponse::Message(_)) => "message",
+            Ok(StreamResponse::StatusUpdate(_)) => "status",
+            Ok(StreamResponse::ArtifactUpdate(_)) => "artifact",
+            Err(_) => "error",
+        })
+        .collect();
+    assert_eq!(kinds.first(), Some(&"task"), "{events:?}");
+    assert!(kinds.contains(&"artifact"), "{events:?}");
+    let last = events.last().and_then(|e| e.as_ref().ok()).map(|item| &item.event);
+    assert!(
+        matches!(last, Some(StreamResponse::StatusUpdate(update)) if update.status.state == TaskState::Completed),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn our_client_calls_the_python_a2a_sdk_agent_over_json_rpc() {
+    our_client_talks_to_the_sdk_agent(Binding::JsonRpc).await;
+}
+
+#[tokio::test]
+async fn our_client_calls_the_python_a2a_sdk_agent_over_rest() {
+    our_client_talks_to_the_sdk_agent(Binding::Rest).await;
 }

@@ -1,0 +1,116 @@
+//! Fetching a card and choosing how to talk to the agent.
+
+use serde_json::{Value, json};
+
+use super::lenient::camel_keys;
+use crate::{AgentCard, AgentInterface, PROTOCOL_BINDING_HTTP_JSON, PROTOCOL_BINDING_JSONRPC};
+
+/// The binding a client speaks to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// JSON-RPC 2.0.
+    JsonRpc,
+    /// HTTP+JSON (REST).
+    Rest,
+}
+
+/// The interface a client uses: where, how, and the tenant to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The interface URL.
+    pub url: String,
+    /// The binding.
+    pub binding: Binding,
+    /// The tenant the card asks for, if any.
+    pub tenant: Option<String>,
+}
+
+/// Makes a 0.3 card readable as 1.0: `url` + `preferredTransport` +
+/// `additionalInterfaces` become `supportedInterfaces`, and
+/// `supportsAuthenticatedExtendedCard` becomes `capabilities.extendedAgentCard`.
+pub(crate) fn normalize_card(card: Value) -> Value {
+    let mut card = match camel_keys(card) {
+        Value::Object(card) => card,
+        other => return other,
+    };
+    let has_interfaces = card.get("supportedInterfaces").and_then(Value::as_array).is_some_and(|list| !list.is_empty());
+    if !has_interfaces && let Some(url) = card.get("url").and_then(Value::as_str).map(str::to_owned) {
+        let version = card.get("protocolVersion").and_then(Value::as_str).unwrap_or("0.3").to_owned();
+        let preferred = card.get("preferredTransport").and_then(Value::as_str).unwrap_or("JSONRPC").to_owned();
+        let mut interfaces = vec![json!({"url": url, "protocolBinding": preferred, "protocolVersion": version})];
+        for extra in card.get("additionalInterfaces").and_then(Value::as_array).into_iter().flatten() {
+            if let (Some(url), Some(transport)) = (extra.get("url"), extra.get("transport")) {
+                interfaces.push(json!({"url": url, "protocolBinding": transport, "protocolVersion": version}));
+            }
+        }
+        card.insert("supportedInterfaces".into(), Value::Array(interfaces));
+    }
+    if let Some(flag) = card.remove("supportsAuthenticatedExtendedCard") {
+        let capabilities = card.entry("capabilities").or_insert_with(|| json!({}));
+        if let Value::Object(capabilities) = capabilities {
+            capabilities.entry("extendedAgentCard").or_insert(flag);
+        }
+    }
+    for required in ["description", "version"] {
+        card.entry(required).or_insert_with(|| json!(""));
+    }
+    Value::Object(card)
+}
+
+/// The first interface (in the card's order of preference) that speaks 1.0 over a binding we have.
+pub fn choose_endpoint(card: &AgentCard, prefer: Option<Binding>) -> Option<Endpoint> {
+    let usable = |interface: &AgentInterface| {
+        let binding = match interface.protocol_binding.as_str() {
+            PROTOCOL_BINDING_JSONRPC => Binding::JsonRpc,
+            PROTOCOL_BINDING_HTTP_JSON => Binding::Rest,
+            _ => return None,
+        };
+        let major_minor: Vec<&str> = interface.protocol_version.split('.').take(2).collect();
+        (major_minor == ["1", "0"] || major_minor == ["1"]).then(|| Endpoint {
+            url: interface.url.trim_end_matches('/').to_owned(),
+            binding,
+            tenant: interface.tenant.clone().filter(|t| !t.is_empty()),
+        })
+    };
+    let mut candidates = card.supported_interfaces.iter().filter_map(usable);
+    match prefer {
+        Some(binding) => {
+            let all: Vec<Endpoint> = candidates.collect();
+            all.iter().find(|e| e.binding == binding).cloned().or_else(|| all.into_iter().next())
+        }
+        None => candidates.next(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_0_3_card_reads_with_its_interfaces_and_none_speaks_1_0() -> Result<(), serde_json::Error> {
+        let old = json!({"name": "Old", "description": "d", "version": "1", "url": "http://h/rpc",
+            "preferredTransport": "JSONRPC", "protocolVersion": "0.3.0", "supportsAuthenticatedExtendedCard": true,
+            "additionalInterfaces": [{"url": "http://h/rest", "transport": "HTTP+JSON"}],
+            "capabilities": {}, "defaultInputModes": [], "defaultOutputModes": [], "skills": []});
+        let card: AgentCard = serde_json::from_value(normalize_card(old))?;
+        assert_eq!(card.supported_interfaces.len(), 2);
+        assert_eq!(card.capabilities.extended_agent_card, Some(true));
+        assert_eq!(choose_endpoint(&card, None), None, "a 0.3 agent has no 1.0 interface");
+        Ok(())
+    }
+
+    #[test]
+    fn the_preferred_binding_is_picked_when_offered() -> Result<(), serde_json::Error> {
+        let card = json!({"name": "N", "description": "d", "version": "1", "capabilities": {},
+            "supportedInterfaces": [
+                {"url": "http://h/a/", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+                {"url": "http://h/a/rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0", "tenant": "t1"}],
+            "defaultInputModes": [], "defaultOutputModes": [], "skills": []});
+        let card: AgentCard = serde_json::from_value(normalize_card(card))?;
+        let first = choose_endpoint(&card, None);
+        assert_eq!(first.map(|e| (e.url, e.binding)), Some(("http://h/a".to_owned(), Binding::JsonRpc)));
+        let rest = choose_endpoint(&card, Some(Binding::Rest));
+        assert_eq!(rest.map(|e| (e.binding, e.tenant)), Some((Binding::Rest, Some("t1".to_owned()))));
+        Ok(())
+    }
+}

@@ -1,0 +1,472 @@
+//! A typed client of A2A agents anywhere (a2a.md §2, §7).
+//!
+//! [`AgentClient::connect`] fetches an agent's card and picks the first
+//! interface that speaks 1.0 over JSON-RPC or HTTP+JSON; every operation then
+//! goes over that binding. The client is strict in what it sends (1.0 shapes,
+//! `A2A-Version: 1.0`) and lenient in what it reads ([`lenient`]). Each call
+//! has a deadline; only idempotent calls (get, list, cancel, subscribe) are
+//! retried, on transport failures and 502/503/504, with backoff. The HTTP
+//! client is the caller's: TLS, proxies and pools are configured there.
+
+mod card;
+mod lenient;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures::{Stream, StreamExt};
+use reqwest::{Method, RequestBuilder, StatusCode, header};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+pub use card::{Binding, Endpoint, choose_endpoint};
+
+use crate::{
+    A2aError, AgentCard, CancelTaskRequest, GetTaskRequest, ListTasksRequest, ListTasksResponse, SendMessageRequest,
+    SendMessageResponse, StreamResponse, Task, version,
+};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The agent answered with an A2A error.
+    #[error("the agent refused: {0}")]
+    Remote(A2aError),
+    /// No answer within the deadline.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The request could not be sent or the answer not read.
+    #[error("transport: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// An HTTP status that carries no A2A error.
+    #[error("HTTP {status}: {body}")]
+    Http {
+        /// The status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The answer is not what the protocol allows.
+    #[error("invalid answer: {0}")]
+    InvalidResponse(String),
+    /// The card offers no interface this client speaks.
+    #[error("the agent card offers no A2A 1.0 interface over JSON-RPC or HTTP+JSON")]
+    NoSupportedInterface,
+}
+
+impl ClientError {
+    /// Whether trying again may help.
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout(_) => true,
+            Self::Transport(error) => error.is_connect() || error.is_timeout(),
+            Self::Http { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+}
+
+/// How a client calls: identity, tracing, deadlines, retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Deadline of each call (for streams: until the first byte of the answer).
+    pub deadline: Duration,
+    /// The caller's bearer token, sent as `Authorization`.
+    pub bearer: Option<String>,
+    /// The caller's W3C trace context, sent as `traceparent`.
+    pub traceparent: Option<String>,
+    /// A binding to prefer when the card offers several.
+    pub prefer: Option<Binding>,
+    /// How often an idempotent call is retried.
+    pub retries: u32,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self { deadline: Duration::from_secs(30), bearer: None, traceparent: None, prefer: None, retries: 2 }
+    }
+}
+
+/// One event of a stream, with the SSE id the agent gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamItem {
+    /// The SSE `id:` (a per-task sequence on agentdeck servers).
+    pub id: Option<String>,
+    /// The event.
+    pub event: StreamResponse,
+}
+
+/// A stream of events; it ends when the agent closes it or a final event arrived.
+pub type ClientStream = Pin<Box<dyn Stream<Item = Result<StreamItem, ClientError>> + Send>>;
+
+/// A client of one agent.
+#[derive(Clone)]
+pub struct AgentClient {
+    http: reqwest::Client,
+    card: Arc<AgentCard>,
+    endpoint: Endpoint,
+    options: ClientOptions,
+    next_id: Arc<AtomicU64>,
+}
+
+/// The longest error body kept in an error.
+const ERROR_BODY_CHARS: usize = 512;
+
+/// Fetches the card of the agent at `agent_url` (`{agent_url}/.well-known/agent-card.json`).
+pub async fn fetch_card(http: &reqwest::Client, agent_url: &str, deadline: Duration) -> Result<AgentCard, ClientError> {
+    let url = format!("{}/.well-known/agent-card.json", agent_url.trim_end_matches('/'));
+    let response = tokio::time::timeout(deadline, http.get(&url).send())
+        .await
+        .map_err(|_| ClientError::Timeout(deadline))?
+        .map_err(ClientError::Transport)?;
+    let status = response.status();
+    let body = tokio::time::timeout(deadline, response.bytes())
+        .await
+        .map_err(|_| ClientError::Timeout(deadline))?
+        .map_err(ClientError::Transport)?;
+    if !status.is_success() {
+        return Err(ClientError::Http { status: status.as_u16(), body: truncated(&body) });
+    }
+    let value: Value = serde_json::from_slice(&body).map_err(|e| ClientError::InvalidResponse(format!("card: {e}")))?;
+    serde_json::from_value(card::normalize_card(value)).map_err(|e| ClientError::InvalidResponse(format!("card: {e}")))
+}
+
+fn truncated(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(ERROR_BODY_CHARS).collect()
+}
+
+fn typed<T: DeserializeOwned>(value: Value, what: &str) -> Result<T, ClientError> {
+    serde_json::from_value(value).map_err(|e| ClientError::InvalidResponse(format!("{what}: {e}")))
+}
+
+impl AgentClient {
+    /// Fetches the agent's card and picks its interface.
+    pub async fn connect(http: reqwest::Client, agent_url: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        let card = fetch_card(&http, agent_url, options.deadline).await?;
+        Self::from_card(http, card, options)
+    }
+
+    /// A client for a card already at hand.
+    pub fn from_card(http: reqwest::Client, card: AgentCard, options: ClientOptions) -> Result<Self, ClientError> {
+        let endpoint = choose_endpoint(&card, options.prefer).ok_or(ClientError::NoSupportedInterface)?;
+        Ok(Self { http, card: Arc::new(card), endpoint, options, next_id: Arc::new(AtomicU64::new(1)) })
+    }
+
+    /// The agent's card.
+    pub fn card(&self) -> &AgentCard {
+        &self.card
+    }
+
+    /// The interface in use.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The same client acting for another caller (bearer token and trace context).
+    pub fn acting_for(&self, bearer: Option<String>, traceparent: Option<String>) -> Self {
+        let mut client = self.clone();
+        client.options.bearer = bearer;
+        client.options.traceparent = traceparent;
+        client
+    }
+
+    /// The same client with another deadline per call.
+    pub fn with_deadline(&self, deadline: Duration) -> Self {
+        let mut client = self.clone();
+        client.options.deadline = deadline;
+        client
+    }
+
+    /// `SendMessage` (not retried: the agent may not dedupe).
+    pub async fn send(&self, request: &SendMessageRequest) -> Result<SendMessageResponse, ClientError> {
+        let value = match self.endpoint.binding {
+            Binding::JsonRpc => self.rpc("SendMessage", request).await?,
+            Binding::Rest => self.rest(Method::POST, "/message:send", Some(request), &[]).await?,
+        };
+        typed(lenient::response(value), "SendMessage result")
+    }
+
+    /// `SendStreamingMessage`.
+    pub async fn stream(&self, request: &SendMessageRequest) -> Result<ClientStream, ClientError> {
+        let builder = match self.endpoint.binding {
+            Binding::JsonRpc => self.rpc_request("SendStreamingMessage", request)?,
+            Binding::Rest => self.rest_request(Method::POST, "/message:stream", Some(request), &[])?,
+        };
+        self.open_stream(builder).await
+    }
+
+    /// `SubscribeToTask`, resuming after `last_event_id` when given.
+    pub async fn subscribe(&self, task_id: &str, last_event_id: Option<&str>) -> Result<ClientStream, ClientError> {
+        let params = json!({"id": task_id});
+        let mut attempt = 0;
+        loop {
+            let builder = match self.endpoint.binding {
+                Binding::JsonRpc => self.rpc_request("SubscribeToTask", &params)?,
+                Binding::Rest => {
+                    self.rest_request(Method::POST, &format!("/tasks/{task_id}:subscribe"), Some(&params), &[])?
+                }
+            };
+            let builder = match last_event_id {
+                Some(id) => builder.header("Last-Event-ID", id),
+                None => builder,
+            };
+            match self.open_stream(builder).await {
+                Err(error) if error.is_transient() && attempt < self.options.retries => attempt += 1,
+                other => return other,
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    /// `GetTask` (retried).
+    pub async fn get_task(&self, request: &GetTaskRequest) -> Result<Task, ClientError> {
+        let value = self
+            .idempotent(|| async {
+                match self.endpoint.binding {
+                    Binding::JsonRpc => self.rpc("GetTask", request).await,
+                    Binding::Rest => {
+                        let mut query = Vec::new();
+                        if let Some(length) = request.history_length {
+                            query.push(("historyLength", length.to_string()));
+                        }
+                        self.rest::<Value>(Method::GET, &format!("/tasks/{}", request.id), None, &query).await
+                    }
+                }
+            })
+            .await?;
+        typed(lenient::camel_keys(value), "GetTask result")
+    }
+
+    /// `ListTasks` (retried); a missing `nextPageToken` reads as the last page.
+    pub async fn list_tasks(&self, request: &ListTasksRequest) -> Result<ListTasksResponse, ClientError> {
+        let value = self
+            .idempotent(|| async {
+                match self.endpoint.binding {
+                    Binding::JsonRpc => self.rpc("ListTasks", request).await,
+                    Binding::Rest => {
+                        let query = list_query(request);
+                        self.rest::<Value>(Method::GET, "/tasks", None, &query).await
+                    }
+                }
+            })
+            .await?;
+        typed(lenient::camel_keys(value), "ListTasks result")
+    }
+
+    /// `CancelTask` (retried: cancel is idempotent).
+    pub async fn cancel_task(&self, request: &CancelTaskRequest) -> Result<Task, ClientError> {
+        let value = self
+            .idempotent(|| async {
+                match self.endpoint.binding {
+                    Binding::JsonRpc => self.rpc("CancelTask", request).await,
+                    Binding::Rest => {
+                        self.rest(Method::POST, &format!("/tasks/{}:cancel", request.id), Some(request), &[]).await
+                    }
+                }
+            })
+            .await?;
+        typed(lenient::camel_keys(value), "CancelTask result")
+    }
+
+    async fn idempotent<F, Fut>(&self, call: F) -> Result<Value, ClientError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Value, ClientError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match call().await {
+                Err(error) if error.is_transient() && attempt < self.options.retries => attempt += 1,
+                other => return other,
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    fn with_headers(&self, builder: RequestBuilder) -> RequestBuilder {
+        let mut builder = builder.header(version::HEADER, version::SERVED);
+        if let Some(token) = &self.options.bearer {
+            builder = builder.bearer_auth(token);
+        }
+        if let Some(traceparent) = &self.options.traceparent {
+            builder = builder.header("traceparent", traceparent);
+        }
+        builder
+    }
+
+    fn rpc_request(&self, method: &str, params: &impl Serialize) -> Result<RequestBuilder, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut params = serde_json::to_value(params).map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
+        if let (Some(tenant), Value::Object(object)) = (&self.endpoint.tenant, &mut params) {
+            object.entry("tenant").or_insert_with(|| json!(tenant));
+        }
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        Ok(self.with_headers(self.http.post(&self.endpoint.url)).json(&body))
+    }
+
+    async fn rpc(&self, method: &str, params: &impl Serialize) -> Result<Value, ClientError> {
+        let builder = self.rpc_request(method, params)?;
+        let (status, body) = self.exchange(builder).await?;
+        let value: Value = serde_json::from_slice(&body)
+            .map_err(|_| ClientError::Http { status: status.as_u16(), body: truncated(&body) })?;
+        if let Some(error) = value.get("error") {
+            return Err(ClientError::Remote(A2aError::from_jsonrpc(error)));
+        }
+        if !status.is_success() {
+            return Err(ClientError::Http { status: status.as_u16(), body: truncated(&body) });
+        }
+        value.get("result").cloned().ok_or_else(|| ClientError::InvalidResponse("no `result` in the answer".into()))
+    }
+
+    fn rest_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+        query: &[(&str, String)],
+    ) -> Result<RequestBuilder, ClientError> {
+        let tenant = self.endpoint.tenant.as_deref().map(|t| format!("/{t}")).unwrap_or_default();
+        let mut builder = self.with_headers(self.http.request(method, format!("{}{tenant}{path}", self.endpoint.url)));
+        if !query.is_empty() {
+            builder = builder.query(query);
+        }
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        Ok(builder)
+    }
+
+    async fn rest<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        query: &[(&str, String)],
+    ) -> Result<Value, ClientError> {
+        let builder = self.rest_request(method, path, body, query)?;
+        let (status, body) = self.exchange(builder).await?;
+        let value: Result<Value, _> = serde_json::from_slice(&body);
+        match value {
+            Ok(value) if status.is_success() => Ok(value),
+            Ok(value) if value.get("error").is_some() => {
+                Err(ClientError::Remote(A2aError::from_rest(status.as_u16(), &value)))
+            }
+            _ => Err(ClientError::Http { status: status.as_u16(), body: truncated(&body) }),
+        }
+    }
+
+    /// Sends a request and reads the whole answer within the deadline.
+    async fn exchange(&self, builder: RequestBuilder) -> Result<(StatusCode, Vec<u8>), ClientError> {
+        let deadline = self.options.deadline;
+        let exchange = async {
+            let response = builder.send().await.map_err(ClientError::Transport)?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(ClientError::Transport)?;
+            Ok((status, body.to_vec()))
+        };
+        tokio::time::timeout(deadline, exchange).await.map_err(|_| ClientError::Timeout(deadline))?
+    }
+
+    async fn open_stream(&self, builder: RequestBuilder) -> Result<ClientStream, ClientError> {
+        let deadline = self.options.deadline;
+        let builder = builder.header(header::ACCEPT, "text/event-stream");
+        let response = tokio::time::timeout(deadline, builder.send())
+            .await
+            .map_err(|_| ClientError::Timeout(deadline))?
+            .map_err(ClientError::Transport)?;
+        let status = response.status();
+        let is_sse = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_sse {
+            // An error before the stream started comes as a plain JSON answer.
+            let body = tokio::time::timeout(deadline, response.bytes())
+                .await
+                .map_err(|_| ClientError::Timeout(deadline))?
+                .map_err(ClientError::Transport)?;
+            let value: Value = serde_json::from_slice(&body)
+                .map_err(|_| ClientError::Http { status: status.as_u16(), body: truncated(&body) })?;
+            return Err(match (self.endpoint.binding, value.get("error")) {
+                (Binding::JsonRpc, Some(error)) => ClientError::Remote(A2aError::from_jsonrpc(error)),
+                (Binding::Rest, Some(_)) => ClientError::Remote(A2aError::from_rest(status.as_u16(), &value)),
+                _ => ClientError::InvalidResponse(format!("expected an event stream, got HTTP {status}")),
+            });
+        }
+        let binding = self.endpoint.binding;
+        let mapped = response.bytes_stream().eventsource().map(move |event| {
+            let event = event.map_err(|e| ClientError::InvalidResponse(format!("event stream: {e}")))?;
+            let value: Value = serde_json::from_str(&event.data)
+                .map_err(|e| ClientError::InvalidResponse(format!("event data: {e}")))?;
+            let payload = match binding {
+                Binding::JsonRpc => {
+                    if let Some(error) = value.get("error") {
+                        return Err(ClientError::Remote(A2aError::from_jsonrpc(error)));
+                    }
+                    value
+                        .get("result")
+                        .cloned()
+                        .ok_or_else(|| ClientError::InvalidResponse("event without result".into()))?
+                }
+                Binding::Rest => {
+                    if value.get("error").is_some() {
+                        return Err(ClientError::Remote(A2aError::from_rest(500, &value)));
+                    }
+                    value
+                }
+            };
+            let id = Some(event.id).filter(|id| !id.is_empty());
+            Ok(StreamItem { id, event: typed(lenient::response(payload), "stream event")? })
+        });
+        // Stop after a final event (or an error) even if the peer keeps the connection open;
+        // a task snapshot ends it only when the task is over.
+        let ended = futures::stream::unfold((Box::pin(mapped), false), |(mut inner, done)| async move {
+            if done {
+                return None;
+            }
+            let next = inner.next().await?;
+            let done = match &next {
+                Ok(StreamItem { event: StreamResponse::Task(task), .. }) => task.status.state.is_terminal(),
+                Ok(item) => item.event.ends_stream(),
+                Err(_) => true,
+            };
+            Some((next, (inner, done)))
+        });
+        Ok(Box::pin(ended))
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
+}
+
+fn list_query(request: &ListTasksRequest) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    if let Some(context_id) = &request.context_id {
+        query.push(("contextId", context_id.clone()));
+    }
+    if let Some(status) = request.status {
+        query.push(("status", status.as_str().to_owned()));
+    }
+    if let Some(size) = request.page_size {
+        query.push(("pageSize", size.to_string()));
+    }
+    if let Some(token) = &request.page_token {
+        query.push(("pageToken", token.clone()));
+    }
+    if let Some(length) = request.history_length {
+        query.push(("historyLength", length.to_string()));
+    }
+    if let Some(after) = &request.status_timestamp_after {
+        query.push(("statusTimestampAfter", crate::format_timestamp(after)));
+    }
+    if let Some(include) = request.include_artifacts {
+        query.push(("includeArtifacts", include.to_string()));
+    }
+    query
+}
