@@ -355,3 +355,38 @@ async fn the_rest_binding_serves_the_same_operations_with_status_shaped_errors()
     assert!(text.contains("id: 2") || text.contains("id:2"), "{text}");
     assert!(text.contains("\"artifactUpdate\""), "bare StreamResponse events: {text}");
 }
+
+#[tokio::test]
+async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams() {
+    use agentdeck_a2a_protocol::client::{AgentClient, Binding, ClientOptions};
+    use agentdeck_a2a_protocol::{ListTasksRequest, Message, SendMessageRequest, SendMessageResponse, StreamResponse};
+    let app = spawn_app().await;
+    let url = format!("{}{AGENT}", app.address);
+    for binding in [Binding::JsonRpc, Binding::Rest] {
+        let options = ClientOptions { prefer: Some(binding), bearer: Some(app.token.clone()), ..ClientOptions::default() };
+        let client = AgentClient::connect(reqwest::Client::new(), &url, options).await.expect("connected");
+        assert_eq!(client.endpoint().binding, binding);
+        let request = SendMessageRequest::new(Message::user_text(format!("tck-stream-001-{binding:?}"), "go"));
+        let events: Vec<_> = client.stream(&request).await.expect("stream").collect().await;
+        let ids: Vec<Option<String>> = events.iter().map(|e| e.as_ref().ok().and_then(|i| i.id.clone())).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"].map(|id| Some(id.to_owned())), "{events:?}");
+        let task_id = match events.first().and_then(|e| e.as_ref().ok()).map(|i| &i.event) {
+            Some(StreamResponse::Task(task)) => task.id.clone(),
+            other => panic!("the first event is not the task: {other:?}"),
+        };
+        let resumed: Vec<_> = client.subscribe(&task_id, Some("3")).await.expect("resumed").collect().await;
+        let ids: Vec<Option<String>> = resumed.iter().map(|e| e.as_ref().ok().and_then(|i| i.id.clone())).collect();
+        assert_eq!(ids, [Some("4".to_owned())]);
+        let again = client.send(&request).await.expect("retried send");
+        assert!(matches!(again, SendMessageResponse::Task(task) if task.id == task_id), "idempotent on messageId");
+    }
+    let client = AgentClient::connect(
+        reqwest::Client::new(),
+        &url,
+        ClientOptions { bearer: Some(app.token.clone()), ..ClientOptions::default() },
+    )
+    .await
+    .expect("connected");
+    let listed = client.list_tasks(&ListTasksRequest::default()).await.expect("listed");
+    assert_eq!(listed.total_size, 2, "the token's tasks over both bindings: {listed:?}");
+}
