@@ -363,7 +363,8 @@ async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams(
     let app = spawn_app().await;
     let url = format!("{}{AGENT}", app.address);
     for binding in [Binding::JsonRpc, Binding::Rest] {
-        let options = ClientOptions { prefer: Some(binding), bearer: Some(app.token.clone()), ..ClientOptions::default() };
+        let options =
+            ClientOptions { prefer: Some(binding), bearer: Some(app.token.clone()), ..ClientOptions::default() };
         let client = AgentClient::connect(reqwest::Client::new(), &url, options).await.expect("connected");
         assert_eq!(client.endpoint().binding, binding);
         let request = SendMessageRequest::new(Message::user_text(format!("tck-stream-001-{binding:?}"), "go"));
@@ -389,4 +390,32 @@ async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams(
     .expect("connected");
     let listed = client.list_tasks(&ListTasksRequest::default()).await.expect("listed");
     assert_eq!(listed.total_size, 2, "the token's tasks over both bindings: {listed:?}");
+}
+
+#[tokio::test]
+async fn the_extended_card_is_for_authenticated_callers_only() {
+    let app = spawn_app().await;
+    let (status, reply) = rpc(&app, AGENT, Some(&app.token), "GetExtendedAgentCard", json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let description = reply["result"]["description"].as_str().unwrap_or_default();
+    assert!(description.contains(&app.workspace_id.to_string()), "{reply}");
+    assert_eq!(reply["result"]["capabilities"]["extendedAgentCard"], true);
+    let (status, _) = rpc(&app, AGENT, None, "GetExtendedAgentCard", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = app
+        .client
+        .get(format!("{}{AGENT}/rest/extendedAgentCard", app.address))
+        .header("A2A-Version", "1.0")
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let unauthenticated = app
+        .client
+        .get(format!("{}{AGENT}/rest/extendedAgentCard", app.address))
+        .header("A2A-Version", "1.0")
+        .send()
+        .await;
+    assert_eq!(unauthenticated.expect("sent").status(), StatusCode::UNAUTHORIZED);
 }

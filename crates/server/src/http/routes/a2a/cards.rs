@@ -69,7 +69,7 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
             streaming: Some(true),
             push_notifications: Some(false),
             extensions: Vec::new(),
-            extended_agent_card: Some(false),
+            extended_agent_card: Some(true),
         },
         security_schemes,
         security_requirements,
@@ -79,6 +79,14 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
         signatures: Vec::new(),
         icon_url: None,
     }
+}
+
+/// The extended card (`GetExtendedAgentCard`): the card as an authenticated
+/// caller of `workspace` sees it, naming the workspace its tasks are kept in.
+pub(super) fn extended_card_of(state: &AppState, agent: &dyn AgentExecutor, workspace: uuid::Uuid) -> AgentCard {
+    let mut card = card_of(state, agent);
+    card.description = format!("{} Your tasks are kept in workspace {workspace}.", card.description);
+    card
 }
 
 /// A cacheable JSON answer: `ETag` over the bytes, `Last-Modified` = process start.

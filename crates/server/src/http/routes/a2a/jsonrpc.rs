@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::{a2a_caller, sse};
+use super::{a2a_caller, cards, sse};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -49,6 +49,11 @@ fn success<T: serde::Serialize>(id: &Value, result: &T) -> Response {
 
 fn failure(id: &Value, error: &A2aError) -> Response {
     envelope(jsonrpc::failure(id, error))
+}
+
+/// The answer to an anonymous caller of an operation that needs a token.
+pub(super) fn unauthenticated() -> Response {
+    ApiError::from(agentdeck_services::auth::AuthError::Missing).into_response()
 }
 
 /// Types params and checks their required fields.
@@ -142,7 +147,11 @@ async fn dispatch(
         | Method::ListTaskPushNotificationConfigs
         | Method::DeleteTaskPushNotificationConfig => Err(A2aError::PushNotificationNotSupported),
         Method::GetExtendedAgentCard => {
-            Err(A2aError::UnsupportedOperation("this agent declares no extended agent card".into()))
+            let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
+            match caller.workspace {
+                Some(workspace) => Ok(success(&id, &cards::extended_card_of(state, executor.as_ref(), workspace))),
+                None => Ok(unauthenticated()),
+            }
         }
     }
 }

@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::jsonrpc::{is_json_media_type, requested_version};
-use super::{a2a_caller, sse};
+use super::jsonrpc::{is_json_media_type, requested_version, unauthenticated};
+use super::{a2a_caller, cards, sse};
 use crate::state::AppState;
 
 /// The first segments a path can start with when it has no tenant.
@@ -196,7 +196,11 @@ async fn route(
         }
         (_, ["tasks", _, "pushNotificationConfigs", ..]) => Err(A2aError::PushNotificationNotSupported),
         (Method::GET, ["extendedAgentCard"]) => {
-            Err(A2aError::UnsupportedOperation("this agent declares no extended agent card".into()))
+            let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
+            match caller.workspace {
+                Some(workspace) => Ok(success(headers, &cards::extended_card_of(state, executor.as_ref(), workspace))),
+                None => Ok(unauthenticated()),
+            }
         }
         _ => Err(not_found()),
     }
