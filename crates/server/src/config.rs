@@ -188,6 +188,15 @@ pub struct A2aSettings {
     pub keepalive_secs: u64,
     /// How long the conformance agent's long-running tasks work.
     pub conformance_long_run_secs: u64,
+    /// Allow push webhooks on loopback and private networks (SSRF guard off);
+    /// defaults to on in dev mode, and is refused in production.
+    pub push_allow_private_networks: Option<bool>,
+    /// Key that signs push deliveries (`X-A2A-Signature`); empty: a random key per process.
+    pub push_signing_secret: String,
+    /// Timeout of one push delivery attempt.
+    pub push_timeout_secs: u64,
+    /// Attempts per push delivery, the first included.
+    pub push_max_attempts: u32,
 }
 
 impl Default for A2aSettings {
@@ -199,6 +208,10 @@ impl Default for A2aSettings {
             blocking_timeout_secs: 25,
             keepalive_secs: 15,
             conformance_long_run_secs: 10,
+            push_allow_private_networks: None,
+            push_signing_secret: String::new(),
+            push_timeout_secs: 10,
+            push_max_attempts: 5,
         }
     }
 }
@@ -386,6 +399,11 @@ impl Settings {
         self.a2a.conformance_agent.unwrap_or(self.mode == Mode::Dev)
     }
 
+    /// Whether push webhooks may be on loopback or private networks.
+    pub fn push_private_networks_allowed(&self) -> bool {
+        self.a2a.push_allow_private_networks.unwrap_or(self.mode == Mode::Dev)
+    }
+
     /// Whether the demo workspace is seeded on first start.
     pub fn seed_demo_enabled(&self) -> bool {
         self.auth.seed_demo.unwrap_or(self.mode == Mode::Dev)
@@ -446,6 +464,13 @@ impl Settings {
         if auth.dev_login == Some(true) {
             problems.push("auth.dev_login (AGENTDECK_AUTH__DEV_LOGIN) must not be true in production".to_owned());
         }
+        if self.a2a.push_allow_private_networks == Some(true) {
+            problems.push(
+                "a2a.push_allow_private_networks (AGENTDECK_A2A__PUSH_ALLOW_PRIVATE_NETWORKS) lets any caller make \
+                 the server POST to internal addresses: leave it unset in production"
+                    .to_owned(),
+            );
+        }
         if self.http.allowed_origins.iter().any(|origin| origin.trim() == "*") {
             problems.push(
                 "http.allowed_origins (AGENTDECK_HTTP__ALLOWED_ORIGINS) must list exact origins, not \"*\"".to_owned(),
@@ -491,6 +516,9 @@ impl Settings {
         let mut copy = self.clone();
         if !copy.auth.jwt_secret.is_empty() {
             copy.auth.jwt_secret = "<redacted>".into();
+        }
+        if !copy.a2a.push_signing_secret.is_empty() {
+            copy.a2a.push_signing_secret = "<redacted>".into();
         }
         copy.database_url = redact_url_password(&copy.database_url);
         copy.redis_url = redact_url_password(&copy.redis_url);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::dashboard::document::StateLimits;
-use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor};
+use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, PushOptions};
 use agentdeck_services::agents::conformance::ConformanceAgent;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
@@ -124,9 +124,29 @@ fn hosted_agents(settings: &Settings) -> Vec<Arc<dyn AgentExecutor>> {
 
 /// How the A2A service handles tasks, from the `a2a` settings.
 fn a2a_options(settings: &Settings) -> A2aOptions {
+    let a2a = &settings.a2a;
+    let signing_key = if a2a.push_signing_secret.is_empty() {
+        tracing::info!(
+            "push deliveries are signed with a key made for this process; set a2a.push_signing_secret for one receivers can verify"
+        );
+        let mut key = vec![0u8; 32];
+        if getrandom::fill(&mut key).is_err() {
+            tracing::warn!("no randomness for the push signing key; set a2a.push_signing_secret");
+        }
+        key
+    } else {
+        a2a.push_signing_secret.as_bytes().to_vec()
+    };
     A2aOptions {
-        keep_events: settings.a2a.keep_events.max(1),
-        blocking_timeout: Duration::from_secs(settings.a2a.blocking_timeout_secs),
+        keep_events: a2a.keep_events.max(1),
+        blocking_timeout: Duration::from_secs(a2a.blocking_timeout_secs),
+        push: PushOptions {
+            allow_private_networks: settings.push_private_networks_allowed(),
+            signing_key,
+            timeout: Duration::from_secs(a2a.push_timeout_secs.max(1)),
+            max_attempts: a2a.push_max_attempts.max(1),
+            ..PushOptions::default()
+        },
         ..A2aOptions::default()
     }
 }

@@ -4,6 +4,7 @@
 
 mod a2a;
 mod a2a_interop;
+mod a2a_push;
 mod auth;
 mod bad_input;
 mod browser;

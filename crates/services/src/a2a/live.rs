@@ -13,6 +13,8 @@ use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgent
 use agentdeck_storage::{RecordStore, StoreError};
 use tokio::sync::{Mutex, MutexGuard, broadcast};
 
+use super::push::Pusher;
+
 /// One event of a task with its sequence number (the SSE `id:`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SequencedEvent {
@@ -52,10 +54,14 @@ pub(crate) struct LiveTask {
     events: broadcast::Sender<SequencedEvent>,
     /// Cancels the agent run working the task, while there is one.
     pub run_token: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
+    /// The task's push configs (credentials included) and who delivers to them.
+    pub push: std::sync::Mutex<Vec<agentdeck_a2a_protocol::TaskPushNotificationConfig>>,
+    pusher: Pusher,
 }
 
 impl LiveTask {
     /// Wraps a stored (or just created) task.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scope: AgentTaskScope,
         task: Task,
@@ -64,6 +70,8 @@ impl LiveTask {
         store: Arc<dyn RecordStore>,
         keep_events: u32,
         capacity: usize,
+        pusher: Pusher,
+        push: Vec<agentdeck_a2a_protocol::TaskPushNotificationConfig>,
     ) -> Self {
         let (events, _) = broadcast::channel(capacity.max(1));
         Self {
@@ -76,6 +84,8 @@ impl LiveTask {
             snapshot: Mutex::new(Snapshot { task, last_seq, running: false }),
             events,
             run_token: std::sync::Mutex::new(None),
+            push: std::sync::Mutex::new(push),
+            pusher,
         }
     }
 
@@ -125,9 +135,18 @@ impl LiveTask {
         }
         guard.task = task;
         guard.last_seq = seq;
+        self.push_event(seq, event.clone());
         // No receivers is fine: nobody is streaming this task.
         let _ = self.events.send(SequencedEvent { seq, event });
         Emitted::Sent
+    }
+
+    /// Hands an event to the task's webhooks, if it has any.
+    pub fn push_event(&self, seq: i64, event: Arc<StreamResponse>) {
+        let configs = self.push.lock().map(|configs| configs.clone()).unwrap_or_default();
+        if !configs.is_empty() {
+            self.pusher.deliver(configs, seq, event);
+        }
     }
 
     /// The stored events after `seq`, if the log still holds the next one.

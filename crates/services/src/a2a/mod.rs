@@ -16,15 +16,20 @@
 //! - **Streams.** Every event has a per-task sequence number (the SSE
 //!   `id:`); a subscription with `Last-Event-ID` replays what it missed from
 //!   the log, then goes on live.
+//! - **Push.** Every event goes to the task's webhooks too ([`PushOptions`]):
+//!   signed, retried with backoff, to public addresses only unless allowed;
+//!   reads of a config never return its token or credentials.
 //! - **Idempotency.** A send whose `messageId` the caller already used
 //!   returns the task that message went to, instead of starting another.
 
 mod executor;
 mod live;
+mod push;
 mod service;
 mod stream;
 
 pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
 pub use live::SequencedEvent;
+pub use push::PushOptions;
 pub use service::{A2aOptions, A2aService, Caller, SendOutcome};
 pub use stream::EventStream;

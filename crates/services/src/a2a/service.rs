@@ -5,11 +5,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentdeck_a2a_protocol::{
-    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, ListTasksResponse, Message,
-    SendMessageRequest, SendMessageResponse, StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent,
-    now_millis,
+    A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, FieldViolation,
+    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
+    ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest,
+    SendMessageResponse, StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus,
+    TaskStatusUpdateEvent, now_millis,
 };
-use agentdeck_storage::agent_tasks::{AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope};
+use agentdeck_storage::agent_tasks::{
+    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, StoredPushConfig,
+};
 use agentdeck_storage::{RecordStore, StoreError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +23,7 @@ use uuid::Uuid;
 
 use super::executor::{AgentExecutor, AgentRequest, TaskUpdater};
 use super::live::{Emitted, LiveTask, SequencedEvent, stored_task};
+use super::push::{PushOptions, Pusher};
 use super::stream::{EventStream, event_stream};
 
 /// Tunables of the service.
@@ -30,11 +35,18 @@ pub struct A2aOptions {
     pub blocking_timeout: Duration,
     /// Events buffered per task for slow streams before they refill from the log.
     pub stream_buffer: usize,
+    /// Push notification delivery.
+    pub push: PushOptions,
 }
 
 impl Default for A2aOptions {
     fn default() -> Self {
-        Self { keep_events: 256, blocking_timeout: Duration::from_secs(60), stream_buffer: 64 }
+        Self {
+            keep_events: 256,
+            blocking_timeout: Duration::from_secs(60),
+            stream_buffer: 64,
+            push: PushOptions::default(),
+        }
     }
 }
 
@@ -91,6 +103,7 @@ struct Inner {
     live: Mutex<HashMap<String, Arc<LiveTask>>>,
     runs: TaskTracker,
     shutdown: CancellationToken,
+    pusher: Pusher,
     options: A2aOptions,
 }
 
@@ -122,13 +135,16 @@ impl A2aService {
     /// A service hosting `agents`, storing tasks in `store`.
     pub fn new(store: Arc<dyn RecordStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
+        let runs = TaskTracker::new();
+        let pusher = Pusher::new(options.push.clone(), runs.clone());
         Self {
             inner: Arc::new(Inner {
                 store,
                 agents,
                 live: Mutex::new(HashMap::new()),
-                runs: TaskTracker::new(),
+                runs,
                 shutdown: CancellationToken::new(),
+                pusher,
                 options,
             }),
         }
@@ -164,7 +180,7 @@ impl A2aService {
         let stranded = self.inner.store.agent_tasks_in_states(&states).await.map_err(store_error)?;
         let mut failed = 0;
         for (scope, stored) in stranded {
-            let live = self.live_from(scope, stored)?;
+            let live = self.live_from(scope, stored).await?;
             let mut guard = live.lock().await;
             let event = status_event(&live, TaskState::Failed, "agentdeck restarted while this task was running");
             if let Emitted::Sent = live.emit_locked(&mut guard, event, None).await {
@@ -360,6 +376,129 @@ impl A2aService {
         self.stream_live(live, last_event_id).await
     }
 
+    /// `CreateTaskPushNotificationConfig`: registers a webhook and sends it the task as it is.
+    pub async fn create_push_config(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        config: TaskPushNotificationConfig,
+    ) -> Result<TaskPushNotificationConfig, A2aError> {
+        self.executor(agent)?;
+        let mut violations = Vec::new();
+        if config.task_id.trim().is_empty() {
+            violations.push(FieldViolation::new("taskId", "is required"));
+        }
+        if config.url.trim().is_empty() {
+            violations.push(FieldViolation::new("url", "is required"));
+        }
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        self.inner.pusher.check_url(&config.url).await?;
+        let live = self.live_task(&caller.scope(agent), &config.task_id).await?;
+        self.register_push(&live, config).await
+    }
+
+    async fn register_push(
+        &self,
+        live: &Arc<LiveTask>,
+        mut config: TaskPushNotificationConfig,
+    ) -> Result<TaskPushNotificationConfig, A2aError> {
+        config.task_id = live.id.clone();
+        if config.id.trim().is_empty() {
+            config.id = Uuid::now_v7().to_string();
+        }
+        let body = serde_json::to_value(&config).map_err(|e| A2aError::Internal(e.to_string()))?;
+        let stored = StoredPushConfig { id: config.id.clone(), task_id: live.id.clone(), body };
+        self.inner.store.put_push_config(&live.scope, &stored, now_millis()).await.map_err(|error| match error {
+            StoreError::NotFound => A2aError::TaskNotFound(live.id.clone()),
+            other => store_error(other),
+        })?;
+        if let Ok(mut configs) = live.push.lock() {
+            configs.retain(|existing| existing.id != config.id);
+            configs.push(config.clone());
+        }
+        // The webhook learns where the task is now, then gets every event after it.
+        let guard = live.lock().await;
+        let snapshot = snapshot_event(&guard.task, guard.last_seq);
+        drop(guard);
+        self.inner.pusher.deliver(vec![config.clone()], snapshot.seq, snapshot.event);
+        Ok(config.redacted())
+    }
+
+    /// `GetTaskPushNotificationConfig` (credentials left out).
+    pub async fn get_push_config(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: GetTaskPushNotificationConfigRequest,
+    ) -> Result<TaskPushNotificationConfig, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        let configs = self.push_configs_of(agent, caller, &request.task_id, Some(&request.id)).await?;
+        configs.into_iter().next().ok_or_else(|| {
+            A2aError::TaskNotFound(format!("task {} has no push config {}", request.task_id, request.id))
+        })
+    }
+
+    /// `ListTaskPushNotificationConfigs` (credentials left out; one page).
+    pub async fn list_push_configs(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: ListTaskPushNotificationConfigsRequest,
+    ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        let configs = self.push_configs_of(agent, caller, &request.task_id, None).await?;
+        Ok(ListTaskPushNotificationConfigsResponse { configs, next_page_token: String::new() })
+    }
+
+    /// `DeleteTaskPushNotificationConfig` (deleting one that is gone succeeds).
+    pub async fn delete_push_config(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        request: DeleteTaskPushNotificationConfigRequest,
+    ) -> Result<(), A2aError> {
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(A2aError::invalid_params(violations));
+        }
+        self.executor(agent)?;
+        let scope = caller.scope(agent);
+        let live = self.live_task(&scope, &request.task_id).await?;
+        self.inner.store.delete_push_config(&scope, &request.task_id, &request.id).await.map_err(store_error)?;
+        if let Ok(mut configs) = live.push.lock() {
+            configs.retain(|existing| existing.id != request.id);
+        }
+        Ok(())
+    }
+
+    async fn push_configs_of(
+        &self,
+        agent: &str,
+        caller: &Caller,
+        task_id: &str,
+        id: Option<&str>,
+    ) -> Result<Vec<TaskPushNotificationConfig>, A2aError> {
+        self.executor(agent)?;
+        let scope = caller.scope(agent);
+        if self.inner.store.get_agent_task(&scope, task_id).await.map_err(store_error)?.is_none() {
+            return Err(A2aError::TaskNotFound(task_id.to_owned()));
+        }
+        let stored = self.inner.store.push_configs(&scope, task_id, id).await.map_err(store_error)?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|config| serde_json::from_value::<TaskPushNotificationConfig>(config.body).ok())
+            .map(|config| config.redacted())
+            .collect())
+    }
+
     async fn stream_live(&self, live: Arc<LiveTask>, last_event_id: Option<i64>) -> Result<EventStream, A2aError> {
         let guard = live.lock().await;
         let terminal = guard.task.status.state.is_terminal();
@@ -402,22 +541,24 @@ impl A2aService {
         }
         let stored = self.inner.store.get_agent_task(scope, id).await.map_err(store_error)?;
         let stored = stored.ok_or_else(|| A2aError::TaskNotFound(id.to_owned()))?;
-        self.live_from(scope.clone(), stored)
+        self.live_from(scope.clone(), stored).await
     }
 
-    fn live_from(
+    async fn live_from(
         &self,
         scope: AgentTaskScope,
         stored: agentdeck_storage::agent_tasks::StoredAgentTask,
     ) -> Result<Arc<LiveTask>, A2aError> {
         let id = stored.id.clone();
         let task = decode_task(stored.body)?;
+        let configs = self.inner.store.push_configs(&scope, &id, None).await.map_err(store_error)?;
+        let push = configs.into_iter().filter_map(|config| serde_json::from_value(config.body).ok()).collect();
         let mut live = self.inner.live.lock().map_err(|_| A2aError::Internal("task registry poisoned".into()))?;
         if let Some(existing) = live.get(&id) {
             return Ok(existing.clone());
         }
         let terminal = task.status.state.is_terminal();
-        let loaded = Arc::new(self.new_live(scope, task, stored.last_seq, stored.created_at));
+        let loaded = Arc::new(self.new_live(scope, task, stored.last_seq, stored.created_at, push));
         // Finished tasks are read, never changed: no need to keep them.
         if !terminal {
             live.insert(id, loaded.clone());
@@ -431,6 +572,7 @@ impl A2aService {
         task: Task,
         last_seq: i64,
         created_at: chrono::DateTime<chrono::Utc>,
+        push: Vec<TaskPushNotificationConfig>,
     ) -> LiveTask {
         let options = &self.inner.options;
         LiveTask::new(
@@ -441,6 +583,8 @@ impl A2aService {
             self.inner.store.clone(),
             options.keep_events,
             options.stream_buffer,
+            self.inner.pusher.clone(),
+            push,
         )
     }
 
@@ -472,6 +616,14 @@ impl A2aService {
         let Some(mut message) = request.message else {
             return Err(A2aError::invalid_params(vec![FieldViolation::new("message", "is required")]));
         };
+        let inline_push = request.configuration.and_then(|c| c.task_push_notification_config);
+        if let Some(config) = &inline_push {
+            self.inner
+                .pusher
+                .check_url(&config.url)
+                .await
+                .map_err(|e| prefix_violations(e, "configuration.taskPushNotificationConfig"))?;
+        }
         let store = &self.inner.store;
         if let Some(task_id) =
             store.find_agent_task_by_message(&scope, &message.message_id).await.map_err(store_error)?
@@ -524,9 +676,12 @@ impl A2aService {
             }
             Err(error) => return Err(store_error(error)),
         }
-        let live = Arc::new(self.new_live(scope, task, 1, created_at));
+        let live = Arc::new(self.new_live(scope, task, 1, created_at, Vec::new()));
         if let Ok(mut registry) = self.inner.live.lock() {
             registry.insert(task_id, live.clone());
+        }
+        if let Some(config) = inline_push {
+            self.register_push(&live, config).await?;
         }
         request_for_agent.message = message;
         let (snapshot, events) = {
@@ -670,4 +825,17 @@ fn decode_page_token(token: &str) -> Result<AgentTaskCursor, A2aError> {
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (millis, id) = text.split_once(':').ok_or_else(invalid)?;
     Ok(AgentTaskCursor { status_at_millis: millis.parse().map_err(|_| invalid())?, id: id.to_owned() })
+}
+
+/// Puts invalid-params field names under `prefix` (a nested config's `url` is `….url`).
+fn prefix_violations(error: A2aError, prefix: &str) -> A2aError {
+    match error {
+        A2aError::InvalidParams { violations, .. } => A2aError::invalid_params(
+            violations
+                .into_iter()
+                .map(|v| FieldViolation::new(format!("{prefix}.{}", v.field), v.description))
+                .collect(),
+        ),
+        other => other,
+    }
 }

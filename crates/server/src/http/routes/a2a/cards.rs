@@ -67,7 +67,7 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
         documentation_url: None,
         capabilities: AgentCapabilities {
             streaming: Some(true),
-            push_notifications: Some(false),
+            push_notifications: Some(true),
             extensions: Vec::new(),
             extended_agent_card: Some(true),
         },

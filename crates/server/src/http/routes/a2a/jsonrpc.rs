@@ -9,8 +9,9 @@ use std::collections::HashMap;
 
 use agentdeck_a2a_protocol::jsonrpc::{self, Method, Request};
 use agentdeck_a2a_protocol::{
-    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, SendMessageRequest,
-    SendMessageResponse, SubscribeToTaskRequest, version,
+    A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, FieldViolation,
+    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest,
+    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, TaskPushNotificationConfig, version,
 };
 use agentdeck_services::a2a::Caller;
 use axum::Json;
@@ -142,10 +143,23 @@ async fn dispatch(
             let stream = service.subscribe(agent, caller, &params.id, last_event_id).await?;
             Ok(sse::jsonrpc_stream(state, id, stream))
         }
-        Method::CreateTaskPushNotificationConfig
-        | Method::GetTaskPushNotificationConfig
-        | Method::ListTaskPushNotificationConfigs
-        | Method::DeleteTaskPushNotificationConfig => Err(A2aError::PushNotificationNotSupported),
+        Method::CreateTaskPushNotificationConfig => {
+            let config: TaskPushNotificationConfig = typed(request.params)?;
+            Ok(success(&id, &service.create_push_config(agent, caller, config).await?))
+        }
+        Method::GetTaskPushNotificationConfig => {
+            let params: GetTaskPushNotificationConfigRequest = typed(request.params)?;
+            Ok(success(&id, &service.get_push_config(agent, caller, params).await?))
+        }
+        Method::ListTaskPushNotificationConfigs => {
+            let params: ListTaskPushNotificationConfigsRequest = typed(request.params)?;
+            Ok(success(&id, &service.list_push_configs(agent, caller, params).await?))
+        }
+        Method::DeleteTaskPushNotificationConfig => {
+            let params: DeleteTaskPushNotificationConfigRequest = typed(request.params)?;
+            service.delete_push_config(agent, caller, params).await?;
+            Ok(success(&id, &serde_json::json!({})))
+        }
         Method::GetExtendedAgentCard => {
             let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
             match caller.workspace {

@@ -12,8 +12,9 @@ use std::collections::HashMap;
 
 use agentdeck_a2a_protocol::jsonrpc;
 use agentdeck_a2a_protocol::{
-    A2aError, CancelTaskRequest, FieldViolation, GetTaskRequest, ListTasksRequest, SendMessageRequest,
-    SendMessageResponse, TaskState, version,
+    A2aError, CancelTaskRequest, FieldViolation, GetTaskPushNotificationConfigRequest, GetTaskRequest,
+    ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest, SendMessageResponse,
+    TaskPushNotificationConfig, TaskState, version,
 };
 use agentdeck_services::a2a::Caller;
 use axum::body::Bytes;
@@ -194,7 +195,37 @@ async fn route(
                 _ => Err(not_found()),
             }
         }
-        (_, ["tasks", _, "pushNotificationConfigs", ..]) => Err(A2aError::PushNotificationNotSupported),
+        (Method::POST, ["tasks", task_id, "pushNotificationConfigs"]) => {
+            let mut config: TaskPushNotificationConfig = jsonrpc::params(json_body(headers, body)?)?;
+            config.task_id = (*task_id).to_owned();
+            Ok(success(headers, &service.create_push_config(agent, caller, config).await?))
+        }
+        (Method::GET, ["tasks", task_id, "pushNotificationConfigs"]) => {
+            let request = ListTaskPushNotificationConfigsRequest {
+                task_id: (*task_id).to_owned(),
+                page_size: query_int(query, "pageSize")?,
+                page_token: query_param(query, "pageToken").map(str::to_owned),
+                ..Default::default()
+            };
+            Ok(success(headers, &service.list_push_configs(agent, caller, request).await?))
+        }
+        (Method::GET, ["tasks", task_id, "pushNotificationConfigs", config_id]) => {
+            let request = GetTaskPushNotificationConfigRequest {
+                tenant: None,
+                task_id: (*task_id).to_owned(),
+                id: (*config_id).to_owned(),
+            };
+            Ok(success(headers, &service.get_push_config(agent, caller, request).await?))
+        }
+        (Method::DELETE, ["tasks", task_id, "pushNotificationConfigs", config_id]) => {
+            let request = GetTaskPushNotificationConfigRequest {
+                tenant: None,
+                task_id: (*task_id).to_owned(),
+                id: (*config_id).to_owned(),
+            };
+            service.delete_push_config(agent, caller, request).await?;
+            Ok(success(headers, &serde_json::json!({})))
+        }
         (Method::GET, ["extendedAgentCard"]) => {
             let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
             match caller.workspace {
