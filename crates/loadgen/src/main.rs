@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use agentdeck_loadgen::auth::{DEMO_WORKSPACE, TokenMinter};
-use agentdeck_loadgen::scenarios::{Common, IdleConfig, RoomsConfig, Transport, run_idle, run_rooms};
+use agentdeck_loadgen::scenarios::{
+    A2aConfig, Common, IdleConfig, RoomsConfig, Transport, run_a2a, run_idle, run_rooms,
+};
 use agentdeck_loadgen::target::Target;
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -88,6 +90,16 @@ enum Scenario {
         #[command(flatten)]
         tuning: Tuning,
     },
+    /// Closed-loop A2A `SendMessage` calls to one agent (`--url` is its JSON-RPC interface); `--concurrency` calls in flight.
+    A2a {
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        #[arg(long, default_value_t = 2.0)]
+        warmup_secs: f64,
+        /// `messageId` prefix (agentdeck's conformance agent completes `tck-complete-task…` at once).
+        #[arg(long, default_value = "tck-complete-task")]
+        message_prefix: String,
+    },
     /// Every tab drops at once and reconnects within a window, recovering from history.
     Storm {
         #[arg(long, default_value_t = 5_000)]
@@ -149,6 +161,24 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<bool> {
+    if let Scenario::A2a { duration_secs, warmup_secs, message_prefix } = &cli.scenario {
+        let host = reqwest::Url::parse(&cli.url)?.host_str().unwrap_or_default().to_owned();
+        if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
+            anyhow::bail!("the a2a scenario runs against loopback servers only, not {host}");
+        }
+        let config = A2aConfig {
+            url: cli.url.clone(),
+            concurrency: cli.concurrency,
+            warmup: Duration::from_secs_f64(warmup_secs.max(0.0)),
+            duration: Duration::from_secs(*duration_secs),
+            message_prefix: message_prefix.clone(),
+            server_pid: cli.server_pid,
+        };
+        let report = run_a2a(&config).await?;
+        println!("{}", report.describe());
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(report.ok);
+    }
     let target = Target::parse(&cli.url)?.with_source_ips(cli.source_ips);
     let transport = match cli.target {
         TargetKind::Dash => Transport::Dash,
@@ -163,7 +193,7 @@ async fn run(cli: Cli) -> Result<bool> {
         Scenario::Idle { .. } => "load-idle",
         Scenario::Rooms { .. } => "load",
         Scenario::Hot { .. } => "load-hot",
-        Scenario::Storm { .. } => "load-storm",
+        Scenario::Storm { .. } | Scenario::A2a { .. } => "load-storm",
     };
     let common = Common {
         target,
@@ -200,6 +230,7 @@ async fn run(cli: Cli) -> Result<bool> {
             tuning.apply(&mut config);
             run_rooms(&common, &config).await?
         }
+        Scenario::A2a { .. } => anyhow::bail!("the a2a scenario ran above"),
     };
     println!("{}", report.describe());
     println!("{}", serde_json::to_string(&report)?);

@@ -1,6 +1,7 @@
 //! The scenarios, what they share (where the server is, who connects, the
 //! patch payload) and the report every run prints.
 
+mod a2a;
 mod idle;
 mod rooms;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub use a2a::{A2aConfig, A2aReport, run_a2a};
 pub use idle::{IdleConfig, run_idle};
 pub use rooms::{RoomsConfig, StormPlan, Transport, run_rooms};
 

@@ -85,7 +85,7 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Reco
         Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
     };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
-    Ok(Arc::new(SqlStore { pool, backend, sqlite_file }))
+    Ok(Arc::new(SqlStore { pool, backend, sqlite_file, write_gate: Arc::new(tokio::sync::Mutex::new(())) }))
 }
 
 /// Builds the SQLite URL of a database file, creating the file on first connect.
@@ -127,10 +127,45 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A write transaction, holding (on SQLite) this process's write gate until it ends.
+///
+/// SQLite admits one writer at a time; a writer that finds the lock taken
+/// waits in SQLite's busy handler, which polls with sleeps of up to 100 ms
+/// and lets no one queue. Taking an async FIFO gate before `BEGIN IMMEDIATE`
+/// makes writers of this process wait their turn without polling, so the
+/// lock is free when each begins.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits (and opens the gate).
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
 /// A records store on a pool of `Any` connections.
 pub(crate) struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Writers of this process take turns here before SQLite's lock (see [`WriteTx`]).
+    write_gate: Arc<tokio::sync::Mutex<()>>,
     /// The SQLite database, which the embedded state store opens a connection
     /// of its own to; `None` on PostgreSQL.
     sqlite_file: Option<SqliteFile>,
@@ -139,12 +174,18 @@ pub(crate) struct SqlStore {
 impl SqlStore {
     /// Starts a transaction for a write; see the backend modules for why each
     /// begins the way it does.
-    async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         match self.backend {
-            Backend::Sqlite => sqlite::begin_write(&self.pool).await,
-            Backend::Postgres => postgres::begin_write(&self.pool).await,
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                let tx = sqlite::begin_write(&self.pool).await.map_err(db_error)?;
+                Ok(WriteTx { tx, _gate: Some(gate) })
+            }
+            Backend::Postgres => {
+                let tx = postgres::begin_write(&self.pool).await.map_err(db_error)?;
+                Ok(WriteTx { tx, _gate: None })
+            }
         }
-        .map_err(db_error)
     }
 
     /// Starts a read-only transaction that sees one snapshot, for reads that take

@@ -168,7 +168,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let store = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(store.migrate().await?, 3);
+        assert_eq!(store.migrate().await?, 4);
         assert!(path.exists());
         Ok(())
     }
