@@ -13,6 +13,7 @@
 //! - [`records`]: workspaces, projects, tasks, members and activity entries, with
 //!   the input types the API accepts and their validation.
 //! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.
+//! - [`insights`]: project status and the health score and risks the agents report.
 //! - [`page`]: cursor pagination shared by every list.
 //! - [`validation`]: field errors with JSON paths, the common currency of 422s.
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
@@ -20,6 +21,7 @@
 pub mod auth;
 pub mod dashboard;
 pub mod dependencies;
+pub mod insights;
 pub mod page;
 pub mod records;
 pub mod validation;
