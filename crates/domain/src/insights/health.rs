@@ -333,7 +333,7 @@ pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> Health
             risks.push(Risk { kind: RiskKind::VelocityDrop { this_week, baseline }, severity });
         }
     }
-    risks.sort_by(|a, b| b.severity.cmp(&a.severity));
+    risks.sort_by_key(|risk| std::cmp::Reverse(risk.severity));
 
     HealthReport {
         score,
