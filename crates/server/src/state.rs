@@ -6,6 +6,9 @@ use std::time::Duration;
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, PushOptions};
 use agentdeck_services::agents::conformance::ConformanceAgent;
+use agentdeck_services::agents::herald::Herald;
+use agentdeck_services::agents::navi::Navi;
+use agentdeck_services::agents::pulse::Pulse;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::projects::ProjectService;
@@ -60,7 +63,9 @@ impl AppState {
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
-        let a2a = A2aService::new(store.clone(), hosted_agents(&settings), a2a_options(&settings));
+        let options = a2a_options(&settings);
+        let agents = hosted_agents(&settings, &store, &options);
+        let a2a = A2aService::new(store.clone(), agents, options);
         Self {
             a2a,
             started_at: agentdeck_a2a_protocol::now_millis(),
@@ -112,9 +117,18 @@ fn hub_settings(settings: &Settings) -> HubSettings {
     }
 }
 
-/// The agents this server hosts, from the `a2a` settings.
-fn hosted_agents(settings: &Settings) -> Vec<Arc<dyn AgentExecutor>> {
-    let mut agents: Vec<Arc<dyn AgentExecutor>> = Vec::new();
+/// The agents this server hosts: Navi, Pulse and Herald on the records, and
+/// the conformance agent when the `a2a` settings ask for it.
+fn hosted_agents(
+    settings: &Settings,
+    store: &Arc<dyn RecordStore>,
+    options: &A2aOptions,
+) -> Vec<Arc<dyn AgentExecutor>> {
+    let mut agents: Vec<Arc<dyn AgentExecutor>> = vec![
+        Arc::new(Navi::new(store.clone())),
+        Arc::new(Pulse::new(store.clone(), options.active_runs.clone())),
+        Arc::new(Herald::new(store.clone())),
+    ];
     if settings.conformance_agent_enabled() {
         let long_run = Duration::from_secs(settings.a2a.conformance_long_run_secs);
         agents.push(Arc::new(ConformanceAgent::new(long_run)));

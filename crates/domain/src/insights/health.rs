@@ -13,8 +13,9 @@
 //!   task is blocked when its status says so or one of its blockers is
 //!   open; 100 without open tasks.
 //! - *team capacity*: the mean over members of 100 when their *load* (hours
-//!   of open tasks assigned to them and due in the next 7 days) fits their
-//!   weekly capacity, else 100 × capacity / load; 100 without members.
+//!   of open tasks assigned to them and due within the next 7 days, overdue
+//!   ones included: they are still to be done) fits their weekly capacity,
+//!   else 100 × capacity / load; 100 without members.
 //! - *velocity trend*: 100 × min(1, this week / baseline), where this week
 //!   counts tasks completed in the last 7 days and the baseline is the weekly
 //!   mean of the 4 weeks before; 100 without a baseline.
@@ -193,13 +194,12 @@ fn is_open(task: &Task) -> bool {
     task.status != TaskStatus::Done
 }
 
-/// Hours of open work due in the next 7 days, per member id.
+/// Hours of open work due within the next 7 days (overdue included), per member id.
 fn weekly_load(tasks: &[&Task], now: DateTime<Utc>) -> HashMap<Uuid, f64> {
     let week = now + Duration::days(7);
     let mut load = HashMap::new();
     for task in tasks.iter().filter(|task| is_open(task)) {
         if let (Some(assignee), Some(due)) = (task.assignee_id, task.due_date)
-            && due >= now
             && due <= week
         {
             *load.entry(assignee).or_insert(0.0) += task.estimate_hours.unwrap_or(0.0);
@@ -432,9 +432,12 @@ mod tests {
         fx.add(TaskStatus::Done, None, Some(-24 * 15));
         fx.add(TaskStatus::Done, None, Some(-24 * 30));
         // Capacity: Ann has 50 h due this week against 40 → 80; Ben has nothing → 100; mean 90.
+        // (t3, overdue and Ann's, counts towards her 50 h: 40 h due in 3 days and t3's 10 h.)
+        fx.tasks[2].assignee_id = Some(Uuid::from_u128(101));
+        fx.tasks[2].estimate_hours = Some(10.0);
         fx.add(TaskStatus::InProgress, Some(24 * 3), None);
         fx.last().assignee_id = Some(Uuid::from_u128(101));
-        fx.last().estimate_hours = Some(50.0);
+        fx.last().estimate_hours = Some(40.0);
         let members = [member(101, "Ann", 40.0), member(102, "Ben", 40.0)];
 
         let report = assess(&fx.refs(), &members, now());

@@ -1,6 +1,7 @@
 //! The protocol operations on hosted agents' tasks.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ use super::push::{PushOptions, Pusher};
 use super::stream::{EventStream, event_stream};
 
 /// Tunables of the service.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct A2aOptions {
     /// Events kept per task for resumption.
     pub keep_events: u32,
@@ -37,6 +38,8 @@ pub struct A2aOptions {
     pub stream_buffer: usize,
     /// Push notification delivery.
     pub push: PushOptions,
+    /// Agent runs working now (shared with whoever reports it, e.g. Pulse's vitals).
+    pub active_runs: Arc<AtomicUsize>,
 }
 
 impl Default for A2aOptions {
@@ -46,7 +49,24 @@ impl Default for A2aOptions {
             blocking_timeout: Duration::from_secs(60),
             stream_buffer: 64,
             push: PushOptions::default(),
+            active_runs: Arc::default(),
         }
+    }
+}
+
+/// Counts a run while it lives.
+struct RunningGuard(Arc<AtomicUsize>);
+
+impl RunningGuard {
+    fn start(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -754,7 +774,9 @@ impl A2aService {
         }
         let updater = TaskUpdater { live: live.clone(), cancel: cancel.clone() };
         let service = self.clone();
+        let running = RunningGuard::start(&self.inner.options.active_runs);
         self.inner.runs.spawn(async move {
+            let _running = running;
             let outcome = tokio::select! {
                 outcome = agent.execute(request, updater) => Some(outcome),
                 () = cancel.cancelled() => None,

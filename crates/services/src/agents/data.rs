@@ -1,0 +1,122 @@
+//! What the project agents read: a workspace's records, all pages of them,
+//! and the request's optional project, plus the widget answer they share.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use agentdeck_a2a_protocol::{Artifact, Part};
+use agentdeck_domain::page::{Cursor, PageRequest};
+use agentdeck_domain::records::{Member, Project, ProjectFilter, Task, TaskFilter};
+use agentdeck_domain::widgets::catalog;
+use agentdeck_storage::RecordStore;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::a2a::{AgentFailure, AgentRequest};
+
+/// Items read per page while loading a workspace.
+const PAGE: u32 = 200;
+/// Most records of one kind an answer reads (a bound on work per call).
+const MAX_RECORDS: usize = 20_000;
+
+/// A workspace's records at one moment.
+pub(crate) struct Snapshot {
+    pub projects: Vec<Project>,
+    pub tasks: Vec<Task>,
+    pub members: Vec<Member>,
+}
+
+impl Snapshot {
+    /// The tasks of a project.
+    pub fn tasks_of(&self, project: Uuid) -> Vec<&Task> {
+        self.tasks.iter().filter(|task| task.project_id == project).collect()
+    }
+
+    /// Member display names by id.
+    pub fn names(&self) -> HashMap<Uuid, &str> {
+        self.members.iter().map(|m| (m.id, m.display_name.as_str())).collect()
+    }
+}
+
+fn failure(error: impl std::fmt::Display) -> AgentFailure {
+    AgentFailure(format!("cannot read the project data: {error}"))
+}
+
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, AgentFailure>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<agentdeck_domain::page::Page<T>, agentdeck_storage::StoreError>>,
+{
+    let mut items = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = fetch(PageRequest { limit: PAGE, after }).await.map_err(failure)?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(cursor) if items.len() < MAX_RECORDS => after = Some(Cursor::decode(&cursor).map_err(failure)?),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// Reads the workspace's projects (archived ones too), tasks and members.
+pub(crate) async fn load(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Result<Snapshot, AgentFailure> {
+    let (every_project, every_task) = (ProjectFilter::default(), TaskFilter::default());
+    let projects = all_pages(|page| store.list_projects(workspace, &every_project, page)).await?;
+    let tasks = all_pages(|page| store.list_tasks(workspace, &every_task, page)).await?;
+    let members = all_pages(|page| store.list_members(workspace, page)).await?;
+    Ok(Snapshot { projects, tasks, members })
+}
+
+/// The workspace of an authenticated request.
+pub(crate) fn workspace_of(request: &AgentRequest) -> Result<Uuid, AgentFailure> {
+    request.workspace.ok_or_else(|| AgentFailure("this agent answers authenticated callers only".into()))
+}
+
+/// The project a request names: `projectId` in a data part or the metadata, or a
+/// project name in the text ("how is Website Redesign doing").
+pub(crate) fn requested_project<'a>(
+    request: &AgentRequest,
+    snapshot: &'a Snapshot,
+) -> Result<Option<&'a Project>, AgentFailure> {
+    let from_data = request.message.parts.iter().find_map(|part| match &part.content {
+        agentdeck_a2a_protocol::PartContent::Data(data) => {
+            data.get("projectId").and_then(Value::as_str).map(str::to_owned)
+        }
+        _ => None,
+    });
+    let from_metadata =
+        request.metadata.as_ref().and_then(|m| m.get("projectId")).and_then(Value::as_str).map(str::to_owned);
+    if let Some(id) = from_data.or(from_metadata) {
+        let project = Uuid::parse_str(&id).ok().and_then(|id| snapshot.projects.iter().find(|p| p.id == id));
+        return project.map(Some).ok_or_else(|| AgentFailure(format!("no project {id} in this workspace")));
+    }
+    let text = request.message.first_text().unwrap_or_default().to_lowercase();
+    Ok(snapshot.projects.iter().find(|project| text.contains(&project.name.to_lowercase())))
+}
+
+/// Checks every widget against the catalog: an agent never answers with an invalid one.
+pub(crate) fn validated(widgets: Vec<Value>) -> Result<Vec<Value>, AgentFailure> {
+    for widget in &widgets {
+        catalog()
+            .validate_widget(widget)
+            .map_err(|error| AgentFailure(format!("an answer widget is invalid (a bug): {error}")))?;
+    }
+    Ok(widgets)
+}
+
+/// The answer artifact: a short text and the widgets as data.
+pub(crate) fn answer(text: &str, widgets: Vec<Value>) -> Artifact {
+    Artifact {
+        artifact_id: Uuid::now_v7().to_string(),
+        name: Some("widgets".into()),
+        description: Some("Widget payloads, checked against the widget catalog".into()),
+        parts: vec![Part::text(text), Part::data(json!({ "widgets": widgets }))],
+        ..Artifact::default()
+    }
+}
+
+/// RFC 3339 with milliseconds, as widgets carry times.
+pub(crate) fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+    agentdeck_a2a_protocol::format_timestamp(&at)
+}

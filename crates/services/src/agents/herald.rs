@@ -1,0 +1,128 @@
+//! Herald ("Activity"): the recent activity of the workspace, or of one
+//! named project, with counts.
+//!
+//! Answers with a `TeamActivity` widget of the newest entries (who, what,
+//! which record, when) and a `Metrics` widget counting the last 7 days'
+//! entries: all changes, tasks created, tasks completed, and the people
+//! behind them.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use agentdeck_a2a_protocol::AgentSkill;
+use agentdeck_domain::page::PageRequest;
+use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter};
+use agentdeck_storage::RecordStore;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::data::{answer, load, requested_project, time, validated, workspace_of};
+use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
+
+/// The agent's URL name.
+pub const NAME: &str = "herald";
+/// Entries shown in the feed.
+const FEED_LENGTH: u32 = 20;
+/// Most entries counted for the weekly numbers.
+const MAX_COUNTED: u32 = 200;
+
+/// The Herald agent.
+pub struct Herald {
+    descriptor: AgentDescriptor,
+    store: Arc<dyn RecordStore>,
+}
+
+impl Herald {
+    /// Herald reading `store`.
+    pub fn new(store: Arc<dyn RecordStore>) -> Self {
+        let skill = AgentSkill {
+            id: "activity".into(),
+            name: "Recent activity".into(),
+            description: "The newest changes to projects, tasks and members, with counts for the last 7 days.".into(),
+            tags: vec!["activity".into(), "feed".into()],
+            examples: vec!["recent team activity".into()],
+            input_modes: vec![],
+            output_modes: vec!["application/json".into()],
+            security_requirements: vec![],
+        };
+        let descriptor = AgentDescriptor {
+            name: NAME.into(),
+            display_name: "Activity".into(),
+            description: "The activity feed of the workspace or a project, with counts.".into(),
+            skills: vec![skill],
+            output_modes: vec!["text/plain".into(), "application/json".into()],
+            allow_anonymous: false,
+        };
+        Self { descriptor, store }
+    }
+}
+
+/// Herald's summary and widgets from the newest `feed` entries and the last week's `week` entries.
+pub(crate) fn herald_answer(feed: &[ActivityEntry], week: &[ActivityEntry], subject: &str) -> (String, Vec<Value>) {
+    let activities: Vec<Value> = feed
+        .iter()
+        .map(|entry| {
+            json!({"id": entry.id.to_string(), "user": entry.actor, "action": entry.action.as_str(),
+                "target": entry.target_name, "time": time(entry.at)})
+        })
+        .collect();
+    let count = |action: ActivityAction| week.iter().filter(|entry| entry.action == action).count();
+    let people: HashSet<&str> = week.iter().map(|entry| entry.actor.as_str()).collect();
+    let metrics = json!([
+        {"label": "Changes in the last 7 days", "value": week.len()},
+        {"label": "Tasks created", "value": count(ActivityAction::TaskCreated)},
+        {"label": "Tasks completed", "value": count(ActivityAction::TaskCompleted)},
+        {"label": "People active", "value": people.len()},
+    ]);
+    let text = format!(
+        "{} change(s) to {subject} in the last 7 days by {} people; {} task(s) completed.",
+        week.len(),
+        people.len(),
+        count(ActivityAction::TaskCompleted)
+    );
+    let widgets = vec![
+        json!({"type": "TeamActivity", "id": "herald-feed", "title": format!("Recent activity in {subject}"), "data": {"activities": activities}}),
+        json!({"type": "Metrics", "id": "herald-counts", "title": "Activity this week", "data": {"metrics": metrics}}),
+    ];
+    (text, widgets)
+}
+
+/// The filter for a scope and the time from which the week counts.
+fn filters(project: Option<uuid::Uuid>, now: DateTime<Utc>) -> (ActivityFilter, ActivityFilter) {
+    let feed = ActivityFilter { project_id: project, ..ActivityFilter::default() };
+    let week =
+        ActivityFilter { project_id: project, since: Some(now - Duration::days(7)), ..ActivityFilter::default() };
+    (feed, week)
+}
+
+#[async_trait]
+impl AgentExecutor for Herald {
+    fn descriptor(&self) -> &AgentDescriptor {
+        &self.descriptor
+    }
+
+    async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
+        let workspace = workspace_of(&request)?;
+        let snapshot = load(&self.store, workspace).await?;
+        let project = requested_project(&request, &snapshot)?;
+        let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
+        let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
+        let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));
+        let feed = self
+            .store
+            .list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH))
+            .await
+            .map_err(failure)?;
+        let week = self
+            .store
+            .list_activity(workspace, &week_filter, PageRequest::first(MAX_COUNTED))
+            .await
+            .map_err(failure)?;
+        let (text, widgets) = herald_answer(&feed.items, &week.items, &subject);
+        let widgets = validated(widgets)?;
+        let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
+        updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
+        updates.complete(Some(&text)).await.map_err(stopped)
+    }
+}
