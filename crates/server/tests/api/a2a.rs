@@ -417,3 +417,40 @@ async fn the_extended_card_is_for_authenticated_callers_only() {
         .await;
     assert_eq!(unauthenticated.expect("sent").status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn in_cluster_mode_tasks_live_in_postgresql() {
+    let app = crate::helpers::spawn_app_on_postgres().await;
+    let (_, sent) = rpc(&app, AGENT, None, "SendMessage", message("tck-artifact-data-pg", "x")).await;
+    let task_id = sent["result"]["task"]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(sent["result"]["task"]["status"]["state"], "TASK_STATE_COMPLETED", "{sent}");
+    let (_, got) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
+    assert_eq!(got["result"]["artifacts"][0]["parts"][0]["data"], json!({"key": "value", "count": 42}));
+    // The event log is in PostgreSQL too: after event 1 come the artifact (2) and the completion (3).
+    let events = stream(&app, "SubscribeToTask", json!({"id": task_id}), Some("1")).await;
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), [Some(2), Some(3)], "{events:?}");
+}
+
+#[tokio::test]
+async fn the_project_agents_answer_authenticated_callers_with_widgets() {
+    let app = spawn_app().await;
+    let (status, card) = app.request(reqwest::Method::GET, "/a2a/navi/.well-known/agent-card.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(card["name"], "Navigator");
+    assert_eq!(card["securityRequirements"][0]["schemes"]["bearer"], json!({"list": []}), "Navi needs a token");
+    let (status, _) = rpc(&app, "/a2a/navi", None, "SendMessage", message("n-anon", "status")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, reply) =
+        rpc(&app, "/a2a/navi", Some(&app.token), "SendMessage", message("n-1", "status of my active projects")).await;
+    let widgets = &reply["result"]["task"]["artifacts"][0]["parts"][1]["data"]["widgets"];
+    let mut names: Vec<&str> =
+        widgets.as_array().into_iter().flatten().filter_map(|w| w["data"]["projectName"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["Data Platform Migration", "Mobile App Launch", "Security Audit Q3", "Website Redesign"],
+        "{reply}"
+    );
+    let (_, pulse) = rpc(&app, "/a2a/pulse", Some(&app.token), "SendMessage", message("p-1", "what is at risk")).await;
+    assert_eq!(pulse["result"]["task"]["status"]["state"], "TASK_STATE_COMPLETED", "{pulse}");
+}

@@ -32,9 +32,10 @@ pub(super) fn last_event_id(headers: &HeaderMap) -> Result<Option<i64>, A2aError
     })
 }
 
+/// One event; the `id:` line comes first, as readers that act on each line expect.
 fn sse_event(data: &Value, seq: i64) -> Event {
-    let event = Event::default().data(data.to_string());
-    if seq > 0 { event.id(seq.to_string()) } else { event }
+    let event = if seq > 0 { Event::default().id(seq.to_string()) } else { Event::default() };
+    event.data(data.to_string())
 }
 
 /// Streams events, each wrapped in a JSON-RPC success envelope with the request's id.
