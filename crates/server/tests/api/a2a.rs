@@ -454,3 +454,30 @@ async fn the_project_agents_answer_authenticated_callers_with_widgets() {
     let (_, pulse) = rpc(&app, "/a2a/pulse", Some(&app.token), "SendMessage", message("p-1", "what is at risk")).await;
     assert_eq!(pulse["result"]["task"]["status"]["state"], "TASK_STATE_COMPLETED", "{pulse}");
 }
+
+#[tokio::test]
+async fn idle_streams_get_keep_alive_comments() {
+    let app = spawn_app_with(|settings| settings.a2a.keepalive_secs = 1).await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage", "params": message("tck-long-running-ka", "x")});
+    let response = app
+        .client
+        .post(format!("{}{AGENT}", app.address))
+        .header("A2A-Version", "1.0")
+        .json(&body)
+        .send()
+        .await
+        .expect("stream opened");
+    let mut bytes = response.bytes_stream();
+    let mut text = String::new();
+    // The task works for 10 s after its WORKING event; within 3 s a comment line arrives.
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(Ok(chunk)) = bytes.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.lines().any(|line| line.starts_with(':')) {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(text.lines().any(|line| line.starts_with(':')), "no keep-alive comment in {text:?}");
+}
