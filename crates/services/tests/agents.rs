@@ -206,3 +206,18 @@ async fn herald_reports_the_recent_activity_with_counts() -> anyhow::Result<()> 
     assert!(matches!(anonymous, SendOutcome::Task(task) if task.status.state == TaskState::Failed));
     Ok(())
 }
+
+#[tokio::test]
+async fn herald_narrows_to_a_named_project() -> anyhow::Result<()> {
+    let fx = fixture().await?;
+    let (text, widgets) = ask(&fx, "herald", Message::user_text("h3", "recent activity in Website Redesign")).await?;
+    // Website Redesign's last 7 days: the accessibility review (−6 d + 4 h) and staging (−2 d), both by jonas.
+    let counts = of_type(&widgets, "Metrics")[0];
+    assert_eq!(metric(counts, "Changes in the last 7 days"), json!(2));
+    assert_eq!(metric(counts, "Tasks completed"), json!(2));
+    // Its feed: 1 project created, 10 tasks created, 6 completed = 17 entries, all of this project.
+    let activities = of_type(&widgets, "TeamActivity")[0]["data"]["activities"].as_array().cloned().unwrap_or_default();
+    assert_eq!(activities.len(), 17);
+    assert_eq!(text, "2 change(s) to Website Redesign in the last 7 days by 1 people; 2 task(s) completed.");
+    Ok(())
+}

@@ -87,11 +87,12 @@ fn production_lists_every_insecure_setting() {
     settings.auth.dev_login = Some(true);
     settings.http.allowed_origins = vec!["*".into()];
     settings.bind = "0.0.0.0:8080".parse().unwrap();
+    settings.a2a.push_allow_private_networks = Some(true);
     let ConfigError::Insecure(problems) = settings.check_production().unwrap_err() else {
         panic!("expected an insecure-settings error");
     };
-    assert_eq!(problems.len(), 4, "{problems:#?}");
-    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy"] {
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy", "push_allow_private_networks"] {
         assert!(problems.iter().any(|problem| problem.contains(needle)), "{needle} missing from {problems:#?}");
     }
 }
@@ -127,12 +128,25 @@ fn production_never_generates_a_secret() {
 }
 
 #[test]
+fn a2a_defaults_follow_the_mode() {
+    let dev = Settings::default();
+    assert!(dev.conformance_agent_enabled() && dev.push_private_networks_allowed());
+    let production = production();
+    assert!(!production.conformance_agent_enabled() && !production.push_private_networks_allowed());
+    let mut opted_in = production;
+    opted_in.a2a.conformance_agent = Some(true);
+    assert!(opted_in.conformance_agent_enabled() && opted_in.check_production().is_ok());
+}
+
+#[test]
 fn printing_redacts_secrets() {
     let mut settings = production();
+    settings.a2a.push_signing_secret = "push-secret-value".into();
     settings.database_url = "postgres://app:hunter2@db:5432/agentdeck".into();
     let printed = toml::to_string(&settings.redacted()).unwrap();
     assert!(!printed.contains("hunter2"), "{printed}");
     assert!(!printed.contains(&"x".repeat(32)), "{printed}");
+    assert!(!printed.contains("push-secret-value"), "{printed}");
     assert!(printed.contains("postgres://app:<redacted>@db:5432/agentdeck"));
 }
 
