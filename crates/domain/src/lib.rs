@@ -14,6 +14,7 @@
 //!   the input types the API accepts and their validation.
 //! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.
 //! - [`insights`]: project status and the health score and risks the agents report.
+//! - [`intent`]: the gateway's deterministic question → plan of agent calls.
 //! - [`page`]: cursor pagination shared by every list.
 //! - [`validation`]: field errors with JSON paths, the common currency of 422s.
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod dependencies;
 pub mod insights;
+pub mod intent;
 pub mod page;
 pub mod records;
 pub mod validation;
