@@ -76,6 +76,8 @@ pub struct Settings {
     pub sync: SyncSettings,
     /// `[a2a]`: hosted A2A agents.
     pub a2a: A2aSettings,
+    /// `[gateway]`: the Dashboard Agent's calls to the specialists.
+    pub gateway: GatewaySettings,
 }
 
 /// Tokens and sign-in.
@@ -170,6 +172,22 @@ pub struct SyncSettings {
     pub compress_snapshots_above_bytes: usize,
 }
 
+/// `[gateway]`: how the Dashboard Agent calls the specialists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Deadline of each specialist call, in milliseconds.
+    pub agent_deadline_ms: u64,
+    /// Deadlines of particular agents (`navi = 2000`), overriding `agent_deadline_ms`.
+    pub agent_deadlines_ms: std::collections::BTreeMap<String, u64>,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self { agent_deadline_ms: 5_000, agent_deadlines_ms: std::collections::BTreeMap::new() }
+    }
+}
+
 /// `[a2a]`: the hosted A2A agents and their task handling.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -259,6 +277,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             state: StateSettings::default(),
             a2a: A2aSettings::default(),
+            gateway: GatewaySettings::default(),
             sync: SyncSettings::default(),
         }
     }
@@ -354,7 +373,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 13] = [
+const TOP_LEVEL_KEYS: [&str; 14] = [
     "mode",
     "bind",
     "data_dir",
@@ -368,6 +387,7 @@ const TOP_LEVEL_KEYS: [&str; 13] = [
     "state",
     "sync",
     "a2a",
+    "gateway",
 ];
 
 impl Settings {

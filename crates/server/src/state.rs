@@ -11,6 +11,7 @@ use agentdeck_services::agents::navi::Navi;
 use agentdeck_services::agents::pulse::Pulse;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
+use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::tickets::TicketStore;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub tickets: Arc<dyn TicketStore>,
     /// The hosted A2A agents and their tasks.
     pub a2a: A2aService,
+    /// The Dashboard Agent's orchestration (`POST /api/ask`, `/a2a/gateway`).
+    pub gateway: Gateway,
     /// When this process started (`Last-Modified` of agent cards).
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
@@ -64,10 +67,13 @@ impl AppState {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         let options = a2a_options(&settings);
-        let agents = hosted_agents(&settings, &store, &options);
+        let gateway = Gateway::new(store.clone(), dashboard.clone(), gateway_options(&settings));
+        let mut agents = hosted_agents(&settings, &store, &options);
+        agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
         let a2a = A2aService::new(store.clone(), agents, options);
         Self {
             a2a,
+            gateway,
             started_at: agentdeck_a2a_protocol::now_millis(),
             hub: Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
@@ -162,5 +168,19 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
             ..PushOptions::default()
         },
         ..A2aOptions::default()
+    }
+}
+
+/// How the gateway reaches the specialists: over HTTP at this server's own A2A URLs.
+fn gateway_options(settings: &Settings) -> GatewayOptions {
+    let gateway = &settings.gateway;
+    GatewayOptions {
+        agents_base_url: format!("{}/a2a", settings.public_url()),
+        deadline: Duration::from_millis(gateway.agent_deadline_ms.max(1)),
+        deadlines: gateway
+            .agent_deadlines_ms
+            .iter()
+            .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
+            .collect(),
     }
 }

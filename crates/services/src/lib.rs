@@ -18,6 +18,7 @@ pub mod a2a;
 pub mod agents;
 pub mod auth;
 pub mod dashboard;
+pub mod gateway;
 pub mod projects;
 pub mod seed;
 pub mod sync;

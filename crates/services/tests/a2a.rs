@@ -41,7 +41,7 @@ async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let store = open_store(&database).await?;
     let service = service_on(store.clone());
-    let caller = Caller { tenant: "w1".into(), owner: "ada".into(), workspace: None, bearer: None };
+    let caller = Caller { tenant: "w1".into(), owner: "ada".into(), principal: None, bearer: None };
     Ok(Fixture { database, store, service, caller })
 }
 

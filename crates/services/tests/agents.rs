@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_a2a_protocol::{Message, Part, PartContent, SendMessageRequest, Task, TaskState};
+use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, Caller, SendOutcome};
 use agentdeck_services::agents::{herald::Herald, navi::Navi, pulse::Pulse};
 use agentdeck_services::seed::{DEMO_WORKSPACE_ID, seed_demo};
@@ -39,7 +40,7 @@ async fn fixture() -> anyhow::Result<Fixture> {
     let caller = Caller {
         tenant: DEMO_WORKSPACE_ID.to_string(),
         owner: "demo".into(),
-        workspace: Some(DEMO_WORKSPACE_ID),
+        principal: Some(Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner }),
         bearer: None,
     };
     Ok(Fixture { _database: database, service, caller })

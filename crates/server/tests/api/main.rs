@@ -5,6 +5,7 @@
 mod a2a;
 mod a2a_interop;
 mod a2a_push;
+mod ask;
 mod auth;
 mod bad_input;
 mod browser;

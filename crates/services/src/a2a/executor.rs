@@ -39,8 +39,8 @@ pub struct AgentRequest {
     pub previous: Option<Task>,
     /// The caller's bearer token, for calls the agent makes on the caller's behalf.
     pub bearer: Option<String>,
-    /// The caller's workspace (`None` for anonymous callers).
-    pub workspace: Option<Uuid>,
+    /// The caller (`None` for anonymous callers).
+    pub principal: Option<agentdeck_domain::auth::Principal>,
     /// The send request's metadata.
     pub metadata: Option<Metadata>,
 }

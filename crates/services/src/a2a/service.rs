@@ -12,6 +12,7 @@ use agentdeck_a2a_protocol::{
     SendMessageResponse, StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus,
     TaskStatusUpdateEvent, now_millis,
 };
+use agentdeck_domain::auth::Principal;
 use agentdeck_storage::agent_tasks::{
     AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, StoredPushConfig,
 };
@@ -77,8 +78,8 @@ pub struct Caller {
     pub tenant: String,
     /// User id, or `anonymous`.
     pub owner: String,
-    /// The workspace, when authenticated.
-    pub workspace: Option<Uuid>,
+    /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
+    pub principal: Option<Principal>,
     /// The bearer token, passed on to the agent.
     pub bearer: Option<String>,
 }
@@ -86,7 +87,7 @@ pub struct Caller {
 impl Caller {
     /// An unauthenticated caller.
     pub fn anonymous() -> Self {
-        Self { tenant: "public".into(), owner: "anonymous".into(), workspace: None, bearer: None }
+        Self { tenant: "public".into(), owner: "anonymous".into(), principal: None, bearer: None }
     }
 
     fn scope(&self, agent: &str) -> AgentTaskScope {
@@ -654,7 +655,7 @@ impl A2aService {
             message: message.clone(),
             previous: None,
             bearer: caller.bearer.clone(),
-            workspace: caller.workspace,
+            principal: caller.principal.clone(),
             metadata: request.metadata,
         };
         if let Some(task_id) = message.task_id.clone().filter(|id| !id.is_empty()) {

@@ -70,7 +70,11 @@ pub(crate) async fn load(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Resul
 
 /// The workspace of an authenticated request.
 pub(crate) fn workspace_of(request: &AgentRequest) -> Result<Uuid, AgentFailure> {
-    request.workspace.ok_or_else(|| AgentFailure("this agent answers authenticated callers only".into()))
+    request
+        .principal
+        .as_ref()
+        .map(|principal| principal.workspace_id)
+        .ok_or_else(|| AgentFailure("this agent answers authenticated callers only".into()))
 }
 
 /// The project a request names: `projectId` in a data part or the metadata, or a

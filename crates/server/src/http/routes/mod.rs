@@ -2,6 +2,7 @@
 
 mod a2a;
 mod activity;
+mod ask;
 mod dashboard;
 mod dev;
 mod health;
@@ -65,6 +66,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(activity::router())
         .merge(schema::router())
         .merge(dashboard::router())
+        .merge(ask::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());

@@ -162,7 +162,7 @@ async fn dispatch(
         }
         Method::GetExtendedAgentCard => {
             let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-            match caller.workspace {
+            match caller.principal.as_ref().map(|principal| principal.workspace_id) {
                 Some(workspace) => Ok(success(&id, &cards::extended_card_of(state, executor.as_ref(), workspace))),
                 None => Ok(unauthenticated()),
             }

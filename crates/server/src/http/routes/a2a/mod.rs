@@ -54,7 +54,7 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
     Ok(Caller {
         tenant: principal.workspace_id.to_string(),
         owner: principal.subject.clone(),
-        workspace: Some(principal.workspace_id),
+        principal: Some(principal.0.clone()),
         bearer: Some(token.to_owned()),
     })
 }

@@ -228,7 +228,7 @@ async fn route(
         }
         (Method::GET, ["extendedAgentCard"]) => {
             let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-            match caller.workspace {
+            match caller.principal.as_ref().map(|principal| principal.workspace_id) {
                 Some(workspace) => Ok(success(headers, &cards::extended_card_of(state, executor.as_ref(), workspace))),
                 None => Ok(unauthenticated()),
             }

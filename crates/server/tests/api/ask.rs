@@ -1,0 +1,132 @@
+//! `POST /api/ask` and the Dashboard Agent: the specialists called over
+//! A2A in parallel, their widgets checked and written to the dashboard, a
+//! late agent turned into an Alert.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+fn of_type<'a>(widgets: &'a Value, kind: &str) -> Vec<&'a Value> {
+    widgets.as_array().into_iter().flatten().filter(|w| w["type"] == kind).collect()
+}
+
+fn metric(widget: &Value, label: &str) -> Value {
+    widget["data"]["metrics"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["label"] == label))
+        .map_or(Value::Null, |m| m["value"].clone())
+}
+
+#[tokio::test]
+async fn a_workspace_overview_has_the_seeded_numbers_and_lands_on_the_dashboard() {
+    let app = spawn_app().await;
+    let (status, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    for agent in ["navi", "pulse", "herald"] {
+        assert_eq!(answer["agents"][agent]["ok"], true, "{agent}: {answer}");
+        assert!(answer["agents"][agent]["ms"].is_u64());
+    }
+    let widgets = &answer["widgets"];
+    let mut projects: Vec<(String, String)> = of_type(widgets, "ProjectStatus")
+        .iter()
+        .map(|w| {
+            (
+                w["data"]["projectName"].as_str().unwrap_or_default().to_owned(),
+                w["data"]["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    projects.sort();
+    assert_eq!(
+        projects,
+        [
+            ("Data Platform Migration".into(), "behind".into()),
+            ("Mobile App Launch".into(), "at_risk".into()),
+            ("Security Audit Q3".into(), "completed".into()),
+            ("Website Redesign".into(), "on_track".into()),
+        ]
+    );
+    let health =
+        of_type(widgets, "Metrics").into_iter().find(|w| w["id"] == "pulse-health").cloned().unwrap_or_default();
+    // The value worked out by hand in services/tests/agents.rs.
+    assert_eq!(metric(&health, "Health score").as_f64(), Some(70.0));
+    assert_eq!(of_type(widgets, "Alert").len(), 3, "the three seeded risks");
+    assert_eq!(of_type(widgets, "TeamActivity").len(), 1);
+    assert!(answer["text"].as_str().is_some_and(|t| t.contains("70/100")), "{answer}");
+    // The same widgets are now the caller's dashboard, in the answer's order.
+    let (status, state) = app.get("/api/dashboard/state").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = widgets.as_array().into_iter().flatten().filter_map(|w| w["id"].as_str()).collect();
+    let layout: Vec<&str> =
+        state["document"]["layout"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    assert_eq!(layout, ids);
+    assert_eq!(state["document"]["widgets"]["pulse-health"]["data"]["metrics"][0]["value"].as_f64(), Some(70.0));
+}
+
+#[tokio::test]
+async fn a_late_agent_becomes_an_alert_and_the_answer_still_comes_in_time() {
+    let app = spawn_app_with(|settings| {
+        settings.gateway.agent_deadline_ms = 5_000;
+        settings.gateway.agent_deadlines_ms.insert("pulse".into(), 1);
+    })
+    .await;
+    let started = Instant::now();
+    let (status, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(answer["agents"]["pulse"]["ok"], false);
+    assert!(answer["agents"]["pulse"]["error"].as_str().is_some_and(|e| e.contains("no answer within")), "{answer}");
+    assert_eq!(
+        (answer["agents"]["navi"]["ok"].as_bool(), answer["agents"]["herald"]["ok"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let alerts = of_type(&answer["widgets"], "Alert");
+    assert_eq!(alerts.len(), 1, "{answer}");
+    assert_eq!(alerts[0]["data"]["severity"], "warning");
+    assert_eq!(alerts[0]["data"]["title"], "Vitals is unavailable");
+    assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4, "the other agents' widgets still arrive");
+}
+
+#[tokio::test]
+async fn unknown_questions_get_help_and_bad_ones_a_clear_error() {
+    let app = spawn_app().await;
+    let (status, answer) = app.post("/api/ask", &json!({"question": "tell me a joke"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer["text"].as_str().is_some_and(|t| t.contains("workspace overview")), "{answer}");
+    assert_eq!(answer["widgets"], json!([]));
+    let (status, error) = app.post("/api/ask", &json!({"question": "   "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, _) = app.post("/api/ask", &json!({"question": "x", "extra": 1})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app.request(reqwest::Method::POST, "/api/ask", None, Some(&json!({"question": "status"}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_dashboard_agent_answers_over_a2a() {
+    let app = spawn_app().await;
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": {
+        "messageId": "g-1", "role": "ROLE_USER", "parts": [{"text": "how is Website Redesign doing"}]}}});
+    let response = app
+        .client
+        .post(format!("{}/a2a/gateway", app.address))
+        .header("A2A-Version", "1.0")
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    let reply: Value = response.json().await.expect("JSON");
+    let task = &reply["result"]["task"];
+    assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED", "{reply}");
+    let data = &task["artifacts"][0]["parts"][1]["data"];
+    let kinds: Vec<&str> =
+        data["widgets"].as_array().into_iter().flatten().filter_map(|w| w["type"].as_str()).collect();
+    assert_eq!(&kinds[..5], ["ProjectStatus", "TaskList", "KanbanBoard", "GanttChart", "BurndownChart"], "{kinds:?}");
+    assert_eq!(data["agents"]["navi"]["ok"], true);
+    let (_, card) = app.request(reqwest::Method::GET, "/a2a/gateway/.well-known/agent-card.json", None, None).await;
+    assert_eq!(card["name"], "Dashboard Agent");
+}

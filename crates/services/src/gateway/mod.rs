@@ -1,0 +1,247 @@
+//! The Dashboard Gateway: a question in, widgets out (DESIGN §6).
+//!
+//! [`Gateway::ask`] plans the calls ([`agentdeck_domain::intent`]), calls
+//! the specialists **through the A2A client over HTTP** — the same path as a
+//! remote agent — all at once, each with its own deadline and the caller's
+//! bearer token and trace context, then:
+//!
+//! - every widget an agent answered with is checked against the widget
+//!   catalog; an invalid one becomes an `Error` widget naming the failing
+//!   paths (never an unchecked widget);
+//! - an agent that failed or missed its deadline becomes a warning `Alert`
+//!   naming it, and the others still count;
+//! - the widgets are written into the caller's dashboard (one patch: each
+//!   widget added by id, the layout set to this answer's order), so every
+//!   open tab updates, and returned with a short text and, per agent,
+//!   whether it answered and how long it took.
+
+mod agent;
+mod answer;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use agentdeck_a2a_protocol::client::{AgentClient, ClientOptions};
+use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
+use agentdeck_domain::auth::Principal;
+use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
+use agentdeck_domain::page::PageRequest;
+use agentdeck_domain::records::ProjectFilter;
+use agentdeck_storage::RecordStore;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub use agent::GatewayAgent;
+pub use answer::{AgentAnswer, display_name};
+
+use crate::dashboard::{DashboardError, DashboardService};
+
+/// How the gateway reaches and waits for the specialists.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Where the hosted agents are: `{base}/{name}` is an agent's URL (`http://host/a2a`).
+    pub agents_base_url: String,
+    /// Deadline per agent call.
+    pub deadline: Duration,
+    /// Deadlines of particular agents, overriding `deadline`.
+    pub deadlines: HashMap<String, Duration>,
+}
+
+/// A question.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AskRequest {
+    /// The question.
+    pub question: String,
+    /// A project to narrow to.
+    #[serde(default)]
+    pub project_id: Option<Uuid>,
+}
+
+/// How one agent did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentReport {
+    /// It answered in time.
+    pub ok: bool,
+    /// Milliseconds until its answer (or the deadline).
+    pub ms: u64,
+    /// What went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The answer to a question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AskResponse {
+    /// A short text.
+    pub text: String,
+    /// The widgets, each `{id, type, title?, data}`, checked against the catalog.
+    pub widgets: Vec<Value>,
+    /// Per agent called.
+    pub agents: BTreeMap<String, AgentReport>,
+}
+
+/// Why a question could not be answered at all.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The question is empty or too long.
+    #[error("{0}")]
+    InvalidQuestion(String),
+    /// The project list could not be read.
+    #[error("cannot read the projects: {0}")]
+    Store(#[from] agentdeck_storage::StoreError),
+    /// The answer could not be written to the dashboard.
+    #[error("cannot write the answer to the dashboard: {0}")]
+    Dashboard(#[from] DashboardError),
+}
+
+/// Longest question accepted.
+pub const MAX_QUESTION_CHARS: usize = 2_000;
+
+/// The gateway.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    store: Arc<dyn RecordStore>,
+    dashboard: DashboardService,
+    options: GatewayOptions,
+    /// A client per agent, made from its card on first use.
+    clients: Mutex<HashMap<String, AgentClient>>,
+}
+
+impl Gateway {
+    /// A gateway calling the agents under `options.agents_base_url`.
+    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, options: GatewayOptions) -> Self {
+        let http = reqwest::Client::new();
+        Self { inner: Arc::new(Inner { http, store, dashboard, options, clients: Mutex::new(HashMap::new()) }) }
+    }
+
+    fn deadline_of(&self, agent: &str) -> Duration {
+        self.inner.options.deadlines.get(agent).copied().unwrap_or(self.inner.options.deadline)
+    }
+
+    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, String> {
+        if let Some(client) = self.inner.clients.lock().ok().and_then(|clients| clients.get(agent).cloned()) {
+            return Ok(client);
+        }
+        let url = format!("{}/{agent}", self.inner.options.agents_base_url.trim_end_matches('/'));
+        let options = ClientOptions { deadline, retries: 0, ..ClientOptions::default() };
+        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await.map_err(|e| e.to_string())?;
+        if let Ok(mut clients) = self.inner.clients.lock() {
+            clients.insert(agent.to_owned(), client.clone());
+        }
+        Ok(client)
+    }
+
+    /// Calls one agent for the question, within its deadline.
+    async fn call(
+        &self,
+        agent: &'static str,
+        question: &str,
+        project_id: Option<Uuid>,
+        bearer: &str,
+        traceparent: Option<&str>,
+    ) -> (AgentReport, Option<AgentAnswer>) {
+        let deadline = self.deadline_of(agent);
+        let started = Instant::now();
+        let attempt = async {
+            let client = self.client(agent, deadline).await?;
+            let client =
+                client.acting_for(Some(bearer.to_owned()), traceparent.map(str::to_owned)).with_deadline(deadline);
+            let mut parts = vec![Part::text(question)];
+            if let Some(project) = project_id {
+                parts.push(Part::data(json!({ "projectId": project })));
+            }
+            let message = Message { parts, ..Message::user_text(format!("gateway-{}", Uuid::now_v7()), "") };
+            let response = client.send(&SendMessageRequest::new(message)).await.map_err(|e| e.to_string())?;
+            AgentAnswer::from_response(response)
+        };
+        let outcome = match tokio::time::timeout(deadline, attempt).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
+        };
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok(answer) => (AgentReport { ok: true, ms, error: None }, Some(answer)),
+            Err(error) => (AgentReport { ok: false, ms, error: Some(error) }, None),
+        }
+    }
+
+    /// Answers a question for `principal` (whose `bearer` token the agents see) and writes it to their dashboard.
+    pub async fn ask(
+        &self,
+        principal: &Principal,
+        bearer: &str,
+        traceparent: Option<&str>,
+        request: &AskRequest,
+    ) -> Result<AskResponse, GatewayError> {
+        let question = request.question.trim();
+        if question.is_empty() {
+            return Err(GatewayError::InvalidQuestion("the question is empty".into()));
+        }
+        if question.chars().count() > MAX_QUESTION_CHARS {
+            return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
+        }
+        let projects = self
+            .inner
+            .store
+            .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
+            .await?
+            .items
+            .into_iter()
+            .map(|project| (project.id, project.name))
+            .collect::<Vec<_>>();
+        let plan = plan(question, request.project_id, &projects);
+        if plan.intent == Intent::Unknown {
+            let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
+            return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
+        }
+        let calls = plan.calls.iter().map(|call| self.call(call.agent, question, call.project_id, bearer, traceparent));
+        let outcomes = futures::future::join_all(calls).await;
+        let mut texts = Vec::new();
+        let mut widgets = Vec::new();
+        let mut agents = BTreeMap::new();
+        for (call, (report, answer)) in plan.calls.iter().zip(outcomes) {
+            match answer {
+                Some(answer) => {
+                    if !answer.text.is_empty() {
+                        texts.push(answer.text.clone());
+                    }
+                    widgets.extend(answer.checked_widgets(call.agent));
+                }
+                None => {
+                    widgets.push(answer::unavailable_alert(call.agent, report.error.as_deref().unwrap_or("failed")))
+                }
+            }
+            agents.insert(call.agent.to_owned(), report);
+        }
+        let text = if texts.is_empty() { "No agent could answer right now.".to_owned() } else { texts.join(" ") };
+        self.write_to_dashboard(principal, &widgets).await?;
+        Ok(AskResponse { text, widgets, agents })
+    }
+
+    /// One patch: each widget added under its id, the layout set to their order.
+    async fn write_to_dashboard(&self, principal: &Principal, widgets: &[Value]) -> Result<(), GatewayError> {
+        if widgets.is_empty() {
+            return Ok(());
+        }
+        let mut ops = Vec::with_capacity(widgets.len() + 1);
+        let mut layout = Vec::with_capacity(widgets.len());
+        for widget in widgets {
+            let Some(id) = widget.get("id").and_then(Value::as_str) else { continue };
+            let pointer_id = id.replace('~', "~0").replace('/', "~1");
+            ops.push(json!({"op": "add", "path": format!("/widgets/{pointer_id}"), "value": widget}));
+            layout.push(id.to_owned());
+        }
+        ops.push(json!({"op": "add", "path": "/layout", "value": layout}));
+        self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
+        Ok(())
+    }
+}
