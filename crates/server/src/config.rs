@@ -180,11 +180,20 @@ pub struct GatewaySettings {
     pub agent_deadline_ms: u64,
     /// Deadlines of particular agents (`navi = 2000`), overriding `agent_deadline_ms`.
     pub agent_deadlines_ms: std::collections::BTreeMap<String, u64>,
+    /// How long an agent's answer is reused, in milliseconds (0: never).
+    pub cache_ttl_ms: u64,
+    /// Reuse times of particular agents (`pulse = 2000`), overriding `cache_ttl_ms`.
+    pub cache_ttls_ms: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for GatewaySettings {
     fn default() -> Self {
-        Self { agent_deadline_ms: 5_000, agent_deadlines_ms: std::collections::BTreeMap::new() }
+        Self {
+            agent_deadline_ms: 5_000,
+            agent_deadlines_ms: std::collections::BTreeMap::new(),
+            cache_ttl_ms: 10_000,
+            cache_ttls_ms: std::collections::BTreeMap::new(),
+        }
     }
 }
 

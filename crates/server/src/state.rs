@@ -182,5 +182,11 @@ fn gateway_options(settings: &Settings) -> GatewayOptions {
             .iter()
             .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
             .collect(),
+        cache_ttl: Duration::from_millis(gateway.cache_ttl_ms),
+        cache_ttls: gateway
+            .cache_ttls_ms
+            .iter()
+            .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
+            .collect(),
     }
 }

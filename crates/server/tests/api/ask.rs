@@ -130,3 +130,57 @@ async fn the_dashboard_agent_answers_over_a2a() {
     let (_, card) = app.request(reqwest::Method::GET, "/a2a/gateway/.well-known/agent-card.json", None, None).await;
     assert_eq!(card["name"], "Dashboard Agent");
 }
+
+/// How many tasks the caller has with an agent (each uncached answer is one).
+async fn tasks_with(app: &crate::helpers::TestApp, agent: &str) -> i64 {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}});
+    let response = app
+        .client
+        .post(format!("{}/a2a/{agent}", app.address))
+        .header("A2A-Version", "1.0")
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    let listed: Value = response.json().await.expect("JSON");
+    listed["result"]["totalSize"].as_i64().unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn identical_questions_share_one_call_per_agent_until_the_data_changes() {
+    let app = spawn_app().await;
+    let question = json!({"question": "workspace overview"});
+    let asks = (0..50).map(|_| app.post("/api/ask", &question));
+    let answers = futures::future::join_all(asks).await;
+    for (status, answer) in &answers {
+        assert!(*status == StatusCode::OK && answer["agents"]["navi"]["ok"] == true, "{status} {answer}");
+    }
+    for agent in ["navi", "pulse", "herald"] {
+        assert_eq!(tasks_with(&app, agent).await, 1, "{agent} was called once for 50 questions");
+    }
+    // A task update invalidates the answers, and the next one shows it.
+    let (_, tasks) = app.get("/api/tasks?limit=200").await;
+    let navigation = tasks["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["title"] == "Build responsive navigation")
+        .cloned()
+        .unwrap_or_default();
+    let (status, _) = app
+        .patch(&format!("/api/tasks/{}", navigation["id"].as_str().unwrap_or_default()), &json!({"status": "done"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    assert_eq!(tasks_with(&app, "navi").await, 2);
+    let website = of_type(&answer["widgets"], "ProjectStatus")
+        .into_iter()
+        .find(|w| w["data"]["projectName"] == "Website Redesign")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (website["data"]["tasksCompleted"].as_u64(), website["data"]["progress"].as_f64()),
+        (Some(7), Some(70.0))
+    );
+}

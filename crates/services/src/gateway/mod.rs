@@ -17,6 +17,7 @@
 
 mod agent;
 mod answer;
+mod cache;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -27,7 +28,7 @@ use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::ProjectFilter;
+use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
 use agentdeck_storage::RecordStore;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -36,6 +37,9 @@ use uuid::Uuid;
 
 pub use agent::GatewayAgent;
 pub use answer::{AgentAnswer, display_name};
+pub use cache::CacheStats;
+
+use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::{DashboardError, DashboardService};
 
@@ -48,7 +52,14 @@ pub struct GatewayOptions {
     pub deadline: Duration,
     /// Deadlines of particular agents, overriding `deadline`.
     pub deadlines: HashMap<String, Duration>,
+    /// How long an agent's answer is reused (zero: not at all).
+    pub cache_ttl: Duration,
+    /// Reuse times of particular agents, overriding `cache_ttl`.
+    pub cache_ttls: HashMap<String, Duration>,
 }
+
+/// The agents the gateway calls.
+const SPECIALISTS: [&str; 3] = ["navi", "pulse", "herald"];
 
 /// A question.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -114,13 +125,26 @@ struct Inner {
     options: GatewayOptions,
     /// A client per agent, made from its card on first use.
     clients: Mutex<HashMap<String, AgentClient>>,
+    cache: AnswerCache,
+    /// One writer at a time per dashboard: many answers for one user at once
+    /// would otherwise keep losing the store's optimistic races.
+    writers: moka::sync::Cache<(Uuid, String), Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
     pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, options: GatewayOptions) -> Self {
         let http = reqwest::Client::new();
-        Self { inner: Arc::new(Inner { http, store, dashboard, options, clients: Mutex::new(HashMap::new()) }) }
+        let cache =
+            AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
+        let clients = Mutex::new(HashMap::new());
+        let writers = moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(60)).build();
+        Self { inner: Arc::new(Inner { http, store, dashboard, options, clients, cache, writers }) }
+    }
+
+    /// Answer cache hits and misses so far.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.cache.stats()
     }
 
     fn deadline_of(&self, agent: &str) -> Duration {
@@ -140,17 +164,34 @@ impl Gateway {
         Ok(client)
     }
 
-    /// Calls one agent for the question, within its deadline.
+    /// One agent's answer: from the cache, or a call within its deadline.
     async fn call(
+        &self,
+        key: AnswerKey,
+        bearer: &str,
+        traceparent: Option<&str>,
+    ) -> (AgentReport, Option<Arc<AgentAnswer>>) {
+        let started = Instant::now();
+        let (agent, question, project_id) = (key.agent, key.question.clone(), key.project);
+        let outcome =
+            self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, bearer, traceparent)).await;
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            Ok(answer) => (AgentReport { ok: true, ms, error: None }, Some(answer)),
+            Err(error) => (AgentReport { ok: false, ms, error: Some(error) }, None),
+        }
+    }
+
+    /// Calls one agent for the question over A2A, within its deadline.
+    async fn fetch(
         &self,
         agent: &'static str,
         question: &str,
         project_id: Option<Uuid>,
         bearer: &str,
         traceparent: Option<&str>,
-    ) -> (AgentReport, Option<AgentAnswer>) {
+    ) -> Result<AgentAnswer, String> {
         let deadline = self.deadline_of(agent);
-        let started = Instant::now();
         let attempt = async {
             let client = self.client(agent, deadline).await?;
             let client =
@@ -163,14 +204,9 @@ impl Gateway {
             let response = client.send(&SendMessageRequest::new(message)).await.map_err(|e| e.to_string())?;
             AgentAnswer::from_response(response)
         };
-        let outcome = match tokio::time::timeout(deadline, attempt).await {
+        match tokio::time::timeout(deadline, attempt).await {
             Ok(outcome) => outcome,
             Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
-        };
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match outcome {
-            Ok(answer) => (AgentReport { ok: true, ms, error: None }, Some(answer)),
-            Err(error) => (AgentReport { ok: false, ms, error: Some(error) }, None),
         }
     }
 
@@ -203,7 +239,26 @@ impl Gateway {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
             return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
         }
-        let calls = plan.calls.iter().map(|call| self.call(call.agent, question, call.project_id, bearer, traceparent));
+        // Every write of project data appends an activity entry: its newest id versions the cache.
+        let generation = self
+            .inner
+            .store
+            .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
+            .await?
+            .items
+            .first()
+            .map(|entry| entry.id);
+        let normalized = question.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+        let calls = plan.calls.iter().map(|call| {
+            let key = AnswerKey {
+                workspace: principal.workspace_id,
+                agent: call.agent,
+                project: call.project_id,
+                question: normalized.clone(),
+                generation,
+            };
+            self.call(key, bearer, traceparent)
+        });
         let outcomes = futures::future::join_all(calls).await;
         let mut texts = Vec::new();
         let mut widgets = Vec::new();
@@ -241,6 +296,9 @@ impl Gateway {
             layout.push(id.to_owned());
         }
         ops.push(json!({"op": "add", "path": "/layout", "value": layout}));
+        let room = (principal.workspace_id, principal.subject.clone());
+        let writer = self.inner.writers.get_with(room, || Arc::new(tokio::sync::Mutex::new(())));
+        let _turn = writer.lock().await;
         self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
         Ok(())
     }
