@@ -20,5 +20,6 @@ pub mod auth;
 pub mod dashboard;
 pub mod gateway;
 pub mod projects;
+pub mod ratelimit;
 pub mod seed;
 pub mod sync;

@@ -1,0 +1,104 @@
+//! Rate limits per route class, keyed by workspace (else client address).
+//!
+//! Every decision is GCRA over a one-minute window: a class allows `limit`
+//! requests per minute per key, in bursts of up to `limit`, one slot freeing
+//! every `60 s / limit`. Embedded mode decides in process ([`MemoryLimiter`],
+//! the `governor` crate); cluster mode runs the same algorithm as one atomic
+//! Redis script per decision ([`RedisLimiter`]), so the limit holds across
+//! nodes and they share Redis's clock.
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use memory::MemoryLimiter;
+pub use redis::RedisLimiter;
+
+/// Which limit a route falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteClass {
+    /// A2A calls (`/a2a/{agent}…`).
+    A2a,
+    /// Agent cards and the agent index.
+    Discovery,
+    /// `/health` and `/ready`.
+    Health,
+}
+
+impl RouteClass {
+    /// Every class.
+    pub const ALL: [RouteClass; 3] = [Self::A2a, Self::Discovery, Self::Health];
+
+    /// Short name (Redis key part, logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A2a => "a2a",
+            Self::Discovery => "discovery",
+            Self::Health => "health",
+        }
+    }
+}
+
+/// Requests per minute of each class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// A2A calls (default 100).
+    pub a2a: u32,
+    /// Discovery (default 30).
+    pub discovery: u32,
+    /// Health (default 300).
+    pub health: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self { a2a: 100, discovery: 30, health: 300 }
+    }
+}
+
+impl Quotas {
+    /// The limit of a class (at least 1).
+    pub fn of(&self, class: RouteClass) -> u32 {
+        match class {
+            RouteClass::A2a => self.a2a,
+            RouteClass::Discovery => self.discovery,
+            RouteClass::Health => self.health,
+        }
+        .max(1)
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The request may go on.
+    pub allowed: bool,
+    /// Requests per minute (`X-RateLimit-Limit`).
+    pub limit: u32,
+    /// Requests left right now (`X-RateLimit-Remaining`).
+    pub remaining: u32,
+    /// Until the key is back to its full burst (`X-RateLimit-Reset`, seconds).
+    pub reset_after: Duration,
+    /// When refused: until the next request would be allowed (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+/// Why a decision could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("rate limiter unavailable: {0}")]
+pub struct LimiterError(pub String);
+
+/// Decides whether a request of a class from a key may go on now.
+#[async_trait]
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Takes one request's worth of the key's quota, or refuses.
+    async fn check(&self, class: RouteClass, key: &str) -> Result<Decision, LimiterError>;
+}
+
+/// GCRA's slot: the time one request's worth of quota takes to come back.
+pub(crate) fn emission_interval(limit: u32) -> Duration {
+    Duration::from_secs(60) / limit.max(1)
+}
