@@ -78,6 +78,8 @@ pub struct Settings {
     pub a2a: A2aSettings,
     /// `[gateway]`: the Dashboard Agent's calls to the specialists.
     pub gateway: GatewaySettings,
+    /// `[rate_limit]`: requests per minute per workspace (else client address).
+    pub rate_limit: RateLimitSettings,
 }
 
 /// Tokens and sign-in.
@@ -172,6 +174,34 @@ pub struct SyncSettings {
     pub compress_snapshots_above_bytes: usize,
 }
 
+/// `[rate_limit]`: limits per route class, keyed by workspace, else client address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Whether limits apply at all.
+    pub enabled: bool,
+    /// A2A calls per minute.
+    pub a2a_per_minute: u32,
+    /// Agent card and index reads per minute.
+    pub discovery_per_minute: u32,
+    /// `/health` and `/ready` per minute.
+    pub health_per_minute: u32,
+    /// Prefix of the Redis keys (cluster mode).
+    pub redis_prefix: String,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            a2a_per_minute: 100,
+            discovery_per_minute: 30,
+            health_per_minute: 300,
+            redis_prefix: "agentdeck:rl".into(),
+        }
+    }
+}
+
 /// `[gateway]`: how the Dashboard Agent calls the specialists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -204,7 +234,7 @@ pub struct A2aSettings {
     /// Host the conformance test agent at `/a2a/conformance` (it serves
     /// unauthenticated callers); defaults to on in dev mode, off in production.
     pub conformance_agent: Option<bool>,
-    /// The agent whose card `/.well-known/agent-card.json` serves; empty: the first hosted one.
+    /// The agent whose card `/.well-known/agent-card.json` serves; empty: the Dashboard Agent (`gateway`).
     pub default_agent: String,
     /// Events kept per task for `Last-Event-ID` resumption.
     pub keep_events: u32,
@@ -287,6 +317,7 @@ impl Default for Settings {
             state: StateSettings::default(),
             a2a: A2aSettings::default(),
             gateway: GatewaySettings::default(),
+            rate_limit: RateLimitSettings::default(),
             sync: SyncSettings::default(),
         }
     }
@@ -382,7 +413,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 14] = [
+const TOP_LEVEL_KEYS: [&str; 15] = [
     "mode",
     "bind",
     "data_dir",
@@ -397,6 +428,7 @@ const TOP_LEVEL_KEYS: [&str; 14] = [
     "sync",
     "a2a",
     "gateway",
+    "rate_limit",
 ];
 
 impl Settings {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agentdeck_services::auth::TokenService;
+use agentdeck_services::ratelimit::{MemoryLimiter, Quotas, RateLimiter, RedisLimiter};
 use agentdeck_services::seed::{DEMO_WORKSPACE_NAME, SeedOutcome, seed_demo};
 use std::sync::Arc;
 
@@ -117,6 +118,25 @@ pub fn open_change_feed(settings: &Settings) -> Result<Option<Arc<dyn ChangeFeed
     Ok(Some(Arc::new(feed)))
 }
 
+/// Opens the rate limiter: in process in embedded mode, on Redis in cluster
+/// mode (so the limits hold across nodes); none when the settings turn it off.
+pub async fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn RateLimiter>>, StartupError> {
+    let limits = &settings.rate_limit;
+    if !limits.enabled {
+        return Ok(None);
+    }
+    let quotas =
+        Quotas { a2a: limits.a2a_per_minute, discovery: limits.discovery_per_minute, health: limits.health_per_minute };
+    if settings.is_embedded() {
+        return Ok(Some(Arc::new(MemoryLimiter::new(quotas))));
+    }
+    settings.check_cluster()?;
+    let redis = RedisLimiter::connect(&settings.redis_url, quotas, &limits.redis_prefix, TICKET_STORE_TIMEOUT)
+        .await
+        .map_err(|error| StartupError::State(StateError::Backend(Box::new(error))))?;
+    Ok(Some(Arc::new(redis)))
+}
+
 /// How long startup waits for Redis when it opens the cluster-mode ticket store.
 const TICKET_STORE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -158,7 +178,8 @@ impl Application {
         if edge_settings.public_url.is_empty() {
             edge_settings.public_url = format!("http://{address}");
         }
-        let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed);
+        let limiter = open_rate_limiter(&settings).await?;
+        let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();
         if settings.is_embedded() {
             // One node: a task still working in the store was cut short by our own restart.
@@ -250,7 +271,9 @@ impl Application {
                 tracing::debug!(%error, "cannot set TCP_NODELAY on an accepted connection");
             }
         });
-        let server = axum::serve(listener, self.router)
+        // The client address keys the rate limits of unauthenticated requests.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections, finishing requests in flight");

@@ -13,6 +13,7 @@ use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::projects::ProjectService;
+use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::tickets::TicketStore;
 use agentdeck_storage::{ChangeFeed, RecordStore, StateStore, StoreError};
@@ -46,6 +47,8 @@ pub struct AppState {
     pub a2a: A2aService,
     /// The Dashboard Agent's orchestration (`POST /api/ask`, `/a2a/gateway`).
     pub gateway: Gateway,
+    /// Rate limits (`None`: off by the settings).
+    pub limiter: Option<Arc<dyn RateLimiter>>,
     /// When this process started (`Last-Modified` of agent cards).
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
@@ -63,6 +66,7 @@ impl AppState {
         tokens: TokenService,
         tickets: Arc<dyn TicketStore>,
         feed: Option<Arc<dyn ChangeFeed>>,
+        limiter: Option<Arc<dyn RateLimiter>>,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
@@ -74,6 +78,7 @@ impl AppState {
         Self {
             a2a,
             gateway,
+            limiter,
             started_at: agentdeck_a2a_protocol::now_millis(),
             hub: Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed),
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),

@@ -94,5 +94,5 @@ fn production_mode_hosts_no_conformance_agent_by_default() {
     let index: Value = client.get(format!("{}/.well-known/agents.json", server.url)).send().unwrap().json().unwrap();
     let names: Vec<&str> =
         index["agents"].as_array().into_iter().flatten().filter_map(|a| a["name"].as_str()).collect();
-    assert_eq!(names, ["herald", "navi", "pulse"]);
+    assert_eq!(names, ["gateway", "herald", "navi", "pulse"]);
 }

@@ -13,6 +13,7 @@
 pub mod error;
 pub mod extract;
 mod layers;
+mod ratelimit;
 mod routes;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .route("/assets/sync-client.js", get(layers::sync_client_js))
         .fallback(layers::not_found)
         .method_not_allowed_fallback(layers::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .with_state(state);
     with_edge_layers(router, &settings.http)
 }

@@ -58,11 +58,17 @@ pub async fn spawn_app_on_postgres() -> TestApp {
 
 /// Starts a dev-mode server in cluster mode on a fresh PostgreSQL database and the Redis at `redis_url`.
 pub async fn spawn_app_on_postgres_and_redis(redis_url: &str) -> TestApp {
+    spawn_app_on_postgres_with(redis_url, |_| {}).await
+}
+
+/// Like [`spawn_app_on_postgres_and_redis`], after `adjust` changed the settings.
+pub async fn spawn_app_on_postgres_with(redis_url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::postgres().await.expect("a PostgreSQL test database");
     let url = database.url.clone();
     let mut app = spawn_app_with(|settings| {
         settings.database_url = url;
         settings.redis_url = redis_url.to_owned();
+        adjust(settings);
     })
     .await;
     app.database = Some(database);

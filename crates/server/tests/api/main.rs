@@ -13,5 +13,6 @@ mod dashboard;
 mod helpers;
 mod operations;
 mod projects;
+mod rate_limits;
 mod sync;
 mod tenancy;

@@ -138,8 +138,9 @@ pub(super) async fn agent_card(
 
 /// `GET /.well-known/agent-card.json`: the default agent's card.
 pub(super) async fn default_card(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let wanted = state.settings.a2a.default_agent.trim();
-    let agent = if wanted.is_empty() { state.a2a.agents().next().cloned() } else { state.a2a.agent(wanted).cloned() };
+    // The Dashboard Agent unless configured otherwise (DESIGN §7).
+    let wanted = Some(state.settings.a2a.default_agent.trim()).filter(|name| !name.is_empty()).unwrap_or("gateway");
+    let agent = state.a2a.agent(wanted).cloned();
     match agent {
         Some(executor) => card_response(&state, &headers, executor.as_ref()),
         None => ApiError::new(ErrorCode::NotFound, "this server hosts no A2A agent").into_response(),
