@@ -19,6 +19,7 @@ pub mod agents;
 pub mod auth;
 pub mod dashboard;
 pub mod gateway;
+pub mod metering;
 pub mod projects;
 pub mod ratelimit;
 pub mod seed;
