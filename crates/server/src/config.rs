@@ -254,6 +254,19 @@ pub struct A2aSettings {
     pub push_timeout_secs: u64,
     /// Attempts per push delivery, the first included.
     pub push_max_attempts: u32,
+    /// Test-only faults on agents' JSON-RPC endpoints (`[a2a.faults.pulse] delay_ms = 80`, `fail = true`);
+    /// refused in production.
+    pub faults: std::collections::BTreeMap<String, AgentFault>,
+}
+
+/// A fault injected in front of one agent (tests and benchmarks only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentFault {
+    /// Wait this long before handling each call.
+    pub delay_ms: u64,
+    /// Then answer every call with an internal error.
+    pub fail: bool,
 }
 
 impl Default for A2aSettings {
@@ -269,6 +282,7 @@ impl Default for A2aSettings {
             push_signing_secret: String::new(),
             push_timeout_secs: 10,
             push_max_attempts: 5,
+            faults: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -531,6 +545,9 @@ impl Settings {
                  the server POST to internal addresses: leave it unset in production"
                     .to_owned(),
             );
+        }
+        if !self.a2a.faults.is_empty() {
+            problems.push("a2a.faults injects failures for tests and benchmarks: remove it in production".to_owned());
         }
         if self.http.allowed_origins.iter().any(|origin| origin.trim() == "*") {
             problems.push(

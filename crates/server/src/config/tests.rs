@@ -88,11 +88,12 @@ fn production_lists_every_insecure_setting() {
     settings.http.allowed_origins = vec!["*".into()];
     settings.bind = "0.0.0.0:8080".parse().unwrap();
     settings.a2a.push_allow_private_networks = Some(true);
+    settings.a2a.faults.insert("navi".into(), AgentFault { delay_ms: 10, fail: false });
     let ConfigError::Insecure(problems) = settings.check_production().unwrap_err() else {
         panic!("expected an insecure-settings error");
     };
-    assert_eq!(problems.len(), 5, "{problems:#?}");
-    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy", "push_allow_private_networks"] {
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy", "push_allow_private_networks", "a2a.faults"] {
         assert!(problems.iter().any(|problem| problem.contains(needle)), "{needle} missing from {problems:#?}");
     }
 }

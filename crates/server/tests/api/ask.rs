@@ -184,3 +184,28 @@ async fn identical_questions_share_one_call_per_agent_until_the_data_changes() {
         (Some(7), Some(70.0))
     );
 }
+
+#[tokio::test]
+async fn a_failing_or_slow_agent_endpoint_becomes_an_alert_within_the_deadline() {
+    use agentdeck_server::config::AgentFault;
+    let app = spawn_app_with(|settings| {
+        settings.gateway.agent_deadline_ms = 400;
+        settings.a2a.faults.insert("herald".into(), AgentFault { delay_ms: 0, fail: true });
+        settings.a2a.faults.insert("pulse".into(), AgentFault { delay_ms: 2_000, fail: false });
+        settings.a2a.faults.insert("navi".into(), AgentFault { delay_ms: 50, fail: false });
+    })
+    .await;
+    let started = Instant::now();
+    let (status, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    let took = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // The deadline (400 ms) plus a small margin, not pulse's 2 s.
+    assert!(took < Duration::from_millis(1_500), "{took:?}");
+    assert_eq!(answer["agents"]["navi"]["ok"], true, "50 ms is within the deadline: {answer}");
+    assert_eq!(answer["agents"]["pulse"]["ok"], false);
+    assert!(answer["agents"]["herald"]["error"].as_str().is_some_and(|e| e.contains("fault injected")), "{answer}");
+    let titles: Vec<&str> =
+        of_type(&answer["widgets"], "Alert").iter().filter_map(|a| a["data"]["title"].as_str()).collect();
+    assert_eq!(titles, ["Vitals is unavailable", "Activity is unavailable"]);
+    assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4);
+}

@@ -93,6 +93,12 @@ pub(super) async fn handle(
         Err(error) => return error.into_response(),
     };
     let id = request.id.clone();
+    if let Some(fault) = state.settings.a2a.faults.get(&agent) {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+        if fault.fail {
+            return failure(&id, &A2aError::Internal(format!("fault injected in front of {agent} (a2a.faults)")));
+        }
+    }
     match dispatch(&state, &agent, &caller, &headers, request).await {
         Ok(response) => response,
         Err(error) => {
