@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agentdeck_loadgen::auth::{DEMO_WORKSPACE, TokenMinter};
 use agentdeck_loadgen::scenarios::{
-    A2aConfig, Common, IdleConfig, RoomsConfig, Transport, run_a2a, run_idle, run_rooms,
+    A2aConfig, AskLoad, Common, IdleConfig, RoomsConfig, Transport, run_a2a, run_idle, run_rooms,
 };
 use agentdeck_loadgen::target::Target;
 use anyhow::Result;
@@ -100,6 +100,21 @@ enum Scenario {
         #[arg(long, default_value = "tck-complete-task")]
         message_prefix: String,
     },
+    /// Closed-loop `POST /api/ask` (`--url` is the server): the Dashboard Agent's latency, and
+    /// its overhead over the slowest agent (`--baseline-ms`, e.g. the largest injected delay).
+    Ask {
+        #[arg(long, default_value_t = 10)]
+        duration_secs: u64,
+        #[arg(long, default_value_t = 2.0)]
+        warmup_secs: f64,
+        #[arg(long, default_value = "workspace overview")]
+        question: String,
+        #[arg(long, default_value_t = 0)]
+        baseline_ms: u64,
+        /// The asking user (of `--workspace`).
+        #[arg(long, default_value = "demo")]
+        user: String,
+    },
     /// Every tab drops at once and reconnects within a window, recovering from history.
     Storm {
         #[arg(long, default_value_t = 5_000)]
@@ -161,11 +176,31 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<bool> {
-    if let Scenario::A2a { duration_secs, warmup_secs, message_prefix } = &cli.scenario {
+    if matches!(cli.scenario, Scenario::A2a { .. } | Scenario::Ask { .. }) {
         let host = reqwest::Url::parse(&cli.url)?.host_str().unwrap_or_default().to_owned();
         if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
-            anyhow::bail!("the a2a scenario runs against loopback servers only, not {host}");
+            anyhow::bail!("the load generator runs against loopback servers only, not {host}");
         }
+    }
+    if let Scenario::Ask { duration_secs, warmup_secs, question, baseline_ms, user } = &cli.scenario {
+        let secret =
+            cli.secret.as_deref().ok_or_else(|| anyhow::anyhow!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"))?;
+        let token = TokenMinter::new(secret.as_bytes(), cli.workspace)?.mint(user)?;
+        let config = A2aConfig {
+            url: format!("{}/api/ask", cli.url.trim_end_matches('/')),
+            concurrency: cli.concurrency,
+            warmup: Duration::from_secs_f64(warmup_secs.max(0.0)),
+            duration: Duration::from_secs(*duration_secs),
+            message_prefix: String::new(),
+            server_pid: cli.server_pid,
+            ask: Some(AskLoad { token, question: question.clone(), baseline: Duration::from_millis(*baseline_ms) }),
+        };
+        let report = run_a2a(&config).await?;
+        println!("{}", report.describe());
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(report.ok);
+    }
+    if let Scenario::A2a { duration_secs, warmup_secs, message_prefix } = &cli.scenario {
         let config = A2aConfig {
             url: cli.url.clone(),
             concurrency: cli.concurrency,
@@ -173,6 +208,7 @@ async fn run(cli: Cli) -> Result<bool> {
             duration: Duration::from_secs(*duration_secs),
             message_prefix: message_prefix.clone(),
             server_pid: cli.server_pid,
+            ask: None,
         };
         let report = run_a2a(&config).await?;
         println!("{}", report.describe());
@@ -193,7 +229,7 @@ async fn run(cli: Cli) -> Result<bool> {
         Scenario::Idle { .. } => "load-idle",
         Scenario::Rooms { .. } => "load",
         Scenario::Hot { .. } => "load-hot",
-        Scenario::Storm { .. } | Scenario::A2a { .. } => "load-storm",
+        Scenario::Storm { .. } | Scenario::A2a { .. } | Scenario::Ask { .. } => "load-storm",
     };
     let common = Common {
         target,
@@ -230,7 +266,7 @@ async fn run(cli: Cli) -> Result<bool> {
             tuning.apply(&mut config);
             run_rooms(&common, &config).await?
         }
-        Scenario::A2a { .. } => anyhow::bail!("the a2a scenario ran above"),
+        Scenario::A2a { .. } | Scenario::Ask { .. } => anyhow::bail!("this scenario ran above"),
     };
     println!("{}", report.describe());
     println!("{}", serde_json::to_string(&report)?);

@@ -35,6 +35,19 @@ pub struct A2aConfig {
     pub message_prefix: String,
     /// The server's pid, for its CPU.
     pub server_pid: Option<u32>,
+    /// Ask the gateway instead: `POST {url}` (`/api/ask`) with this bearer token and question.
+    pub ask: Option<AskLoad>,
+}
+
+/// The `ask` variant: questions to the Dashboard Agent.
+#[derive(Debug, Clone)]
+pub struct AskLoad {
+    /// Bearer token of the asking user.
+    pub token: String,
+    /// The question.
+    pub question: String,
+    /// Subtracted from each latency for the `overhead` summary (the slowest agent's known delay).
+    pub baseline: Duration,
 }
 
 /// What a run measured.
@@ -60,6 +73,9 @@ pub struct A2aReport {
     pub first_error: Option<String>,
     /// Call latency.
     pub latency: LatencySummary,
+    /// Latency minus the `ask` baseline (the gateway's own share), when asking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<LatencySummary>,
     /// CPU of the server and the generator over the measured window.
     pub cpu: Vec<CpuUse>,
 }
@@ -68,15 +84,29 @@ impl A2aReport {
     /// A human summary.
     pub fn describe(&self) -> String {
         format!(
-            "a2a SendMessage to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}\n  CPU: {}",
+            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}\n  CPU: {}",
+            if self.scenario == "ask" { "POST /api/ask" } else { "a2a SendMessage" },
             self.url,
             self.concurrency,
             self.requests_per_sec,
             self.measured_secs,
             self.errors,
             self.latency.describe(),
+            self.overhead
+                .as_ref()
+                .map(|o| format!("\n  overhead over the slowest agent: {}", o.describe()))
+                .unwrap_or_default(),
             self.cpu.iter().map(|c| format!("{} {:.1} %", c.process, c.percent)).collect::<Vec<_>>().join(", ")
         )
+    }
+}
+
+fn check_ask(answer: &Value) -> Result<(), String> {
+    let agents = answer.get("agents").and_then(Value::as_object).ok_or("no agents in the answer")?;
+    match agents.iter().find(|(_, report)| report.get("ok") != Some(&Value::Bool(true))) {
+        Some((name, report)) => Err(format!("{name} failed: {report}")),
+        None if agents.is_empty() => Err(format!("no agent was called: {answer}")),
+        None => Ok(()),
     }
 }
 
@@ -96,6 +126,7 @@ fn check(answer: &Value) -> Result<(), String> {
 pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(config.concurrency).build()?;
     let latency = Arc::new(Latency::new(None)?);
+    let overhead = Arc::new(Latency::new(None)?);
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let requests = Arc::new(AtomicU64::new(0));
@@ -105,18 +136,25 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     for worker in 0..config.concurrency.max(1) {
         let (http, url, prefix) = (http.clone(), config.url.clone(), config.message_prefix.clone());
         let (latency, measuring, stop) = (latency.clone(), measuring.clone(), stop.clone());
+        let (overhead, ask) = (overhead.clone(), config.ask.clone());
         let (requests, errors, first_error) = (requests.clone(), errors.clone(), first_error.clone());
         workers.spawn(async move {
             let mut call = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 call += 1;
-                let body = json!({"jsonrpc": "2.0", "id": call, "method": "SendMessage", "params": {"message": {
-                    "messageId": format!("{prefix}-{worker}-{call}-{}", Uuid::new_v4().simple()),
-                    "role": "ROLE_USER", "parts": [{"text": "ping"}]}}});
+                let request = match &ask {
+                    Some(ask) => http.post(&url).bearer_auth(&ask.token).json(&json!({"question": ask.question})),
+                    None => {
+                        let body = json!({"jsonrpc": "2.0", "id": call, "method": "SendMessage", "params": {"message": {
+                            "messageId": format!("{prefix}-{worker}-{call}-{}", Uuid::new_v4().simple()),
+                            "role": "ROLE_USER", "parts": [{"text": "ping"}]}}});
+                        http.post(&url).header("A2A-Version", "1.0").json(&body)
+                    }
+                };
                 let started = Instant::now();
-                let sent = http.post(&url).header("A2A-Version", "1.0").json(&body).send().await;
-                let outcome = match sent {
+                let outcome = match request.send().await {
                     Ok(response) => match response.json::<Value>().await {
+                        Ok(answer) if ask.is_some() => check_ask(&answer),
                         Ok(answer) => check(&answer),
                         Err(error) => Err(format!("unreadable answer: {error}")),
                     },
@@ -127,7 +165,12 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
                 }
                 match outcome {
                     Ok(()) => {
-                        latency.record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+                        let took = started.elapsed();
+                        latency.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+                        if let Some(ask) = &ask {
+                            let own = took.saturating_sub(ask.baseline);
+                            overhead.record(u64::try_from(own.as_micros()).unwrap_or(u64::MAX));
+                        }
                         requests.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(error) => {
@@ -154,7 +197,8 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     let errors = errors.load(Ordering::Relaxed);
     let first_error = first_error.lock().ok().and_then(|first| first.clone());
     Ok(A2aReport {
-        scenario: "a2a",
+        scenario: if config.ask.is_some() { "ask" } else { "a2a" },
+        overhead: config.ask.as_ref().map(|_| overhead.summary()),
         ok: errors == 0 && requests > 0,
         url: config.url.clone(),
         concurrency: config.concurrency,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use a2a::{A2aConfig, A2aReport, run_a2a};
+pub use a2a::{A2aConfig, A2aReport, AskLoad, run_a2a};
 pub use idle::{IdleConfig, run_idle};
 pub use rooms::{RoomsConfig, StormPlan, Transport, run_rooms};
 

@@ -93,7 +93,9 @@ fn production_lists_every_insecure_setting() {
         panic!("expected an insecure-settings error");
     };
     assert_eq!(problems.len(), 6, "{problems:#?}");
-    for needle in ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy", "push_allow_private_networks", "a2a.faults"] {
+    for needle in
+        ["jwt_secret", "dev_login", "allowed_origins", "behind_proxy", "push_allow_private_networks", "a2a.faults"]
+    {
         assert!(problems.iter().any(|problem| problem.contains(needle)), "{needle} missing from {problems:#?}");
     }
 }
