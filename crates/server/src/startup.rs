@@ -70,6 +70,8 @@ pub struct Application {
     sockets_stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// The A2A task service: its agent runs and streams stop with the server.
     a2a: agentdeck_services::a2a::A2aService,
+    /// The gateway's live refresh stops with the server.
+    gateway: agentdeck_services::gateway::Gateway,
 }
 
 /// Opens the records store named by the settings and applies pending migrations.
@@ -181,6 +183,7 @@ impl Application {
         let limiter = open_rate_limiter(&settings).await?;
         let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();
+        let gateway = state.gateway.clone();
         if settings.is_embedded() {
             // One node: a task still working in the store was cut short by our own restart.
             // A cluster node cannot tell that, so cluster mode leaves them alone.
@@ -190,7 +193,18 @@ impl Application {
         }
         let sockets_stopping = state.shutdown.clone();
         let router = http::app(state);
-        Ok(Self { listener, router, sockets_stopping, a2a, settings, address, migrations_applied, seed, state_backend })
+        Ok(Self {
+            listener,
+            router,
+            sockets_stopping,
+            a2a,
+            gateway,
+            settings,
+            address,
+            migrations_applied,
+            seed,
+            state_backend,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -299,6 +313,7 @@ impl Application {
                 Ok(())
             }
         };
+        self.gateway.shutdown().await;
         a2a.shutdown().await;
         result
     }

@@ -23,6 +23,9 @@ use uuid::Uuid;
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
 
+/// How long after a change to project data dashboards are refreshed (a burst of changes makes one refresh).
+const LIVE_REFRESH_DEBOUNCE: Duration = Duration::from_millis(250);
+
 /// How long a workspace seen to exist is remembered before the store is asked again.
 const KNOWN_WORKSPACE_TTL: Duration = Duration::from_secs(60);
 
@@ -71,7 +74,11 @@ impl AppState {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
         let options = a2a_options(&settings);
-        let gateway = Gateway::new(store.clone(), dashboard.clone(), gateway_options(&settings));
+        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
+        let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings));
+        // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
         let mut agents = hosted_agents(&settings, &store, &options);
         agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
         let a2a = A2aService::new(store.clone(), agents, options);
@@ -80,12 +87,12 @@ impl AppState {
             gateway,
             limiter,
             started_at: agentdeck_a2a_protocol::now_millis(),
-            hub: Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed),
+            hub,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
             settings: Arc::new(settings),
-            projects: ProjectService::new(store.clone()),
+            projects: ProjectService::new(store.clone()).announcing(changes),
             store,
             tokens,
             known_workspaces: moka::future::Cache::builder()

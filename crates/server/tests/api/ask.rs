@@ -209,3 +209,51 @@ async fn a_failing_or_slow_agent_endpoint_becomes_an_alert_within_the_deadline()
     assert_eq!(titles, ["Vitals is unavailable", "Activity is unavailable"]);
     assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4);
 }
+
+#[tokio::test]
+async fn an_open_tab_receives_the_refreshed_widget_when_project_data_changes() {
+    let app = spawn_app().await;
+    let (status, answer) = app.post("/api/ask", &json!({"question": "status of my active projects"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let website = of_type(&answer["widgets"], "ProjectStatus")
+        .into_iter()
+        .find(|w| w["data"]["projectName"] == "Website Redesign")
+        .cloned()
+        .unwrap_or_default();
+    let widget_id = website["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(website["data"]["tasksCompleted"], 6);
+    // A tab of the same user, subscribed to the dashboard the answer was written to.
+    let mut tab = app.ws_open().await;
+    tab.send(&json!({"t": "sub"})).await;
+    loop {
+        if tab.recv().await["t"] == "subscribed" {
+            break;
+        }
+    }
+    // Someone finishes a Website Redesign task; nobody asks again.
+    let (_, tasks) = app.get("/api/tasks?limit=200").await;
+    let navigation = tasks["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["title"] == "Build responsive navigation")
+        .cloned()
+        .unwrap_or_default();
+    let path = format!("/api/tasks/{}", navigation["id"].as_str().unwrap_or_default());
+    let (status, _) = app.patch(&path, &json!({"status": "done"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let started = Instant::now();
+    let refreshed = loop {
+        let frame = tab.recv().await;
+        let ops = frame["ops"].as_array().cloned().unwrap_or_default();
+        let widget = ops.iter().find(|op| op["path"] == format!("/widgets/{widget_id}")).map(|op| op["value"].clone());
+        if frame["t"] == "delta"
+            && let Some(widget) = widget
+        {
+            break widget;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no refreshed widget; last frame {frame}");
+    };
+    assert_eq!(refreshed["data"]["tasksCompleted"], 7, "{refreshed}");
+    assert_eq!(refreshed["data"]["progress"].as_f64(), Some(70.0));
+}

@@ -18,6 +18,7 @@
 mod agent;
 mod answer;
 mod cache;
+mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -42,6 +43,7 @@ pub use cache::CacheStats;
 use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::{DashboardError, DashboardService};
+use crate::sync::{Change, Hub};
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -122,6 +124,8 @@ struct Inner {
     http: reqwest::Client,
     store: Arc<dyn RecordStore>,
     dashboard: DashboardService,
+    /// Open tabs of this node hear of each write through it.
+    hub: Hub,
     options: GatewayOptions,
     /// A client per agent, made from its card on first use.
     clients: Mutex<HashMap<String, AgentClient>>,
@@ -129,17 +133,27 @@ struct Inner {
     /// One writer at a time per dashboard: many answers for one user at once
     /// would otherwise keep losing the store's optimistic races.
     writers: moka::sync::Cache<(Uuid, String), Arc<tokio::sync::Mutex<()>>>,
+    /// The last question answered for each user, for live refresh.
+    subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
+    /// The refresher and its refreshes.
+    tasks: tokio_util::task::TaskTracker,
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, options: GatewayOptions) -> Self {
+    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
         let http = reqwest::Client::new();
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
         let writers = moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(60)).build();
-        Self { inner: Arc::new(Inner { http, store, dashboard, options, clients, cache, writers }) }
+        let subscriptions =
+            moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
+        let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
+        let inner =
+            Inner { http, store, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+        Self { inner: Arc::new(inner) }
     }
 
     /// Answer cache hits and misses so far.
@@ -210,13 +224,36 @@ impl Gateway {
         }
     }
 
-    /// Answers a question for `principal` (whose `bearer` token the agents see) and writes it to their dashboard.
+    /// Answers a question for `principal` (whose `bearer` token the agents see)
+    /// and writes it to their dashboard, which is refreshed from then on when
+    /// the workspace's data changes.
     pub async fn ask(
         &self,
         principal: &Principal,
         bearer: &str,
         traceparent: Option<&str>,
         request: &AskRequest,
+    ) -> Result<AskResponse, GatewayError> {
+        let answer = self.answer(principal, bearer, traceparent, request, true).await?;
+        if !answer.widgets.is_empty() {
+            let subscription = refresh::Subscription {
+                principal: principal.clone(),
+                bearer: bearer.to_owned(),
+                request: request.clone(),
+            };
+            self.inner.subscriptions.insert((principal.workspace_id, principal.subject.clone()), subscription);
+        }
+        Ok(answer)
+    }
+
+    /// Plans, calls, checks and (when `write`) writes one answer.
+    async fn answer(
+        &self,
+        principal: &Principal,
+        bearer: &str,
+        traceparent: Option<&str>,
+        request: &AskRequest,
+        write: bool,
     ) -> Result<AskResponse, GatewayError> {
         let question = request.question.trim();
         if question.is_empty() {
@@ -278,7 +315,10 @@ impl Gateway {
             agents.insert(call.agent.to_owned(), report);
         }
         let text = if texts.is_empty() { "No agent could answer right now.".to_owned() } else { texts.join(" ") };
-        self.write_to_dashboard(principal, &widgets).await?;
+        let anyone_answered = agents.values().any(|report: &AgentReport| report.ok);
+        if write && anyone_answered {
+            self.write_to_dashboard(principal, &widgets).await?;
+        }
         Ok(AskResponse { text, widgets, agents })
     }
 
@@ -299,7 +339,10 @@ impl Gateway {
         let room = (principal.workspace_id, principal.subject.clone());
         let writer = self.inner.writers.get_with(room, || Arc::new(tokio::sync::Mutex::new(())));
         let _turn = writer.lock().await;
-        self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
+        let committed = self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
+        // The caller's open tabs get the change as a delta (other nodes learn of it from the change feed).
+        let change = Change::Patched { version: committed.version.clone(), ops: committed.ops.clone() };
+        self.inner.hub.notify(principal, change).await;
         Ok(())
     }
 }

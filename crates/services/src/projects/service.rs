@@ -23,6 +23,8 @@ const MAX_UPDATE_ATTEMPTS: usize = 3;
 #[derive(Clone)]
 pub struct ProjectService {
     store: Arc<dyn RecordStore>,
+    /// Told the workspace of every write (live refresh of dashboards listens).
+    changes: Option<tokio::sync::broadcast::Sender<Uuid>>,
 }
 
 fn now() -> DateTime<Utc> {
@@ -47,7 +49,20 @@ where
 impl ProjectService {
     /// Serves project data from `store`.
     pub fn new(store: Arc<dyn RecordStore>) -> Self {
-        Self { store }
+        Self { store, changes: None }
+    }
+
+    /// The same service, announcing the workspace of every write on `changes`.
+    pub fn announcing(mut self, changes: tokio::sync::broadcast::Sender<Uuid>) -> Self {
+        self.changes = Some(changes);
+        self
+    }
+
+    fn announce(&self, workspace: Uuid) {
+        if let Some(changes) = &self.changes {
+            // No listener is fine.
+            let _ = changes.send(workspace);
+        }
     }
 
     /// Creates a project.
@@ -58,7 +73,8 @@ impl ProjectService {
         self.store
             .insert_project(&project, &activity)
             .await
-            .map_err(|error| ServiceError::from_store("project", error))?;
+            .map_err(|error| ServiceError::from_store("project", error))
+            .inspect(|_| self.announce(who.workspace_id))?;
         Ok(project)
     }
 
@@ -100,7 +116,8 @@ impl ProjectService {
             self.store
                 .update_project(&next, &activity)
                 .await
-                .map_err(|error| ServiceError::from_store("project", error))?;
+                .map_err(|error| ServiceError::from_store("project", error))
+                .inspect(|_| self.announce(who.workspace_id))?;
             Ok(next)
         })
         .await
@@ -117,6 +134,7 @@ impl ProjectService {
             .delete_project(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("project", error))
+            .inspect(|_| self.announce(who.workspace_id))
     }
 
     /// Creates a task.
@@ -124,7 +142,11 @@ impl ProjectService {
         let at = now();
         let task = input.into_task(who.workspace_id, at)?;
         let activity = entry(who, ActivityAction::TaskCreated, Target::task(&task), json!({}), at);
-        self.store.insert_task(&task, &activity).await.map_err(|error| ServiceError::from_store("task", error))?;
+        self.store
+            .insert_task(&task, &activity)
+            .await
+            .map_err(|error| ServiceError::from_store("task", error))
+            .inspect(|_| self.announce(who.workspace_id))?;
         Ok(task)
     }
 
@@ -158,7 +180,11 @@ impl ProjectService {
             let next = current.apply(changes.clone(), at)?;
             let (action, details) = task_update_action(&current, &next);
             let activity = entry(who, action, Target::task(&next), details, at);
-            self.store.update_task(&next, &activity).await.map_err(|error| ServiceError::from_store("task", error))?;
+            self.store
+                .update_task(&next, &activity)
+                .await
+                .map_err(|error| ServiceError::from_store("task", error))
+                .inspect(|_| self.announce(who.workspace_id))?;
             Ok(next)
         })
         .await
@@ -172,6 +198,7 @@ impl ProjectService {
             .delete_task(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("task", error))
+            .inspect(|_| self.announce(who.workspace_id))
     }
 
     /// Adds a member (owners and admins only).
@@ -186,7 +213,8 @@ impl ProjectService {
         self.store
             .insert_member(&member, &activity)
             .await
-            .map_err(|error| ServiceError::from_store("member", error))?;
+            .map_err(|error| ServiceError::from_store("member", error))
+            .inspect(|_| self.announce(who.workspace_id))?;
         Ok(member)
     }
 
@@ -227,7 +255,8 @@ impl ProjectService {
             self.store
                 .update_member(&next, &activity)
                 .await
-                .map_err(|error| ServiceError::from_store("member", error))?;
+                .map_err(|error| ServiceError::from_store("member", error))
+                .inspect(|_| self.announce(who.workspace_id))?;
             Ok(next)
         })
         .await
@@ -248,6 +277,7 @@ impl ProjectService {
             .delete_member(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("member", error))
+            .inspect(|_| self.announce(who.workspace_id))
     }
 
     /// Lists activity entries.
