@@ -72,6 +72,8 @@ pub struct Application {
     a2a: agentdeck_services::a2a::A2aService,
     /// The gateway's live refresh stops with the server.
     gateway: agentdeck_services::gateway::Gateway,
+    /// Counted tokens are written before the server exits.
+    meter: Arc<agentdeck_services::metering::Meter>,
 }
 
 /// Opens the records store named by the settings and applies pending migrations.
@@ -184,6 +186,7 @@ impl Application {
         let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
+        let meter = state.meter.clone();
         if settings.is_embedded() {
             // One node: a task still working in the store was cut short by our own restart.
             // A cluster node cannot tell that, so cluster mode leaves them alone.
@@ -199,6 +202,7 @@ impl Application {
             sockets_stopping,
             a2a,
             gateway,
+            meter,
             settings,
             address,
             migrations_applied,
@@ -315,6 +319,7 @@ impl Application {
         };
         self.gateway.shutdown().await;
         a2a.shutdown().await;
+        self.meter.shutdown().await;
         result
     }
 }

@@ -12,6 +12,7 @@ use agentdeck_services::agents::pulse::Pulse;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
+use agentdeck_services::metering::{Encoding, Meter};
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
@@ -22,6 +23,9 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
+
+/// How often counted tokens are written to the records store.
+const METER_FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long after a change to project data dashboards are refreshed (a burst of changes makes one refresh).
 const LIVE_REFRESH_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -52,6 +56,8 @@ pub struct AppState {
     pub gateway: Gateway,
     /// Rate limits (`None`: off by the settings).
     pub limiter: Option<Arc<dyn RateLimiter>>,
+    /// Token usage per workspace and day.
+    pub meter: Arc<Meter>,
     /// When this process started (`Last-Modified` of agent cards).
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
@@ -73,7 +79,10 @@ impl AppState {
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
-        let options = a2a_options(&settings);
+        let meter = Meter::new(store.clone(), Encoding::Cl100kBase);
+        meter.start_flushing(METER_FLUSH_EVERY);
+        let mut options = a2a_options(&settings);
+        options.meter = Some(meter.clone());
         let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
         let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
@@ -86,6 +95,7 @@ impl AppState {
             a2a,
             gateway,
             limiter,
+            meter,
             started_at: agentdeck_a2a_protocol::now_millis(),
             hub,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),

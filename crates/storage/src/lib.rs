@@ -24,6 +24,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tickets;
+pub mod usage;
 
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};

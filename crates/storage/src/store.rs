@@ -234,4 +234,21 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Removes a push config; `false` when there was none.
     async fn delete_push_config(&self, scope: &AgentTaskScope, task_id: &str, id: &str) -> Result<bool, StoreError>;
+
+    /// Adds token counts to a workspace's day (`YYYY-MM-DD`, UTC) and returns the day's totals.
+    async fn add_token_usage(
+        &self,
+        workspace: &str,
+        day: &str,
+        tokens_in: i64,
+        tokens_out: i64,
+    ) -> Result<crate::usage::UsageDay, StoreError>;
+
+    /// A workspace's days from `from` to `to` (inclusive) with counts, oldest first.
+    async fn token_usage(
+        &self,
+        workspace: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::usage::UsageDay>, StoreError>;
 }

@@ -16,3 +16,4 @@ mod projects;
 mod rate_limits;
 mod sync;
 mod tenancy;
+mod usage;

@@ -78,6 +78,8 @@ pub struct Stopped(pub String);
 pub struct TaskUpdater {
     pub(super) live: Arc<LiveTask>,
     pub(super) cancel: CancellationToken,
+    /// Counts what the agent answers.
+    pub(super) meter: Option<Arc<crate::metering::Meter>>,
 }
 
 impl TaskUpdater {
@@ -157,6 +159,19 @@ impl TaskUpdater {
     }
 
     async fn emit(&self, event: StreamResponse) -> Result<(), Stopped> {
+        if let Some(meter) = &self.meter {
+            match &event {
+                StreamResponse::ArtifactUpdate(update) => {
+                    meter.record_out(&self.live.scope.tenant, &update.artifact.parts)
+                }
+                StreamResponse::StatusUpdate(update) => {
+                    if let Some(message) = &update.status.message {
+                        meter.record_out(&self.live.scope.tenant, &message.parts);
+                    }
+                }
+                StreamResponse::Task(_) | StreamResponse::Message(_) => {}
+            }
+        }
         match self.live.emit(event).await {
             Emitted::Sent => Ok(()),
             Emitted::Finished(state) => Err(Stopped(state.as_str().to_owned())),

@@ -41,6 +41,8 @@ pub struct A2aOptions {
     pub push: PushOptions,
     /// Agent runs working now (shared with whoever reports it, e.g. Pulse's vitals).
     pub active_runs: Arc<AtomicUsize>,
+    /// Counts the tokens of messages in and out per workspace (none: not metered).
+    pub meter: Option<Arc<crate::metering::Meter>>,
 }
 
 impl Default for A2aOptions {
@@ -51,6 +53,7 @@ impl Default for A2aOptions {
             stream_buffer: 64,
             push: PushOptions::default(),
             active_runs: Arc::default(),
+            meter: None,
         }
     }
 }
@@ -214,6 +217,11 @@ impl A2aService {
             tracing::warn!(tasks = failed, "ended A2A tasks that a restart interrupted");
         }
         Ok(failed)
+    }
+
+    /// The meter, for callers of a workspace (anonymous callers are not metered).
+    fn metered(&self, scope: &AgentTaskScope) -> Option<&Arc<crate::metering::Meter>> {
+        self.inner.options.meter.as_ref().filter(|_| scope.tenant != "public")
     }
 
     fn executor(&self, agent: &str) -> Result<Arc<dyn AgentExecutor>, A2aError> {
@@ -651,6 +659,10 @@ impl A2aService {
         {
             return Ok(Started::Existing(self.live_task(&scope, &task_id).await?));
         }
+        // Counted once a message is taken (a retried messageId was answered above, uncounted).
+        if let Some(meter) = self.metered(&scope) {
+            meter.record_in(&scope.tenant, &message);
+        }
         let mut request_for_agent = AgentRequest {
             message: message.clone(),
             previous: None,
@@ -663,6 +675,9 @@ impl A2aService {
         }
         if let Some(mut reply) = agent.reply(&request_for_agent).await {
             reply.context_id = Some(message.context_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string()));
+            if let Some(meter) = self.metered(&scope) {
+                meter.record_out(&scope.tenant, &reply.parts);
+            }
             return Ok(Started::Reply(reply));
         }
         let task_id = Uuid::now_v7().to_string();
@@ -773,7 +788,8 @@ impl A2aService {
         if let Ok(mut token) = live.run_token.lock() {
             *token = Some(cancel.clone());
         }
-        let updater = TaskUpdater { live: live.clone(), cancel: cancel.clone() };
+        let meter = self.metered(&live.scope).cloned();
+        let updater = TaskUpdater { live: live.clone(), cancel: cancel.clone(), meter };
         let service = self.clone();
         let running = RunningGuard::start(&self.inner.options.active_runs);
         self.inner.runs.spawn(async move {

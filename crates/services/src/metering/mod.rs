@@ -5,7 +5,12 @@
 //! whose vocabularies are embedded in the binary: nothing is fetched at run
 //! time); special-token markers such as `<|endoftext|>` in a text count as
 //! the plain text they are. [`message_tokens`] counts a message: its text
-//! parts, its data parts as compact JSON and its URLs.
+//! parts, its data parts as compact JSON and its URLs. [`Meter`] keeps the
+//! per-workspace daily totals of what hosted agents are sent and answer.
+
+mod meter;
+
+pub use meter::Meter;
 
 use agentdeck_a2a_protocol::{Message, PartContent};
 use tiktoken_rs::CoreBPE;

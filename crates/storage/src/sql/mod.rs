@@ -27,6 +27,7 @@ mod rows;
 mod sqlite;
 mod statement;
 mod tasks;
+mod usage;
 mod workspaces;
 
 use std::path::Path;
@@ -425,6 +426,25 @@ impl RecordStore for SqlStore {
 
     async fn delete_push_config(&self, scope: &AgentTaskScope, task_id: &str, id: &str) -> Result<bool, StoreError> {
         agent_tasks::delete_push_config(self, scope, task_id, id).await
+    }
+
+    async fn add_token_usage(
+        &self,
+        workspace: &str,
+        day: &str,
+        tokens_in: i64,
+        tokens_out: i64,
+    ) -> Result<crate::usage::UsageDay, StoreError> {
+        usage::add(self, workspace, day, tokens_in, tokens_out).await
+    }
+
+    async fn token_usage(
+        &self,
+        workspace: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<crate::usage::UsageDay>, StoreError> {
+        usage::range(self, workspace, from, to).await
     }
 }
 

@@ -173,3 +173,18 @@ pub async fn push_configs_round_trip_per_task(db: &TestDb) -> anyhow::Result<()>
     assert_eq!(db.store.push_configs(&ada, &stored.id, None).await?.len(), 1);
     Ok(())
 }
+
+pub async fn token_usage_adds_up_per_workspace_and_day(db: &TestDb) -> anyhow::Result<()> {
+    let workspace = Uuid::now_v7().to_string();
+    db.store.add_token_usage(&workspace, "2026-11-30", 5, 7).await?;
+    let first = db.store.add_token_usage(&workspace, "2026-12-01", 10, 20).await?;
+    assert_eq!((first.tokens_in, first.tokens_out), (10, 20));
+    let second = db.store.add_token_usage(&workspace, "2026-12-01", 1, 2).await?;
+    assert_eq!((second.day.as_str(), second.tokens_in, second.tokens_out), ("2026-12-01", 11, 22));
+    db.store.add_token_usage("another", "2026-12-01", 100, 100).await?;
+    let days = db.store.token_usage(&workspace, "2026-11-01", "2026-12-31").await?;
+    let days: Vec<(String, i64, i64)> = days.into_iter().map(|d| (d.day, d.tokens_in, d.tokens_out)).collect();
+    assert_eq!(days, [("2026-11-30".into(), 5, 7), ("2026-12-01".into(), 11, 22)]);
+    assert!(db.store.token_usage(&workspace, "2026-12-02", "2026-12-31").await?.is_empty());
+    Ok(())
+}

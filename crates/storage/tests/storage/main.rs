@@ -100,6 +100,7 @@ backend_tests! {
         agent_task_updates_are_optimistic_and_the_log_is_bounded,
         agent_tasks_list_newest_status_first_with_filters_and_pages,
         push_configs_round_trip_per_task,
+        token_usage_adds_up_per_workspace_and_day,
     }
     general {
         migrate_twice_is_a_no_op,
@@ -168,7 +169,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let store = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(store.migrate().await?, 4);
+        assert_eq!(store.migrate().await?, 5);
         assert!(path.exists());
         Ok(())
     }

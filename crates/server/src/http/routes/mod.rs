@@ -12,6 +12,7 @@ mod projects;
 mod schema;
 mod sync;
 mod tasks;
+mod usage;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -67,6 +68,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(schema::router())
         .merge(dashboard::router())
         .merge(ask::router())
+        .merge(usage::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
