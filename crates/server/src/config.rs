@@ -80,6 +80,16 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     /// `[rate_limit]`: requests per minute per workspace (else client address).
     pub rate_limit: RateLimitSettings,
+    /// `[metering]`: token counting and the daily quota.
+    pub metering: MeteringSettings,
+}
+
+/// `[metering]`: tokens of agent messages per workspace and day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeteringSettings {
+    /// Tokens (in and out) a workspace may use per UTC day before alerts at 80 % and 95 %; 0: no quota.
+    pub daily_quota_tokens: u64,
 }
 
 /// Tokens and sign-in.
@@ -332,6 +342,7 @@ impl Default for Settings {
             a2a: A2aSettings::default(),
             gateway: GatewaySettings::default(),
             rate_limit: RateLimitSettings::default(),
+            metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
         }
     }
@@ -427,7 +438,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 15] = [
+const TOP_LEVEL_KEYS: [&str; 16] = [
     "mode",
     "bind",
     "data_dir",
@@ -443,6 +454,7 @@ const TOP_LEVEL_KEYS: [&str; 15] = [
     "a2a",
     "gateway",
     "rate_limit",
+    "metering",
 ];
 
 impl Settings {

@@ -12,7 +12,7 @@ use agentdeck_services::agents::pulse::Pulse;
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
-use agentdeck_services::metering::{Encoding, Meter};
+use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
@@ -79,11 +79,16 @@ impl AppState {
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
-        let meter = Meter::new(store.clone(), Encoding::Cl100kBase);
+        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
+        let quota = QuotaAlerts {
+            daily_quota: settings.metering.daily_quota_tokens,
+            dashboard: dashboard.clone(),
+            hub: hub.clone(),
+        };
+        let meter = Meter::new(store.clone(), Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
         options.meter = Some(meter.clone());
-        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
         let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);

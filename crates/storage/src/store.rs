@@ -251,4 +251,7 @@ pub trait RecordStore: Send + Sync + 'static {
         from: &str,
         to: &str,
     ) -> Result<Vec<crate::usage::UsageDay>, StoreError>;
+
+    /// Appends an activity entry that goes with no record write (e.g. a quota threshold).
+    async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError>;
 }

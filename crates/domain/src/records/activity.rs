@@ -12,6 +12,8 @@ pub enum TargetKind {
     Task,
     /// A member.
     Member,
+    /// The workspace itself (e.g. its token quota).
+    Workspace,
 }
 
 impl TargetKind {
@@ -21,12 +23,15 @@ impl TargetKind {
             TargetKind::Project => "project",
             TargetKind::Task => "task",
             TargetKind::Member => "member",
+            TargetKind::Workspace => "workspace",
         }
     }
 
     /// Parses a wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        [TargetKind::Project, TargetKind::Task, TargetKind::Member].into_iter().find(|kind| kind.as_str() == name)
+        [TargetKind::Project, TargetKind::Task, TargetKind::Member, TargetKind::Workspace]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
     }
 }
 
@@ -72,11 +77,14 @@ pub enum ActivityAction {
     /// A member left the workspace.
     #[serde(rename = "member.removed")]
     MemberRemoved,
+    /// The workspace's token usage of the day passed a share of its quota.
+    #[serde(rename = "usage.threshold")]
+    UsageThreshold,
 }
 
 impl ActivityAction {
     /// Every action.
-    pub const ALL: [ActivityAction; 13] = [
+    pub const ALL: [ActivityAction; 14] = [
         ActivityAction::ProjectCreated,
         ActivityAction::ProjectUpdated,
         ActivityAction::ProjectArchived,
@@ -90,6 +98,7 @@ impl ActivityAction {
         ActivityAction::MemberAdded,
         ActivityAction::MemberUpdated,
         ActivityAction::MemberRemoved,
+        ActivityAction::UsageThreshold,
     ];
 
     /// Returns the wire name.
@@ -108,6 +117,7 @@ impl ActivityAction {
             ActivityAction::MemberAdded => "member.added",
             ActivityAction::MemberUpdated => "member.updated",
             ActivityAction::MemberRemoved => "member.removed",
+            ActivityAction::UsageThreshold => "usage.threshold",
         }
     }
 

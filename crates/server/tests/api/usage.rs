@@ -45,3 +45,66 @@ async fn usage_counts_what_was_sent_to_and_answered_by_the_agents() {
     let (status, _) = app.request(reqwest::Method::GET, "/api/usage", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// Sends `text` to the conformance agent as the demo user (metered: the call has a token).
+async fn send_as_demo(app: &crate::helpers::TestApp, id: &str, text: &str) {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": {
+        "messageId": format!("tck-complete-task-{id}"), "role": "ROLE_USER", "parts": [{"text": text}]}}});
+    let response = app
+        .client
+        .post(format!("{}/a2a/conformance", app.address))
+        .header("A2A-Version", "1.0")
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The demo user's dashboard alerts, waiting up to 5 s for `count` of them.
+async fn alerts(app: &crate::helpers::TestApp, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..50 {
+        let (_, state) = app.get("/api/dashboard/state").await;
+        let alerts = state["document"]["alerts"].as_array().cloned().unwrap_or_default();
+        if alerts.len() >= count {
+            return alerts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Vec::new()
+}
+
+#[tokio::test]
+async fn passing_80_and_95_percent_of_the_daily_quota_raises_each_alert_once() {
+    use agentdeck_services::metering::count_tokens;
+    let app = crate::helpers::spawn_app_with(|settings| settings.metering.daily_quota_tokens = 1_000).await;
+    // 850 tokens in and "Hello from TCK" (4) out: 85 % of 1 000.
+    let big = vec!["hello"; 850].join(" ");
+    assert_eq!(count_tokens(Encoding::Cl100kBase, &big), 850);
+    send_as_demo(&app, "1", &big).await;
+    let first = alerts(&app, 1).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["severity"], "warning");
+    assert!(first[0]["message"].as_str().is_some_and(|m| m.contains("854 of the daily quota of 1000")), "{first:?}");
+    // 120 more in and 4 out: 978, past 95 %.
+    send_as_demo(&app, "2", &vec!["hello"; 120].join(" ")).await;
+    let second = alerts(&app, 2).await;
+    assert_eq!(
+        second.iter().map(|a| a["severity"].as_str().unwrap_or_default()).collect::<Vec<_>>(),
+        ["warning", "error"]
+    );
+    // Past 95 % already: a third message raises nothing new.
+    send_as_demo(&app, "3", "hello").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    assert_eq!(alerts(&app, 2).await.len(), 2);
+    let (_, activity) = app.get("/api/activity?limit=50").await;
+    let thresholds: Vec<i64> = activity["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "usage.threshold")
+        .filter_map(|e| e["details"]["thresholdPercent"].as_i64())
+        .collect();
+    assert_eq!(thresholds, [95, 80], "newest first: {activity}");
+}

@@ -661,7 +661,7 @@ impl A2aService {
         }
         // Counted once a message is taken (a retried messageId was answered above, uncounted).
         if let Some(meter) = self.metered(&scope) {
-            meter.record_in(&scope.tenant, &message);
+            meter.record_in(&scope.tenant, &scope.owner, &message);
         }
         let mut request_for_agent = AgentRequest {
             message: message.clone(),

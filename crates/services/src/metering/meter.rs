@@ -1,6 +1,12 @@
 //! Per-workspace daily token usage, counted as messages pass and written
 //! to the records store in batches (one upsert per workspace and day each
 //! second), so a busy agent costs no write per message.
+//!
+//! With a daily quota, the flush that takes a workspace's day past 80 % of
+//! it raises a warning, past 95 % a critical alert: an `Alert` on the
+//! dashboard of the user whose message was counted last, and a
+//! `usage.threshold` entry in the activity log. Each level is raised once a
+//! day per workspace (per process: a restart may raise it again).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,11 +23,30 @@ use super::Encoding;
 /// Counts not yet written: (workspace, day) → (in, out).
 type Pending = HashMap<(String, String), (i64, i64)>;
 
+/// Where quota alerts go.
+#[derive(Clone)]
+pub struct QuotaAlerts {
+    /// Tokens in and out a workspace may use per UTC day.
+    pub daily_quota: u64,
+    /// The dashboards the alerts are written to.
+    pub dashboard: crate::dashboard::DashboardService,
+    /// Open tabs hear of them through it.
+    pub hub: crate::sync::Hub,
+}
+
+/// Shares of the quota that raise an alert, in percent, and their severities.
+const THRESHOLDS: [(u64, &str); 2] = [(95, "error"), (80, "warning")];
+
 /// The token meter.
 pub struct Meter {
     store: Arc<dyn RecordStore>,
     encoding: Encoding,
     pending: Mutex<Pending>,
+    quota: Option<QuotaAlerts>,
+    /// The user last counted per workspace (who gets the alert).
+    last_user: Mutex<HashMap<String, String>>,
+    /// The highest threshold already raised per (workspace, day).
+    raised: Mutex<HashMap<(String, String), u64>>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -38,11 +63,14 @@ fn today() -> String {
 
 impl Meter {
     /// A meter counting with `encoding`, writing to `store`.
-    pub fn new(store: Arc<dyn RecordStore>, encoding: Encoding) -> Arc<Self> {
+    pub fn new(store: Arc<dyn RecordStore>, encoding: Encoding, quota: Option<QuotaAlerts>) -> Arc<Self> {
         Arc::new(Self {
             store,
             encoding,
             pending: Mutex::new(HashMap::new()),
+            quota: quota.filter(|q| q.daily_quota > 0),
+            last_user: Mutex::new(HashMap::new()),
+            raised: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         })
@@ -61,8 +89,11 @@ impl Meter {
         }
     }
 
-    /// Counts a message sent to an agent by `workspace`.
-    pub fn record_in(&self, workspace: &str, message: &agentdeck_a2a_protocol::Message) {
+    /// Counts a message `user` of `workspace` sent to an agent.
+    pub fn record_in(&self, workspace: &str, user: &str, message: &agentdeck_a2a_protocol::Message) {
+        if let Ok(mut last) = self.last_user.lock() {
+            last.insert(workspace.to_owned(), user.to_owned());
+        }
         self.add(workspace, super::message_tokens(self.encoding, message), 0);
     }
 
@@ -78,9 +109,12 @@ impl Meter {
         let mut failed: Pending = HashMap::new();
         let mut first_error = None;
         for ((workspace, day), (tokens_in, tokens_out)) in batch {
-            if let Err(error) = self.store.add_token_usage(&workspace, &day, tokens_in, tokens_out).await {
-                failed.insert((workspace, day), (tokens_in, tokens_out));
-                first_error.get_or_insert(error);
+            match self.store.add_token_usage(&workspace, &day, tokens_in, tokens_out).await {
+                Ok(totals) => self.check_quota(&workspace, &totals).await,
+                Err(error) => {
+                    failed.insert((workspace, day), (tokens_in, tokens_out));
+                    first_error.get_or_insert(error);
+                }
             }
         }
         // Counts that could not be written are kept for the next flush.
@@ -94,6 +128,62 @@ impl Meter {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// Raises the highest threshold the day's totals passed, if not raised yet.
+    async fn check_quota(&self, workspace: &str, totals: &UsageDay) {
+        let Some(quota) = &self.quota else { return };
+        let used = u64::try_from(totals.tokens_in + totals.tokens_out).unwrap_or(0);
+        let share = used.saturating_mul(100) / quota.daily_quota.max(1);
+        let Some((threshold, severity)) = THRESHOLDS.into_iter().find(|(percent, _)| share >= *percent) else { return };
+        let key = (workspace.to_owned(), totals.day.clone());
+        let first_time = self.raised.lock().is_ok_and(|mut raised| {
+            let previous = raised.get(&key).copied().unwrap_or(0);
+            raised.insert(key.clone(), previous.max(threshold));
+            previous < threshold
+        });
+        if !first_time {
+            return;
+        }
+        let Ok(workspace_id) = uuid::Uuid::parse_str(workspace) else { return };
+        let message = format!(
+            "Token usage today is {used} of the daily quota of {} ({share} %, past {threshold} %)",
+            quota.daily_quota
+        );
+        tracing::warn!(%workspace, used, quota = quota.daily_quota, "token quota threshold passed");
+        let at = agentdeck_domain::records::stored_precision(Utc::now());
+        let entry = agentdeck_domain::records::ActivityEntry {
+            id: uuid::Uuid::now_v7(),
+            workspace_id,
+            project_id: None,
+            actor: "agentdeck".into(),
+            action: agentdeck_domain::records::ActivityAction::UsageThreshold,
+            target_kind: agentdeck_domain::records::TargetKind::Workspace,
+            target_id: workspace_id,
+            target_name: "daily token quota".into(),
+            details: serde_json::json!({"day": totals.day, "tokens": used, "quota": quota.daily_quota, "thresholdPercent": threshold}),
+            at,
+        };
+        if let Err(error) = self.store.append_activity(&entry).await {
+            tracing::warn!(%error, "quota threshold not logged");
+        }
+        let user = self.last_user.lock().ok().and_then(|last| last.get(workspace).cloned());
+        let Some(user) = user else { return };
+        let principal = agentdeck_domain::auth::Principal {
+            subject: user,
+            workspace_id,
+            role: agentdeck_domain::auth::Role::Member,
+        };
+        let alert = serde_json::json!({"id": format!("usage-{}-{threshold}", totals.day), "severity": severity,
+            "message": message, "createdAt": agentdeck_a2a_protocol::format_timestamp(&at)});
+        let ops = serde_json::json!([{"op": "add", "path": "/alerts/-", "value": alert}]);
+        match quota.dashboard.patch(&principal, &ops, None, None).await {
+            Ok(committed) => {
+                let change = crate::sync::Change::Patched { version: committed.version, ops: committed.ops };
+                quota.hub.notify(&principal, change).await;
+            }
+            Err(error) => tracing::warn!(%error, "quota alert not written to the dashboard"),
+        }
     }
 
     /// Flushes every `every` until shut down.

@@ -10,7 +10,7 @@
 
 mod meter;
 
-pub use meter::Meter;
+pub use meter::{Meter, QuotaAlerts};
 
 use agentdeck_a2a_protocol::{Message, PartContent};
 use tiktoken_rs::CoreBPE;

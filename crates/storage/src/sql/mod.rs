@@ -438,6 +438,12 @@ impl RecordStore for SqlStore {
         usage::add(self, workspace, day, tokens_in, tokens_out).await
     }
 
+    async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        activity::append(&mut tx, entry).await?;
+        tx.commit().await.map_err(db_error)
+    }
+
     async fn token_usage(
         &self,
         workspace: &str,
