@@ -224,6 +224,9 @@ pub struct GatewaySettings {
     pub cache_ttl_ms: u64,
     /// Reuse times of particular agents (`pulse = 2000`), overriding `cache_ttl_ms`.
     pub cache_ttls_ms: std::collections::BTreeMap<String, u64>,
+    /// Where the gateway reaches the specialists (`{agents_url}/{name}`); empty: this
+    /// server's own address over loopback (not `public_url`, which may be behind TLS).
+    pub agents_url: String,
 }
 
 impl Default for GatewaySettings {
@@ -233,6 +236,7 @@ impl Default for GatewaySettings {
             agent_deadlines_ms: std::collections::BTreeMap::new(),
             cache_ttl_ms: 10_000,
             cache_ttls_ms: std::collections::BTreeMap::new(),
+            agents_url: String::new(),
         }
     }
 }

@@ -182,6 +182,15 @@ impl Application {
         if edge_settings.public_url.is_empty() {
             edge_settings.public_url = format!("http://{address}");
         }
+        if edge_settings.gateway.agents_url.is_empty() {
+            // The gateway calls the hosted agents over loopback HTTP, whatever the public URL is.
+            let local = if address.ip().is_unspecified() {
+                SocketAddr::from(([127, 0, 0, 1], address.port()))
+            } else {
+                address
+            };
+            edge_settings.gateway.agents_url = format!("http://{local}/a2a");
+        }
         let limiter = open_rate_limiter(&settings).await?;
         let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();

@@ -202,7 +202,11 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
 fn gateway_options(settings: &Settings) -> GatewayOptions {
     let gateway = &settings.gateway;
     GatewayOptions {
-        agents_base_url: format!("{}/a2a", settings.public_url()),
+        agents_base_url: if gateway.agents_url.is_empty() {
+            format!("{}/a2a", settings.public_url())
+        } else {
+            gateway.agents_url.trim_end_matches('/').to_owned()
+        },
         deadline: Duration::from_millis(gateway.agent_deadline_ms.max(1)),
         deadlines: gateway
             .agent_deadlines_ms

@@ -257,3 +257,16 @@ async fn an_open_tab_receives_the_refreshed_widget_when_project_data_changes() {
     assert_eq!(refreshed["data"]["tasksCompleted"], 7, "{refreshed}");
     assert_eq!(refreshed["data"]["progress"].as_f64(), Some(70.0));
 }
+
+#[tokio::test]
+async fn the_gateway_reaches_the_agents_over_loopback_whatever_the_public_url() {
+    let app = spawn_app_with(|settings| settings.public_url = "https://dash.example.com".into()).await;
+    let (status, answer) = app.post("/api/ask", &json!({"question": "recent team activity"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["agents"]["herald"]["ok"], true, "{answer}");
+    let (_, card) = app.request(reqwest::Method::GET, "/a2a/herald/.well-known/agent-card.json", None, None).await;
+    assert_eq!(
+        card["supportedInterfaces"][0]["url"], "https://dash.example.com/a2a/herald",
+        "cards name the public URL"
+    );
+}
