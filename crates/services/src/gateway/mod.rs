@@ -170,8 +170,15 @@ impl Gateway {
             return Ok(client);
         }
         let url = format!("{}/{agent}", self.inner.options.agents_base_url.trim_end_matches('/'));
-        let options = ClientOptions { deadline, retries: 0, ..ClientOptions::default() };
+        let options = ClientOptions {
+            deadline,
+            retries: 0,
+            prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
+            ..ClientOptions::default()
+        };
         let client = AgentClient::connect(self.inner.http.clone(), &url, options).await.map_err(|e| e.to_string())?;
+        // The card names the public URL; the gateway keeps to the address it was given.
+        let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
             clients.insert(agent.to_owned(), client.clone());
         }

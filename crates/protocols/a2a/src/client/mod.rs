@@ -166,6 +166,14 @@ impl AgentClient {
         &self.endpoint
     }
 
+    /// The same client sending its calls to `url` instead of the card's
+    /// interface URL (the same agent on another route, e.g. over loopback
+    /// behind a public proxy); the binding stays the one chosen.
+    pub fn at(mut self, url: &str) -> Self {
+        self.endpoint.url = url.trim_end_matches('/').to_owned();
+        self
+    }
+
     /// The same client acting for another caller (bearer token and trace context).
     pub fn acting_for(&self, bearer: Option<String>, traceparent: Option<String>) -> Self {
         let mut client = self.clone();
