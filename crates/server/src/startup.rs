@@ -192,6 +192,10 @@ impl Application {
             edge_settings.gateway.agents_url = format!("http://{local}/a2a");
         }
         let limiter = open_rate_limiter(&settings).await?;
+        // Loading the tokenizer vocabularies takes a moment; do it now rather than in the first agent call.
+        if tokio::task::spawn_blocking(agentdeck_services::metering::warm_up).await.is_err() {
+            tracing::warn!("tokenizer warm-up failed; the first metered message loads it");
+        }
         let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
