@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, GetTaskRequest, ListTasksRequest, Message, SendMessageConfiguration,
-    SendMessageRequest, StreamResponse, Task, TaskState,
+    SendMessageRequest, SendMessageResponse, StreamResponse, Task, TaskState,
 };
-use agentdeck_services::a2a::{A2aOptions, A2aService, Caller, EventStream, SendOutcome};
+use agentdeck_services::a2a::{A2aOptions, A2aService, Caller, EventStream};
 use agentdeck_services::agents::conformance::{ConformanceAgent, NAME};
 use agentdeck_storage::testing::TestDatabase;
 use agentdeck_storage::{ConnectOptions, RecordStore, connect};
@@ -56,8 +56,8 @@ fn immediately(mut request: SendMessageRequest) -> SendMessageRequest {
 
 async fn task_of(fx: &Fixture, request: SendMessageRequest) -> anyhow::Result<Task> {
     match fx.service.send(NAME, &fx.caller, request).await? {
-        SendOutcome::Task(task) => Ok(task),
-        SendOutcome::Message(message) => bail!("expected a task, got the message {message:?}"),
+        SendMessageResponse::Task(task) => Ok(task),
+        SendMessageResponse::Message(message) => bail!("expected a task, got the message {message:?}"),
     }
 }
 
@@ -110,11 +110,11 @@ async fn artifacts_replies_rejections_and_failures_follow_their_prefix() -> anyh
         (Some("output.txt"), Some("text/plain"))
     );
     match fx.service.send(NAME, &fx.caller, send("tck-message-response-1", "x")).await? {
-        SendOutcome::Message(message) => {
+        SendMessageResponse::Message(message) => {
             assert_eq!(message.first_text(), Some("Direct message response"));
             assert!(message.context_id.is_some());
         }
-        SendOutcome::Task(task) => bail!("expected a message, got task {task:?}"),
+        SendMessageResponse::Task(task) => bail!("expected a message, got task {task:?}"),
     }
     assert_eq!(task_of(&fx, send("tck-reject-task-1", "x")).await?.status.state, TaskState::Rejected);
     assert_eq!(task_of(&fx, send("m-9", "tck-task-failure please")).await?.status.state, TaskState::Failed);

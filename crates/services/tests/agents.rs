@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_a2a_protocol::{Message, Part, PartContent, SendMessageRequest, Task, TaskState};
+use agentdeck_a2a_protocol::{Message, Part, PartContent, SendMessageRequest, SendMessageResponse, Task, TaskState};
 use agentdeck_domain::auth::{Principal, Role};
-use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, Caller, SendOutcome};
+use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, Caller};
 use agentdeck_services::agents::{herald::Herald, navi::Navi, pulse::Pulse};
 use agentdeck_services::seed::{DEMO_WORKSPACE_ID, seed_demo};
 use agentdeck_storage::testing::TestDatabase;
@@ -49,8 +49,8 @@ async fn fixture() -> anyhow::Result<Fixture> {
 /// Asks an agent and returns the answer's text and widgets.
 async fn ask(fx: &Fixture, agent: &str, message: Message) -> anyhow::Result<(String, Vec<Value>)> {
     let task: Task = match fx.service.send(agent, &fx.caller, SendMessageRequest::new(message)).await? {
-        SendOutcome::Task(task) => task,
-        SendOutcome::Message(message) => bail!("expected a task, got {message:?}"),
+        SendMessageResponse::Task(task) => task,
+        SendMessageResponse::Message(message) => bail!("expected a task, got {message:?}"),
     };
     assert_eq!(task.status.state, TaskState::Completed, "{task:?}");
     let artifact = task.artifacts.first().context("no artifact")?;
@@ -204,7 +204,7 @@ async fn herald_reports_the_recent_activity_with_counts() -> anyhow::Result<()> 
     // Anonymous callers get a failed task, not data.
     let anonymous =
         fx.service.send("herald", &Caller::anonymous(), SendMessageRequest::new(Message::user_text("h2", "x"))).await?;
-    assert!(matches!(anonymous, SendOutcome::Task(task) if task.status.state == TaskState::Failed));
+    assert!(matches!(anonymous, SendMessageResponse::Task(task) if task.status.state == TaskState::Failed));
     Ok(())
 }
 

@@ -93,6 +93,11 @@ impl A2aError {
         Self::InvalidParams { message, violations }
     }
 
+    /// `Ok` without violations, else invalid params listing them.
+    pub fn check(violations: Vec<FieldViolation>) -> Result<(), Self> {
+        if violations.is_empty() { Ok(()) } else { Err(Self::invalid_params(violations)) }
+    }
+
     /// The JSON-RPC error code.
     pub fn code(&self) -> i64 {
         match self {

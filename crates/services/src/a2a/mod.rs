@@ -31,5 +31,5 @@ mod stream;
 pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
 pub use live::SequencedEvent;
 pub use push::PushOptions;
-pub use service::{A2aOptions, A2aService, Caller, SendOutcome};
+pub use service::{A2aOptions, A2aService, Caller};
 pub use stream::EventStream;

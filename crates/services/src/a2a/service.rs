@@ -98,23 +98,6 @@ impl Caller {
     }
 }
 
-/// What a send produced.
-pub enum SendOutcome {
-    /// A task (blocking sends: once it finished or waits for input).
-    Task(Task),
-    /// A direct reply.
-    Message(Message),
-}
-
-impl From<SendOutcome> for SendMessageResponse {
-    fn from(outcome: SendOutcome) -> Self {
-        match outcome {
-            SendOutcome::Task(task) => SendMessageResponse::Task(task),
-            SendOutcome::Message(message) => SendMessageResponse::Message(message),
-        }
-    }
-}
-
 /// The hosted agents and their tasks.
 #[derive(Clone)]
 pub struct A2aService {
@@ -234,12 +217,14 @@ impl A2aService {
         agent: &str,
         caller: &Caller,
         request: SendMessageRequest,
-    ) -> Result<SendOutcome, A2aError> {
+    ) -> Result<SendMessageResponse, A2aError> {
         let history = request.history_length();
         let return_immediately = request.return_immediately();
         match self.start(agent, caller, request).await? {
-            Started::Reply(message) => Ok(SendOutcome::Message(message)),
-            Started::Existing(live) => Ok(SendOutcome::Task(with_history(live.lock().await.task.clone(), history))),
+            Started::Reply(message) => Ok(SendMessageResponse::Message(message)),
+            Started::Existing(live) => {
+                Ok(SendMessageResponse::Task(with_history(live.lock().await.task.clone(), history)))
+            }
             Started::Run { live, mut events, .. } => {
                 if !return_immediately {
                     let deadline = tokio::time::sleep(self.inner.options.blocking_timeout);
@@ -261,7 +246,7 @@ impl A2aService {
                     }
                 }
                 let task = live.lock().await.task.clone();
-                Ok(SendOutcome::Task(with_history(task, history)))
+                Ok(SendMessageResponse::Task(with_history(task, history)))
             }
         }
     }
@@ -290,10 +275,7 @@ impl A2aService {
 
     /// `GetTask`.
     pub async fn get_task(&self, agent: &str, caller: &Caller, request: GetTaskRequest) -> Result<Task, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         self.executor(agent)?;
         let task = self.current_task(&caller.scope(agent), &request.id).await?;
         Ok(with_history(task, history_limit(request.history_length)))
@@ -306,10 +288,7 @@ impl A2aService {
         caller: &Caller,
         request: ListTasksRequest,
     ) -> Result<ListTasksResponse, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         self.executor(agent)?;
         let page_size = request.page_size.unwrap_or(ListTasksRequest::DEFAULT_PAGE_SIZE);
         let cursor = match request.page_token.as_deref().filter(|token| !token.is_empty()) {
@@ -362,10 +341,7 @@ impl A2aService {
         caller: &Caller,
         request: CancelTaskRequest,
     ) -> Result<Task, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         self.executor(agent)?;
         let live = self.live_task(&caller.scope(agent), &request.id).await?;
         let mut guard = live.lock().await;
@@ -420,9 +396,7 @@ impl A2aService {
         if config.url.trim().is_empty() {
             violations.push(FieldViolation::new("url", "is required"));
         }
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(violations)?;
         self.inner.pusher.check_url(&config.url).await?;
         let live = self.live_task(&caller.scope(agent), &config.task_id).await?;
         self.register_push(&live, config).await
@@ -462,10 +436,7 @@ impl A2aService {
         caller: &Caller,
         request: GetTaskPushNotificationConfigRequest,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         let configs = self.push_configs_of(agent, caller, &request.task_id, Some(&request.id)).await?;
         configs.into_iter().next().ok_or_else(|| {
             A2aError::TaskNotFound(format!("task {} has no push config {}", request.task_id, request.id))
@@ -479,10 +450,7 @@ impl A2aService {
         caller: &Caller,
         request: ListTaskPushNotificationConfigsRequest,
     ) -> Result<ListTaskPushNotificationConfigsResponse, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         let configs = self.push_configs_of(agent, caller, &request.task_id, None).await?;
         Ok(ListTaskPushNotificationConfigsResponse { configs, next_page_token: String::new() })
     }
@@ -494,10 +462,7 @@ impl A2aService {
         caller: &Caller,
         request: DeleteTaskPushNotificationConfigRequest,
     ) -> Result<(), A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         self.executor(agent)?;
         let scope = caller.scope(agent);
         let live = self.live_task(&scope, &request.task_id).await?;
@@ -636,10 +601,7 @@ impl A2aService {
 
     /// Validates a send and starts it: a reply, an existing task, or a run.
     async fn start(&self, agent_name: &str, caller: &Caller, request: SendMessageRequest) -> Result<Started, A2aError> {
-        let violations = request.violations();
-        if !violations.is_empty() {
-            return Err(A2aError::invalid_params(violations));
-        }
+        A2aError::check(request.violations())?;
         let agent = self.executor(agent_name)?;
         let scope = caller.scope(agent_name);
         let Some(mut message) = request.message else {

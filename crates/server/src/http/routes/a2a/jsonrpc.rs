@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use agentdeck_a2a_protocol::jsonrpc::{self, Method, Request};
 use agentdeck_a2a_protocol::{
-    A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, FieldViolation,
-    GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest,
-    SendMessageRequest, SendMessageResponse, SubscribeToTaskRequest, TaskPushNotificationConfig, version,
+    A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetTaskPushNotificationConfigRequest,
+    GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest,
+    SubscribeToTaskRequest, TaskPushNotificationConfig, version,
 };
 use agentdeck_services::a2a::Caller;
 use axum::Json;
@@ -60,10 +60,6 @@ pub(super) fn unauthenticated() -> Response {
 /// Types params and checks their required fields.
 fn typed<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A2aError> {
     jsonrpc::params(params)
-}
-
-fn checked(violations: Vec<FieldViolation>) -> Result<(), A2aError> {
-    if violations.is_empty() { Ok(()) } else { Err(A2aError::invalid_params(violations)) }
 }
 
 /// Handles one JSON-RPC request to a hosted agent.
@@ -123,7 +119,7 @@ async fn dispatch(
         Method::SendMessage => {
             let params: SendMessageRequest = typed(request.params)?;
             let outcome = service.send(agent, caller, params).await?;
-            Ok(success(&id, &SendMessageResponse::from(outcome)))
+            Ok(success(&id, &outcome))
         }
         Method::SendStreamingMessage => {
             let params: SendMessageRequest = typed(request.params)?;
@@ -144,7 +140,7 @@ async fn dispatch(
         }
         Method::SubscribeToTask => {
             let params: SubscribeToTaskRequest = typed(request.params)?;
-            checked(params.violations())?;
+            A2aError::check(params.violations())?;
             let last_event_id = sse::last_event_id(headers)?;
             let stream = service.subscribe(agent, caller, &params.id, last_event_id).await?;
             Ok(sse::jsonrpc_stream(state, id, stream))

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use agentdeck_a2a_protocol::jsonrpc;
 use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, FieldViolation, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest, SendMessageResponse,
-    TaskPushNotificationConfig, TaskState, version,
+    ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest, TaskPushNotificationConfig,
+    TaskState, version,
 };
 use agentdeck_services::a2a::Caller;
 use axum::body::Bytes;
@@ -160,7 +160,7 @@ async fn route(
         (Method::POST, ["message:send"]) => {
             let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
             let outcome = service.send(agent, caller, request).await?;
-            Ok(success(headers, &SendMessageResponse::from(outcome)))
+            Ok(success(headers, &outcome))
         }
         (Method::POST, ["message:stream"]) => {
             let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
