@@ -3,12 +3,10 @@
 use std::sync::Arc;
 
 use agentdeck_a2a_protocol::{
-    AgentSkill, Artifact, Message, Metadata, Part, Role, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState,
-    TaskStatus, TaskStatusUpdateEvent,
+    AgentSkill, Artifact, Message, Metadata, Part, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState,
 };
 use async_trait::async_trait;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
-use uuid::Uuid;
 
 use super::live::{Emitted, LiveTask};
 
@@ -105,29 +103,12 @@ impl TaskUpdater {
 
     /// An agent message of this task, of these parts.
     pub fn agent_message_of(&self, parts: Vec<Part>) -> Message {
-        Message {
-            message_id: Uuid::now_v7().to_string(),
-            context_id: Some(self.live.context_id.clone()),
-            task_id: Some(self.live.id.clone()),
-            role: Role::Agent,
-            parts,
-            ..Message::default()
-        }
+        self.live.agent_message(parts)
     }
 
     /// Enters a state, with an optional message.
     pub async fn status(&self, state: TaskState, message: Option<Message>) -> Result<(), Stopped> {
-        let status = match message {
-            Some(message) => TaskStatus::now_with(state, message),
-            None => TaskStatus::now(state),
-        };
-        let event = StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
-            task_id: self.live.id.clone(),
-            context_id: self.live.context_id.clone(),
-            status,
-            metadata: None,
-        });
-        self.emit(event).await
+        self.emit(self.live.status_update(state, message)).await
     }
 
     /// `WORKING`.

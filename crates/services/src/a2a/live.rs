@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState};
+use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent};
 use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask};
 use agentdeck_storage::{RecordStore, StoreError};
 use tokio::sync::{Mutex, MutexGuard, broadcast};
@@ -87,6 +87,37 @@ impl LiveTask {
             push: std::sync::Mutex::new(push),
             pusher,
         }
+    }
+
+    /// An agent message of this task.
+    pub fn agent_message(&self, parts: Vec<agentdeck_a2a_protocol::Part>) -> agentdeck_a2a_protocol::Message {
+        agentdeck_a2a_protocol::Message {
+            message_id: uuid::Uuid::now_v7().to_string(),
+            context_id: Some(self.context_id.clone()),
+            task_id: Some(self.id.clone()),
+            role: agentdeck_a2a_protocol::Role::Agent,
+            parts,
+            ..Default::default()
+        }
+    }
+
+    /// A status update of this task entering `state` now, with an optional message.
+    pub fn status_update(&self, state: TaskState, message: Option<agentdeck_a2a_protocol::Message>) -> StreamResponse {
+        let status = match message {
+            Some(message) => TaskStatus::now_with(state, message),
+            None => TaskStatus::now(state),
+        };
+        StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
+            task_id: self.id.clone(),
+            context_id: self.context_id.clone(),
+            status,
+            metadata: None,
+        })
+    }
+
+    /// A status update entering `state` with an agent message of one text part.
+    pub fn status_update_saying(&self, state: TaskState, text: &str) -> StreamResponse {
+        self.status_update(state, Some(self.agent_message(vec![agentdeck_a2a_protocol::Part::text(text)])))
     }
 
     /// Locks the snapshot (events wait meanwhile).

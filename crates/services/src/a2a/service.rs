@@ -9,16 +9,14 @@ use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, FieldViolation,
     GetTaskPushNotificationConfigRequest, GetTaskRequest, ListTaskPushNotificationConfigsRequest,
     ListTaskPushNotificationConfigsResponse, ListTasksRequest, ListTasksResponse, Message, SendMessageRequest,
-    SendMessageResponse, StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus,
-    TaskStatusUpdateEvent, now_millis,
+    SendMessageResponse, StreamResponse, Task, TaskPushNotificationConfig, TaskState, TaskStatus, now_millis,
 };
 use agentdeck_domain::auth::Principal;
+use agentdeck_domain::page::Cursor;
 use agentdeck_storage::agent_tasks::{
     AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, StoredPushConfig,
 };
 use agentdeck_storage::{RecordStore, StoreError};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -125,6 +123,10 @@ fn decode_task(body: serde_json::Value) -> Result<Task, A2aError> {
     serde_json::from_value(body).map_err(|e| A2aError::Internal(format!("a stored task is unreadable: {e}")))
 }
 
+fn decode_push_config(stored: StoredPushConfig) -> Option<TaskPushNotificationConfig> {
+    serde_json::from_value(stored.body).ok()
+}
+
 fn with_history(mut task: Task, limit: Option<usize>) -> Task {
     task.truncate_history(limit);
     task
@@ -189,7 +191,7 @@ impl A2aService {
         for (scope, stored) in stranded {
             let live = self.live_from(scope, stored).await?;
             let mut guard = live.lock().await;
-            let event = status_event(&live, TaskState::Failed, "agentdeck restarted while this task was running");
+            let event = live.status_update_saying(TaskState::Failed, "agentdeck restarted while this task was running");
             if let Emitted::Sent = live.emit_locked(&mut guard, event, None).await {
                 failed += 1;
             }
@@ -233,15 +235,17 @@ impl A2aService {
                         tokio::select! {
                             next = events.recv() => match next {
                                 Ok(event) if event.event.ends_stream() => break,
-                                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                                Ok(_) => {}
+                                // Events were missed: the snapshot says whether the final one was among them.
+                                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                    let state = live.lock().await.task.status.state;
+                                    if state.is_terminal() || state.is_interrupted() {
+                                        break;
+                                    }
+                                }
                                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                             },
                             () = &mut deadline => break,
-                        }
-                        // The stored snapshot is the truth; a lagged receiver just checks it.
-                        let state = live.lock().await.task.status.state;
-                        if state.is_terminal() || state.is_interrupted() {
-                            break;
                         }
                     }
                 }
@@ -349,7 +353,7 @@ impl A2aService {
         if state.is_terminal() {
             return Err(A2aError::TaskNotCancelable { task_id: request.id, state: state.as_str().to_owned() });
         }
-        let event = status_event(&live, TaskState::Canceled, "canceled at the client's request");
+        let event = live.status_update_saying(TaskState::Canceled, "canceled at the client's request");
         match live.emit_locked(&mut guard, event, None).await {
             Emitted::Sent => {}
             Emitted::Finished(state) => {
@@ -486,11 +490,7 @@ impl A2aService {
             return Err(A2aError::TaskNotFound(task_id.to_owned()));
         }
         let stored = self.inner.store.push_configs(&scope, task_id, id).await.map_err(store_error)?;
-        Ok(stored
-            .into_iter()
-            .filter_map(|config| serde_json::from_value::<TaskPushNotificationConfig>(config.body).ok())
-            .map(|config| config.redacted())
-            .collect())
+        Ok(stored.into_iter().filter_map(decode_push_config).map(|config| config.redacted()).collect())
     }
 
     async fn stream_live(&self, live: Arc<LiveTask>, last_event_id: Option<i64>) -> Result<EventStream, A2aError> {
@@ -545,13 +545,18 @@ impl A2aService {
     ) -> Result<Arc<LiveTask>, A2aError> {
         let id = stored.id.clone();
         let task = decode_task(stored.body)?;
-        let configs = self.inner.store.push_configs(&scope, &id, None).await.map_err(store_error)?;
-        let push = configs.into_iter().filter_map(|config| serde_json::from_value(config.body).ok()).collect();
+        let terminal = task.status.state.is_terminal();
+        // A finished task sends no more events, so its webhooks are not needed.
+        let push = if terminal {
+            Vec::new()
+        } else {
+            let configs = self.inner.store.push_configs(&scope, &id, None).await.map_err(store_error)?;
+            configs.into_iter().filter_map(decode_push_config).collect()
+        };
         let mut live = self.inner.live.lock().map_err(|_| A2aError::Internal("task registry poisoned".into()))?;
         if let Some(existing) = live.get(&id) {
             return Ok(existing.clone());
         }
-        let terminal = task.status.state.is_terminal();
         let loaded = Arc::new(self.new_live(scope, task, stored.last_seq, stored.created_at, push));
         // Finished tasks are read, never changed: no need to keep them.
         if !terminal {
@@ -723,7 +728,7 @@ impl A2aService {
         }
         message.context_id = Some(live.context_id.clone());
         request.previous = Some(guard.task.clone());
-        let event = status_event_plain(&live, TaskState::Working);
+        let event = live.status_update(TaskState::Working, None);
         match live.emit_locked(&mut guard, event, Some(&message)).await {
             Emitted::Sent => {}
             Emitted::Finished(state) => {
@@ -773,7 +778,7 @@ impl A2aService {
                 _ => None,
             };
             if let Some(reason) = failure.filter(|_| unfinished) {
-                let event = status_event(&live, TaskState::Failed, &reason);
+                let event = live.status_update_saying(TaskState::Failed, &reason);
                 let _ = live.emit_locked(&mut guard, event, None).await;
             }
             drop(guard);
@@ -789,43 +794,20 @@ enum Started {
     Run { live: Arc<LiveTask>, snapshot: SequencedEvent, events: tokio::sync::broadcast::Receiver<SequencedEvent> },
 }
 
-fn status_event(live: &LiveTask, state: TaskState, text: &str) -> StreamResponse {
-    let message = Message {
-        message_id: Uuid::now_v7().to_string(),
-        context_id: Some(live.context_id.clone()),
-        task_id: Some(live.id.clone()),
-        role: agentdeck_a2a_protocol::Role::Agent,
-        parts: vec![agentdeck_a2a_protocol::Part::text(text)],
-        ..Message::default()
-    };
-    StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
-        task_id: live.id.clone(),
-        context_id: live.context_id.clone(),
-        status: TaskStatus::now_with(state, message),
-        metadata: None,
-    })
-}
-
-fn status_event_plain(live: &LiveTask, state: TaskState) -> StreamResponse {
-    StreamResponse::StatusUpdate(TaskStatusUpdateEvent {
-        task_id: live.id.clone(),
-        context_id: live.context_id.clone(),
-        status: TaskStatus::now(state),
-        metadata: None,
-    })
-}
-
+/// Page tokens are the records' cursors (`agentdeck_domain::page::Cursor`): status time and task id.
 fn encode_page_token(cursor: &AgentTaskCursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.status_at_millis, cursor.id))
+    match Uuid::parse_str(&cursor.id) {
+        Ok(id) => Cursor { sort_key: cursor.status_at_millis, id }.encode(),
+        // Every task id this service makes is a UUID; anything else cannot be paged past.
+        Err(_) => String::new(),
+    }
 }
 
 fn decode_page_token(token: &str) -> Result<AgentTaskCursor, A2aError> {
-    let invalid =
-        || A2aError::invalid_params(vec![FieldViolation::new("pageToken", "is not a token this server gave")]);
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (millis, id) = text.split_once(':').ok_or_else(invalid)?;
-    Ok(AgentTaskCursor { status_at_millis: millis.parse().map_err(|_| invalid())?, id: id.to_owned() })
+    let cursor = Cursor::decode(token).map_err(|_| {
+        A2aError::invalid_params(vec![FieldViolation::new("pageToken", "is not a token this server gave")])
+    })?;
+    Ok(AgentTaskCursor { status_at_millis: cursor.sort_key, id: cursor.id.to_string() })
 }
 
 /// Puts invalid-params field names under `prefix` (a nested config's `url` is `….url`).
