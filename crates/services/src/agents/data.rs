@@ -59,10 +59,16 @@ where
     }
 }
 
+/// Reads the workspace's projects, archived ones too (all an answer needs to know which project a request names).
+pub(crate) async fn load_projects(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Result<Vec<Project>, AgentFailure> {
+    let every_project = ProjectFilter::default();
+    all_pages(|page| store.list_projects(workspace, &every_project, page)).await
+}
+
 /// Reads the workspace's projects (archived ones too), tasks and members.
 pub(crate) async fn load(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Result<Snapshot, AgentFailure> {
-    let (every_project, every_task) = (ProjectFilter::default(), TaskFilter::default());
-    let projects = all_pages(|page| store.list_projects(workspace, &every_project, page)).await?;
+    let projects = load_projects(store, workspace).await?;
+    let every_task = TaskFilter::default();
     let tasks = all_pages(|page| store.list_tasks(workspace, &every_task, page)).await?;
     let members = all_pages(|page| store.list_members(workspace, page)).await?;
     Ok(Snapshot { projects, tasks, members })
@@ -78,10 +84,11 @@ pub(crate) fn workspace_of(request: &AgentRequest) -> Result<Uuid, AgentFailure>
 }
 
 /// The project a request names: `projectId` in a data part or the metadata, or a
-/// project name in the text ("how is Website Redesign doing").
+/// project name in the text ("how is Website Redesign doing"), matched as the
+/// gateway matches it ([`agentdeck_domain::intent::named_project`]).
 pub(crate) fn requested_project<'a>(
     request: &AgentRequest,
-    snapshot: &'a Snapshot,
+    projects: &'a [Project],
 ) -> Result<Option<&'a Project>, AgentFailure> {
     let from_data = request.message.parts.iter().find_map(|part| match &part.content {
         agentdeck_a2a_protocol::PartContent::Data(data) => {
@@ -92,11 +99,12 @@ pub(crate) fn requested_project<'a>(
     let from_metadata =
         request.metadata.as_ref().and_then(|m| m.get("projectId")).and_then(Value::as_str).map(str::to_owned);
     if let Some(id) = from_data.or(from_metadata) {
-        let project = Uuid::parse_str(&id).ok().and_then(|id| snapshot.projects.iter().find(|p| p.id == id));
+        let project = Uuid::parse_str(&id).ok().and_then(|id| projects.iter().find(|p| p.id == id));
         return project.map(Some).ok_or_else(|| AgentFailure(format!("no project {id} in this workspace")));
     }
-    let text = request.message.first_text().unwrap_or_default().to_lowercase();
-    Ok(snapshot.projects.iter().find(|project| text.contains(&project.name.to_lowercase())))
+    let names: Vec<(Uuid, String)> = projects.iter().map(|p| (p.id, p.name.clone())).collect();
+    let named = agentdeck_domain::intent::named_project(request.message.first_text().unwrap_or_default(), &names);
+    Ok(named.and_then(|id| projects.iter().find(|p| p.id == id)))
 }
 
 /// Checks every widget against the catalog: an agent never answers with an invalid one.

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::data::{answer, load, requested_project, time, validated, workspace_of};
+use super::data::{answer, load_projects, requested_project, time, validated, workspace_of};
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
@@ -104,8 +104,8 @@ impl AgentExecutor for Herald {
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
         let workspace = workspace_of(&request)?;
-        let snapshot = load(&self.store, workspace).await?;
-        let project = requested_project(&request, &snapshot)?;
+        let projects = load_projects(&self.store, workspace).await?;
+        let project = requested_project(&request, &projects)?;
         let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
         let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
         let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));

@@ -202,7 +202,7 @@ impl AgentExecutor for Navi {
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
         let snapshot = load(&self.store, workspace_of(&request)?).await?;
-        let project = requested_project(&request, &snapshot)?;
+        let project = requested_project(&request, &snapshot.projects)?;
         let (text, widgets) = navi_answer(&snapshot, project, Utc::now());
         let widgets = validated(widgets)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());

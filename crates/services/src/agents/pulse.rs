@@ -189,7 +189,7 @@ impl AgentExecutor for Pulse {
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
         let snapshot = load(&self.store, workspace_of(&request)?).await?;
-        let project = requested_project(&request, &snapshot)?;
+        let project = requested_project(&request, &snapshot.projects)?;
         let (text, mut widgets) = pulse_answer(&snapshot, project, Utc::now());
         widgets.push(self.vitals());
         let widgets = validated(widgets)?;

@@ -99,8 +99,7 @@ impl Meter {
 
     /// Counts what an agent answered `workspace` (a message, or an artifact's parts).
     pub fn record_out(&self, workspace: &str, parts: &[agentdeck_a2a_protocol::Part]) {
-        let message = agentdeck_a2a_protocol::Message { parts: parts.to_vec(), ..Default::default() };
-        self.add(workspace, 0, super::message_tokens(self.encoding, &message));
+        self.add(workspace, 0, super::parts_tokens(self.encoding, parts));
     }
 
     /// Writes what was counted since the last flush.

@@ -65,8 +65,12 @@ pub fn count_tokens(encoding: Encoding, text: &str) -> usize {
 
 /// Tokens of a message's content.
 pub fn message_tokens(encoding: Encoding, message: &Message) -> usize {
-    message
-        .parts
+    parts_tokens(encoding, &message.parts)
+}
+
+/// Tokens of message or artifact parts.
+pub fn parts_tokens(encoding: Encoding, parts: &[agentdeck_a2a_protocol::Part]) -> usize {
+    parts
         .iter()
         .map(|part| match &part.content {
             PartContent::Text(text) | PartContent::Url(text) => count_tokens(encoding, text),
