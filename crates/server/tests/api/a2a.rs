@@ -15,14 +15,8 @@ const AGENT: &str = "/a2a/conformance";
 
 /// Posts a JSON-RPC request with `A2A-Version: 1.0` (and a token when given).
 async fn rpc(app: &TestApp, path: &str, token: Option<&str>, method: &str, params: Value) -> (StatusCode, Value) {
-    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
-    let mut request = app.client.post(format!("{}{path}", app.address)).header("A2A-Version", "1.0").json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request sent");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let (status, _, body) = app.a2a_call(path, token, method, params).await;
+    (status, body)
 }
 
 fn message(id: &str, text: &str) -> Value {

@@ -47,17 +47,7 @@ async fn webhook() -> (String, Arc<Mutex<Vec<Delivery>>>) {
 }
 
 async fn rpc(app: &TestApp, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let response = app
-        .client
-        .post(format!("{}{AGENT}", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    response.json().await.expect("JSON")
+    app.a2a_call(AGENT, Some(&app.token), method, params).await.2
 }
 
 fn verify(headers: &HeaderMap, body: &str) -> bool {

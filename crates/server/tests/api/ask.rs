@@ -108,18 +108,9 @@ async fn unknown_questions_get_help_and_bad_ones_a_clear_error() {
 #[tokio::test]
 async fn the_dashboard_agent_answers_over_a2a() {
     let app = spawn_app().await;
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": {
-        "messageId": "g-1", "role": "ROLE_USER", "parts": [{"text": "how is Website Redesign doing"}]}}});
-    let response = app
-        .client
-        .post(format!("{}/a2a/gateway", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let reply: Value = response.json().await.expect("JSON");
+    let message = json!({"message": {
+        "messageId": "g-1", "role": "ROLE_USER", "parts": [{"text": "how is Website Redesign doing"}]}});
+    let (_, _, reply) = app.a2a_call("/a2a/gateway", Some(&app.token), "SendMessage", message).await;
     let task = &reply["result"]["task"];
     assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED", "{reply}");
     let data = &task["artifacts"][0]["parts"][1]["data"];
@@ -133,17 +124,7 @@ async fn the_dashboard_agent_answers_over_a2a() {
 
 /// How many tasks the caller has with an agent (each uncached answer is one).
 async fn tasks_with(app: &crate::helpers::TestApp, agent: &str) -> i64 {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}});
-    let response = app
-        .client
-        .post(format!("{}/a2a/{agent}", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let listed: Value = response.json().await.expect("JSON");
+    let (_, _, listed) = app.a2a_call(&format!("/a2a/{agent}"), Some(&app.token), "ListTasks", json!({})).await;
     listed["result"]["totalSize"].as_i64().unwrap_or(-1)
 }
 

@@ -176,6 +176,25 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// A JSON-RPC call to an A2A agent (`path` = `/a2a/{name}`) with `A2A-Version: 1.0`
+    /// and, when given, a bearer token; returns status, headers and the JSON body.
+    pub async fn a2a_call(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
+        let mut request = self.client.post(format!("{}{path}", self.address)).header("A2A-Version", "1.0").json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Mints a token with the server's keys.
     pub fn token_for(&self, principal: &Principal) -> String {
         let keys = self.settings.token_keys().expect("keys");

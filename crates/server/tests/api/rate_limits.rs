@@ -8,18 +8,7 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_on_postgres_with};
 
 /// A cheap A2A call (a GetTask of nothing) with a token; returns status, headers and body.
 async fn a2a_call(app: &TestApp, token: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let body = json!({"jsonrpc": "2.0", "id": 3, "method": "GetTask", "params": {"id": "none"}});
-    let response = app
-        .client
-        .post(format!("{}/a2a/navi", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let (status, headers) = (response.status(), response.headers().clone());
-    (status, headers, response.json().await.unwrap_or(Value::Null))
+    app.a2a_call("/a2a/navi", Some(token), "GetTask", json!({"id": "none"})).await
 }
 
 fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {

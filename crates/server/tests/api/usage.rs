@@ -14,18 +14,8 @@ async fn usage_counts_what_was_sent_to_and_answered_by_the_agents() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!((before["today"]["tokensIn"].as_i64(), before["encoding"].as_str()), (Some(0), Some("cl100k_base")));
     let question = "how is Website Redesign doing";
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": {
-        "messageId": "u-1", "role": "ROLE_USER", "parts": [{"text": question}]}}});
-    let response = app
-        .client
-        .post(format!("{}/a2a/navi", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    let reply: serde_json::Value = response.json().await.expect("JSON");
+    let message = json!({"message": {"messageId": "u-1", "role": "ROLE_USER", "parts": [{"text": question}]}});
+    let (_, _, reply) = app.a2a_call("/a2a/navi", Some(&app.token), "SendMessage", message).await;
     let task: Task = serde_json::from_value(reply["result"]["task"].clone()).expect("a task");
     // In: the question. Out: the artifact's parts (text and widgets) and the completion's message.
     let sent = message_tokens(Encoding::Cl100kBase, &Message::user_text("x", question));
@@ -48,18 +38,10 @@ async fn usage_counts_what_was_sent_to_and_answered_by_the_agents() {
 
 /// Sends `text` to the conformance agent as the demo user (metered: the call has a token).
 async fn send_as_demo(app: &crate::helpers::TestApp, id: &str, text: &str) {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": {
-        "messageId": format!("tck-complete-task-{id}"), "role": "ROLE_USER", "parts": [{"text": text}]}}});
-    let response = app
-        .client
-        .post(format!("{}/a2a/conformance", app.address))
-        .header("A2A-Version", "1.0")
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), StatusCode::OK);
+    let message = json!({"message": {
+        "messageId": format!("tck-complete-task-{id}"), "role": "ROLE_USER", "parts": [{"text": text}]}});
+    let (status, _, _) = app.a2a_call("/a2a/conformance", Some(&app.token), "SendMessage", message).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 /// The demo user's dashboard alerts, waiting up to 5 s for `count` of them.
