@@ -6,11 +6,19 @@
 //!   Patch writes with `If-Match` rebasing, idempotency keys and retries.
 //! - [`a2a`]: hosting A2A agents — tasks, their lifecycle, persistence,
 //!   streams with resumption, idempotent sends.
-//! - [`agents`]: the hosted agents (the conformance test agent).
+//!   Push notifications are delivered from here too.
+//! - [`agents`]: the hosted agents — Navi, Pulse, Herald on the project data,
+//!   and the conformance test agent.
+//! - [`gateway`]: the Dashboard Agent — a question planned, the agents called
+//!   over A2A in parallel, their widgets checked, cached and written to the
+//!   dashboard, refreshed when the data changes.
+//! - [`metering`]: token counts of agent messages, daily usage, the quota.
+//! - [`ratelimit`]: per-workspace limits per route class (in process or on Redis).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
-//!   checks, activity entries and retries on concurrent updates.
+//!   checks, activity entries and retries on concurrent updates; each write is
+//!   announced (for the gateway's live refresh).
 //! - [`seed`]: the demo workspace dev mode starts with.
 //! - [`sync`]: the real-time hub — one owner task per open dashboard room.
 

@@ -9,6 +9,7 @@ use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, GetTaskRequest, ListTasksRequest, Message, SendMessageConfiguration,
     SendMessageRequest, SendMessageResponse, StreamResponse, Task, TaskState,
 };
+use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_services::a2a::{A2aOptions, A2aService, Caller, EventStream};
 use agentdeck_services::agents::conformance::{ConformanceAgent, NAME};
 use agentdeck_storage::testing::TestDatabase;
@@ -37,11 +38,16 @@ fn service_on(store: Arc<dyn RecordStore>) -> A2aService {
     A2aService::new(store, vec![Arc::new(ConformanceAgent::new(LONG_RUN))], options)
 }
 
+/// A member of one fixed workspace.
+fn person(subject: &str) -> Principal {
+    Principal { subject: subject.into(), workspace_id: uuid::Uuid::from_u128(1), role: Role::Member }
+}
+
 async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let store = open_store(&database).await?;
     let service = service_on(store.clone());
-    let caller = Caller { tenant: "w1".into(), owner: "ada".into(), principal: None, bearer: None };
+    let caller = Caller::authenticated(person("ada"), None);
     Ok(Fixture { database, store, service, caller })
 }
 
@@ -90,7 +96,7 @@ async fn a_blocking_send_returns_the_finished_task_and_a_retry_returns_the_same_
     let listed = fx.service.list_tasks(NAME, &fx.caller, ListTasksRequest::default()).await?;
     assert_eq!(listed.total_size, 1);
     // Another caller cannot see it.
-    let other = Caller { owner: "bob".into(), ..fx.caller.clone() };
+    let other = Caller::authenticated(person("bob"), None);
     let foreign = fx.service.get_task(NAME, &other, GetTaskRequest { id: task.id.clone(), ..Default::default() }).await;
     assert!(matches!(foreign, Err(A2aError::TaskNotFound(_))), "{foreign:?}");
     Ok(())

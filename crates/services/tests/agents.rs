@@ -37,12 +37,8 @@ async fn fixture() -> anyhow::Result<Fixture> {
         Arc::new(Herald::new(store.clone())),
     ];
     let service = A2aService::new(store, agents, a2a);
-    let caller = Caller {
-        tenant: DEMO_WORKSPACE_ID.to_string(),
-        owner: "demo".into(),
-        principal: Some(Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner }),
-        bearer: None,
-    };
+    let principal = Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner };
+    let caller = Caller::authenticated(principal, None);
     Ok(Fixture { _database: database, service, caller })
 }
 

@@ -72,27 +72,36 @@ impl Drop for RunningGuard {
     }
 }
 
-/// Who is calling: the scope their tasks live in.
+/// Who is calling. Their tasks live in the scope of their workspace and user
+/// id; anonymous callers share the scope `public`/`anonymous`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// Workspace id, or `public` for anonymous callers.
-    pub tenant: String,
-    /// User id, or `anonymous`.
-    pub owner: String,
     /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
     pub principal: Option<Principal>,
     /// The bearer token, passed on to the agent.
     pub bearer: Option<String>,
 }
 
+/// The tenant of anonymous callers (never metered).
+const ANONYMOUS_TENANT: &str = "public";
+
 impl Caller {
     /// An unauthenticated caller.
     pub fn anonymous() -> Self {
-        Self { tenant: "public".into(), owner: "anonymous".into(), principal: None, bearer: None }
+        Self { principal: None, bearer: None }
+    }
+
+    /// An authenticated caller with their token.
+    pub fn authenticated(principal: Principal, bearer: Option<String>) -> Self {
+        Self { principal: Some(principal), bearer }
     }
 
     fn scope(&self, agent: &str) -> AgentTaskScope {
-        AgentTaskScope { tenant: self.tenant.clone(), owner: self.owner.clone(), agent: agent.to_owned() }
+        let (tenant, owner) = match &self.principal {
+            Some(principal) => (principal.workspace_id.to_string(), principal.subject.clone()),
+            None => (ANONYMOUS_TENANT.to_owned(), "anonymous".to_owned()),
+        };
+        AgentTaskScope { tenant, owner, agent: agent.to_owned() }
     }
 }
 
@@ -206,7 +215,7 @@ impl A2aService {
 
     /// The meter, for callers of a workspace (anonymous callers are not metered).
     fn metered(&self, scope: &AgentTaskScope) -> Option<&Arc<crate::metering::Meter>> {
-        self.inner.options.meter.as_ref().filter(|_| scope.tenant != "public")
+        self.inner.options.meter.as_ref().filter(|_| scope.tenant != ANONYMOUS_TENANT)
     }
 
     fn executor(&self, agent: &str) -> Result<Arc<dyn AgentExecutor>, A2aError> {

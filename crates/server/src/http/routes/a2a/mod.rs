@@ -51,12 +51,7 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
         return Err(agentdeck_services::auth::AuthError::Missing.into());
     };
     let principal = caller_of_token(state, token).await?;
-    Ok(Caller {
-        tenant: principal.workspace_id.to_string(),
-        owner: principal.subject.clone(),
-        principal: Some(principal.0.clone()),
-        bearer: Some(token.to_owned()),
-    })
+    Ok(Caller::authenticated(principal.0, Some(token.to_owned())))
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).
