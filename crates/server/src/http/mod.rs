@@ -8,7 +8,8 @@
 //! 4. JSON errors: any error answer a layer or axum made without a JSON body
 //!    (405, 408, 413, …) gets the shared error shape;
 //! 5. timeout (408) and body limit (413);
-//! 6. the routes, whose extractors reject bad input with [`error::ApiError`].
+//! 6. rate limits (429) of the A2A, discovery and health routes ([`ratelimit`]);
+//! 7. the routes, whose extractors reject bad input with [`error::ApiError`].
 
 pub mod error;
 pub mod extract;

@@ -82,24 +82,29 @@ impl Pulse {
     }
 }
 
+/// Fields of `/proc/self/stat` after the parenthesised command name
+/// (utime and stime are the 12th and 13th of those, starttime the 20th).
+fn proc_stat_fields() -> Option<Vec<f64>> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    Some(rest.split_whitespace().map(|field| field.parse().unwrap_or(0.0)).collect())
+}
+
+// USER_HZ is 100 on every Linux ABI Rust targets (it is fixed, unlike the kernel's HZ).
+const TICKS_PER_SEC: f64 = 100.0;
+
 /// User plus system CPU seconds of this process (Linux `/proc/self/stat`).
 fn process_cpu_secs() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of those.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // USER_HZ is 100 on every Linux ABI Rust targets (it is fixed, unlike the kernel's HZ).
-    Some(ticks / 100.0)
+    let fields = proc_stat_fields()?;
+    Some((fields.get(11)? + fields.get(12)?) / TICKS_PER_SEC)
 }
 
 /// CPU percent over the process's life (the first answer has no previous sample).
 fn process_lifetime_cpu_percent() -> Option<f64> {
-    let cpu = process_cpu_secs()?;
+    let fields = proc_stat_fields()?;
+    let cpu = (fields.get(11)? + fields.get(12)?) / TICKS_PER_SEC;
     let uptime: f64 = std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let start_ticks: f64 = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()?;
-    let age = uptime - start_ticks / 100.0;
+    let age = uptime - fields.get(19)? / TICKS_PER_SEC;
     (age > 0.0).then(|| cpu / age * 100.0)
 }
 

@@ -3,7 +3,8 @@
 //!
 //! - [`jsonrpc`]: the JSON-RPC 2.0 binding, `POST /a2a/{name}` (with or without
 //!   a trailing slash). Every JSON-RPC error is an HTTP 200 with an error
-//!   envelope; only authentication failures are HTTP errors (401).
+//!   envelope; only authentication failures (401) and rate limits (429, from
+//!   the edge's rate-limit layer) are HTTP errors.
 //! - [`rest`]: the HTTP+JSON binding under `/a2a/{name}/rest`, with
 //!   `google.rpc.Status`-shaped errors.
 //! - [`cards`]: agent cards with `Cache-Control`, `ETag` and `Last-Modified`;
