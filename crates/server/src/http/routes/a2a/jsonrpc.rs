@@ -13,7 +13,7 @@ use agentdeck_a2a_protocol::{
     GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest,
     SubscribeToTaskRequest, TaskPushNotificationConfig, version,
 };
-use agentdeck_services::a2a::Caller;
+use agentdeck_services::a2a::A2aCaller;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -109,7 +109,7 @@ pub(super) async fn handle(
 async fn dispatch(
     state: &AppState,
     agent: &str,
-    caller: &Caller,
+    caller: &A2aCaller,
     headers: &HeaderMap,
     request: Request,
 ) -> Result<Response, A2aError> {

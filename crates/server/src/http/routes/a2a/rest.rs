@@ -16,7 +16,7 @@ use agentdeck_a2a_protocol::{
     ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest, TaskPushNotificationConfig,
     TaskState, version,
 };
-use agentdeck_services::a2a::Caller;
+use agentdeck_services::a2a::A2aCaller;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -142,7 +142,7 @@ pub(super) async fn handle(
 async fn route(
     state: &AppState,
     agent: &str,
-    caller: &Caller,
+    caller: &A2aCaller,
     method: &Method,
     path: &str,
     query: &HashMap<String, String>,
