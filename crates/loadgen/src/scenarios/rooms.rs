@@ -29,7 +29,7 @@ use tokio::time::{sleep, sleep_until, timeout};
 
 use super::{Common, Report, RoomsSection, StormSection, patch_ops, secs, stamp_of};
 use crate::client::{Continuity, Event, Position, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SubOutcome, SyncClient};
-use crate::procfs::CpuWatch;
+use crate::process_stats::CpuWatch;
 use crate::socketio::{Packet, SocketIoClient};
 use crate::stats::{Counters, Latency, Timeline, now_us};
 
@@ -352,7 +352,7 @@ fn report(
     connect_failures: u64,
     measure_from: Instant,
     measure_until: Instant,
-    cpu: Vec<crate::procfs::CpuUse>,
+    cpu: Vec<crate::process_stats::CpuUse>,
 ) -> Report {
     let counters = &shared.counters;
     let tabs = config.tabs;
