@@ -8,6 +8,9 @@
 //! `<t>.<body>` with the server's signing key. Failures (network, 429, 5xx)
 //! are retried with exponential backoff; other 4xx answers are final.
 //!
+//! `https://` webhooks are verified against the roots of the
+//! [`OutboundHttp`] factory (Mozilla's, plus the configured CA file).
+//!
 //! Webhook URLs must be `http(s)` and, unless private networks are allowed,
 //! must not resolve to loopback, private, link-local or unspecified
 //! addresses — checked when a config is created and again at each delivery,
@@ -23,6 +26,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
+
+use crate::outbound::OutboundHttp;
 
 /// How pushes are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,9 +95,11 @@ fn url_violation(description: impl Into<String>) -> A2aError {
 }
 
 impl Pusher {
-    pub(crate) fn new(options: PushOptions, runs: TaskTracker) -> Self {
+    /// Delivers with clients of `outbound` (so `https://` webhooks are checked against its roots).
+    pub(crate) fn new(options: PushOptions, outbound: &OutboundHttp, runs: TaskTracker) -> Self {
         // No redirects: a webhook that redirects could lead the server past the address check.
-        let http = reqwest::Client::builder()
+        let http = outbound
+            .client_builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -272,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn private_webhooks_are_refused_unless_allowed() {
-        let strict = Pusher::new(PushOptions::default(), TaskTracker::new());
+        let strict = Pusher::new(PushOptions::default(), &OutboundHttp::default(), TaskTracker::new());
         for private in
             ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]/hook", "http://169.254.169.254/"]
         {
@@ -280,16 +287,22 @@ mod tests {
         }
         assert!(strict.check_url("ftp://example.com/x").await.is_err());
         assert!(strict.check_url("not a url").await.is_err());
-        let open =
-            Pusher::new(PushOptions { allow_private_networks: true, ..PushOptions::default() }, TaskTracker::new());
+        let open = Pusher::new(
+            PushOptions { allow_private_networks: true, ..PushOptions::default() },
+            &OutboundHttp::default(),
+            TaskTracker::new(),
+        );
         assert!(open.check_url("http://127.0.0.1:9/hook").await.is_ok());
         assert!(open.check_url("ftp://example.com/x").await.is_err());
     }
 
     #[test]
     fn signatures_are_hmac_sha256_over_time_and_body() {
-        let pusher =
-            Pusher::new(PushOptions { signing_key: b"key".to_vec(), ..PushOptions::default() }, TaskTracker::new());
+        let pusher = Pusher::new(
+            PushOptions { signing_key: b"key".to_vec(), ..PushOptions::default() },
+            &OutboundHttp::default(),
+            TaskTracker::new(),
+        );
         let signature = pusher.signature(1_700_000_000, b"{}");
         // echo -n '1700000000.{}' | openssl dgst -sha256 -hmac key
         assert_eq!(signature, "t=1700000000,v1=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae");

@@ -23,6 +23,7 @@ use super::caller::ANONYMOUS_TENANT;
 use super::executor::AgentExecutor;
 use super::live::{Emitted, LiveTask, SequencedEvent};
 use super::push::{PushOptions, Pusher};
+use crate::outbound::OutboundHttp;
 
 /// Tunables of the service.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct A2aOptions {
     pub active_runs: Arc<AtomicUsize>,
     /// Counts the tokens of messages in and out per workspace (none: not metered).
     pub meter: Option<Arc<crate::metering::Meter>>,
+    /// Makes the push deliveries' HTTP client (TLS roots, CA file).
+    pub outbound: OutboundHttp,
 }
 
 impl Default for A2aOptions {
@@ -50,6 +53,7 @@ impl Default for A2aOptions {
             push: PushOptions::default(),
             active_runs: Arc::default(),
             meter: None,
+            outbound: OutboundHttp::default(),
         }
     }
 }
@@ -112,7 +116,7 @@ impl A2aService {
     pub fn new(store: Arc<dyn RecordStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
         let runs = TaskTracker::new();
-        let pusher = Pusher::new(options.push.clone(), runs.clone());
+        let pusher = Pusher::new(options.push.clone(), &options.outbound, runs.clone());
         Self {
             inner: Arc::new(Inner {
                 store,

@@ -43,6 +43,7 @@ pub use cache::CacheStats;
 use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::{DashboardError, DashboardService};
+use crate::outbound::OutboundHttp;
 use crate::sync::{Change, Hub};
 
 /// How the gateway reaches and waits for the specialists.
@@ -58,6 +59,8 @@ pub struct GatewayOptions {
     pub cache_ttl: Duration,
     /// Reuse times of particular agents, overriding `cache_ttl`.
     pub cache_ttls: HashMap<String, Duration>,
+    /// Makes the HTTP client the agents are called with (TLS roots, CA file).
+    pub outbound: OutboundHttp,
 }
 
 /// The agents the gateway calls.
@@ -121,7 +124,8 @@ pub struct Gateway {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// The client agents are called with, or why it could not be built.
+    http: Result<reqwest::Client, String>,
     store: Arc<dyn RecordStore>,
     dashboard: DashboardService,
     /// Open tabs of this node hear of each write through it.
@@ -143,7 +147,10 @@ struct Inner {
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
     pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
-        let http = reqwest::Client::new();
+        let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
+        if let Err(error) = &http {
+            tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
+        }
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
@@ -176,7 +183,7 @@ impl Gateway {
             prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
             ..ClientOptions::default()
         };
-        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await.map_err(|e| e.to_string())?;
+        let client = AgentClient::connect(self.inner.http.clone()?, &url, options).await.map_err(|e| e.to_string())?;
         // The card names the public URL; the gateway keeps to the address it was given.
         let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
