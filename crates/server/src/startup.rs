@@ -159,10 +159,13 @@ pub async fn open_ticket_store(settings: &Settings) -> Result<Arc<dyn TicketStor
 impl Application {
     /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // reqwest's clients (ours and any other in the process) need a rustls provider: ring.
+        agentdeck_services::outbound::install_crypto_provider();
         settings.check_production()?;
         // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
         settings.check_cluster()?;
         let keys = settings.token_keys()?;
+        let outbound = settings.outbound_http()?;
         let (store, migrations_applied) = open_store(&settings).await?;
         let state_store = open_state_store(&settings, &store).await?;
         let state_backend = state_store.backend();
@@ -196,7 +199,8 @@ impl Application {
         if tokio::task::spawn_blocking(agentdeck_services::metering::warm_up).await.is_err() {
             tracing::warn!("tokenizer warm-up failed; the first metered message loads it");
         }
-        let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
+        let state =
+            AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter, outbound);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
         let meter = state.meter.clone();

@@ -13,6 +13,7 @@ use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
+use agentdeck_services::outbound::OutboundHttp;
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
@@ -67,7 +68,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Assembles the state from its parts.
+    /// Assembles the state from its parts; `outbound` makes the clients of push deliveries and agent calls.
+    #[allow(clippy::too_many_arguments)] // the parts startup opened, each once; a struct of them would only rename them
     pub fn new(
         settings: Settings,
         store: Arc<dyn RecordStore>,
@@ -76,6 +78,7 @@ impl AppState {
         tickets: Arc<dyn TicketStore>,
         feed: Option<Arc<dyn ChangeFeed>>,
         limiter: Option<Arc<dyn RateLimiter>>,
+        outbound: OutboundHttp,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
@@ -88,8 +91,9 @@ impl AppState {
         let meter = Meter::new(store.clone(), Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
+        options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
-        let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings));
+        let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings, outbound));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
@@ -199,7 +203,7 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
 }
 
 /// How the gateway reaches the specialists: over HTTP at this server's own A2A URLs.
-fn gateway_options(settings: &Settings) -> GatewayOptions {
+fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOptions {
     let gateway = &settings.gateway;
     GatewayOptions {
         agents_base_url: if gateway.agents_url.is_empty() {
@@ -219,5 +223,6 @@ fn gateway_options(settings: &Settings) -> GatewayOptions {
             .iter()
             .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
             .collect(),
+        outbound,
     }
 }

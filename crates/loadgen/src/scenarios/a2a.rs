@@ -124,6 +124,11 @@ fn check(answer: &Value) -> Result<(), String> {
 
 /// Runs the scenario.
 pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
+    // The workspace builds reqwest with rustls and no provider of its own, and a client cannot be built
+    // without one even for plain http://: install ring's (ring lacks post-quantum key exchange, which a
+    // loopback benchmark does not need).
+    #[allow(deprecated)]
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().pool_max_idle_per_host(config.concurrency).build()?;
     let latency = Arc::new(Latency::new(None)?);
     let overhead = Arc::new(Latency::new(None)?);

@@ -12,6 +12,7 @@ mod browser;
 mod dashboard;
 mod helpers;
 mod operations;
+mod outbound_tls;
 mod projects;
 mod rate_limits;
 mod sync;
