@@ -390,7 +390,8 @@ impl AgentClient {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|media_type| media_type.essence_str() == mime::TEXT_EVENT_STREAM.essence_str());
         if !is_sse {
             // An error before the stream started comes as a plain JSON answer.
             let body = tokio::time::timeout(deadline, response.bytes())
