@@ -276,44 +276,8 @@ pub async fn run_rooms(common: &Common, config: &RoomsConfig) -> Result<Report> 
         publishers_done: AtomicUsize::new(0),
     });
 
-    // Tabs first, publishers last: every tab is subscribed before anything is published.
-    let tab_jobs = (0..config.rooms).flat_map(|room| (0..config.tabs).map(move |tab| (room, Some(tab))));
-    let publisher_jobs = (0..config.rooms).map(|room| (room, None));
-    let connect_started = Instant::now();
-    let retries_before = crate::client::connect_retries();
-    let outcomes: Vec<Result<(JoinHandle<()>, bool)>> =
-        futures::stream::iter(tab_jobs.chain(publisher_jobs).enumerate())
-            .map(|(index, (room, tab))| {
-                let shared = Arc::clone(&shared);
-                async move {
-                    let is_publisher = tab.is_none();
-                    let handle = match tab {
-                        Some(tab) => spawn_tab(shared, index, room, tab).await,
-                        None => spawn_publisher(shared, index, room).await,
-                    };
-                    handle.map(|handle| (handle, is_publisher)).with_context(|| format!("room {room} tab {tab:?}"))
-                }
-            })
-            .buffer_unordered(common.concurrency.max(1))
-            .collect()
-            .await;
-    let connect_time = connect_started.elapsed();
-    let connect_retries = crate::client::connect_retries() - retries_before;
-    let mut handles = Vec::with_capacity(outcomes.len());
-    let mut connect_failures = 0u64;
-    let mut publishers = 0usize;
-    for outcome in outcomes {
-        match outcome {
-            Ok((handle, is_publisher)) => {
-                publishers += usize::from(is_publisher);
-                handles.push(handle);
-            }
-            Err(error) => {
-                connect_failures += 1;
-                shared.counters.error(format!("connect: {error:#}"));
-            }
-        }
-    }
+    let Connected { handles, publishers, failures: connect_failures, time: connect_time, retries: connect_retries } =
+        connect_all(&shared, common.concurrency).await;
 
     let start = Instant::now() + Duration::from_millis(200);
     let measure_from = start + config.warmup;
@@ -339,6 +303,66 @@ pub async fn run_rooms(common: &Common, config: &RoomsConfig) -> Result<Report> 
     let mut report = report(&shared, config, connect_time, connect_failures, measure_from, measure_until, cpu);
     report.connect_retries = connect_retries;
     Ok(report)
+}
+
+/// The connections of a run, once every one was tried.
+struct Connected {
+    /// One task per connection that opened.
+    handles: Vec<JoinHandle<()>>,
+    /// How many of them are publishers.
+    publishers: usize,
+    /// Connections that could not be opened.
+    failures: u64,
+    /// How long opening them all took.
+    time: Duration,
+    /// Connections retried because the server was busy.
+    retries: u64,
+}
+
+/// Opens every tab, then every publisher (so every tab is subscribed before
+/// anything is published), `concurrency` at a time.
+async fn connect_all(shared: &Arc<Shared>, concurrency: usize) -> Connected {
+    let config = &shared.config;
+    let tab_jobs = (0..config.rooms).flat_map(|room| (0..config.tabs).map(move |tab| (room, Some(tab))));
+    let publisher_jobs = (0..config.rooms).map(|room| (room, None));
+    let started = Instant::now();
+    let retries_before = crate::client::connect_retries();
+    let outcomes: Vec<Result<(JoinHandle<()>, bool)>> =
+        futures::stream::iter(tab_jobs.chain(publisher_jobs).enumerate())
+            .map(|(index, (room, tab))| {
+                let shared = Arc::clone(shared);
+                async move {
+                    let is_publisher = tab.is_none();
+                    let handle = match tab {
+                        Some(tab) => spawn_tab(shared, index, room, tab).await,
+                        None => spawn_publisher(shared, index, room).await,
+                    };
+                    handle.map(|handle| (handle, is_publisher)).with_context(|| format!("room {room} tab {tab:?}"))
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    let mut connected = Connected {
+        handles: Vec::with_capacity(outcomes.len()),
+        publishers: 0,
+        failures: 0,
+        time: started.elapsed(),
+        retries: crate::client::connect_retries() - retries_before,
+    };
+    for outcome in outcomes {
+        match outcome {
+            Ok((handle, is_publisher)) => {
+                connected.publishers += usize::from(is_publisher);
+                connected.handles.push(handle);
+            }
+            Err(error) => {
+                connected.failures += 1;
+                shared.counters.error(format!("connect: {error:#}"));
+            }
+        }
+    }
+    connected
 }
 
 /// Whether every publisher is done and every connected tab holds its room's last version.

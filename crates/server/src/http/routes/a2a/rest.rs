@@ -280,3 +280,30 @@ impl RestCall<'_> {
         A2aError::MethodNotFound(format!("{} /{} is not an A2A route", self.method, self.path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn media_types_are_compared_by_essence_whatever_the_case_and_parameters() {
+        for json in ["application/json", "Application/JSON; charset=utf-8", "application/a2a+json;charset=UTF-8"] {
+            assert!(is_json_media_type(&headers(header::CONTENT_TYPE, json)), "{json}");
+        }
+        for other in ["text/plain", "application/jsonx", "application/problem+json", "json", ""] {
+            assert!(!is_json_media_type(&headers(header::CONTENT_TYPE, other)), "{other}");
+        }
+        for wanted in ["application/a2a+json", "text/html, Application/A2A+JSON;q=0.9", "*/*, application/a2a+json"] {
+            assert!(accepts_a2a_json(&headers(header::ACCEPT, wanted)), "{wanted}");
+        }
+        for plain in ["application/json", "*/*", "application/a2a+jsonx", "text/plain; note=application/a2a+json"] {
+            assert!(!accepts_a2a_json(&headers(header::ACCEPT, plain)), "{plain}");
+        }
+    }
+}
