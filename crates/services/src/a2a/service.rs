@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use agentdeck_a2a_protocol::{A2aError, StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use agentdeck_storage::agent_tasks::{AgentTaskScope, StoredAgentTask, StoredPushConfig};
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{AgentTaskStore, StoreError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -66,7 +66,7 @@ pub struct A2aService {
 
 /// What every clone of the service shares.
 pub(super) struct Inner {
-    pub(super) store: Arc<dyn RecordStore>,
+    pub(super) store: Arc<dyn AgentTaskStore>,
     pub(super) agents: BTreeMap<String, Arc<dyn AgentExecutor>>,
     /// Tasks that can still change, by id; finished ones are dropped.
     pub(super) live: Mutex<HashMap<String, Arc<LiveTask>>>,
@@ -113,7 +113,7 @@ pub(super) fn snapshot_event(task: &Task, seq: i64) -> SequencedEvent {
 
 impl A2aService {
     /// A service hosting `agents`, storing tasks in `store`.
-    pub fn new(store: Arc<dyn RecordStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
+    pub fn new(store: Arc<dyn AgentTaskStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
         let runs = TaskTracker::new();
         let pusher = Pusher::new(options.push.clone(), &options.outbound, runs.clone());

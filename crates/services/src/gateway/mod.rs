@@ -30,7 +30,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -126,7 +126,7 @@ pub struct Gateway {
 struct Inner {
     /// The client agents are called with, or why it could not be built.
     http: Result<reqwest::Client, String>,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
     dashboard: DashboardService,
     /// Open tabs of this node hear of each write through it.
     hub: Hub,
@@ -146,7 +146,7 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
+    pub fn new(stores: Stores, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
         let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
         if let Err(error) = &http {
             tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
@@ -159,7 +159,7 @@ impl Gateway {
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
         let inner =
-            Inner { http, store, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+            Inner { http, stores, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -278,7 +278,8 @@ impl Gateway {
         }
         let projects = self
             .inner
-            .store
+            .stores
+            .projects
             .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
             .await?
             .items
@@ -293,7 +294,8 @@ impl Gateway {
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
             .inner
-            .store
+            .stores
+            .activity
             .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
             .await?
             .items

@@ -11,7 +11,7 @@ use agentdeck_a2a_protocol::{
 };
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, RecordStore, connect};
+use agentdeck_storage::{AgentTaskStore, ConnectOptions, connect};
 use anyhow::{Context, bail};
 use async_trait::async_trait;
 use tokio::sync::mpsc;
@@ -78,13 +78,13 @@ impl AgentExecutor for ScriptedAgent {
 
 struct Fixture {
     _database: TestDatabase,
-    store: Arc<dyn RecordStore>,
+    store: Arc<dyn AgentTaskStore>,
     service: A2aService,
     caller: A2aCaller,
     runs: mpsc::UnboundedReceiver<&'static str>,
 }
 
-fn service_on(store: Arc<dyn RecordStore>) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
+fn service_on(store: Arc<dyn AgentTaskStore>) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
     let (runs_tx, runs) = mpsc::unbounded_channel();
     let descriptor = AgentDescriptor {
         name: AGENT.into(),
@@ -101,8 +101,9 @@ fn service_on(store: Arc<dyn RecordStore>) -> (A2aService, mpsc::UnboundedReceiv
 async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
-    let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
+    let stores = connect(&database.url, &options).await?;
+    stores.database.migrate().await?;
+    let store = stores.agent_tasks;
     let (service, runs) = service_on(store.clone());
     let ada = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::from_u128(1), role: Role::Member };
     Ok(Fixture { _database: database, store, service, caller: A2aCaller::authenticated(ada, None), runs })
