@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
+use crate::http::origin::TrustedOrigins;
 
 /// How often counted tokens are written to the records store.
 const METER_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -62,6 +63,8 @@ pub struct AppState {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Browser origins and host names the edge answers (sync upgrade, dev login).
+    pub origins: Arc<TrustedOrigins>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -106,6 +109,7 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
+            origins: Arc::new(TrustedOrigins::from_settings(&settings)),
             settings: Arc::new(settings),
             projects: ProjectService::new(store.clone()).announcing(changes),
             store,

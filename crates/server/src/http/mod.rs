@@ -14,6 +14,7 @@
 pub mod error;
 pub mod extract;
 mod layers;
+pub mod origin;
 mod ratelimit;
 mod routes;
 
