@@ -99,6 +99,35 @@ async fn start_page_is_served() {
 }
 
 #[tokio::test]
+async fn html_and_json_answers_carry_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/health", "/api/projects", "/no-such-route", "/assets/index.js"] {
+        let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_start_page_has_no_inline_script_or_style() {
+    let app = spawn_app().await;
+    let page = app.client.get(format!("{}/", app.address)).send().await.unwrap().text().await.unwrap();
+    let inline_script = page.match_indices("<script").any(|(at, _)| !page[at..].split('>').next().unwrap().contains("src="));
+    assert!(!inline_script, "{page}");
+    assert!(!page.contains("<style") && !page.contains(" style=") && !page.contains(" onclick="), "{page}");
+    for (asset, content_type) in [("/assets/index.js", "text/javascript"), ("/assets/index.css", "text/css")] {
+        let response = app.client.get(format!("{}{asset}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with(content_type), "{asset}");
+    }
+}
+
+#[tokio::test]
 async fn cluster_mode_serves_the_same_api_on_postgres() {
     let app = spawn_app_on_postgres().await;
     let (status, body) = app.request(Method::GET, "/ready", None, None).await;
