@@ -41,6 +41,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The records store.
     pub store: Arc<dyn RecordStore>,
+    /// The dashboard state store behind [`AppState::dashboard`] (checked by `/ready`).
+    pub state_store: Arc<dyn StateStore>,
+    /// The change feed behind [`AppState::hub`] in cluster mode (checked by `/ready`).
+    pub feed: Option<Arc<dyn ChangeFeed>>,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -81,8 +85,8 @@ impl AppState {
         limiter: Option<Arc<dyn RateLimiter>>,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
-        let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
-        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
+        let dashboard = DashboardService::new(state_store.clone(), limits, settings.state.compression_threshold_bytes);
+        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed.clone());
         let quota = QuotaAlerts {
             daily_quota: settings.metering.daily_quota_tokens,
             dashboard: dashboard.clone(),
@@ -109,6 +113,8 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
+            state_store,
+            feed,
             origins: Arc::new(TrustedOrigins::from_settings(&settings)),
             settings: Arc::new(settings),
             projects: ProjectService::new(store.clone()).announcing(changes),
