@@ -30,7 +30,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -122,7 +122,7 @@ pub struct Gateway {
 
 struct Inner {
     http: reqwest::Client,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
     dashboard: DashboardService,
     /// Open tabs of this node hear of each write through it.
     hub: Hub,
@@ -142,7 +142,7 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
+    pub fn new(stores: Stores, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
         let http = reqwest::Client::new();
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
@@ -152,7 +152,7 @@ impl Gateway {
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
         let inner =
-            Inner { http, store, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+            Inner { http, stores, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -271,7 +271,8 @@ impl Gateway {
         }
         let projects = self
             .inner
-            .store
+            .stores
+            .projects
             .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
             .await?
             .items
@@ -286,7 +287,8 @@ impl Gateway {
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
             .inner
-            .store
+            .stores
+            .activity
             .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
             .await?
             .items

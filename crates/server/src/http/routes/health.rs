@@ -121,7 +121,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
         }
     };
     let (records, state_check, tickets, change_feed) = tokio::join!(
-        check(state.store.backend().as_str(), state.store.ping()),
+        check(state.stores.database.backend().as_str(), state.stores.database.ping()),
         check(state.state_store.backend(), state.state_store.ping()),
         check(state.tickets.backend(), state.tickets.ping()),
         feed,
@@ -163,7 +163,7 @@ async fn check<E: std::error::Error>(
     }
 }
 
-/// An error with its causes, `outer: inner: …` (the outer message alone is often just "unavailable"),
+/// An error with its causes, `outer: inner: …` (the outer message alone is often just "unavailable").
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
