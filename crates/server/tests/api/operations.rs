@@ -31,7 +31,9 @@ async fn ready_names_each_dependency_and_fails_while_redis_is_down() {
     let app = spawn_app_on_postgres_and_redis(&redis.url()).await;
     let (status, body) = app.get("/ready").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    for (dependency, backend) in [("records", "postgres"), ("state", "redis"), ("tickets", "redis"), ("changeFeed", "redis")] {
+    for (dependency, backend) in
+        [("records", "postgres"), ("state", "redis"), ("tickets", "redis"), ("changeFeed", "redis")]
+    {
         assert_eq!(body["checks"][dependency]["status"], "ok", "{body}");
         assert_eq!(body["checks"][dependency]["backend"], backend, "{body}");
     }
@@ -168,7 +170,8 @@ async fn html_and_json_answers_carry_the_security_headers() {
 async fn the_start_page_has_no_inline_script_or_style() {
     let app = spawn_app().await;
     let page = app.client.get(format!("{}/", app.address)).send().await.unwrap().text().await.unwrap();
-    let inline_script = page.match_indices("<script").any(|(at, _)| !page[at..].split('>').next().unwrap().contains("src="));
+    let inline_script =
+        page.match_indices("<script").any(|(at, _)| !page[at..].split('>').next().unwrap().contains("src="));
     assert!(!inline_script, "{page}");
     assert!(!page.contains("<style") && !page.contains(" style=") && !page.contains(" onclick="), "{page}");
     for (asset, content_type) in [("/assets/index.js", "text/javascript"), ("/assets/index.css", "text/css")] {

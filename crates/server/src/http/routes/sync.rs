@@ -55,9 +55,9 @@ use tokio::time::{Instant, timeout};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::origin::TrustedOrigins;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiQuery, Caller, bearer_token, caller_of_token};
+use crate::http::origin::TrustedOrigins;
 use crate::state::AppState;
 
 /// Read buffer of one socket, allocated up front: inbound frames are small, and thousands of
