@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
+use crate::http::origin::TrustedOrigins;
 
 /// How often counted tokens are written to the records store.
 const METER_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -41,6 +42,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The records stores.
     pub stores: Stores,
+    /// The dashboard state store behind [`AppState::dashboard`] (checked by `/ready`).
+    pub state_store: Arc<dyn StateStore>,
+    /// The change feed behind [`AppState::hub`] in cluster mode (checked by `/ready`).
+    pub feed: Option<Arc<dyn ChangeFeed>>,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -63,6 +68,8 @@ pub struct AppState {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Browser origins and host names the edge answers (sync upgrade, dev login).
+    pub origins: Arc<TrustedOrigins>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -81,8 +88,8 @@ impl AppState {
         outbound: OutboundHttp,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
-        let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
-        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
+        let dashboard = DashboardService::new(state_store.clone(), limits, settings.state.compression_threshold_bytes);
+        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed.clone());
         let quota = QuotaAlerts {
             daily_quota: settings.metering.daily_quota_tokens,
             dashboard: dashboard.clone(),
@@ -111,6 +118,9 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
+            state_store,
+            feed,
+            origins: Arc::new(TrustedOrigins::from_settings(&settings)),
             settings: Arc::new(settings),
             projects: ProjectService::new(stores.clone()).announcing(changes),
             stores,

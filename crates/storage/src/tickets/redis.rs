@@ -73,4 +73,17 @@ impl TicketStore for RedisTicketStore {
             .map(|text| serde_json::from_str(&text).map_err(|error| TicketError::Corrupt(error.to_string())))
             .transpose()
     }
+
+    async fn ping(&self) -> Result<(), TicketError> {
+        let mut connection = self.connection.clone();
+        let _: String = tokio::time::timeout(self.timeout, redis::cmd("PING").query_async(&mut connection))
+            .await
+            .map_err(unavailable)?
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
 }

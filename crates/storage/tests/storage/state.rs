@@ -457,3 +457,31 @@ async fn redis_tickets_are_single_use_across_nodes() -> anyhow::Result<()> {
     assert_eq!([first?.is_some(), second?.is_some()].iter().filter(|won| **won).count(), 1);
     Ok(())
 }
+
+/// The ticket store and the change feed answer `ping` (for `/ready`) while their
+/// Redis runs, fail it quickly while it is down, and pass again when it is back.
+#[tokio::test]
+async fn redis_tickets_and_feed_ping_follow_the_server() -> anyhow::Result<()> {
+    use agentdeck_storage::tickets::{RedisTicketStore, TicketStore};
+    use agentdeck_storage::{ChangeFeed, RedisChangeFeed};
+
+    let mut redis = agentdeck_storage::testing::OwnedRedis::start()?;
+    let tickets = RedisTicketStore::connect(&redis.url(), Duration::from_millis(500)).await?;
+    let feed = RedisChangeFeed::start(&redis.url())?;
+    tickets.ping().await?;
+    feed.ping().await.context("the feed connects within its call timeout")?;
+    assert_eq!((tickets.backend(), feed.backend()), ("redis", "redis"));
+
+    redis.stop();
+    let started = std::time::Instant::now();
+    assert!(tickets.ping().await.is_err());
+    assert!(feed.ping().await.is_err(), "the feed noticed the closed connection");
+    assert!(started.elapsed() < Duration::from_secs(5), "failures are quick: {:?}", started.elapsed());
+
+    redis.restart()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while feed.ping().await.is_err() || tickets.ping().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "not back 15 s after Redis restarted");
+    }
+    Ok(())
+}
