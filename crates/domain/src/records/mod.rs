@@ -10,6 +10,7 @@ mod member;
 mod project;
 mod task;
 mod workspace;
+pub mod wire_schema;
 
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use member::{Member, MemberChanges, MemberRole, NewMember};
