@@ -28,7 +28,7 @@ use agentdeck_domain::page::CURSOR_PATTERN;
 use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 
@@ -128,14 +128,17 @@ fn idempotency_key_pattern() -> String {
 fn set_parameter_formats(operation: &mut Operation, idempotency_key: &str) {
     for parameter in operation.parameters.iter_mut().flatten() {
         let RefOr::T(parameter) = parameter else { continue };
-        let pattern = match (&parameter.parameter_in, parameter.name.as_str()) {
-            (ParameterIn::Query, "cursor") => CURSOR_PATTERN,
-            (ParameterIn::Header, "If-Match" | "If-None-Match") => PRECONDITION_PATTERN,
-            (ParameterIn::Header, "Idempotency-Key") => idempotency_key,
+        let (pattern, example) = match (&parameter.parameter_in, parameter.name.as_str()) {
+            (ParameterIn::Query, "cursor") => (CURSOR_PATTERN, "0000018f2b3c4d5e0190a1b2c3d4e5f60718293a4b5c6d7e"),
+            (ParameterIn::Header, "If-Match" | "If-None-Match") => (PRECONDITION_PATTERN, "\"k7gq3mj5vx2ab.4\""),
+            (ParameterIn::Header, "Idempotency-Key") => (idempotency_key, "3f2c9a1e-retry-1"),
             _ => continue,
         };
         if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
+            // An optional header is left out, never sent as `null`: the type is a string.
+            schema.schema_type = Type::String.into();
             schema.pattern = Some(pattern.to_owned());
+            schema.examples = vec![serde_json::Value::from(example)];
         }
     }
 }
