@@ -91,8 +91,8 @@ impl StateVersion {
         let epoch_valid = (1..=MAX_EPOCH_CHARS).contains(&epoch.len())
             && epoch.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit());
         // `u64::from_str` also takes a leading `+`; a version is digits only.
-        let version_valid = (1..=MAX_VERSION_DIGITS).contains(&version.len())
-            && version.bytes().all(|byte| byte.is_ascii_digit());
+        let version_valid =
+            (1..=MAX_VERSION_DIGITS).contains(&version.len()) && version.bytes().all(|byte| byte.is_ascii_digit());
         if !epoch_valid || !version_valid {
             return Err(not_ours());
         }

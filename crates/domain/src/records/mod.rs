@@ -9,8 +9,8 @@ mod activity;
 mod member;
 mod project;
 mod task;
-mod workspace;
 pub mod wire_schema;
+mod workspace;
 
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use member::{Member, MemberChanges, MemberRole, NewMember};

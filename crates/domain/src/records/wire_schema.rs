@@ -7,15 +7,14 @@
 //! so each input field's schema below admits exactly what its rule does. The
 //! unit tests hold every pattern and its rule to the same answers.
 
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::Object;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 
 use super::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 
 /// One character that `char::is_whitespace` rejects (Unicode `White_Space`),
 /// spelled out because `\s` means different sets in ECMA-262, Python and Rust.
-pub const NOT_WHITESPACE: &str =
-    r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+pub const NOT_WHITESPACE: &str = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 /// Longest e-mail address, in characters.
 pub const MAX_EMAIL_CHARS: usize = 320;
@@ -52,7 +51,12 @@ pub fn name() -> Object {
 
 /// A new name or title of a change; `null` leaves it unchanged.
 pub fn name_change() -> Object {
-    text("New name: 1–200 characters, not only whitespace; `null` leaves it", MAX_NAME_CHARS, Some(non_blank_pattern()), true)
+    text(
+        "New name: 1–200 characters, not only whitespace; `null` leaves it",
+        MAX_NAME_CHARS,
+        Some(non_blank_pattern()),
+        true,
+    )
 }
 
 /// Free text of up to 10 000 characters.
@@ -71,7 +75,6 @@ pub fn email() -> Object {
     text(description, MAX_EMAIL_CHARS, Some(email_pattern()), true)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,7 +86,19 @@ mod tests {
     }
 
     const SAMPLES: [&str; 14] = [
-        "", " ", "\t\n", "\u{3000}\u{85}\u{a0}", "\u{feff}", "a", " a ", "\u{2003}x", "@", "a@", "@b", " a@ ", "a@b",
+        "",
+        " ",
+        "\t\n",
+        "\u{3000}\u{85}\u{a0}",
+        "\u{feff}",
+        "a",
+        " a ",
+        "\u{2003}x",
+        "@",
+        "a@",
+        "@b",
+        " a@ ",
+        "a@b",
         "a @",
     ];
 

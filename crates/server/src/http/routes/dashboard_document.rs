@@ -10,8 +10,8 @@ use std::borrow::Cow;
 
 use agentdeck_domain::dashboard::document::CURRENT_SCHEMA_VERSION;
 use serde_json::json;
-use utoipa::openapi::schema::{Object, Schema};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 
 /// The document of `PUT /api/dashboard/state` and of every state answer.
 pub(crate) struct DashboardDocument;
