@@ -13,11 +13,12 @@ use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
+use agentdeck_services::outbound::OutboundHttp;
 use agentdeck_services::projects::ProjectService;
 use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::tickets::TicketStore;
-use agentdeck_storage::{ChangeFeed, RecordStore, StateStore, StoreError};
+use agentdeck_storage::{ChangeFeed, StateStore, StoreError, Stores};
 use axum::extract::FromRef;
 use uuid::Uuid;
 
@@ -38,8 +39,8 @@ const KNOWN_WORKSPACE_TTL: Duration = Duration::from_secs(60);
 pub struct AppState {
     /// Effective configuration.
     pub settings: Arc<Settings>,
-    /// The records store.
-    pub store: Arc<dyn RecordStore>,
+    /// The records stores.
+    pub stores: Stores,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -67,15 +68,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Assembles the state from its parts.
+    /// Assembles the state from its parts; `outbound` makes the clients of push deliveries and agent calls.
+    #[allow(clippy::too_many_arguments)] // the parts startup opened, each once; a struct of them would only rename them
     pub fn new(
         settings: Settings,
-        store: Arc<dyn RecordStore>,
+        stores: Stores,
         state_store: Arc<dyn StateStore>,
         tokens: TokenService,
         tickets: Arc<dyn TicketStore>,
         feed: Option<Arc<dyn ChangeFeed>>,
         limiter: Option<Arc<dyn RateLimiter>>,
+        outbound: OutboundHttp,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes);
@@ -85,17 +88,19 @@ impl AppState {
             dashboard: dashboard.clone(),
             hub: hub.clone(),
         };
-        let meter = Meter::new(store.clone(), Encoding::Cl100kBase, Some(quota));
+        let meter = Meter::new(&stores, Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
+        options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
-        let gateway = Gateway::new(store.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings));
+        let gateway =
+            Gateway::new(stores.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings, outbound));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
-        let mut agents = hosted_agents(&settings, &store, &options);
+        let mut agents = hosted_agents(&settings, &stores, &options);
         agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
-        let a2a = A2aService::new(store.clone(), agents, options);
+        let a2a = A2aService::new(stores.agent_tasks.clone(), agents, options);
         Self {
             a2a,
             gateway,
@@ -107,8 +112,8 @@ impl AppState {
             tickets,
             dashboard,
             settings: Arc::new(settings),
-            projects: ProjectService::new(store.clone()).announcing(changes),
-            store,
+            projects: ProjectService::new(stores.clone()).announcing(changes),
+            stores,
             tokens,
             known_workspaces: moka::future::Cache::builder()
                 .max_capacity(10_000)
@@ -122,7 +127,7 @@ impl AppState {
         if self.known_workspaces.contains_key(&id) {
             return Ok(true);
         }
-        let exists = self.store.get_workspace(id).await?.is_some();
+        let exists = self.stores.workspaces.get_workspace(id).await?.is_some();
         if exists {
             self.known_workspaces.insert(id, ()).await;
         }
@@ -152,15 +157,11 @@ fn hub_settings(settings: &Settings) -> HubSettings {
 
 /// The agents this server hosts: Navi, Pulse and Herald on the records, and
 /// the conformance agent when the `a2a` settings ask for it.
-fn hosted_agents(
-    settings: &Settings,
-    store: &Arc<dyn RecordStore>,
-    options: &A2aOptions,
-) -> Vec<Arc<dyn AgentExecutor>> {
+fn hosted_agents(settings: &Settings, stores: &Stores, options: &A2aOptions) -> Vec<Arc<dyn AgentExecutor>> {
     let mut agents: Vec<Arc<dyn AgentExecutor>> = vec![
-        Arc::new(Navi::new(store.clone())),
-        Arc::new(Pulse::new(store.clone(), options.active_runs.clone())),
-        Arc::new(Herald::new(store.clone())),
+        Arc::new(Navi::new(stores.clone())),
+        Arc::new(Pulse::new(stores.clone(), options.active_runs.clone())),
+        Arc::new(Herald::new(stores.clone())),
     ];
     if settings.conformance_agent_enabled() {
         let long_run = Duration::from_secs(settings.a2a.conformance_long_run_secs);
@@ -199,7 +200,7 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
 }
 
 /// How the gateway reaches the specialists: over HTTP at this server's own A2A URLs.
-fn gateway_options(settings: &Settings) -> GatewayOptions {
+fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOptions {
     let gateway = &settings.gateway;
     GatewayOptions {
         agents_base_url: if gateway.agents_url.is_empty() {
@@ -219,5 +220,6 @@ fn gateway_options(settings: &Settings) -> GatewayOptions {
             .iter()
             .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
             .collect(),
+        outbound,
     }
 }

@@ -12,6 +12,8 @@
 //! - [`gateway`]: the Dashboard Agent — a question planned, the agents called
 //!   over A2A in parallel, their widgets checked, cached and written to the
 //!   dashboard, refreshed when the data changes.
+//! - [`outbound`]: the one factory of outbound HTTP clients — rustls on ring,
+//!   Mozilla's roots plus an optional CA file.
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
 //! - [`ratelimit`]: per-workspace limits per route class (in process or on Redis).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
@@ -28,6 +30,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod gateway;
 pub mod metering;
+pub mod outbound;
 pub mod projects;
 pub mod ratelimit;
 pub mod seed;

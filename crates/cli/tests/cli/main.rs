@@ -91,6 +91,8 @@ fn serve_with(mut command: Command) -> Server {
 }
 
 fn http() -> reqwest::blocking::Client {
+    // reqwest is built with rustls and no provider of its own: install ring's.
+    agentdeck_services::outbound::install_crypto_provider();
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
 }
 

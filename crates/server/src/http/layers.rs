@@ -62,7 +62,11 @@ fn is_json(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json") || value.contains("+json"))
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .is_some_and(|media_type| {
+            media_type.type_() == mime::APPLICATION
+                && (media_type.subtype() == mime::JSON || media_type.suffix() == Some(mime::JSON))
+        })
 }
 
 /// 404 for every path no route matches.

@@ -13,6 +13,7 @@ mod dashboard;
 mod helpers;
 mod openapi;
 mod operations;
+mod outbound_tls;
 mod projects;
 mod rate_limits;
 mod sync;

@@ -30,7 +30,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -43,6 +43,7 @@ pub use cache::CacheStats;
 use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::{DashboardError, DashboardService};
+use crate::outbound::OutboundHttp;
 use crate::sync::{Change, Hub};
 
 /// How the gateway reaches and waits for the specialists.
@@ -58,6 +59,8 @@ pub struct GatewayOptions {
     pub cache_ttl: Duration,
     /// Reuse times of particular agents, overriding `cache_ttl`.
     pub cache_ttls: HashMap<String, Duration>,
+    /// Makes the HTTP client the agents are called with (TLS roots, CA file).
+    pub outbound: OutboundHttp,
 }
 
 /// The agents the gateway calls.
@@ -121,8 +124,9 @@ pub struct Gateway {
 }
 
 struct Inner {
-    http: reqwest::Client,
-    store: Arc<dyn RecordStore>,
+    /// The client agents are called with, or why it could not be built.
+    http: Result<reqwest::Client, String>,
+    stores: Stores,
     dashboard: DashboardService,
     /// Open tabs of this node hear of each write through it.
     hub: Hub,
@@ -142,8 +146,11 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
-        let http = reqwest::Client::new();
+    pub fn new(stores: Stores, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
+        let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
+        if let Err(error) = &http {
+            tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
+        }
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
@@ -152,7 +159,7 @@ impl Gateway {
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
         let inner =
-            Inner { http, store, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+            Inner { http, stores, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -176,7 +183,7 @@ impl Gateway {
             prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
             ..ClientOptions::default()
         };
-        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await.map_err(|e| e.to_string())?;
+        let client = AgentClient::connect(self.inner.http.clone()?, &url, options).await.map_err(|e| e.to_string())?;
         // The card names the public URL; the gateway keeps to the address it was given.
         let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
@@ -272,7 +279,8 @@ impl Gateway {
         }
         let projects = self
             .inner
-            .store
+            .stores
+            .projects
             .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
             .await?
             .items
@@ -287,7 +295,8 @@ impl Gateway {
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
             .inner
-            .store
+            .stores
+            .activity
             .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
             .await?
             .items
