@@ -124,10 +124,21 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// Human-readable message.
     pub message: String,
-    /// For `validation_failed`: a list of `{path, message}`; otherwise code-specific.
+    /// Left out when there is nothing to add; see [`ErrorDetails`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = ErrorDetails, required = false)]
     pub details: Option<Value>,
+}
+
+/// The shapes `details` takes (for the API description; built as JSON where the error is made).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ErrorDetails {
+    /// `validation_failed` (422), and a taken unique value (409): the failing places as `{path, message}`.
+    Fields(Vec<FieldError>),
+    /// Other codes: facts about the error, such as the current version of a 409 or 412
+    /// (`{epoch, version}`), the limit of a 413 or the position of `invalid_json`.
+    Facts(std::collections::BTreeMap<String, Value>),
 }
 
 impl ApiError {

@@ -11,6 +11,7 @@ mod bad_input;
 mod browser;
 mod dashboard;
 mod helpers;
+mod openapi;
 mod operations;
 mod outbound_tls;
 mod projects;

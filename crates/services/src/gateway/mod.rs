@@ -114,7 +114,7 @@ pub enum GatewayError {
     Dashboard(#[from] DashboardError),
 }
 
-/// Longest question accepted.
+/// Longest question accepted, in characters as sent.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
 
 /// The gateway.
@@ -273,7 +273,8 @@ impl Gateway {
         if question.is_empty() {
             return Err(GatewayError::InvalidQuestion("the question is empty".into()));
         }
-        if question.chars().count() > MAX_QUESTION_CHARS {
+        // Counted as sent, like the API description's `maxLength`; only emptiness is judged trimmed.
+        if request.question.chars().count() > MAX_QUESTION_CHARS {
             return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
         }
         let projects = self
