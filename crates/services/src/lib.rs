@@ -13,7 +13,6 @@
 //!   over A2A in parallel, their widgets checked, cached and written to the
 //!   dashboard, refreshed when the data changes.
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
-//! - [`ratelimit`]: per-workspace limits per route class (in process or on Redis).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -29,6 +28,5 @@ pub mod dashboard;
 pub mod gateway;
 pub mod metering;
 pub mod projects;
-pub mod ratelimit;
 pub mod seed;
 pub mod sync;
