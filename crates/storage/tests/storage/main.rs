@@ -114,6 +114,7 @@ backend_tests! {
         workspace_scoping_hides_other_workspaces,
         foreign_keys_are_enforced,
         bad_stored_value_is_corrupt,
+        text_with_nul_is_refused_naming_the_field,
     }
     projects {
         project_round_trip,
