@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use agentdeck_domain::dashboard::patch::PatchError;
 use agentdeck_domain::dashboard::version::StateVersion;
-use agentdeck_domain::validation::{FieldError, ValidationErrors};
+use agentdeck_domain::validation::{CONTROL_CHARACTER_MESSAGE, FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::dashboard::DashboardError;
 use agentdeck_services::projects::ServiceError;
@@ -238,6 +238,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry shortly").with_cause(error)
             }
             StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::InvalidText { path } => {
+                ApiError::validation(vec![FieldError::new(path, CONTROL_CHARACTER_MESSAGE)])
+            }
             other => ApiError::internal().with_cause(other),
         }
     }

@@ -9,6 +9,7 @@ mod ask;
 mod auth;
 mod bad_input;
 mod browser;
+mod control_characters;
 mod dashboard;
 mod helpers;
 mod openapi;

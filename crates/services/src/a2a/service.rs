@@ -81,6 +81,10 @@ pub(super) struct Inner {
 pub(super) fn store_error(error: StoreError) -> A2aError {
     match error {
         StoreError::Unavailable(_) => A2aError::Internal("the task store is unavailable; retry shortly".into()),
+        StoreError::InvalidText { path } => A2aError::invalid_params(vec![agentdeck_a2a_protocol::FieldViolation {
+            field: if path.is_empty() { "params".into() } else { path.trim_start_matches('/').replace('/', ".") },
+            description: agentdeck_domain::validation::CONTROL_CHARACTER_MESSAGE.into(),
+        }]),
         other => A2aError::Internal(format!("the task store failed: {other}")),
     }
 }
