@@ -34,7 +34,7 @@ pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};
 pub use state::{
     ChangeFeed, CommitOutcome, CommitRequest, HistoryEntry, RedisChangeFeed, RedisStateStore, RoomKey, RoomSignal,
-    RoomWatch, SqliteStateStore, StateError, StateOptions, StateStore, StoredState, new_epoch,
+    RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{
     ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore, UsageStore,

@@ -36,8 +36,10 @@
 //! History is kept for the last `history_len` versions, so that a reconnecting
 //! client can be sent exactly the deltas it missed, never a partial recovery:
 //! [`StateStore::history_after`] answers `None` unless it can return all of them.
-//! Rooms expire `ttl` after their last write.
+//! Rooms expire `ttl` after their last write, as [`StateOptions::clock`] tells
+//! the time (tests move a [`StateClock::manual`] clock instead of sleeping).
 
+mod clock;
 mod feed;
 mod redis;
 mod sqlite;
@@ -49,6 +51,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use self::clock::StateClock;
 pub use self::feed::{ChangeFeed, RedisChangeFeed, RoomSignal, RoomWatch};
 pub use self::redis::RedisStateStore;
 pub(crate) use self::sqlite::SqliteFile;
@@ -192,6 +195,8 @@ pub struct StateOptions {
     pub ttl: Duration,
     /// Longest wait for one call to a remote backend (Redis).
     pub timeout: Duration,
+    /// Where the store reads the time (tests move a manual clock past a TTL).
+    pub clock: StateClock,
 }
 
 impl Default for StateOptions {
@@ -201,6 +206,7 @@ impl Default for StateOptions {
             op_key_window: 1024,
             ttl: Duration::from_secs(30 * 24 * 60 * 60),
             timeout: Duration::from_secs(2),
+            clock: StateClock::system(),
         }
     }
 }
@@ -260,11 +266,6 @@ pub trait StateStore: Send + Sync + 'static {
 
 /// A fresh random epoch (the domain's definition, re-exported for callers of the store).
 pub use agentdeck_domain::dashboard::version::new_epoch;
-
-/// Milliseconds since the Unix epoch, the precision both backends keep.
-fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
-}
 
 /// Reads back a stored millisecond time.
 fn time_from_millis(millis: i64) -> Result<DateTime<Utc>, StateError> {

@@ -36,7 +36,7 @@ use async_trait::async_trait;
 use redis::{ErrorKind, RedisError, Script, ServerErrorKind};
 
 use super::{
-    CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState, now_millis,
+    CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState,
     time_from_millis,
 };
 use crate::redis_connection::RedisConnection;
@@ -220,7 +220,7 @@ impl StateStore for RedisStateStore {
             .arg(request.document.as_slice())
             .arg(ops)
             .arg(paths)
-            .arg(now_millis())
+            .arg(self.options.clock.now_millis())
             .arg(self.options.effective_history_len())
             .arg(self.options.effective_op_window())
             .arg(self.options.ttl_millis())

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_storage::{CommitOutcome, CommitRequest, RoomKey, StateError, StateOptions, StateStore, StoredState};
+use agentdeck_storage::{
+    CommitOutcome, CommitRequest, RoomKey, StateClock, StateError, StateOptions, StateStore, StoredState,
+};
 use anyhow::{Context, bail};
 use serde_json::json;
 
@@ -263,7 +265,12 @@ pub async fn invalid_requests_are_refused(db: &StateDb) -> anyhow::Result<()> {
 }
 
 pub async fn rooms_expire_after_their_ttl(db: &StateDb) -> anyhow::Result<()> {
-    let store = db.open(StateOptions { ttl: Duration::from_secs(1), ..StateOptions::default() }).await?;
+    // SQLite's expiry is ours: a manual clock moves past the TTL at once. Redis
+    // expires keys on its own clock, so there the TTL is short and the test
+    // polls for the expiry.
+    let clock = if db.is_redis() { StateClock::system() } else { StateClock::manual() };
+    let ttl = Duration::from_millis(500);
+    let store = db.open(StateOptions { ttl, clock: clock.clone(), ..StateOptions::default() }).await?;
     let room = db.room();
     commit_run(&store, &room, "e1", 1).await?;
     assert_eq!(loaded(&store, &room).await?.version, 2);
@@ -274,22 +281,38 @@ pub async fn rooms_expire_after_their_ttl(db: &StateDb) -> anyhow::Result<()> {
         let tag = format!("{{dash:{}:{}}}", room.workspace_id, room.user_id);
         for suffix in ["meta", "snap", "hist", "ops"] {
             let ttl: i64 = redis::cmd("PTTL").arg(format!("{tag}:{suffix}")).query_async(&mut connection).await?;
-            assert!((1..=1000).contains(&ttl), "{suffix} has PTTL {ttl}");
+            assert!((1..=500).contains(&ttl), "{suffix} has PTTL {ttl}");
         }
+        until_absent(&store, &room, Duration::from_secs(10)).await?;
+    } else {
+        clock.advance(ttl - Duration::from_millis(1));
+        assert_eq!(loaded(&store, &room).await?.version, 2, "alive until its TTL has passed");
+        clock.advance(ttl);
+        assert_eq!(store.load(&room).await?, None);
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(store.load(&room).await?, None);
     assert_eq!(store.history_after(&room, "e1", 0).await?, None);
     if !db.is_redis() {
         assert!(!store.delete(&room).await?, "an expired room reads as absent");
         commit_run(&store, &db.room(), "x", 0).await?;
-        tokio::time::sleep(Duration::from_millis(1100)).await;
+        clock.advance(ttl * 2);
         assert_eq!(store.purge_expired().await?, 1);
         assert_eq!(store.purge_expired().await?, 0);
     }
     // The room starts afresh, without the expired room's op keys.
     committed(&store, &room, first("e2", b"fresh"), 1).await?;
     committed(&store, &room, change(Some(("e2", 1)), Some("c:2"), b"v2", "/a"), 2).await?;
+    Ok(())
+}
+
+/// Waits until `room` reads as absent, polling (an expiry on Redis's clock has no event to wait on).
+async fn until_absent(store: &Arc<dyn StateStore>, room: &RoomKey, within: Duration) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + within;
+    while store.load(room).await?.is_some() {
+        if tokio::time::Instant::now() >= deadline {
+            bail!("the room still exists {within:?} later");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     Ok(())
 }
 
@@ -438,8 +461,21 @@ async fn redis_tickets_are_single_use_across_nodes() -> anyhow::Result<()> {
     assert_eq!(node_b.redeem(&ticket.value).await?, Some(who.clone()));
     assert_eq!(node_a.redeem(&ticket.value).await?, None, "single use across nodes");
 
-    let short = node_a.issue(&who, Duration::from_millis(200)).await?;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Redis expires the ticket on its own clock: wait for its key to go (redeeming would use it up).
+    let short = node_a.issue(&who, Duration::from_millis(300)).await?;
+    let short_key = format!("dash:ticket:{}", short.value);
+    let mut connection = redis::Client::open(url.as_str())?.get_multiplexed_async_connection().await?;
+    let ttl: i64 = redis::cmd("PTTL").arg(&short_key).query_async(&mut connection).await?;
+    assert!((1..=300).contains(&ttl), "the ticket's key has PTTL {ttl}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let exists: bool = redis::cmd("EXISTS").arg(&short_key).query_async(&mut connection).await?;
+        if !exists {
+            break;
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the ticket's key outlived its TTL by 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(node_b.redeem(&short.value).await?, None, "expired");
     assert_eq!(node_b.redeem("nope").await?, None);
 

@@ -12,7 +12,7 @@ use super::SqliteFile;
 use super::checkpoint::{self, Checkpointer};
 use super::priority::{self, Priority};
 use super::queries::{self, Commit, Room, execute, rollback};
-use crate::state::{BoxError, CommitOutcome, HistoryEntry, StateError, StateOptions, StoredState, now_millis};
+use crate::state::{BoxError, CommitOutcome, HistoryEntry, StateError, StateOptions, StoredState};
 
 /// Most jobs taken off the queue at once, and so most commits in one
 /// transaction: enough to amortize a transaction over many commits, few enough
@@ -193,16 +193,18 @@ impl Worker {
         match job {
             // `run_batch` keeps every commit for `commit_all`; none reaches here.
             Job::Commit { commit, reply } => self.commit_all(vec![(commit, reply)]),
-            Job::Load { room, reply } => opener.answer(slot, reply, |conn| queries::load(conn, &room, now_millis())),
+            Job::Load { room, reply } => {
+                opener.answer(slot, reply, |conn| queries::load(conn, &room, options.clock.now_millis()))
+            }
             Job::History { room, epoch, version, reply } => opener.answer(slot, reply, |conn| {
-                queries::history_after(conn, options, &room, &epoch, version, now_millis())
+                queries::history_after(conn, options, &room, &epoch, version, options.clock.now_millis())
             }),
             Job::Delete { room, reply } => {
-                opener.answer(slot, reply, |conn| queries::delete(conn, &room, now_millis()));
+                opener.answer(slot, reply, |conn| queries::delete(conn, &room, options.clock.now_millis()));
                 self.wrote();
             }
             Job::Purge { reply } => {
-                opener.answer(slot, reply, |conn| queries::purge_expired(conn, now_millis()));
+                opener.answer(slot, reply, |conn| queries::purge_expired(conn, options.clock.now_millis()));
                 self.wrote();
             }
             Job::Ping { reply } => opener.answer(slot, reply, queries::ping),
@@ -297,7 +299,7 @@ fn run_batch_transaction(
             continue;
         }
         let result = match isolation {
-            Isolation::Shared => queries::commit(conn, options, commit, now_millis()),
+            Isolation::Shared => queries::commit(conn, options, commit, options.clock.now_millis()),
             Isolation::Savepoints => match in_savepoint(conn, options, commit) {
                 Ok(result) => result,
                 Err(error) => {
@@ -329,7 +331,7 @@ fn in_savepoint(
     commit: &Commit,
 ) -> Result<Result<CommitOutcome, StateError>, StateError> {
     execute(conn, "SAVEPOINT state_commit", [])?;
-    let result = queries::commit(conn, options, commit, now_millis());
+    let result = queries::commit(conn, options, commit, options.clock.now_millis());
     if conn.is_autocommit() {
         // Some errors (I/O, disk full, out of memory) make SQLite roll back the
         // whole transaction: the earlier commits of the batch are gone too.
