@@ -246,18 +246,8 @@ async fn a_task_outlives_a_restart_and_a_resume_after_it_has_no_duplicates() {
     .await;
     let task_id = started["result"]["task"]["id"].as_str().unwrap_or_default().to_owned();
     assert!(!task_id.is_empty(), "{started}");
-    let mut state = String::new();
-    for _ in 0..100 {
-        let (_, got) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
-        state = got["result"]["status"]["state"].as_str().unwrap_or_default().to_owned();
-        if state == "TASK_STATE_WORKING" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(state, "TASK_STATE_WORKING");
-    app.stop_server();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.await_task_state(AGENT, None, &task_id, "TASK_STATE_WORKING").await, "TASK_STATE_WORKING");
+    app.stop_server_and_wait().await;
     let app = spawn_app_with(|settings| settings.data_dir = path.clone()).await;
     let (_, got) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
     assert_eq!(got["result"]["status"]["state"], "TASK_STATE_FAILED", "{got}");

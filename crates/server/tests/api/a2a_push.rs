@@ -82,7 +82,8 @@ async fn every_event_reaches_the_webhook_signed_and_retried_and_reads_hide_the_s
     .await;
     let task_id = started["result"]["task"]["id"].as_str().unwrap_or_default().to_owned();
     assert!(!task_id.is_empty(), "{started}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let working = app.await_task_state(AGENT, Some(&app.token), &task_id, "TASK_STATE_WORKING").await;
+    assert_eq!(working, "TASK_STATE_WORKING");
     let canceled = rpc(&app, "CancelTask", json!({"id": task_id})).await;
     assert_eq!(canceled["result"]["status"]["state"], "TASK_STATE_CANCELED");
     // The cancel (event 3) arrives, and the refused first delivery comes again after its backoff.

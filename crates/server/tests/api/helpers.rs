@@ -33,6 +33,8 @@ pub struct TestApp {
     /// The PostgreSQL database of a cluster-mode app, dropped (and removed) with it.
     database: Option<TestDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's task: it ends once the server has shut down completely.
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -91,7 +93,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         Application::build(settings.clone()).await.unwrap_or_else(|error| panic!("server does not start: {error}"));
     let address = format!("http://{}", application.address());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(application.run_until_stopped(async move {
+    let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = stopped.await;
     }));
     let (stores, _) = open_store(&settings).await.expect("second store handle");
@@ -106,6 +108,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         _data_dir: data_dir,
         database: None,
         stop: Some(stop),
+        server: Some(server),
     };
     if app.settings.dev_login_enabled() {
         let (status, login) = app.request(Method::POST, "/api/dev/login", None, None).await;
@@ -121,6 +124,31 @@ impl TestApp {
     pub fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _server_already_gone = stop.send(());
+        }
+    }
+
+    /// Stops the server and waits until it has shut down completely (port closed,
+    /// tasks ended, counts written), e.g. before another server opens its data dir.
+    pub async fn stop_server_and_wait(&mut self) {
+        self.stop_server();
+        if let Some(server) = self.server.take() {
+            let stopped = tokio::time::timeout(Duration::from_secs(30), server).await;
+            let result = stopped.expect("the server stops within 30 s").expect("the server task does not panic");
+            result.expect("the server shuts down cleanly");
+        }
+    }
+
+    /// Polls `GetTask` on the agent at `path` until task `id` is in `state`, for
+    /// at most 10 s; returns the state seen last.
+    pub async fn await_task_state(&self, path: &str, token: Option<&str>, id: &str, state: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, _, got) = self.a2a_call(path, token, "GetTask", serde_json::json!({"id": id})).await;
+            let seen = got["result"]["status"]["state"].as_str().unwrap_or_default().to_owned();
+            if seen == state || tokio::time::Instant::now() >= deadline {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -57,6 +57,24 @@ async fn alerts(app: &crate::helpers::TestApp, count: usize) -> Vec<serde_json::
     Vec::new()
 }
 
+/// Waits (up to 10 s) until the usage store holds every token `/api/usage` counts
+/// today: the meter's pending counts, which `/api/usage` adds in, are flushed.
+async fn flushed(app: &crate::helpers::TestApp) {
+    let (_, usage) = app.get("/api/usage").await;
+    let counted = (usage["today"]["tokensIn"].as_i64(), usage["today"]["tokensOut"].as_i64());
+    let (workspace, today) = (app.workspace_id.to_string(), chrono::Utc::now().format("%Y-%m-%d").to_string());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored = app.stores.usage.token_usage(&workspace, &today, &today).await.expect("usage read");
+        let written = stored.first().map(|day| (Some(day.tokens_in), Some(day.tokens_out)));
+        if written == Some(counted) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not flushed in 10 s: {written:?}, counted {counted:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn passing_80_and_95_percent_of_the_daily_quota_raises_each_alert_once() {
     use agentdeck_services::metering::count_tokens;
@@ -76,9 +94,14 @@ async fn passing_80_and_95_percent_of_the_daily_quota_raises_each_alert_once() {
         second.iter().map(|a| a["severity"].as_str().unwrap_or_default()).collect::<Vec<_>>(),
         ["warning", "error"]
     );
-    // Past 95 % already: a third message raises nothing new.
+    // Past 95 % already: a third message raises nothing new. The meter checks the
+    // quota in the flush that writes a message's tokens, and flushes one after
+    // the other: once a fourth message, sent after the third was written, is
+    // written too, the third's check is over.
     send_as_demo(&app, "3", "hello").await;
-    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    flushed(&app).await;
+    send_as_demo(&app, "4", "hello").await;
+    flushed(&app).await;
     assert_eq!(alerts(&app, 2).await.len(), 2);
     let (_, activity) = app.get("/api/activity?limit=50").await;
     let thresholds: Vec<i64> = activity["items"]

@@ -100,15 +100,18 @@ async def main():
         SendMessageRequest(message=message("tck-long-running"), configuration=SendMessageConfiguration(return_immediately=True)),
     )
     seen = []
+    subscribed = asyncio.Event()
 
     async def watch():
         async for event in streamer.subscribe(SubscribeToTaskRequest(id=running.id)):
             kind = event.WhichOneof("payload")
             state = event.task.status.state if kind == "task" else event.status_update.status.state if kind == "status_update" else None
             seen.append((kind, state))
+            subscribed.set()
 
     watcher = asyncio.create_task(watch())
-    await asyncio.sleep(0.5)
+    # Cancel once the subscription is live (its first event arrived), not after a guessed delay.
+    await asyncio.wait_for(subscribed.wait(), timeout=10)
     await plain.cancel_task(CancelTaskRequest(id=running.id))
     await asyncio.wait_for(watcher, timeout=10)
     check(seen and seen[0][0] == "task", f"subscribe: the task comes first ({seen})")
