@@ -125,8 +125,12 @@ pub fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn RateLimit
     if !limits.enabled {
         return Ok(None);
     }
-    let quotas =
-        Quotas { a2a: limits.a2a_per_minute, discovery: limits.discovery_per_minute, health: limits.health_per_minute };
+    let quotas = Quotas {
+        a2a: limits.a2a_per_minute,
+        discovery: limits.discovery_per_minute,
+        health: limits.health_per_minute,
+        window: Duration::from_secs(limits.window_secs.max(1)),
+    };
     if settings.is_embedded() {
         return Ok(Some(Arc::new(MemoryLimiter::new(quotas))));
     }

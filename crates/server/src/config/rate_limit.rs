@@ -1,4 +1,4 @@
-//! `[rate_limit]`: requests per minute per route class.
+//! `[rate_limit]`: requests per minute (or per `window_secs`) per route class.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,9 @@ pub struct RateLimitSettings {
     pub discovery_per_minute: u32,
     /// `/health` and `/ready` per minute.
     pub health_per_minute: u32,
+    /// The window the `*_per_minute` limits count over, in seconds (60: per minute); a longer one
+    /// refills more slowly (tests use an hour so that no slot comes back while they run).
+    pub window_secs: u64,
     /// Prefix of the Redis keys (cluster mode).
     pub redis_prefix: String,
     /// Longest wait for Redis per decision, in milliseconds, before the request goes through unlimited.
@@ -29,6 +32,7 @@ impl Default for RateLimitSettings {
             a2a_per_minute: 100,
             discovery_per_minute: 30,
             health_per_minute: 300,
+            window_secs: 60,
             redis_prefix: "agentdeck:rl".into(),
             redis_timeout_ms: 100,
             redis_cooldown_ms: 5_000,

@@ -4,7 +4,16 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_on_postgres_with};
+use agentdeck_server::config::Settings;
+
+use crate::helpers::{TestApp, spawn_app_on_postgres_with, spawn_app_with};
+
+/// The limits count over an hour: no slot comes back while a test makes its
+/// calls (one every 36 s for the A2A class), so the call past the limit is
+/// refused however slowly a loaded machine makes the ones before it.
+fn hourly(settings: &mut Settings) {
+    settings.rate_limit.window_secs = 3600;
+}
 
 /// A cheap A2A call (a GetTask of nothing) with a token; returns status, headers and body.
 async fn a2a_call(app: &TestApp, token: &str) -> (StatusCode, reqwest::header::HeaderMap, Value) {
@@ -17,7 +26,7 @@ fn header(headers: &reqwest::header::HeaderMap, name: &str) -> String {
 
 #[tokio::test]
 async fn the_101st_a2a_call_of_a_workspace_is_refused_and_another_workspace_is_not() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(hourly).await;
     for call in 0..100 {
         let (status, headers, _) = a2a_call(&app, &app.token).await;
         assert_eq!(status, StatusCode::OK, "call {call}");
@@ -52,7 +61,7 @@ async fn the_101st_a2a_call_of_a_workspace_is_refused_and_another_workspace_is_n
 
 #[tokio::test]
 async fn discovery_is_limited_per_client_address() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(hourly).await;
     for _ in 0..30 {
         let response = app.client.get(format!("{}/.well-known/agents.json", app.address)).send().await.expect("sent");
         assert_eq!(response.status(), StatusCode::OK);
@@ -70,8 +79,12 @@ async fn two_nodes_on_redis_share_the_limit() {
     // Both nodes seed the demo workspace with its fixed id, so their tokens count against one key.
     let prefix = format!("agentdeck-test-rl-{}", uuid::Uuid::new_v4().simple());
     let redis = agentdeck_storage::testing::redis_url();
-    let node_a = spawn_app_on_postgres_with(&redis, |s| s.rate_limit.redis_prefix = prefix.clone()).await;
-    let node_b = spawn_app_on_postgres_with(&redis, |s| s.rate_limit.redis_prefix = prefix.clone()).await;
+    let shared = |settings: &mut Settings| {
+        hourly(settings);
+        settings.rate_limit.redis_prefix = prefix.clone();
+    };
+    let node_a = spawn_app_on_postgres_with(&redis, shared).await;
+    let node_b = spawn_app_on_postgres_with(&redis, shared).await;
     for call in 0..100 {
         let node = if call % 2 == 0 { &node_a } else { &node_b };
         let (status, _, _) = a2a_call(node, &node.token).await;

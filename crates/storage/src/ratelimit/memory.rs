@@ -11,7 +11,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter as Governor};
 
-use super::{Decision, LimiterError, Quotas, RateLimiter, RouteClass, emission_interval};
+use super::{Decision, LimiterError, Quotas, RateLimiter, RouteClass};
 
 type Keyed = Governor<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
@@ -30,7 +30,9 @@ impl MemoryLimiter {
             .into_iter()
             .map(|class| {
                 let limit = NonZeroU32::new(quotas.of(class)).unwrap_or(NonZeroU32::MIN);
-                let quota = Quota::per_minute(limit).allow_burst(limit);
+                let quota = Quota::with_period(quotas.emission_interval(class))
+                    .unwrap_or_else(|| Quota::per_minute(limit))
+                    .allow_burst(limit);
                 let limiter =
                     Governor::dashmap_with_clock(quota, clock.clone()).with_middleware::<StateInformationMiddleware>();
                 (class, Arc::new(limiter))
@@ -54,7 +56,7 @@ impl RateLimiter for MemoryLimiter {
         let limit = self.quotas.of(class);
         let limiter =
             self.limiters.get(&class).ok_or_else(|| LimiterError::Unavailable(format!("no limiter for {class:?}")))?;
-        let interval = emission_interval(limit);
+        let interval = self.quotas.emission_interval(class);
         match limiter.check_key(&key.to_owned()) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
@@ -86,7 +88,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_limit_plus_one_is_refused_and_keys_are_separate() -> Result<(), LimiterError> {
-        let limiter = MemoryLimiter::new(Quotas { a2a: 100, discovery: 3, health: 300 });
+        // 100 an hour: no slot comes back while the test runs, however slow the machine.
+        let hour = Duration::from_secs(3600);
+        let limiter = MemoryLimiter::new(Quotas { a2a: 100, discovery: 3, health: 300, window: hour });
         for expected_remaining in (0..100).rev() {
             let decision = limiter.check(RouteClass::A2a, "ws:a").await?;
             assert!(decision.allowed);
@@ -94,8 +98,9 @@ mod tests {
         }
         let refused = limiter.check(RouteClass::A2a, "ws:a").await?;
         assert!(!refused.allowed);
-        // One slot comes back every 600 ms.
-        assert!(refused.retry_after.is_some_and(|wait| wait <= Duration::from_millis(600)), "{refused:?}");
+        // One slot comes back every 36 s.
+        assert!(refused.retry_after.is_some_and(|wait| wait <= Duration::from_secs(36)), "{refused:?}");
+        assert!(refused.reset_after == hour, "an hour until the full burst: {refused:?}");
         assert!(limiter.check(RouteClass::A2a, "ws:b").await?.allowed, "another workspace is unaffected");
         assert!(limiter.check(RouteClass::Discovery, "ws:a").await?.allowed, "another class is unaffected");
         Ok(())

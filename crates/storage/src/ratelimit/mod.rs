@@ -1,8 +1,8 @@
 //! Rate limits per route class, keyed by workspace (else client address).
 //!
-//! Every decision is GCRA over a one-minute window: a class allows `limit`
-//! requests per minute per key, in bursts of up to `limit`, one slot freeing
-//! every `60 s / limit`. Embedded mode decides in process ([`MemoryLimiter`],
+//! Every decision is GCRA over a window ([`Quotas::window`], one minute unless
+//! configured otherwise): a class allows `limit` requests per window per key,
+//! in bursts of up to `limit`, one slot freeing every `window / limit`. Embedded mode decides in process ([`MemoryLimiter`],
 //! the `governor` crate); cluster mode runs the same algorithm as one atomic
 //! Redis script per decision ([`RedisLimiter`]), so the limit holds across
 //! nodes and they share Redis's clock.
@@ -54,7 +54,7 @@ impl RouteClass {
     }
 }
 
-/// Requests per minute of each class.
+/// Requests per window (a minute by default) of each class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quotas {
     /// A2A calls (default 100).
@@ -63,11 +63,13 @@ pub struct Quotas {
     pub discovery: u32,
     /// Health (default 300).
     pub health: u32,
+    /// The window the limits count over (default a minute); a longer one refills more slowly.
+    pub window: Duration,
 }
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { a2a: 100, discovery: 30, health: 300 }
+        Self { a2a: 100, discovery: 30, health: 300, window: Duration::from_secs(60) }
     }
 }
 
@@ -81,6 +83,11 @@ impl Quotas {
         }
         .max(1)
     }
+
+    /// GCRA's slot: the time one request's worth of a class's quota takes to come back.
+    pub(crate) fn emission_interval(&self, class: RouteClass) -> Duration {
+        (self.window / self.of(class)).max(Duration::from_micros(1))
+    }
 }
 
 /// The outcome of one check.
@@ -88,7 +95,7 @@ impl Quotas {
 pub struct Decision {
     /// The request may go on.
     pub allowed: bool,
-    /// Requests per minute (`X-RateLimit-Limit`).
+    /// Requests per window (`X-RateLimit-Limit`).
     pub limit: u32,
     /// Requests left right now (`X-RateLimit-Remaining`).
     pub remaining: u32,
@@ -114,9 +121,4 @@ pub enum LimiterError {
 pub trait RateLimiter: Send + Sync + 'static {
     /// Takes one request's worth of the key's quota, or refuses.
     async fn check(&self, class: RouteClass, key: &str) -> Result<Decision, LimiterError>;
-}
-
-/// GCRA's slot: the time one request's worth of quota takes to come back.
-pub(crate) fn emission_interval(limit: u32) -> Duration {
-    Duration::from_secs(60) / limit.max(1)
 }

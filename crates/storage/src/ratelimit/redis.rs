@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::circuit::{Circuit, Transition};
-use super::{Decision, LimiterError, Quotas, RateLimiter, RouteClass, emission_interval};
+use super::{Decision, LimiterError, Quotas, RateLimiter, RouteClass};
 use crate::redis_connection::RedisConnection;
 
 /// GCRA: the key holds the theoretical arrival time (TAT, µs on Redis's clock).
@@ -71,7 +71,7 @@ impl RedisLimiter {
     /// One decision by the script, without the timeout and the circuit.
     async fn decide(&self, class: RouteClass, key: &str) -> redis::RedisResult<Decision> {
         let limit = self.quotas.of(class);
-        let interval = emission_interval(limit);
+        let interval = self.quotas.emission_interval(class);
         let interval_us = u64::try_from(interval.as_micros()).unwrap_or(u64::MAX);
         let redis_key = format!("{}:{}:{key}", self.options.prefix, class.as_str());
         let mut connection = self.connection.clone();
