@@ -73,22 +73,15 @@ impl TestDatabase {
     }
 }
 
-/// The URL of database `name` on the server of `admin_url`.
+/// The URL of database `name` on the server of `admin_url` (its path replaced, the rest kept).
 pub fn database_url(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let Some((scheme, rest)) = base.split_once("://") else {
-        bail!("AGENTDECK_TEST_POSTGRES_URL is not a URL: {admin_url}");
-    };
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let mut url = format!("{scheme}://{authority}/{name}");
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
+    let mut url =
+        url::Url::parse(admin_url).with_context(|| format!("AGENTDECK_TEST_POSTGRES_URL is not a URL: {admin_url}"))?;
+    if url.cannot_be_a_base() {
+        bail!("AGENTDECK_TEST_POSTGRES_URL names no server: {admin_url}");
     }
-    Ok(url)
+    url.set_path(&format!("/{name}"));
+    Ok(url.into())
 }
 
 /// Drops its database (closing any connection left to it) when dropped.
@@ -205,6 +198,9 @@ mod tests {
     fn database_url_replaces_only_the_database() -> anyhow::Result<()> {
         assert_eq!(database_url("postgres://u:p@h:5432/postgres", "t")?, "postgres://u:p@h:5432/t");
         assert_eq!(database_url("postgresql://h?sslmode=disable", "t")?, "postgresql://h/t?sslmode=disable");
+        assert_eq!(database_url("postgres://h/a/b?x=1#f", "t")?, "postgres://h/t?x=1#f");
+        assert!(database_url("h:5432/postgres", "t").is_err(), "no scheme, no server");
+        assert!(database_url("not a url", "t").is_err());
         Ok(())
     }
 }

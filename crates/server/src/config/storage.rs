@@ -65,7 +65,8 @@ impl Settings {
 
     /// Whether records live in the embedded SQLite file.
     pub fn is_embedded(&self) -> bool {
-        self.database_url.is_empty() || self.database_url.starts_with("sqlite:")
+        self.database_url.is_empty()
+            || agentdeck_storage::Backend::of_url(&self.database_url) == Some(agentdeck_storage::Backend::Sqlite)
     }
 
     /// Checks that cluster mode has what it needs besides the database: Redis for the dashboard state.

@@ -75,7 +75,7 @@ impl Default for ConnectOptions {
 /// must exist.
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, StoreError> {
     sqlx::any::install_default_drivers();
-    let backend = backend_of(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
+    let backend = Backend::of_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
     let (pool, sqlite_file) = match backend {
         Backend::Sqlite => {
             let pool = sqlite::connect(url, options).await.map_err(db_error)?;
@@ -107,23 +107,13 @@ pub fn sqlite_url(path: &Path) -> String {
     if escaped.starts_with('/') { format!("sqlite://{escaped}?mode=rwc") } else { format!("sqlite:{escaped}?mode=rwc") }
 }
 
-/// Picks the backend from the URL scheme.
-fn backend_of(url: &str) -> Option<Backend> {
-    if url.starts_with("sqlite:") {
-        Some(Backend::Sqlite)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Some(Backend::Postgres)
-    } else {
-        None
-    }
-}
-
 /// Drops anything after the scheme that could hold a password before the URL is
 /// put into an error message.
 fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, _)) => format!("{scheme}://…"),
-        None => url.chars().take(16).collect(),
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.has_authority() => format!("{}://…", parsed.scheme()),
+        Ok(parsed) => format!("{}:…", parsed.scheme()),
+        Err(_) => url.chars().take(16).collect(),
     }
 }
 
@@ -256,11 +246,14 @@ mod tests {
 
     #[test]
     fn backend_follows_the_scheme() {
-        assert_eq!(backend_of("sqlite:data.sqlite"), Some(Backend::Sqlite));
-        assert_eq!(backend_of("sqlite:///tmp/a.sqlite?mode=rwc"), Some(Backend::Sqlite));
-        assert_eq!(backend_of("postgres://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(backend_of("postgresql://u@h/db"), Some(Backend::Postgres));
-        assert_eq!(backend_of("mysql://u@h/db"), None);
+        assert_eq!(Backend::of_url("sqlite:data.sqlite"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite:///tmp/a.sqlite?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url(&sqlite_url(Path::new("rel/a b?#%.sqlite"))), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("PostgreSQL://u@h/db"), Some(Backend::Postgres), "schemes ignore case");
+        assert_eq!(Backend::of_url("mysql://u@h/db"), None);
+        assert_eq!(Backend::of_url("data.sqlite"), None);
     }
 
     #[test]
@@ -272,5 +265,7 @@ mod tests {
     #[test]
     fn redacted_url_hides_credentials() {
         assert_eq!(redact("mysql://root:secret@host/db"), "mysql://…");
+        assert_eq!(redact("mysql:root:secret@host"), "mysql:…");
+        assert_eq!(redact("not a URL, hunter2 is the password"), "not a URL, hunte");
     }
 }

@@ -85,6 +85,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a database URL names by its scheme (`sqlite:…`, `postgres://…`,
+    /// `postgresql://…`); `None` for anything else, a non-URL included.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        match url::Url::parse(url).ok()?.scheme() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
+    }
+
     /// Returns a short name for logs and `/ready`.
     pub fn as_str(self) -> &'static str {
         match self {
