@@ -187,6 +187,13 @@ fn expiry_slack(ttl_millis: i64) -> i64 {
     (ttl_millis / 64).min(MAX_EXPIRY_SLACK_MILLIS)
 }
 
+/// A live room as a commit finds it.
+struct Current {
+    epoch: String,
+    version: u64,
+    expires_at: i64,
+}
+
 /// One commit, inside the writer's transaction. It writes nothing unless it
 /// returns `Committed` (an expired room it finds is removed either way: it
 /// reads as absent already). After an `Err` the caller must roll back: the
@@ -198,92 +205,133 @@ pub(super) fn commit(
     now: i64,
 ) -> Result<CommitOutcome, StateError> {
     let room = &commit.room;
-    let current = match current_row(conn, room)? {
-        Some((epoch, version, expires_at)) if expires_at > now => Some((epoch, version_of(version)?, expires_at)),
-        Some(_) => {
-            // Expired but not purged yet: it is gone for the caller, so its
-            // log must not leak into the room that replaces it.
-            clear_log(conn, room)?;
-            delete_state(conn, room)?;
-            None
-        }
-        None => None,
-    };
-
+    let current = live_room(conn, room, now)?;
     // Idempotency first: a known op key answers with its first result, whatever
     // the room's version now, as long as it is within the window.
-    if let (Some(op_key), Some((_, version, _))) = (&commit.op_key, &current) {
-        let oldest_kept = stored_version(*version)?.saturating_sub(stored_version(options.effective_op_window())?);
-        let seen: Option<(String, i64)> = conn
-            .prepare_cached(
-                "SELECT epoch, version FROM dashboard_ops \
-                 WHERE workspace_id = ?1 AND user_id = ?2 AND op_key = ?3 AND version > ?4",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_row(params![room.workspace, room.user, op_key, oldest_kept], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()
-            })
-            .map_err(sql_error)?;
-        if let Some((epoch, version)) = seen {
-            return Ok(CommitOutcome::Duplicate { epoch, version: version_of(version)? });
-        }
+    if let (Some(op_key), Some(current)) = (&commit.op_key, &current)
+        && let Some(duplicate) = committed_before(conn, options, room, op_key, current.version)?
+    {
+        return Ok(duplicate);
     }
-
     let matches = match (&commit.expected, &current) {
         (None, None) => true,
-        (Some((expected_epoch, expected_version)), Some((epoch, version, _))) => {
-            expected_epoch == epoch && expected_version == version
+        (Some((expected_epoch, expected_version)), Some(current)) => {
+            *expected_epoch == current.epoch && *expected_version == current.version
         }
         _ => false,
     };
     if !matches {
-        return Ok(CommitOutcome::VersionMismatch { current: current.map(|(epoch, version, _)| (epoch, version)) });
+        return Ok(CommitOutcome::VersionMismatch { current: current.map(|c| (c.epoch, c.version)) });
     }
-
-    let ttl = options.ttl_millis();
-    let due_expiry = now.saturating_add(ttl);
     let (epoch, version) = match (&commit.new_epoch, &current) {
         (Some(new_epoch), _) => {
             clear_log(conn, room)?;
             (new_epoch.clone(), 1)
         }
-        (None, Some((epoch, version, _))) => (epoch.clone(), version + 1),
+        (None, Some(current)) => (current.epoch.clone(), current.version + 1),
         (None, None) => return Err(StateError::Invalid("the first commit of a room must start an epoch")),
     };
     let stored = stored_version(version)?;
-    let new_expiry = due_expiry.saturating_add(expiry_slack(ttl));
+    write_state(conn, options, commit, current.as_ref(), &epoch, stored, now)?;
+    write_log(conn, commit, &epoch, stored, now)?;
+    if stored % TRIM_EVERY == 0 {
+        trim_log(conn, options, room, stored)?;
+    }
+    Ok(CommitOutcome::Committed { epoch, version })
+}
 
-    if current.is_none() {
+/// The room unless it is absent or expired. An expired room not purged yet
+/// is removed here: it is gone for the caller, so its log must not leak into
+/// the room that replaces it.
+fn live_room(conn: &Connection, room: &Room, now: i64) -> Result<Option<Current>, StateError> {
+    match current_row(conn, room)? {
+        Some((epoch, version, expires_at)) if expires_at > now => {
+            Ok(Some(Current { epoch, version: version_of(version)?, expires_at }))
+        }
+        Some(_) => {
+            clear_log(conn, room)?;
+            delete_state(conn, room)?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// The first result of `op_key` if it was committed within the op key window
+/// below the room's `version`.
+fn committed_before(
+    conn: &Connection,
+    options: &StateOptions,
+    room: &Room,
+    op_key: &str,
+    version: u64,
+) -> Result<Option<CommitOutcome>, StateError> {
+    let oldest_kept = stored_version(version)?.saturating_sub(stored_version(options.effective_op_window())?);
+    let seen: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT epoch, version FROM dashboard_ops \
+             WHERE workspace_id = ?1 AND user_id = ?2 AND op_key = ?3 AND version > ?4",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![room.workspace, room.user, op_key, oldest_kept], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()
+        })
+        .map_err(sql_error)?;
+    seen.map(|(epoch, version)| Ok(CommitOutcome::Duplicate { epoch, version: version_of(version)? })).transpose()
+}
+
+/// Writes the room's state row at `version` of `epoch`, and its expiry when
+/// it is new or would fall short of the TTL.
+fn write_state(
+    conn: &Connection,
+    options: &StateOptions,
+    commit: &Commit,
+    current: Option<&Current>,
+    epoch: &str,
+    version: i64,
+    now: i64,
+) -> Result<(), StateError> {
+    let room = &commit.room;
+    let ttl = options.ttl_millis();
+    let due_expiry = now.saturating_add(ttl);
+    let new_expiry = due_expiry.saturating_add(expiry_slack(ttl));
+    let Some(current) = current else {
         execute(
             conn,
             "INSERT INTO dashboard_states (workspace_id, user_id, epoch, version, document, updated_at, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![room.workspace, room.user, epoch, stored, commit.document, now, new_expiry],
+            params![room.workspace, room.user, epoch, version, commit.document, now, new_expiry],
         )?;
-    } else {
-        // The expiry is left out: it is indexed, and rewritten below only when due.
-        execute(
-            conn,
-            "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6 \
-             WHERE workspace_id = ?1 AND user_id = ?2",
-            params![room.workspace, room.user, epoch, stored, commit.document, now],
-        )?;
-    }
-    if current.as_ref().is_some_and(|(_, _, expires_at)| *expires_at < due_expiry) {
+        return Ok(());
+    };
+    // The expiry is left out: it is indexed, and rewritten below only when due.
+    execute(
+        conn,
+        "UPDATE dashboard_states SET epoch = ?3, version = ?4, document = ?5, updated_at = ?6 \
+         WHERE workspace_id = ?1 AND user_id = ?2",
+        params![room.workspace, room.user, epoch, version, commit.document, now],
+    )?;
+    if current.expires_at < due_expiry {
         execute(
             conn,
             "UPDATE dashboard_states SET expires_at = ?3 WHERE workspace_id = ?1 AND user_id = ?2",
             params![room.workspace, room.user, new_expiry],
         )?;
     }
+    Ok(())
+}
+
+/// Appends the commit's history entry and remembers its op key.
+fn write_log(conn: &Connection, commit: &Commit, epoch: &str, version: i64, now: i64) -> Result<(), StateError> {
+    let room = &commit.room;
     execute(
         conn,
         "INSERT INTO dashboard_history (workspace_id, user_id, version, op_key, ops, written_paths, at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![room.workspace, room.user, stored, commit.op_key, commit.ops, commit.written_paths, now],
+        params![room.workspace, room.user, version, commit.op_key, commit.ops, commit.written_paths, now],
     )?;
     if let Some(op_key) = &commit.op_key {
         execute(
@@ -292,23 +340,24 @@ pub(super) fn commit(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (workspace_id, user_id, op_key) DO UPDATE SET epoch = excluded.epoch, \
              version = excluded.version, at = excluded.at",
-            params![room.workspace, room.user, op_key, epoch, stored, now],
+            params![room.workspace, room.user, op_key, epoch, version, now],
         )?;
     }
+    Ok(())
+}
 
-    if stored % TRIM_EVERY == 0 {
-        // Drop what fell out of the last `history_len` versions and the op key window.
-        let keep_history = stored.saturating_sub(stored_version(options.effective_history_len())?);
-        let keep_ops = stored.saturating_sub(stored_version(options.effective_op_window())?);
-        let trims = [
-            ("DELETE FROM dashboard_history WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_history),
-            ("DELETE FROM dashboard_ops WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_ops),
-        ];
-        for (sql, below) in trims {
-            execute(conn, sql, params![room.workspace, room.user, below])?;
-        }
+/// Drops what fell out of the last `history_len` versions and the op key window.
+fn trim_log(conn: &Connection, options: &StateOptions, room: &Room, version: i64) -> Result<(), StateError> {
+    let keep_history = version.saturating_sub(stored_version(options.effective_history_len())?);
+    let keep_ops = version.saturating_sub(stored_version(options.effective_op_window())?);
+    let trims = [
+        ("DELETE FROM dashboard_history WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_history),
+        ("DELETE FROM dashboard_ops WHERE workspace_id = ?1 AND user_id = ?2 AND version <= ?3", keep_ops),
+    ];
+    for (sql, below) in trims {
+        execute(conn, sql, params![room.workspace, room.user, below])?;
     }
-    Ok(CommitOutcome::Committed { epoch, version })
+    Ok(())
 }
 
 /// The room's state, unless it is absent or expired.
