@@ -255,8 +255,38 @@ fn longest_chain<'a>(tasks: &[&'a Task]) -> Vec<&'a Task> {
 /// The health of `tasks`, with `members`' capacity, at `now`.
 pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> HealthReport {
     let open_tasks: Vec<&Task> = tasks.iter().copied().filter(|t| is_open(t)).collect();
-    let open_ids: HashSet<Uuid> = open_tasks.iter().map(|t| t.id).collect();
+    let load = weekly_load(tasks, now);
+    let velocity = Velocity::of(tasks, now);
+    let parts = ScoreParts {
+        on_time: on_time_part(tasks, now),
+        blockers: blocker_part(&open_tasks),
+        capacity: capacity_part(members, &load),
+        velocity: velocity.part(),
+    };
+    let weighted = ON_TIME_WEIGHT * parts.on_time
+        + BLOCKER_WEIGHT * parts.blockers
+        + CAPACITY_WEIGHT * parts.capacity
+        + VELOCITY_WEIGHT * parts.velocity;
+    let score = weighted.round().clamp(0.0, 100.0) as u8;
+    HealthReport {
+        score,
+        band: Band::of(score),
+        parts: ScoreParts {
+            on_time: round1(parts.on_time),
+            blockers: round1(parts.blockers),
+            capacity: round1(parts.capacity),
+            velocity: round1(parts.velocity),
+        },
+        overdue: open_tasks.iter().filter(|t| t.due_date.is_some_and(|d| d < now)).count(),
+        open: open_tasks.len(),
+        completed_this_week: velocity.this_week,
+        risks: risks(tasks, &open_tasks, members, &load, &velocity, now),
+    }
+}
 
+/// The on-time part: of the tasks with a due date that are done or past due,
+/// the share done by their due date, in percent.
+fn on_time_part(tasks: &[&Task], now: DateTime<Utc>) -> f64 {
     let mut considered = 0usize;
     let mut on_time = 0usize;
     for task in tasks {
@@ -272,16 +302,22 @@ pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> Health
             }
         }
     }
-    let on_time_part = if considered == 0 { 100.0 } else { on_time as f64 * 100.0 / considered as f64 };
+    if considered == 0 { 100.0 } else { on_time as f64 * 100.0 / considered as f64 }
+}
 
+/// The blocker part: the share of open tasks not blocked, in percent.
+fn blocker_part(open_tasks: &[&Task]) -> f64 {
+    let open_ids: HashSet<Uuid> = open_tasks.iter().map(|t| t.id).collect();
     let blocked = open_tasks
         .iter()
         .filter(|t| t.status == TaskStatus::Blocked || t.blocked_by.iter().any(|id| open_ids.contains(id)))
         .count();
-    let blocker_part =
-        if open_tasks.is_empty() { 100.0 } else { 100.0 * (1.0 - blocked as f64 / open_tasks.len() as f64) };
+    if open_tasks.is_empty() { 100.0 } else { 100.0 * (1.0 - blocked as f64 / open_tasks.len() as f64) }
+}
 
-    let load = weekly_load(tasks, now);
+/// The capacity part: the mean over members (with a capacity) of how much of
+/// their `load` fits it, in percent.
+fn capacity_part(members: &[Member], load: &HashMap<Uuid, f64>) -> f64 {
     let member_scores: Vec<f64> = members
         .iter()
         .filter(|m| m.weekly_capacity_hours > 0.0)
@@ -290,22 +326,40 @@ pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> Health
             if hours <= member.weekly_capacity_hours { 100.0 } else { 100.0 * member.weekly_capacity_hours / hours }
         })
         .collect();
-    let capacity_part =
-        if member_scores.is_empty() { 100.0 } else { member_scores.iter().sum::<f64>() / member_scores.len() as f64 };
+    if member_scores.is_empty() { 100.0 } else { member_scores.iter().sum::<f64>() / member_scores.len() as f64 }
+}
 
-    let completed_between = |from: DateTime<Utc>, to: DateTime<Utc>| {
-        tasks.iter().filter(|t| !is_open(t) && t.completed_at.is_some_and(|at| at > from && at <= to)).count()
-    };
-    let this_week = completed_between(now - Duration::days(7), now);
-    let baseline = completed_between(now - Duration::days(35), now - Duration::days(7)) as f64 / 4.0;
-    let velocity_part = if baseline > 0.0 { 100.0 * (this_week as f64 / baseline).min(1.0) } else { 100.0 };
+/// Completions of the last 7 days against the weekly mean of the 4 weeks before.
+struct Velocity {
+    this_week: usize,
+    baseline: f64,
+}
 
-    let weighted = ON_TIME_WEIGHT * on_time_part
-        + BLOCKER_WEIGHT * blocker_part
-        + CAPACITY_WEIGHT * capacity_part
-        + VELOCITY_WEIGHT * velocity_part;
-    let score = weighted.round().clamp(0.0, 100.0) as u8;
+impl Velocity {
+    fn of(tasks: &[&Task], now: DateTime<Utc>) -> Self {
+        let completed_between = |from: DateTime<Utc>, to: DateTime<Utc>| {
+            tasks.iter().filter(|t| !is_open(t) && t.completed_at.is_some_and(|at| at > from && at <= to)).count()
+        };
+        let this_week = completed_between(now - Duration::days(7), now);
+        let baseline = completed_between(now - Duration::days(35), now - Duration::days(7)) as f64 / 4.0;
+        Self { this_week, baseline }
+    }
 
+    /// The velocity part, in percent: 100 without a baseline.
+    fn part(&self) -> f64 {
+        if self.baseline > 0.0 { 100.0 * (self.this_week as f64 / self.baseline).min(1.0) } else { 100.0 }
+    }
+}
+
+/// Every risk found, critical ones first.
+fn risks(
+    tasks: &[&Task],
+    open_tasks: &[&Task],
+    members: &[Member],
+    load: &HashMap<Uuid, f64>,
+    velocity: &Velocity,
+    now: DateTime<Utc>,
+) -> Vec<Risk> {
     let mut risks = Vec::new();
     let due_soon =
         open_tasks.iter().filter(|t| t.due_date.is_some_and(|d| d >= now && d <= now + Duration::hours(48))).count();
@@ -326,6 +380,7 @@ pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> Health
             risks.push(Risk { kind: RiskKind::Overloaded { member: member.display_name.clone(), hours }, severity });
         }
     }
+    let Velocity { this_week, baseline } = *velocity;
     if baseline > 0.0 {
         let drop = 1.0 - this_week as f64 / baseline;
         if drop >= VELOCITY_DROP.0 {
@@ -334,21 +389,7 @@ pub fn assess(tasks: &[&Task], members: &[Member], now: DateTime<Utc>) -> Health
         }
     }
     risks.sort_by_key(|risk| std::cmp::Reverse(risk.severity));
-
-    HealthReport {
-        score,
-        band: Band::of(score),
-        parts: ScoreParts {
-            on_time: round1(on_time_part),
-            blockers: round1(blocker_part),
-            capacity: round1(capacity_part),
-            velocity: round1(velocity_part),
-        },
-        overdue: open_tasks.iter().filter(|t| t.due_date.is_some_and(|d| d < now)).count(),
-        open: open_tasks.len(),
-        completed_this_week: this_week,
-        risks,
-    }
+    risks
 }
 
 #[cfg(test)]
