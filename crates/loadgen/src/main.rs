@@ -176,68 +176,16 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<bool> {
-    if matches!(cli.scenario, Scenario::A2a { .. } | Scenario::Ask { .. }) {
-        let host = reqwest::Url::parse(&cli.url)?.host_str().unwrap_or_default().to_owned();
-        if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
-            anyhow::bail!("the load generator runs against loopback servers only, not {host}");
-        }
-    }
-    if let Scenario::Ask { duration_secs, warmup_secs, question, baseline_ms, user } = &cli.scenario {
-        let secret =
-            cli.secret.as_deref().ok_or_else(|| anyhow::anyhow!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"))?;
-        let token = TokenMinter::new(secret.as_bytes(), cli.workspace)?.mint(user)?;
-        let config = A2aConfig {
-            url: format!("{}/api/ask", cli.url.trim_end_matches('/')),
-            concurrency: cli.concurrency,
-            warmup: Duration::from_secs_f64(warmup_secs.max(0.0)),
-            duration: Duration::from_secs(*duration_secs),
-            message_prefix: String::new(),
-            server_pid: cli.server_pid,
-            ask: Some(AskLoad { token, question: question.clone(), baseline: Duration::from_millis(*baseline_ms) }),
-        };
+    if let Some(config) = a2a_config(&cli)? {
         let report = run_a2a(&config).await?;
-        println!("{}", report.describe());
-        println!("{}", serde_json::to_string(&report)?);
+        print_report(&report.describe(), &report)?;
         return Ok(report.ok);
     }
-    if let Scenario::A2a { duration_secs, warmup_secs, message_prefix } = &cli.scenario {
-        let config = A2aConfig {
-            url: cli.url.clone(),
-            concurrency: cli.concurrency,
-            warmup: Duration::from_secs_f64(warmup_secs.max(0.0)),
-            duration: Duration::from_secs(*duration_secs),
-            message_prefix: message_prefix.clone(),
-            server_pid: cli.server_pid,
-            ask: None,
-        };
-        let report = run_a2a(&config).await?;
-        println!("{}", report.describe());
-        println!("{}", serde_json::to_string(&report)?);
-        return Ok(report.ok);
-    }
-    let target = Target::parse(&cli.url)?.with_source_ips(cli.source_ips);
     let transport = match cli.target {
         TargetKind::Dash => Transport::Dash,
         TargetKind::Socketio => Transport::SocketIo,
     };
-    let minter = match (&cli.secret, transport) {
-        (Some(secret), _) => Some(TokenMinter::new(secret.as_bytes(), cli.workspace)?),
-        (None, Transport::SocketIo) => None,
-        (None, Transport::Dash) => anyhow::bail!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"),
-    };
-    let default_prefix = match &cli.scenario {
-        Scenario::Idle { .. } => "load-idle",
-        Scenario::Rooms { .. } => "load",
-        Scenario::Hot { .. } => "load-hot",
-        Scenario::Storm { .. } | Scenario::A2a { .. } | Scenario::Ask { .. } => "load-storm",
-    };
-    let common = Common {
-        target,
-        minter,
-        user_prefix: cli.user_prefix.clone().unwrap_or_else(|| default_prefix.to_owned()),
-        concurrency: cli.concurrency,
-        server_pid: cli.server_pid,
-    };
+    let common = common(&cli, transport)?;
     let report = match &cli.scenario {
         Scenario::Idle { connections, hold_secs, per_room } => {
             if transport != Transport::Dash {
@@ -268,7 +216,73 @@ async fn run(cli: Cli) -> Result<bool> {
         }
         Scenario::A2a { .. } | Scenario::Ask { .. } => anyhow::bail!("this scenario ran above"),
     };
-    println!("{}", report.describe());
-    println!("{}", serde_json::to_string(&report)?);
+    print_report(&report.describe(), &report)?;
     Ok(report.ok)
+}
+
+/// Prints a report's summary, then its one JSON line.
+fn print_report(summary: &str, report: &impl serde::Serialize) -> Result<()> {
+    println!("{summary}");
+    println!("{}", serde_json::to_string(report)?);
+    Ok(())
+}
+
+/// The load of the `a2a` and `ask` scenarios (on loopback servers only);
+/// `None` for the socket scenarios.
+fn a2a_config(cli: &Cli) -> Result<Option<A2aConfig>> {
+    if !matches!(cli.scenario, Scenario::A2a { .. } | Scenario::Ask { .. }) {
+        return Ok(None);
+    }
+    let host = reqwest::Url::parse(&cli.url)?.host_str().unwrap_or_default().to_owned();
+    if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
+        anyhow::bail!("the load generator runs against loopback servers only, not {host}");
+    }
+    let config = |url: String, warmup_secs: f64, duration_secs: u64, message_prefix: String, ask| A2aConfig {
+        url,
+        concurrency: cli.concurrency,
+        warmup: Duration::from_secs_f64(warmup_secs.max(0.0)),
+        duration: Duration::from_secs(duration_secs),
+        message_prefix,
+        server_pid: cli.server_pid,
+        ask,
+    };
+    match &cli.scenario {
+        Scenario::Ask { duration_secs, warmup_secs, question, baseline_ms, user } => {
+            let secret = cli
+                .secret
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"))?;
+            let token = TokenMinter::new(secret.as_bytes(), cli.workspace)?.mint(user)?;
+            let ask = AskLoad { token, question: question.clone(), baseline: Duration::from_millis(*baseline_ms) };
+            let url = format!("{}/api/ask", cli.url.trim_end_matches('/'));
+            Ok(Some(config(url, *warmup_secs, *duration_secs, String::new(), Some(ask))))
+        }
+        Scenario::A2a { duration_secs, warmup_secs, message_prefix } => {
+            Ok(Some(config(cli.url.clone(), *warmup_secs, *duration_secs, message_prefix.clone(), None)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What every socket scenario needs: the target, the token minter and the users' prefix.
+fn common(cli: &Cli, transport: Transport) -> Result<Common> {
+    let target = Target::parse(&cli.url)?.with_source_ips(cli.source_ips);
+    let minter = match (&cli.secret, transport) {
+        (Some(secret), _) => Some(TokenMinter::new(secret.as_bytes(), cli.workspace)?),
+        (None, Transport::SocketIo) => None,
+        (None, Transport::Dash) => anyhow::bail!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"),
+    };
+    let default_prefix = match &cli.scenario {
+        Scenario::Idle { .. } => "load-idle",
+        Scenario::Rooms { .. } => "load",
+        Scenario::Hot { .. } => "load-hot",
+        Scenario::Storm { .. } | Scenario::A2a { .. } | Scenario::Ask { .. } => "load-storm",
+    };
+    Ok(Common {
+        target,
+        minter,
+        user_prefix: cli.user_prefix.clone().unwrap_or_else(|| default_prefix.to_owned()),
+        concurrency: cli.concurrency,
+        server_pid: cli.server_pid,
+    })
 }
