@@ -18,7 +18,6 @@
 //! This file holds the configuration, the state every task shares and the
 //! report; [`tab`] and [`publisher`] are the two kinds of connection.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -29,10 +28,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout};
 
-use super::{Common, Report, RoomsSection, StormSection, patch_ops, secs, stamp_of};
-use crate::client::{Continuity, Event, Position, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SubOutcome, SyncClient};
+use super::{Common, Report, RoomsSection, StormSection, secs};
+use crate::client::Continuity;
 use crate::process_stats::CpuWatch;
-use crate::socketio::{Packet, SocketIoClient};
 use crate::stats::{Counters, Latency, Timeline, now_us};
 
 mod publisher;
@@ -377,6 +375,7 @@ fn drained(shared: &Shared, publishers: usize) -> bool {
     })
 }
 
+/// The run's report: connections, the rooms section and, in a storm, the storm section.
 fn report(
     shared: &Shared,
     config: &RoomsConfig,
@@ -386,6 +385,28 @@ fn report(
     measure_until: Instant,
     cpu: Vec<crate::process_stats::CpuUse>,
 ) -> Report {
+    let connections = config.rooms * (config.tabs + 1);
+    let (error_count, errors) = shared.counters.errors();
+    let mut report = Report {
+        scenario: config.scenario.clone(),
+        protocol: config.transport.name().into(),
+        connections,
+        connect_failures,
+        connect_secs: secs(connect_time),
+        connects_per_sec: (connections as f64 / connect_time.as_secs_f64().max(0.001)).round(),
+        cpu,
+        rooms: Some(rooms_section(shared, config, measure_until.saturating_duration_since(measure_from))),
+        storm: storm_section(shared, config),
+        error_count,
+        errors,
+        ..Report::default()
+    };
+    report.conclude();
+    report
+}
+
+/// Deliveries, commits, latencies and checks over the measured `window`.
+fn rooms_section(shared: &Shared, config: &RoomsConfig, window: Duration) -> RoomsSection {
     let counters = &shared.counters;
     let tabs = config.tabs;
     let incomplete = shared
@@ -397,14 +418,11 @@ fn report(
             v != NOT_CONNECTED && v != shared.room_final[index / tabs].load(Ordering::Relaxed)
         })
         .count() as u64;
-    let window = measure_until.saturating_duration_since(measure_from);
     let measured_from_us = shared.measure_from_us.load(Ordering::Relaxed);
     let last_us = shared.last_measured_us.load(Ordering::Relaxed).max(shared.measure_until_us.load(Ordering::Relaxed));
     let delivery_secs = (last_us.saturating_sub(measured_from_us) as f64 / 1e6).max(0.001);
     let measured_deliveries = Counters::get(&counters.measured_deliveries);
-    let connections = config.rooms * (config.tabs + 1);
-    let (error_count, errors) = counters.errors();
-    let rooms = RoomsSection {
+    RoomsSection {
         rooms: config.rooms,
         tabs: config.tabs,
         rate_per_room: config.rate,
@@ -426,8 +444,12 @@ fn report(
         incomplete_tabs: incomplete,
         pongs: Counters::get(&counters.pongs),
         timeline: shared.timeline.seconds(),
-    };
-    let storm = config.storm.map(|plan| {
+    }
+}
+
+/// How the tabs came back after the storm's drop; `None` without a storm.
+fn storm_section(shared: &Shared, config: &RoomsConfig) -> Option<StormSection> {
+    config.storm.map(|plan| {
         let clients = (config.rooms * config.tabs) as u64;
         let recovered = shared.storm.recovered.load(Ordering::Relaxed);
         StormSection {
@@ -440,23 +462,7 @@ fn report(
             replayed: shared.storm.replayed.load(Ordering::Relaxed),
             catch_up: shared.catch_up.summary(),
         }
-    });
-    let mut report = Report {
-        scenario: config.scenario.clone(),
-        protocol: config.transport.name().into(),
-        connections,
-        connect_failures,
-        connect_secs: secs(connect_time),
-        connects_per_sec: (connections as f64 / connect_time.as_secs_f64().max(0.001)).round(),
-        cpu,
-        rooms: Some(rooms),
-        storm,
-        error_count,
-        errors,
-        ..Report::default()
-    };
-    report.conclude();
-    report
+    })
 }
 
 #[cfg(test)]

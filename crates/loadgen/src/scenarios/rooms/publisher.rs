@@ -1,16 +1,21 @@
 //! A room's publisher: creates the room, then sends its patches on the
 //! open-loop schedule, pipelined (each based on the one before), counting acks.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout};
 
-use super::*;
+use super::{RoomsConfig, Shared, Transport};
+use crate::client::{Event, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SyncClient};
+use crate::scenarios::patch_ops;
+use crate::socketio::{Packet, SocketIoClient};
+use crate::stats::{Counters, now_us};
 
 /// A publisher's connection, either protocol.
 enum PubConn {
@@ -123,96 +128,138 @@ enum PubStep {
     Event(Result<PubEvent>),
 }
 
+/// A publisher's place in its schedule and the patches it waits on.
+struct Publisher<'a> {
+    shared: &'a Shared,
+    room: usize,
+    /// The publisher, for error messages.
+    who: String,
+    period: Duration,
+    /// (next intended send, end of the schedule)
+    schedule: Option<(Instant, Instant)>,
+    seq: u64,
+    /// Sent and not answered yet: when, and whether inside the measured window.
+    pending: HashMap<u64, (Instant, bool)>,
+    /// Counted in `publishers_done`.
+    done: bool,
+}
+
 async fn run_publisher(shared: Arc<Shared>, mut conn: PubConn, room: usize) {
-    let who = format!("{} publisher", shared.common.user(room));
     let config = &shared.config;
-    let period = config.period();
-    let offset = period.mul_f64(room as f64 / config.rooms as f64);
+    let offset = config.period().mul_f64(room as f64 / config.rooms as f64);
+    let mut publisher = Publisher {
+        shared: &shared,
+        room,
+        who: format!("{} publisher", shared.common.user(room)),
+        period: config.period(),
+        schedule: None,
+        seq: 0,
+        pending: HashMap::new(),
+        done: false,
+    };
     let mut stop = shared.stop.clone();
     let mut start = shared.start.clone();
-    // (next intended send, end of the schedule)
-    let mut schedule: Option<(Instant, Instant)> = None;
-    let mut seq = 0u64;
-    let mut pending: HashMap<u64, (Instant, bool)> = HashMap::new();
-    let mut done = false;
     loop {
         if shared.stopping() {
             break;
         }
-        let next_send = schedule.filter(|(next, end)| next < end).map(|(next, _)| next);
+        let next_send = publisher.schedule.filter(|(next, end)| next < end).map(|(next, _)| next);
         let step = tokio::select! {
             _ = stop.changed() => PubStep::Stop,
-            changed = start.changed(), if schedule.is_none() => {
+            changed = start.changed(), if publisher.schedule.is_none() => {
                 if changed.is_err() { PubStep::Stop } else { PubStep::Started }
             }
             () = sleep_until(next_send.unwrap_or_else(Instant::now).into()), if next_send.is_some() => PubStep::Send,
             event = conn.next() => PubStep::Event(event),
         };
-        match step {
-            PubStep::Stop => break,
+        let go_on = match step {
+            PubStep::Stop => false,
             PubStep::Started => {
                 if let Some(start) = *start.borrow() {
-                    schedule = Some((start + offset, start + config.duration));
+                    publisher.schedule = Some((start + offset, start + config.duration));
                 }
+                true
             }
-            PubStep::Send => {
-                let Some((intended, end)) = schedule else { continue };
-                seq += 1;
-                // Stamped with the real send time: the timer wakes up to a millisecond late, which is the
-                // generator's lag (reported apart), not the server's; server stalls still count in full,
-                // since the schedule does not wait for acks, and the histogram corrects for them.
-                let ts = now_us();
-                shared.publish_lag.record(intended.elapsed().as_micros() as u64);
-                let ops = patch_ops(room, seq, ts, config.payload_bytes);
-                if let Err(error) = conn.publish(seq, ts, ops).await {
-                    shared.counters.error(format!("{who}: {error:#}"));
-                    break;
-                }
-                Counters::bump(&shared.counters.sent);
-                pending.insert(seq, (Instant::now(), shared.measured(ts)));
-                schedule = Some((intended + period, end));
-            }
+            PubStep::Send => publisher.send(&mut conn).await,
             PubStep::Event(Err(error)) => {
                 if !shared.stopping() {
-                    shared.counters.error(format!("{who}: {error:#}"));
+                    shared.counters.error(format!("{}: {error:#}", publisher.who));
                 }
-                break;
+                false
             }
-            PubStep::Event(Ok(event)) => match event {
-                PubEvent::Ack { seq, v } => {
-                    if let Some((sent_at, measured)) = pending.remove(&seq) {
-                        shared.commit_latency.record(sent_at.elapsed().as_micros() as u64);
-                        if measured {
-                            Counters::bump(&shared.counters.measured_commits);
-                        }
-                    }
-                    Counters::bump(&shared.counters.commits);
-                    shared.room_final[room].fetch_max(v, Ordering::Relaxed);
-                }
-                PubEvent::Reject { seq, code } => {
-                    shared.counters.reject(&code);
-                    if let Some(seq) = seq {
-                        pending.remove(&seq);
-                    }
-                }
-                PubEvent::Pinged => Counters::bump(&shared.counters.pongs),
-                PubEvent::Other => {}
-                PubEvent::Closed => {
-                    if !shared.stopping() {
-                        shared.counters.error(format!("{who}: closed by the server"));
-                    }
-                    break;
-                }
-            },
+            PubStep::Event(Ok(event)) => publisher.count(event),
+        };
+        if !go_on {
+            break;
         }
-        if !done && schedule.is_some_and(|(next, end)| next >= end) && pending.is_empty() {
-            done = true;
-            shared.publishers_done.fetch_add(1, Ordering::Relaxed);
-        }
+        publisher.check_done();
     }
-    if !done {
+    if !publisher.done {
         // Counted anyway so the drain does not wait for a publisher that is gone.
         shared.publishers_done.fetch_add(1, Ordering::Relaxed);
     }
     conn.close().await;
+}
+
+impl Publisher<'_> {
+    /// Sends the next patch of the schedule; false when the connection failed.
+    async fn send(&mut self, conn: &mut PubConn) -> bool {
+        let Some((intended, end)) = self.schedule else { return true };
+        let shared = self.shared;
+        self.seq += 1;
+        // Stamped with the real send time: the timer wakes up to a millisecond late, which is the
+        // generator's lag (reported apart), not the server's; server stalls still count in full,
+        // since the schedule does not wait for acks, and the histogram corrects for them.
+        let ts = now_us();
+        shared.publish_lag.record(intended.elapsed().as_micros() as u64);
+        let ops = patch_ops(self.room, self.seq, ts, shared.config.payload_bytes);
+        if let Err(error) = conn.publish(self.seq, ts, ops).await {
+            shared.counters.error(format!("{}: {error:#}", self.who));
+            return false;
+        }
+        Counters::bump(&shared.counters.sent);
+        self.pending.insert(self.seq, (Instant::now(), shared.measured(ts)));
+        self.schedule = Some((intended + self.period, end));
+        true
+    }
+
+    /// Counts what the publisher saw; false when the server closed it.
+    fn count(&mut self, event: PubEvent) -> bool {
+        let shared = self.shared;
+        match event {
+            PubEvent::Ack { seq, v } => {
+                if let Some((sent_at, measured)) = self.pending.remove(&seq) {
+                    shared.commit_latency.record(sent_at.elapsed().as_micros() as u64);
+                    if measured {
+                        Counters::bump(&shared.counters.measured_commits);
+                    }
+                }
+                Counters::bump(&shared.counters.commits);
+                shared.room_final[self.room].fetch_max(v, Ordering::Relaxed);
+            }
+            PubEvent::Reject { seq, code } => {
+                shared.counters.reject(&code);
+                if let Some(seq) = seq {
+                    self.pending.remove(&seq);
+                }
+            }
+            PubEvent::Pinged => Counters::bump(&shared.counters.pongs),
+            PubEvent::Other => {}
+            PubEvent::Closed => {
+                if !shared.stopping() {
+                    shared.counters.error(format!("{}: closed by the server", self.who));
+                }
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Counts the publisher as done once its schedule is over and every patch answered.
+    fn check_done(&mut self) {
+        if !self.done && self.schedule.is_some_and(|(next, end)| next >= end) && self.pending.is_empty() {
+            self.done = true;
+            self.shared.publishers_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }

@@ -11,7 +11,11 @@ use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout};
 
-use super::*;
+use super::{MAX_RECONNECTS, RECONNECT_CODES, Shared, Transport, spread};
+use crate::client::{Continuity, Event, Position, READ_TIMEOUT, SUBSCRIBE_TIMEOUT, SubOutcome, SyncClient};
+use crate::scenarios::stamp_of;
+use crate::socketio::{Packet, SocketIoClient};
+use crate::stats::Counters;
 
 /// A tab's connection, either protocol.
 enum TabConn {
@@ -126,17 +130,38 @@ enum TabStep {
     Event(Result<TabEvent>),
 }
 
+/// How a tab's loop goes on after a step.
+enum Flow {
+    /// On, with this connection.
+    Go(TabConn),
+    /// Out of the loop: the connection is closed.
+    Break(TabConn),
+    /// Out, the connection already gone.
+    Gone,
+}
+
+/// What the steps of one tab's loop need to know.
+struct TabCtx<'a> {
+    shared: &'a Shared,
+    index: usize,
+    slot: usize,
+    token: &'a str,
+    /// The tab, for error messages.
+    who: &'a str,
+}
+
 async fn run_tab(shared: Arc<Shared>, mut conn: TabConn, index: usize, room: usize, slot: usize, token: String) {
     let who = format!("{} tab {}", shared.common.user(room), slot % shared.config.tabs);
+    let tab = TabCtx { shared: &shared, index, slot, token: &token, who: &who };
     let mut stop = shared.stop.clone();
     let mut start = shared.start.clone();
     let storm = shared.config.storm;
     let mut drop_at: Option<Instant> = None;
     let mut dropped = false;
     let mut reconnects = 0u32;
-    loop {
+    let conn = loop {
         if shared.stopping() {
-            break;
+            break conn;
         }
         let drop_pending = storm.is_some() && !dropped && drop_at.is_some();
         let drop_time = drop_at.unwrap_or_else(Instant::now);
@@ -148,75 +173,102 @@ async fn run_tab(shared: Arc<Shared>, mut conn: TabConn, index: usize, room: usi
             () = sleep_until(drop_time.into()), if drop_pending => TabStep::Drop,
             event = conn.next() => TabStep::Event(event),
         };
-        match step {
-            TabStep::Stop => break,
+        let flow = match step {
+            TabStep::Stop => Flow::Break(conn),
             TabStep::Started => {
                 if let (Some(start), Some(plan)) = (*start.borrow(), storm) {
                     drop_at = Some(start + shared.config.warmup + plan.drop_after);
                 }
+                Flow::Go(conn)
             }
             TabStep::Drop => {
                 dropped = true;
-                // The old socket is gone from here on: every way out below returns or reconnects.
-                let TabConn::Dash(client) = conn else { return };
-                let position = client.position.clone();
-                drop(client);
-                let window = storm.map_or(Duration::ZERO, |plan| plan.window);
-                sleep(window.mul_f64(spread(slot))).await;
-                match reconnect(&shared, index, &token, position, true).await {
-                    Ok(client) => conn = TabConn::Dash(client),
-                    Err(error) => {
-                        shared.counters.error(format!("{who}: storm reconnect: {error:#}"));
-                        return;
-                    }
-                }
+                tab.storm_reconnect(conn).await
             }
             TabStep::Event(Err(error)) => {
                 if !shared.stopping() {
                     shared.counters.error(format!("{who}: {error:#}"));
                 }
-                break;
+                Flow::Break(conn)
             }
-            TabStep::Event(Ok(event)) => match event {
-                TabEvent::Deliveries(deliveries) => {
-                    for (check, stamp) in deliveries {
-                        shared.broke(&who, check);
-                        shared.deliver(stamp);
-                    }
-                }
-                TabEvent::Snapshot => Counters::bump(&shared.counters.snapshots),
-                TabEvent::Pinged => Counters::bump(&shared.counters.pongs),
-                TabEvent::Reject(code) => shared.counters.reject(&code),
-                TabEvent::Other => {}
-                TabEvent::Closed(code) => {
-                    if shared.stopping() {
-                        break;
-                    }
-                    let recoverable = code.is_some_and(|code| RECONNECT_CODES.contains(&code));
-                    if !recoverable || reconnects >= MAX_RECONNECTS {
-                        shared.counters.error(format!("{who}: closed by the server with {code:?}"));
-                        break;
-                    }
-                    let TabConn::Dash(client) = conn else { return };
-                    reconnects += 1;
-                    let position = client.position.clone();
-                    drop(client);
-                    match reconnect(&shared, index, &token, position, false).await {
-                        Ok(client) => conn = TabConn::Dash(client),
-                        Err(error) => {
-                            shared.counters.error(format!("{who}: reconnect after {code:?}: {error:#}"));
-                            return;
-                        }
-                    }
-                }
-            },
-        }
+            TabStep::Event(Ok(TabEvent::Closed(code))) => tab.reopen(conn, code, &mut reconnects).await,
+            TabStep::Event(Ok(event)) => {
+                tab.count(event);
+                Flow::Go(conn)
+            }
+        };
+        conn = match flow {
+            Flow::Go(conn) => conn,
+            Flow::Break(conn) => break conn,
+            Flow::Gone => return,
+        };
         shared.tab_v[slot].store(conn.held(), Ordering::Relaxed);
-    }
+    };
     shared.tab_v[slot].store(conn.held(), Ordering::Relaxed);
     match conn {
         TabConn::Dash(client) => client.close().await,
         TabConn::Sio(client, _) => client.close().await,
+    }
+}
+
+impl TabCtx<'_> {
+    /// Counts what a tab saw (a close is [`TabCtx::reopen`]'s).
+    fn count(&self, event: TabEvent) {
+        let shared = self.shared;
+        match event {
+            TabEvent::Deliveries(deliveries) => {
+                for (check, stamp) in deliveries {
+                    shared.broke(self.who, check);
+                    shared.deliver(stamp);
+                }
+            }
+            TabEvent::Snapshot => Counters::bump(&shared.counters.snapshots),
+            TabEvent::Pinged => Counters::bump(&shared.counters.pongs),
+            TabEvent::Reject(code) => shared.counters.reject(&code),
+            TabEvent::Other | TabEvent::Closed(_) => {}
+        }
+    }
+
+    /// The storm: drops the socket, waits for the tab's point of the window, and reconnects.
+    async fn storm_reconnect(&self, conn: TabConn) -> Flow {
+        // The old socket is gone from here on: every way out below returns or reconnects.
+        let TabConn::Dash(client) = conn else { return Flow::Gone };
+        let position = client.position.clone();
+        drop(client);
+        let window = self.shared.config.storm.map_or(Duration::ZERO, |plan| plan.window);
+        sleep(window.mul_f64(spread(self.slot))).await;
+        match reconnect(self.shared, self.index, self.token, position, true).await {
+            Ok(client) => Flow::Go(TabConn::Dash(client)),
+            Err(error) => {
+                self.shared.counters.error(format!("{}: storm reconnect: {error:#}", self.who));
+                Flow::Gone
+            }
+        }
+    }
+
+    /// After the server closed the tab: reconnects when the code asks for it
+    /// (at most [`MAX_RECONNECTS`] times), else ends the tab.
+    async fn reopen(&self, conn: TabConn, code: Option<u16>, reconnects: &mut u32) -> Flow {
+        let shared = self.shared;
+        if shared.stopping() {
+            return Flow::Break(conn);
+        }
+        let recoverable = code.is_some_and(|code| RECONNECT_CODES.contains(&code));
+        if !recoverable || *reconnects >= MAX_RECONNECTS {
+            shared.counters.error(format!("{}: closed by the server with {code:?}", self.who));
+            return Flow::Break(conn);
+        }
+        let TabConn::Dash(client) = conn else { return Flow::Gone };
+        *reconnects += 1;
+        let position = client.position.clone();
+        drop(client);
+        match reconnect(shared, self.index, self.token, position, false).await {
+            Ok(client) => Flow::Go(TabConn::Dash(client)),
+            Err(error) => {
+                shared.counters.error(format!("{}: reconnect after {code:?}: {error:#}", self.who));
+                Flow::Gone
+            }
+        }
     }
 }
 
