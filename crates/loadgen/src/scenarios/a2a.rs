@@ -122,6 +122,44 @@ fn check(answer: &Value) -> Result<(), String> {
     if state == "TASK_STATE_COMPLETED" { Ok(()) } else { Err(format!("task ended {state}")) }
 }
 
+/// What the workers count, shared with the run.
+struct Tally {
+    latency: Latency,
+    /// Latency minus the `ask` baseline.
+    overhead: Latency,
+    /// Inside the measured window: calls that end now are counted.
+    measuring: AtomicBool,
+    stop: AtomicBool,
+    requests: AtomicU64,
+    errors: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Tally {
+    /// Counts one call that took `took`, if it ended inside the measured window.
+    fn record(&self, outcome: Result<(), String>, took: Duration, ask: Option<&AskLoad>) {
+        if !self.measuring.load(Ordering::Relaxed) {
+            return;
+        }
+        match outcome {
+            Ok(()) => {
+                self.latency.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+                if let Some(ask) = ask {
+                    let own = took.saturating_sub(ask.baseline);
+                    self.overhead.record(u64::try_from(own.as_micros()).unwrap_or(u64::MAX));
+                }
+                self.requests.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut first) = self.first_error.lock() {
+                    first.get_or_insert(error);
+                }
+            }
+        }
+    }
+}
+
 /// Runs the scenario.
 pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     // The workspace builds reqwest with rustls and no provider of its own, and a client cannot be built
@@ -130,80 +168,35 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     #[allow(deprecated)]
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().pool_max_idle_per_host(config.concurrency).build()?;
-    let latency = Arc::new(Latency::new(None)?);
-    let overhead = Arc::new(Latency::new(None)?);
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let requests = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(AtomicU64::new(0));
-    let first_error: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let tally = Arc::new(Tally {
+        latency: Latency::new(None)?,
+        overhead: Latency::new(None)?,
+        measuring: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+        requests: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        first_error: std::sync::Mutex::new(None),
+    });
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..config.concurrency.max(1) {
-        let (http, url, prefix) = (http.clone(), config.url.clone(), config.message_prefix.clone());
-        let (latency, measuring, stop) = (latency.clone(), measuring.clone(), stop.clone());
-        let (overhead, ask) = (overhead.clone(), config.ask.clone());
-        let (requests, errors, first_error) = (requests.clone(), errors.clone(), first_error.clone());
-        workers.spawn(async move {
-            let mut call = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                call += 1;
-                let request = match &ask {
-                    Some(ask) => http.post(&url).bearer_auth(&ask.token).json(&json!({"question": ask.question})),
-                    None => {
-                        let body = json!({"jsonrpc": "2.0", "id": call, "method": "SendMessage", "params": {"message": {
-                            "messageId": format!("{prefix}-{worker}-{call}-{}", Uuid::new_v4().simple()),
-                            "role": "ROLE_USER", "parts": [{"text": "ping"}]}}});
-                        http.post(&url).header("A2A-Version", "1.0").json(&body)
-                    }
-                };
-                let started = Instant::now();
-                let outcome = match request.send().await {
-                    Ok(response) => match response.json::<Value>().await {
-                        Ok(answer) if ask.is_some() => check_ask(&answer),
-                        Ok(answer) => check(&answer),
-                        Err(error) => Err(format!("unreadable answer: {error}")),
-                    },
-                    Err(error) => Err(format!("transport: {error}")),
-                };
-                if !measuring.load(Ordering::Relaxed) {
-                    continue;
-                }
-                match outcome {
-                    Ok(()) => {
-                        let took = started.elapsed();
-                        latency.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
-                        if let Some(ask) = &ask {
-                            let own = took.saturating_sub(ask.baseline);
-                            overhead.record(u64::try_from(own.as_micros()).unwrap_or(u64::MAX));
-                        }
-                        requests.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(error) => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut first) = first_error.lock() {
-                            first.get_or_insert(error);
-                        }
-                    }
-                }
-            }
-        });
+        workers.spawn(call_until_stopped(http.clone(), config.clone(), worker, tally.clone()));
     }
     tokio::time::sleep(config.warmup).await;
     let cpu = CpuWatch::start(config.server_pid);
     let started = Instant::now();
-    measuring.store(true, Ordering::Relaxed);
+    tally.measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(config.duration).await;
-    measuring.store(false, Ordering::Relaxed);
+    tally.measuring.store(false, Ordering::Relaxed);
     let measured_secs = started.elapsed().as_secs_f64();
     let cpu = cpu.stop();
-    stop.store(true, Ordering::Relaxed);
+    tally.stop.store(true, Ordering::Relaxed);
     while workers.join_next().await.is_some() {}
-    let requests = requests.load(Ordering::Relaxed);
-    let errors = errors.load(Ordering::Relaxed);
-    let first_error = first_error.lock().ok().and_then(|first| first.clone());
+    let requests = tally.requests.load(Ordering::Relaxed);
+    let errors = tally.errors.load(Ordering::Relaxed);
+    let first_error = tally.first_error.lock().ok().and_then(|first| first.clone());
     Ok(A2aReport {
         scenario: if config.ask.is_some() { "ask" } else { "a2a" },
-        overhead: config.ask.as_ref().map(|_| overhead.summary()),
+        overhead: config.ask.as_ref().map(|_| tally.overhead.summary()),
         ok: errors == 0 && requests > 0,
         url: config.url.clone(),
         concurrency: config.concurrency,
@@ -212,7 +205,35 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
         requests_per_sec: crate::process_stats::round2(requests as f64 / measured_secs.max(f64::EPSILON)),
         errors,
         first_error,
-        latency: latency.summary(),
+        latency: tally.latency.summary(),
         cpu,
     })
+}
+
+/// One worker: calls, waits for the answer and checks it, again and again until stopped.
+async fn call_until_stopped(http: reqwest::Client, config: A2aConfig, worker: usize, tally: Arc<Tally>) {
+    let url = &config.url;
+    let mut call = 0u64;
+    while !tally.stop.load(Ordering::Relaxed) {
+        call += 1;
+        let request = match &config.ask {
+            Some(ask) => http.post(url).bearer_auth(&ask.token).json(&json!({"question": ask.question})),
+            None => {
+                let message_id = format!("{}-{worker}-{call}-{}", config.message_prefix, Uuid::new_v4().simple());
+                let body = json!({"jsonrpc": "2.0", "id": call, "method": "SendMessage", "params": {"message": {
+                    "messageId": message_id, "role": "ROLE_USER", "parts": [{"text": "ping"}]}}});
+                http.post(url).header("A2A-Version", "1.0").json(&body)
+            }
+        };
+        let started = Instant::now();
+        let outcome = match request.send().await {
+            Ok(response) => match response.json::<Value>().await {
+                Ok(answer) if config.ask.is_some() => check_ask(&answer),
+                Ok(answer) => check(&answer),
+                Err(error) => Err(format!("unreadable answer: {error}")),
+            },
+            Err(error) => Err(format!("transport: {error}")),
+        };
+        tally.record(outcome, started.elapsed(), config.ask.as_ref());
+    }
 }
