@@ -48,36 +48,8 @@ pub async fn run_idle(common: &Common, config: &IdleConfig) -> Result<Report> {
 
     let started = Instant::now();
     let retries_before = crate::client::connect_retries();
-    let per_room = config.per_room.max(1);
-    let outcomes: Vec<Result<tokio::task::JoinHandle<()>>> = futures::stream::iter(0..config.connections)
-        .map(|index| {
-            let counters = Arc::clone(&counters);
-            let stop = stop_rx.clone();
-            let common = common.clone();
-            async move {
-                let user = common.user(index / per_room);
-                let token = common.token(&user)?;
-                let (client, _) = SyncClient::connect_subscribed(&common.target, index, &token, None)
-                    .await
-                    .with_context(|| format!("{user}: connect and sub"))?;
-                Ok(tokio::spawn(hold(client, counters, stop, user)))
-            }
-        })
-        .buffer_unordered(common.concurrency.max(1))
-        .collect()
-        .await;
+    let (handles, connect_failures) = open_all(common, config, &counters, &stop_rx).await;
     let connect_time = started.elapsed();
-    let mut handles = Vec::new();
-    let mut connect_failures = 0u64;
-    for outcome in outcomes {
-        match outcome {
-            Ok(handle) => handles.push(handle),
-            Err(error) => {
-                connect_failures += 1;
-                counters.error(format!("connect: {error:#}"));
-            }
-        }
-    }
     let open = handles.len();
 
     sleep(config.settle).await;
@@ -121,6 +93,46 @@ pub async fn run_idle(common: &Common, config: &IdleConfig) -> Result<Report> {
     };
     report.conclude();
     Ok(report)
+}
+
+/// Opens and subscribes every connection (`concurrency` at a time), each then
+/// held by a task of its own; returns those tasks and how many connections failed.
+async fn open_all(
+    common: &Common,
+    config: &IdleConfig,
+    counters: &Arc<Counters>,
+    stop_rx: &watch::Receiver<bool>,
+) -> (Vec<tokio::task::JoinHandle<()>>, u64) {
+    let per_room = config.per_room.max(1);
+    let outcomes: Vec<Result<tokio::task::JoinHandle<()>>> = futures::stream::iter(0..config.connections)
+        .map(|index| {
+            let counters = Arc::clone(counters);
+            let stop = stop_rx.clone();
+            let common = common.clone();
+            async move {
+                let user = common.user(index / per_room);
+                let token = common.token(&user)?;
+                let (client, _) = SyncClient::connect_subscribed(&common.target, index, &token, None)
+                    .await
+                    .with_context(|| format!("{user}: connect and sub"))?;
+                Ok(tokio::spawn(hold(client, counters, stop, user)))
+            }
+        })
+        .buffer_unordered(common.concurrency.max(1))
+        .collect()
+        .await;
+    let mut handles = Vec::new();
+    let mut connect_failures = 0u64;
+    for outcome in outcomes {
+        match outcome {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                connect_failures += 1;
+                counters.error(format!("connect: {error:#}"));
+            }
+        }
+    }
+    (handles, connect_failures)
 }
 
 /// Keeps one socket open, answering pings, until told to stop.
