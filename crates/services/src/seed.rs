@@ -277,61 +277,11 @@ async fn seed_project(
     );
     stores.projects.insert_project(&project, &created).await?;
 
+    let seeder = TaskSeeder { stores, project: spec, project_id: project.id, started, now, member_ids };
     let mut task_ids: HashMap<&str, Uuid> = HashMap::new();
     for (index, task_spec) in spec.tasks.iter().enumerate() {
-        let created_at = started + Duration::hours(index as i64 * 3);
-        let due = match task_spec.due {
-            Days(days) => now + Duration::days(days),
-            Hours(hours) => now + Duration::hours(hours),
-        };
-        let blocked_by = task_spec.blocked_by.iter().filter_map(|title| task_ids.get(title).copied()).collect();
-        let open_status = if task_spec.status == Done { InProgress } else { task_spec.status };
-        let task = Task {
-            id: Uuid::now_v7(),
-            workspace_id: DEMO_WORKSPACE_ID,
-            project_id: project.id,
-            title: task_spec.title.into(),
-            description: String::new(),
-            status: open_status,
-            priority: task_spec.priority,
-            assignee_id: member_ids.get(task_spec.assignee).copied(),
-            estimate_hours: Some(task_spec.estimate),
-            due_date: Some(due),
-            completed_at: None,
-            blocked_by,
-            created_at,
-            updated_at: created_at,
-            revision: 1,
-        };
-        let entry = activity(
-            spec.lead,
-            ActivityAction::TaskCreated,
-            TargetKind::Task,
-            task.id,
-            task_spec.title,
-            Some(project.id),
-            created_at,
-        );
-        stores.tasks.insert_task(&task, &entry).await?;
-        task_ids.insert(task_spec.title, task.id);
-
-        if let Some(days_ago) = task_spec.completed_days_ago {
-            // Completion is its own change, written at the time it happened.
-            let completed_at = now - Duration::days(days_ago) + Duration::hours(index as i64 % 5);
-            let done =
-                Task { status: Done, completed_at: Some(completed_at), updated_at: completed_at, revision: 2, ..task };
-            let mut entry = activity(
-                task_spec.assignee,
-                ActivityAction::TaskCompleted,
-                TargetKind::Task,
-                done.id,
-                task_spec.title,
-                Some(project.id),
-                completed_at,
-            );
-            entry.details = json!({ "fields": ["status", "completedAt"], "from": open_status, "to": "done" });
-            stores.tasks.update_task(&done, &entry).await?;
-        }
+        let id = seeder.seed(index, task_spec, &task_ids).await?;
+        task_ids.insert(task_spec.title, id);
     }
 
     if spec.archived {
@@ -350,6 +300,71 @@ async fn seed_project(
         stores.projects.update_project(&archived, &entry).await?;
     }
     Ok(())
+}
+
+/// What seeding the tasks of one project needs.
+struct TaskSeeder<'a> {
+    stores: &'a Stores,
+    project: &'a ProjectSpec,
+    project_id: Uuid,
+    /// When the project started.
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+    member_ids: &'a HashMap<&'a str, Uuid>,
+}
+
+impl TaskSeeder<'_> {
+    /// Creates the project's `index`th task, blocked by the tasks of `task_ids`
+    /// its spec names, and completes it when its spec says so; returns its id.
+    async fn seed(&self, index: usize, spec: &TaskSpec, task_ids: &HashMap<&str, Uuid>) -> Result<Uuid, StoreError> {
+        let (now, lead, project_id) = (self.now, self.project.lead, Some(self.project_id));
+        let created_at = self.started + Duration::hours(index as i64 * 3);
+        let due = match spec.due {
+            Days(days) => now + Duration::days(days),
+            Hours(hours) => now + Duration::hours(hours),
+        };
+        let blocked_by = spec.blocked_by.iter().filter_map(|title| task_ids.get(title).copied()).collect();
+        let open_status = if spec.status == Done { InProgress } else { spec.status };
+        let task = Task {
+            id: Uuid::now_v7(),
+            workspace_id: DEMO_WORKSPACE_ID,
+            project_id: self.project_id,
+            title: spec.title.into(),
+            description: String::new(),
+            status: open_status,
+            priority: spec.priority,
+            assignee_id: self.member_ids.get(spec.assignee).copied(),
+            estimate_hours: Some(spec.estimate),
+            due_date: Some(due),
+            completed_at: None,
+            blocked_by,
+            created_at,
+            updated_at: created_at,
+            revision: 1,
+        };
+        let entry =
+            activity(lead, ActivityAction::TaskCreated, TargetKind::Task, task.id, spec.title, project_id, created_at);
+        self.stores.tasks.insert_task(&task, &entry).await?;
+        let id = task.id;
+        if let Some(days_ago) = spec.completed_days_ago {
+            // Completion is its own change, written at the time it happened.
+            let completed_at = now - Duration::days(days_ago) + Duration::hours(index as i64 % 5);
+            let done =
+                Task { status: Done, completed_at: Some(completed_at), updated_at: completed_at, revision: 2, ..task };
+            let mut entry = activity(
+                spec.assignee,
+                ActivityAction::TaskCompleted,
+                TargetKind::Task,
+                done.id,
+                spec.title,
+                project_id,
+                completed_at,
+            );
+            entry.details = json!({ "fields": ["status", "completedAt"], "from": open_status, "to": "done" });
+            self.stores.tasks.update_task(&done, &entry).await?;
+        }
+        Ok(id)
+    }
 }
 
 fn activity(
