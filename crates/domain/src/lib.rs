@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //!
+//! - [`agents`]: the hosted agents' ids, shown names and roles — one table.
 //! - [`auth`]: roles and the authenticated [`auth::Principal`] a request acts as.
 //! - [`dashboard`]: the per-user dashboard document, its JSON Patch writes,
 //!   conflict checks and versions.
@@ -19,6 +20,7 @@
 //! - [`validation`]: field errors with JSON paths, the common currency of 422s.
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
 
+pub mod agents;
 pub mod auth;
 pub mod dashboard;
 pub mod dependencies;

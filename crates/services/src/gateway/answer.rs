@@ -2,19 +2,10 @@
 //! what went wrong.
 
 use agentdeck_a2a_protocol::{PartContent, SendMessageResponse, TaskState};
+use agentdeck_domain::agents::display_name;
 use agentdeck_domain::widgets::{Widget, catalog};
 use serde_json::{Value, json};
 
-/// The shown name of an agent (DESIGN §4: one mapping, used everywhere).
-pub fn display_name(agent: &str) -> &str {
-    match agent {
-        "navi" => "Navigator",
-        "pulse" => "Vitals",
-        "herald" => "Activity",
-        "gateway" => "Dashboard Agent",
-        other => other,
-    }
-}
 
 /// What an agent answered: its text and its widgets, unchecked.
 #[derive(Debug, Clone, PartialEq)]

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use agentdeck_a2a_protocol::client::{AgentClient, ClientOptions};
 use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
+use agentdeck_domain::agents;
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
@@ -37,7 +38,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use agent::GatewayAgent;
-pub use answer::{AgentAnswer, display_name};
+pub use answer::AgentAnswer;
 pub use cache::CacheStats;
 
 use cache::{AnswerCache, AnswerKey};
@@ -61,7 +62,7 @@ pub struct GatewayOptions {
 }
 
 /// The agents the gateway calls.
-const SPECIALISTS: [&str; 3] = ["navi", "pulse", "herald"];
+const SPECIALISTS: [&str; 3] = [agents::NAVI.id, agents::PULSE.id, agents::HERALD.id];
 
 /// A question.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
