@@ -52,7 +52,11 @@ mod tests {
         assert_eq!(display_name("gateway"), "Dashboard Agent");
         assert_eq!(display_name("someone-else"), "someone-else");
         for (index, agent) in AGENTS.iter().enumerate() {
-            assert!(AGENTS[index + 1..].iter().all(|other| other.id != agent.id && other.display_name != agent.display_name));
+            assert!(
+                AGENTS[index + 1..]
+                    .iter()
+                    .all(|other| other.id != agent.id && other.display_name != agent.display_name)
+            );
         }
     }
 }

@@ -13,8 +13,11 @@ use agentdeck_domain::dashboard::version::StateVersion;
 use agentdeck_domain::validation::{FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::dashboard::DashboardError;
+use agentdeck_services::gateway::GatewayError;
 use agentdeck_services::projects::ServiceError;
+use agentdeck_services::sync::HubError;
 use agentdeck_storage::StoreError;
+use agentdeck_storage::tickets::TicketError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -280,6 +283,41 @@ impl From<DashboardError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         ApiError::new(ErrorCode::Unauthorized, error.to_string())
+    }
+}
+
+impl From<GatewayError> for ApiError {
+    /// An empty or overlong question is 422 at `/question`; the rest is the store's or the dashboard's.
+    fn from(error: GatewayError) -> Self {
+        match error {
+            GatewayError::InvalidQuestion(message) => ApiError::new(ErrorCode::ValidationFailed, message.clone())
+                .with_details(serde_json::json!([{"path": "/question", "message": message}])),
+            GatewayError::Store(error) => error.into(),
+            GatewayError::Dashboard(error) => error.into(),
+        }
+    }
+}
+
+impl From<HubError> for ApiError {
+    /// A socket over the connection caps is 429; a busy or stopping room is 503 (retry shortly).
+    fn from(error: HubError) -> Self {
+        let code = match error {
+            HubError::TooManyConnections { .. } => ErrorCode::RateLimited,
+            HubError::Busy | HubError::Closed => ErrorCode::Unavailable,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<TicketError> for ApiError {
+    /// An unreachable or full ticket store is 503; a corrupt ticket is a bug (500).
+    fn from(error: TicketError) -> Self {
+        match error {
+            TicketError::Unavailable(_) | TicketError::Full => {
+                ApiError::new(ErrorCode::Unavailable, "tickets are unavailable; retry shortly").with_cause(error)
+            }
+            TicketError::Corrupt(_) => ApiError::internal().with_cause(error),
+        }
     }
 }
 

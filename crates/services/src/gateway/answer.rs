@@ -6,7 +6,6 @@ use agentdeck_domain::agents::display_name;
 use agentdeck_domain::widgets::{Widget, catalog};
 use serde_json::{Value, json};
 
-
 /// What an agent answered: its text and its widgets, unchecked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentAnswer {

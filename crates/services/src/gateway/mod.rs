@@ -44,7 +44,6 @@ pub use cache::CacheStats;
 use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::{DashboardError, DashboardService};
-use crate::sync::{Change, Hub};
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -124,16 +123,12 @@ pub struct Gateway {
 struct Inner {
     http: reqwest::Client,
     store: Arc<dyn RecordStore>,
+    /// Where answers are written (it tells open tabs).
     dashboard: DashboardService,
-    /// Open tabs of this node hear of each write through it.
-    hub: Hub,
     options: GatewayOptions,
     /// A client per agent, made from its card on first use.
     clients: Mutex<HashMap<String, AgentClient>>,
     cache: AnswerCache,
-    /// One writer at a time per dashboard: many answers for one user at once
-    /// would otherwise keep losing the store's optimistic races.
-    writers: moka::sync::Cache<(Uuid, String), Arc<tokio::sync::Mutex<()>>>,
     /// The last question answered for each user, for live refresh.
     subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
     /// The refresher and its refreshes.
@@ -143,17 +138,15 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
+    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, options: GatewayOptions) -> Self {
         let http = reqwest::Client::new();
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
-        let writers = moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(60)).build();
         let subscriptions =
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner =
-            Inner { http, store, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+        let inner = Inner { http, store, dashboard, options, clients, cache, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -344,13 +337,8 @@ impl Gateway {
             layout.push(id.to_owned());
         }
         ops.push(json!({"op": "add", "path": "/layout", "value": layout}));
-        let room = (principal.workspace_id, principal.subject.clone());
-        let writer = self.inner.writers.get_with(room, || Arc::new(tokio::sync::Mutex::new(())));
-        let _turn = writer.lock().await;
-        let committed = self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
-        // The caller's open tabs get the change as a delta (other nodes learn of it from the change feed).
-        let change = Change::Patched { version: committed.version.clone(), ops: committed.ops.clone() };
-        self.inner.hub.notify(principal, change).await;
+        // The service tells the caller's open tabs (other nodes learn of it from the change feed).
+        self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
         Ok(())
     }
 }
