@@ -121,11 +121,12 @@ mod tests {
     #[test]
     fn a_current_document_is_read_without_its_rules_an_older_one_with_them() {
         let limits = StateLimits::default();
+        let stored = |value: serde_json::Value| codec::encode(value.to_string().as_bytes(), usize::MAX).bytes;
         // Breaks a rule (the layout names no widget) that only a full check would notice.
         let current = serde_json::json!({"schemaVersion": CURRENT_SCHEMA_VERSION, "layout": ["ghost"]});
-        let (document, steps) = read_document(current.to_string().as_bytes(), &limits).unwrap();
+        let (document, steps) = read_document(&stored(current), &limits).unwrap();
         assert_eq!((document.layout, steps.len()), (vec!["ghost".to_owned()], 0));
         let newer = serde_json::json!({"schemaVersion": CURRENT_SCHEMA_VERSION + 1});
-        assert!(read_document(newer.to_string().as_bytes(), &limits).is_err());
+        assert!(read_document(&stored(newer), &limits).is_err());
     }
 }
