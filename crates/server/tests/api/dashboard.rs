@@ -387,7 +387,11 @@ async fn concurrent_patches_without_if_match_all_apply() {
                 let answer = patch(&app, &app.token, &[], ops).await;
                 if answer.status == StatusCode::CONFLICT {
                     let paths = &answer.body["error"]["details"]["paths"];
-                    assert!(paths.as_array().is_some_and(|paths| !paths.is_empty()), "a 409 without paths: {}", answer.body);
+                    assert!(
+                        paths.as_array().is_some_and(|paths| !paths.is_empty()),
+                        "a 409 without paths: {}",
+                        answer.body
+                    );
                 }
                 if answer.status != StatusCode::OK {
                     refused.push((answer.status, answer.body));
@@ -403,6 +407,9 @@ async fn concurrent_patches_without_if_match_all_apply() {
     let read = get(&app, &app.token, &[]).await;
     assert_eq!(read.body["version"], json!(WRITERS * PATCHES), "each patch committed once");
     for writer in 0..WRITERS {
-        assert_eq!(read.body["document"]["widgets"][format!("w{writer}")]["title"], format!("{writer}.{}", PATCHES - 1));
+        assert_eq!(
+            read.body["document"]["widgets"][format!("w{writer}")]["title"],
+            format!("{writer}.{}", PATCHES - 1)
+        );
     }
 }

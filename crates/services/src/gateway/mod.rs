@@ -18,6 +18,7 @@
 mod agent;
 mod answer;
 mod cache;
+mod error;
 mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,10 +41,11 @@ use uuid::Uuid;
 pub use agent::GatewayAgent;
 pub use answer::AgentAnswer;
 pub use cache::CacheStats;
+pub use error::{AgentError, GatewayError};
 
 use cache::{AnswerCache, AnswerKey};
 
-use crate::dashboard::{DashboardError, DashboardService};
+use crate::dashboard::DashboardService;
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -97,20 +99,6 @@ pub struct AskResponse {
     pub agents: BTreeMap<String, AgentReport>,
 }
 
-/// Why a question could not be answered at all.
-#[derive(Debug, thiserror::Error)]
-pub enum GatewayError {
-    /// The question is empty or too long.
-    #[error("{0}")]
-    InvalidQuestion(String),
-    /// The project list could not be read.
-    #[error("cannot read the projects: {0}")]
-    Store(#[from] agentdeck_storage::StoreError),
-    /// The answer could not be written to the dashboard.
-    #[error("cannot write the answer to the dashboard: {0}")]
-    Dashboard(#[from] DashboardError),
-}
-
 /// Longest question accepted.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
 
@@ -159,7 +147,7 @@ impl Gateway {
         self.inner.options.deadlines.get(agent).copied().unwrap_or(self.inner.options.deadline)
     }
 
-    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, String> {
+    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, AgentError> {
         if let Some(client) = self.inner.clients.lock().ok().and_then(|clients| clients.get(agent).cloned()) {
             return Ok(client);
         }
@@ -170,7 +158,7 @@ impl Gateway {
             prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
             ..ClientOptions::default()
         };
-        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await.map_err(|e| e.to_string())?;
+        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await?;
         // The card names the public URL; the gateway keeps to the address it was given.
         let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
@@ -185,16 +173,14 @@ impl Gateway {
         key: AnswerKey,
         bearer: &str,
         traceparent: Option<&str>,
-    ) -> (AgentReport, Option<Arc<AgentAnswer>>) {
+    ) -> (AgentReport, Result<Arc<AgentAnswer>, Arc<AgentError>>) {
         let started = Instant::now();
         let (agent, question, project_id) = (key.agent, key.question.clone(), key.project);
         let outcome =
             self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, bearer, traceparent)).await;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match outcome {
-            Ok(answer) => (AgentReport { ok: true, ms, error: None }, Some(answer)),
-            Err(error) => (AgentReport { ok: false, ms, error: Some(error) }, None),
-        }
+        let report = AgentReport { ok: outcome.is_ok(), ms, error: outcome.as_ref().err().map(ToString::to_string) };
+        (report, outcome)
     }
 
     /// Calls one agent for the question over A2A, within its deadline.
@@ -205,7 +191,7 @@ impl Gateway {
         project_id: Option<Uuid>,
         bearer: &str,
         traceparent: Option<&str>,
-    ) -> Result<AgentAnswer, String> {
+    ) -> Result<AgentAnswer, AgentError> {
         let deadline = self.deadline_of(agent);
         let attempt = async {
             let client = self.client(agent, deadline).await?;
@@ -216,12 +202,12 @@ impl Gateway {
                 parts.push(Part::data(json!({ "projectId": project })));
             }
             let message = Message { parts, ..Message::user_text(format!("gateway-{}", Uuid::now_v7()), "") };
-            let response = client.send(&SendMessageRequest::new(message)).await.map_err(|e| e.to_string())?;
+            let response = client.send(&SendMessageRequest::new(message)).await?;
             AgentAnswer::from_response(response)
         };
         match tokio::time::timeout(deadline, attempt).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
+            Err(_) => Err(AgentError::Deadline(deadline)),
         }
     }
 
@@ -301,17 +287,15 @@ impl Gateway {
         let mut texts = Vec::new();
         let mut widgets = Vec::new();
         let mut agents = BTreeMap::new();
-        for (call, (report, answer)) in plan.calls.iter().zip(outcomes) {
-            match answer {
-                Some(answer) => {
+        for (call, (report, outcome)) in plan.calls.iter().zip(outcomes) {
+            match outcome {
+                Ok(answer) => {
                     if !answer.text.is_empty() {
                         texts.push(answer.text.clone());
                     }
                     widgets.extend(answer.checked_widgets(call.agent));
                 }
-                None => {
-                    widgets.push(answer::unavailable_alert(call.agent, report.error.as_deref().unwrap_or("failed")))
-                }
+                Err(error) => widgets.push(answer::unavailable_alert(call.agent, &error)),
             }
             agents.insert(call.agent.to_owned(), report);
         }
