@@ -164,8 +164,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings);
-    let (store, applied) = open_store(&settings).await?;
-    println!("{applied} migrations applied ({} database up to date)", store.backend().as_str());
+    let (stores, applied) = open_store(&settings).await?;
+    println!("{applied} migrations applied ({} database up to date)", stores.database.backend().as_str());
     Ok(())
 }
 

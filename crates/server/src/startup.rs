@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
-    ChangeFeed, ConnectOptions, RecordStore, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore,
-    StoreError,
+    ChangeFeed, ConnectOptions, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
+    Stores,
 };
 use axum::Router;
 use axum::serve::ListenerExt;
@@ -76,10 +76,8 @@ pub struct Application {
     meter: Arc<agentdeck_services::metering::Meter>,
 }
 
-/// Opens the records store named by the settings and applies pending migrations.
-pub async fn open_store(
-    settings: &Settings,
-) -> Result<(std::sync::Arc<dyn agentdeck_storage::RecordStore>, usize), StartupError> {
+/// Opens the records stores on the database named by the settings and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<(Stores, usize), StartupError> {
     if settings.is_embedded() && settings.database_url.is_empty() {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.clone(), source })?;
@@ -88,20 +86,17 @@ pub async fn open_store(
         max_connections: settings.database.max_connections,
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
     };
-    let store = agentdeck_storage::connect(&settings.effective_database_url(), &options).await?;
-    let applied = store.migrate().await?;
-    Ok((store, applied))
+    let stores = agentdeck_storage::connect(&settings.effective_database_url(), &options).await?;
+    let applied = stores.database.migrate().await?;
+    Ok((stores, applied))
 }
 
 /// Opens the dashboard state store: inside the records database in embedded
 /// mode, Redis (`redis_url`) in cluster mode.
-pub async fn open_state_store(
-    settings: &Settings,
-    store: &Arc<dyn RecordStore>,
-) -> Result<Arc<dyn StateStore>, StartupError> {
+pub async fn open_state_store(settings: &Settings, stores: &Stores) -> Result<Arc<dyn StateStore>, StartupError> {
     let options =
         StateOptions { history_len: settings.state.history_len, ttl: settings.state.ttl(), ..StateOptions::default() };
-    if let Some(embedded) = store.embedded_state(options.clone()) {
+    if let Some(embedded) = stores.database.embedded_state(options.clone()) {
         return Ok(embedded);
     }
     settings.check_cluster()?;
@@ -163,16 +158,13 @@ impl Application {
         // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
         settings.check_cluster()?;
         let keys = settings.token_keys()?;
-        let (store, migrations_applied) = open_store(&settings).await?;
-        let state_store = open_state_store(&settings, &store).await?;
+        let (stores, migrations_applied) = open_store(&settings).await?;
+        let state_store = open_state_store(&settings, &stores).await?;
         let state_backend = state_store.backend();
         let tickets = open_ticket_store(&settings).await?;
         let feed = open_change_feed(&settings)?;
-        let seed = if settings.seed_demo_enabled() {
-            Some(seed_demo(store.as_ref(), chrono::Utc::now()).await?)
-        } else {
-            None
-        };
+        let seed =
+            if settings.seed_demo_enabled() { Some(seed_demo(&stores, chrono::Utc::now()).await?) } else { None };
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind { address: settings.bind, source })?;
@@ -196,7 +188,7 @@ impl Application {
         if tokio::task::spawn_blocking(agentdeck_services::metering::warm_up).await.is_err() {
             tracing::warn!("tokenizer warm-up failed; the first metered message loads it");
         }
-        let state = AppState::new(edge_settings, store, state_store, TokenService::new(keys), tickets, feed, limiter);
+        let state = AppState::new(edge_settings, stores, state_store, TokenService::new(keys), tickets, feed, limiter);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
         let meter = state.meter.clone();

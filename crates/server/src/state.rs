@@ -17,7 +17,7 @@ use agentdeck_services::projects::ProjectService;
 use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::tickets::TicketStore;
-use agentdeck_storage::{ChangeFeed, RecordStore, StateStore, StoreError};
+use agentdeck_storage::{ChangeFeed, StateStore, StoreError, Stores};
 use axum::extract::FromRef;
 use uuid::Uuid;
 
@@ -38,8 +38,8 @@ const KNOWN_WORKSPACE_TTL: Duration = Duration::from_secs(60);
 pub struct AppState {
     /// Effective configuration.
     pub settings: Arc<Settings>,
-    /// The records store.
-    pub store: Arc<dyn RecordStore>,
+    /// The records stores.
+    pub stores: Stores,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -70,7 +70,7 @@ impl AppState {
     /// Assembles the state from its parts.
     pub fn new(
         settings: Settings,
-        store: Arc<dyn RecordStore>,
+        stores: Stores,
         state_store: Arc<dyn StateStore>,
         tokens: TokenService,
         tickets: Arc<dyn TicketStore>,
@@ -84,17 +84,17 @@ impl AppState {
         // The hub hears every commit of the service from here on, whoever the writer.
         let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
         let quota = QuotaAlerts { daily_quota: settings.metering.daily_quota_tokens, dashboard: dashboard.clone() };
-        let meter = Meter::new(store.clone(), Encoding::Cl100kBase, Some(quota));
+        let meter = Meter::new(&stores, Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
         options.meter = Some(meter.clone());
-        let gateway = Gateway::new(store.clone(), dashboard.clone(), gateway_options(&settings));
+        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
-        let mut agents = hosted_agents(&settings, &store, &options);
+        let mut agents = hosted_agents(&settings, &stores, &options);
         agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
-        let a2a = A2aService::new(store.clone(), agents, options);
+        let a2a = A2aService::new(stores.agent_tasks.clone(), agents, options);
         Self {
             a2a,
             gateway,
@@ -106,8 +106,8 @@ impl AppState {
             tickets,
             dashboard,
             settings: Arc::new(settings),
-            projects: ProjectService::new(store.clone()).announcing(changes),
-            store,
+            projects: ProjectService::new(stores.clone()).announcing(changes),
+            stores,
             tokens,
             known_workspaces: moka::future::Cache::builder()
                 .max_capacity(10_000)
@@ -121,7 +121,7 @@ impl AppState {
         if self.known_workspaces.contains_key(&id) {
             return Ok(true);
         }
-        let exists = self.store.get_workspace(id).await?.is_some();
+        let exists = self.stores.workspaces.get_workspace(id).await?.is_some();
         if exists {
             self.known_workspaces.insert(id, ()).await;
         }
@@ -151,15 +151,11 @@ fn hub_settings(settings: &Settings) -> HubSettings {
 
 /// The agents this server hosts: Navi, Pulse and Herald on the records, and
 /// the conformance agent when the `a2a` settings ask for it.
-fn hosted_agents(
-    settings: &Settings,
-    store: &Arc<dyn RecordStore>,
-    options: &A2aOptions,
-) -> Vec<Arc<dyn AgentExecutor>> {
+fn hosted_agents(settings: &Settings, stores: &Stores, options: &A2aOptions) -> Vec<Arc<dyn AgentExecutor>> {
     let mut agents: Vec<Arc<dyn AgentExecutor>> = vec![
-        Arc::new(Navi::new(store.clone())),
-        Arc::new(Pulse::new(store.clone(), options.active_runs.clone())),
-        Arc::new(Herald::new(store.clone())),
+        Arc::new(Navi::new(stores.clone())),
+        Arc::new(Pulse::new(stores.clone(), options.active_runs.clone())),
+        Arc::new(Herald::new(stores.clone())),
     ];
     if settings.conformance_agent_enabled() {
         let long_run = Duration::from_secs(settings.a2a.conformance_long_run_secs);

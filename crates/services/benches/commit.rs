@@ -48,8 +48,9 @@ fn report(name: &str, mut latencies: Vec<Duration>, elapsed: Duration) {
 async fn run() -> anyhow::Result<()> {
     let database = TestDatabase::sqlite()?;
     let store = connect(&database.url, &ConnectOptions::default()).await?;
-    store.migrate().await?;
-    let state = store.embedded_state(StateOptions::default()).ok_or_else(|| anyhow::anyhow!("no embedded state"))?;
+    store.database.migrate().await?;
+    let state =
+        store.database.embedded_state(StateOptions::default()).ok_or_else(|| anyhow::anyhow!("no embedded state"))?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let workspace_id = Uuid::now_v7();
     let principal = |user: usize| Principal { subject: format!("u{user}"), workspace_id, role: Role::Member };

@@ -24,7 +24,7 @@ use agentdeck_domain::records::{
     ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus, Workspace,
     stored_precision,
 };
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{StoreError, Stores};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -209,13 +209,14 @@ const PROJECTS: &[ProjectSpec] = &[
 ];
 
 /// Writes the demo workspace if the store holds no workspace yet (a first start).
-pub async fn seed_demo(store: &dyn RecordStore, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError> {
-    if store.count_workspaces().await? > 0 {
+pub async fn seed_demo(stores: &Stores, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError> {
+    if stores.workspaces.count_workspaces().await? > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
     let now = stored_precision(now);
     let day = |offset: i64| now + Duration::days(offset);
-    store
+    stores
+        .workspaces
         .insert_workspace(&Workspace { id: DEMO_WORKSPACE_ID, name: DEMO_WORKSPACE_NAME.into(), created_at: day(-130) })
         .await?;
 
@@ -236,18 +237,18 @@ pub async fn seed_demo(store: &dyn RecordStore, now: DateTime<Utc>) -> Result<Se
         };
         let activity =
             activity(DEMO_USER_ID, ActivityAction::MemberAdded, TargetKind::Member, member.id, spec.name, None, joined);
-        store.insert_member(&member, &activity).await?;
+        stores.members.insert_member(&member, &activity).await?;
         member_ids.insert(spec.user, member.id);
     }
 
     for spec in PROJECTS {
-        seed_project(store, spec, now, &member_ids).await?;
+        seed_project(stores, spec, now, &member_ids).await?;
     }
     Ok(SeedOutcome::Seeded)
 }
 
 async fn seed_project(
-    store: &dyn RecordStore,
+    stores: &Stores,
     spec: &ProjectSpec,
     now: DateTime<Utc>,
     member_ids: &HashMap<&str, Uuid>,
@@ -274,7 +275,7 @@ async fn seed_project(
         Some(project.id),
         project.created_at,
     );
-    store.insert_project(&project, &created).await?;
+    stores.projects.insert_project(&project, &created).await?;
 
     let mut task_ids: HashMap<&str, Uuid> = HashMap::new();
     for (index, task_spec) in spec.tasks.iter().enumerate() {
@@ -311,7 +312,7 @@ async fn seed_project(
             Some(project.id),
             created_at,
         );
-        store.insert_task(&task, &entry).await?;
+        stores.tasks.insert_task(&task, &entry).await?;
         task_ids.insert(task_spec.title, task.id);
 
         if let Some(days_ago) = task_spec.completed_days_ago {
@@ -329,7 +330,7 @@ async fn seed_project(
                 completed_at,
             );
             entry.details = json!({ "fields": ["status", "completedAt"], "from": open_status, "to": "done" });
-            store.update_task(&done, &entry).await?;
+            stores.tasks.update_task(&done, &entry).await?;
         }
     }
 
@@ -346,7 +347,7 @@ async fn seed_project(
             archived_at,
         );
         entry.details = json!({ "fields": ["archived"] });
-        store.update_project(&archived, &entry).await?;
+        stores.projects.update_project(&archived, &entry).await?;
     }
     Ok(())
 }

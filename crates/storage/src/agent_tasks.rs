@@ -1,4 +1,4 @@
-//! Records of the A2A tasks that hosted agents run (see `RecordStore::insert_agent_task`).
+//! Records of the A2A tasks that hosted agents run (see [`crate::store::AgentTaskStore`]).
 //!
 //! The store keeps a task's A2A JSON as it is given (`body`) and indexes the
 //! few fields that lists filter and sort on; it knows nothing of the protocol's

@@ -1,8 +1,10 @@
 //! The records store: where projects, tasks, members and the activity log live.
 //!
-//! [`RecordStore`] is the one interface services use. Two backends implement it:
-//! SQLite (embedded mode, one file in the data dir, WAL) and PostgreSQL (cluster
-//! mode). [`connect`] picks one from the database URL. One integration test suite
+//! The records are split into one store per aggregate ([`store`]: workspaces,
+//! projects, tasks, members, activity, agent tasks, token usage), handed out
+//! together as [`Stores`]. Two backends implement them all: SQLite (embedded
+//! mode, one file in the data dir, WAL) and PostgreSQL (cluster mode).
+//! [`connect`] picks one from the database URL. One integration test suite
 //! (`tests/storage`) runs against both.
 //!
 //! Every read and write takes the workspace id and is scoped to it: an id from
@@ -12,7 +14,7 @@
 //!
 //! The [`state`] module holds the other store of this crate: the dashboard
 //! state of each (workspace, user), in the same SQLite file in embedded mode
-//! ([`RecordStore::embedded_state`]) or in Redis in cluster mode
+//! ([`Database::embedded_state`]) or in Redis in cluster mode
 //! ([`RedisStateStore`]). The [`tickets`] module keeps the single-use
 //! WebSocket tickets, in memory or in Redis.
 
@@ -20,7 +22,7 @@ pub mod agent_tasks;
 mod error;
 mod sql;
 pub mod state;
-mod store;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tickets;
@@ -32,4 +34,7 @@ pub use state::{
     ChangeFeed, CommitOutcome, CommitRequest, HistoryEntry, RedisChangeFeed, RedisStateStore, RoomKey, RoomSignal,
     RoomWatch, SqliteStateStore, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
-pub use store::{Backend, RecordStore};
+pub use store::{
+    ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore, UsageStore,
+    WorkspaceStore,
+};

@@ -1,4 +1,4 @@
-//! Token usage records (see `RecordStore::add_token_usage`).
+//! Token usage records (see [`crate::store::UsageStore`]).
 
 /// One workspace's token counts of one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

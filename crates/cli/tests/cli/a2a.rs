@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{agentdeck, http, serve, serve_with};
+use super::{PRODUCTION_SECRET, agentdeck, http, serve, serve_with};
 
 fn rpc(url: &str, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
@@ -84,7 +84,7 @@ fn a_task_killed_mid_stream_is_there_after_the_restart_and_resumes_without_dupli
 fn production_mode_hosts_no_conformance_agent_by_default() {
     let data_dir = tempfile::tempdir().unwrap();
     let mut command = agentdeck(data_dir.path());
-    command.env("AGENTDECK_MODE", "production").env("AGENTDECK_AUTH__JWT_SECRET", "p".repeat(48));
+    command.env("AGENTDECK_MODE", "production").env("AGENTDECK_AUTH__JWT_SECRET", PRODUCTION_SECRET);
     let server = serve_with(command);
     let client = http();
     let card =

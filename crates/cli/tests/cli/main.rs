@@ -12,6 +12,8 @@ mod a2a;
 mod cluster;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_agentdeck");
+/// A JWT secret production accepts (as `openssl rand -hex 32` makes one).
+const PRODUCTION_SECRET: &str = "7c029c598b6cc7a0dc8e02c95a0e8a9ba67f7e9b82230ad504817a7e2e309c7a";
 
 /// A command with a clean environment: no `AGENTDECK_*` from the caller leaks in.
 fn agentdeck(data_dir: &Path) -> Command {
@@ -197,7 +199,7 @@ fn production_without_a_jwt_secret_refuses_to_start() {
 fn production_with_a_secret_starts_without_dev_conveniences() {
     let data_dir = tempfile::tempdir().unwrap();
     let mut command = agentdeck(data_dir.path());
-    command.env("AGENTDECK_MODE", "production").env("AGENTDECK_AUTH__JWT_SECRET", "p".repeat(48));
+    command.env("AGENTDECK_MODE", "production").env("AGENTDECK_AUTH__JWT_SECRET", PRODUCTION_SECRET);
     let server = serve_with(command);
     let report = server.stdout_lines.join("\n");
     assert!(report.contains("production mode"), "{report}");

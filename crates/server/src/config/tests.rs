@@ -2,12 +2,17 @@
 #![allow(clippy::result_large_err)]
 
 use super::*;
+use std::time::Duration;
+
 use figment::Jail;
+
+/// A secret as `openssl rand -hex 32` makes one.
+const STRONG_SECRET: &str = "7c029c598b6cc7a0dc8e02c95a0e8a9ba67f7e9b82230ad504817a7e2e309c7a";
 
 fn production() -> Settings {
     Settings {
         mode: Mode::Production,
-        auth: AuthSettings { jwt_secret: "x".repeat(32), ..AuthSettings::default() },
+        auth: AuthSettings { jwt_secret: STRONG_SECRET.into(), ..AuthSettings::default() },
         ..Settings::default()
     }
 }
@@ -81,6 +86,44 @@ fn production_without_a_key_names_the_setting() {
 }
 
 #[test]
+fn production_refuses_a_long_but_low_entropy_secret() {
+    for placeholder in ["x".repeat(32), "changeme".repeat(6)] {
+        let mut settings = production();
+        settings.auth.jwt_secret = placeholder.clone();
+        let message = settings.check_production().unwrap_err().to_string();
+        assert!(message.contains("AGENTDECK_AUTH__JWT_SECRET") && message.contains("placeholder"), "{message}");
+    }
+    assert!(production().check_production().is_ok(), "a generated secret is accepted");
+}
+
+#[test]
+fn missing_key_file_names_the_setting_and_its_variable() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let missing = data_dir.path().join("jwt.pub.pem");
+    let mut settings = production();
+    settings.auth.jwt_public_key = missing.display().to_string();
+    let message = settings.token_keys().unwrap_err().to_string();
+    assert!(message.contains("auth.jwt_public_key"), "{message}");
+    assert!(message.contains("AGENTDECK_AUTH__JWT_PUBLIC_KEY"), "{message}");
+    assert!(message.contains(&missing.display().to_string()), "{message}");
+
+    std::fs::write(&missing, "not a key").unwrap();
+    let message = settings.token_keys().unwrap_err().to_string();
+    assert!(message.contains("AGENTDECK_AUTH__JWT_PUBLIC_KEY"), "an unusable key names it too: {message}");
+
+    settings.auth.jwt_public_key.clear();
+    settings.auth.jwt_private_key = missing.with_extension("missing").display().to_string();
+    let message = settings.token_keys().unwrap_err().to_string();
+    assert!(message.contains("AGENTDECK_AUTH__JWT_PRIVATE_KEY"), "{message}");
+}
+
+#[test]
+fn environment_variable_names_follow_the_sections() {
+    assert_eq!(env_var("auth.jwt_public_key"), "AGENTDECK_AUTH__JWT_PUBLIC_KEY");
+    assert_eq!(env_var("data_dir"), "AGENTDECK_DATA_DIR");
+}
+
+#[test]
 fn production_lists_every_insecure_setting() {
     let mut settings = production();
     settings.auth.jwt_secret = "short".into();
@@ -148,7 +191,7 @@ fn printing_redacts_secrets() {
     settings.database_url = "postgres://app:hunter2@db:5432/agentdeck".into();
     let printed = toml::to_string(&settings.redacted()).unwrap();
     assert!(!printed.contains("hunter2"), "{printed}");
-    assert!(!printed.contains(&"x".repeat(32)), "{printed}");
+    assert!(!printed.contains(STRONG_SECRET), "{printed}");
     assert!(!printed.contains("push-secret-value"), "{printed}");
     assert!(printed.contains("postgres://app:<redacted>@db:5432/agentdeck"));
 }

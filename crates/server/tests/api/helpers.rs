@@ -1,6 +1,5 @@
 //! `spawn_app()` and the typed helpers tests use.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::auth::{Principal, Role};
@@ -9,7 +8,7 @@ use agentdeck_server::config::{Mode, Settings};
 use agentdeck_server::startup::{Application, open_store};
 use agentdeck_services::auth::TokenService;
 use agentdeck_services::projects::ProjectService;
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use agentdeck_storage::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -29,7 +28,7 @@ pub struct TestApp {
     /// The demo workspace.
     pub workspace_id: Uuid,
     /// A second handle on the same database, for arranging data directly.
-    pub store: Arc<dyn RecordStore>,
+    pub stores: Stores,
     _data_dir: TempDir,
     /// The PostgreSQL database of a cluster-mode app, dropped (and removed) with it.
     database: Option<TestDatabase>,
@@ -93,7 +92,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(application.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    let (store, _) = open_store(&settings).await.expect("second store handle");
+    let (stores, _) = open_store(&settings).await.expect("second store handle");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let mut app = TestApp {
         address,
@@ -101,7 +100,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         settings,
         token: String::new(),
         workspace_id: Uuid::nil(),
-        store,
+        stores,
         _data_dir: data_dir,
         database: None,
         stop: Some(stop),
@@ -204,7 +203,7 @@ impl TestApp {
     /// Creates another workspace with one project, and returns a token of its owner.
     pub async fn other_workspace(&self) -> (Uuid, String) {
         let workspace = Workspace { id: Uuid::now_v7(), name: "Other".into(), created_at: chrono::Utc::now() };
-        self.store.insert_workspace(&workspace).await.expect("workspace");
+        self.stores.workspaces.insert_workspace(&workspace).await.expect("workspace");
         let owner = Principal { subject: "intruder".into(), workspace_id: workspace.id, role: Role::Owner };
         let input = NewProject {
             name: "Their project".into(),
@@ -213,7 +212,7 @@ impl TestApp {
             due_date: None,
             archived: false,
         };
-        ProjectService::new(self.store.clone()).create_project(&owner, input).await.expect("project");
+        ProjectService::new(self.stores.clone()).create_project(&owner, input).await.expect("project");
         (workspace.id, self.token_for(&owner))
     }
 }

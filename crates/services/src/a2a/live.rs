@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent};
 use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask};
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{AgentTaskStore, StoreError};
 use tokio::sync::{Mutex, MutexGuard, broadcast};
 
 use super::push::Pusher;
@@ -48,7 +48,7 @@ pub(crate) struct LiveTask {
     pub context_id: String,
     pub scope: AgentTaskScope,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    store: Arc<dyn RecordStore>,
+    store: Arc<dyn AgentTaskStore>,
     keep_events: u32,
     snapshot: Mutex<Snapshot>,
     events: broadcast::Sender<SequencedEvent>,
@@ -67,7 +67,7 @@ impl LiveTask {
         task: Task,
         last_seq: i64,
         created_at: chrono::DateTime<chrono::Utc>,
-        store: Arc<dyn RecordStore>,
+        store: Arc<dyn AgentTaskStore>,
         keep_events: u32,
         capacity: usize,
         pusher: Pusher,

@@ -16,7 +16,7 @@ use agentdeck_domain::page::Cursor;
 use agentdeck_storage::agent_tasks::{
     AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, StoredPushConfig,
 };
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{AgentTaskStore, StoreError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
@@ -112,7 +112,7 @@ pub struct A2aService {
 }
 
 struct Inner {
-    store: Arc<dyn RecordStore>,
+    store: Arc<dyn AgentTaskStore>,
     agents: BTreeMap<String, Arc<dyn AgentExecutor>>,
     live: Mutex<HashMap<String, Arc<LiveTask>>>,
     runs: TaskTracker,
@@ -151,7 +151,7 @@ fn snapshot_event(task: &Task, seq: i64) -> SequencedEvent {
 
 impl A2aService {
     /// A service hosting `agents`, storing tasks in `store`.
-    pub fn new(store: Arc<dyn RecordStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
+    pub fn new(store: Arc<dyn AgentTaskStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
         let runs = TaskTracker::new();
         let pusher = Pusher::new(options.push.clone(), runs.clone());

@@ -2,13 +2,12 @@
 //! and the request's optional project, plus the widget answer they share.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use agentdeck_a2a_protocol::{Artifact, Part};
 use agentdeck_domain::page::{Cursor, PageRequest};
 use agentdeck_domain::records::{Member, Project, ProjectFilter, Task, TaskFilter};
 use agentdeck_domain::widgets::catalog;
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -60,17 +59,17 @@ where
 }
 
 /// Reads the workspace's projects, archived ones too (all an answer needs to know which project a request names).
-pub(crate) async fn load_projects(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Result<Vec<Project>, AgentFailure> {
+pub(crate) async fn load_projects(stores: &Stores, workspace: Uuid) -> Result<Vec<Project>, AgentFailure> {
     let every_project = ProjectFilter::default();
-    all_pages(|page| store.list_projects(workspace, &every_project, page)).await
+    all_pages(|page| stores.projects.list_projects(workspace, &every_project, page)).await
 }
 
 /// Reads the workspace's projects (archived ones too), tasks and members.
-pub(crate) async fn load(store: &Arc<dyn RecordStore>, workspace: Uuid) -> Result<Snapshot, AgentFailure> {
-    let projects = load_projects(store, workspace).await?;
+pub(crate) async fn load(stores: &Stores, workspace: Uuid) -> Result<Snapshot, AgentFailure> {
+    let projects = load_projects(stores, workspace).await?;
     let every_task = TaskFilter::default();
-    let tasks = all_pages(|page| store.list_tasks(workspace, &every_task, page)).await?;
-    let members = all_pages(|page| store.list_members(workspace, page)).await?;
+    let tasks = all_pages(|page| stores.tasks.list_tasks(workspace, &every_task, page)).await?;
+    let members = all_pages(|page| stores.members.list_members(workspace, page)).await?;
     Ok(Snapshot { projects, tasks, members })
 }
 

@@ -7,12 +7,11 @@
 //! behind them.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -30,12 +29,12 @@ const MAX_COUNTED: u32 = 200;
 /// The Herald agent.
 pub struct Herald {
     descriptor: AgentDescriptor,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
 }
 
 impl Herald {
-    /// Herald reading `store`.
-    pub fn new(store: Arc<dyn RecordStore>) -> Self {
+    /// Herald reading `stores`.
+    pub fn new(stores: Stores) -> Self {
         let skill = AgentSkill {
             id: "activity".into(),
             name: "Recent activity".into(),
@@ -54,7 +53,7 @@ impl Herald {
             output_modes: vec!["text/plain".into(), "application/json".into()],
             allow_anonymous: false,
         };
-        Self { descriptor, store }
+        Self { descriptor, stores }
     }
 }
 
@@ -104,18 +103,20 @@ impl AgentExecutor for Herald {
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
         let workspace = workspace_of(&request)?;
-        let projects = load_projects(&self.store, workspace).await?;
+        let projects = load_projects(&self.stores, workspace).await?;
         let project = requested_project(&request, &projects)?;
         let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
         let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
         let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));
         let feed = self
-            .store
+            .stores
+            .activity
             .list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH))
             .await
             .map_err(failure)?;
         let week = self
-            .store
+            .stores
+            .activity
             .list_activity(workspace, &week_filter, PageRequest::first(MAX_COUNTED))
             .await
             .map_err(failure)?;

@@ -6,12 +6,10 @@
 //! `GanttChart` (each task from its creation to its due date or completion)
 //! and a `BurndownChart` (open tasks per day against the ideal line).
 
-use std::sync::Arc;
-
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::insights::status::project_progress;
 use agentdeck_domain::records::{Project, Task, TaskStatus};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
@@ -27,12 +25,12 @@ const MAX_BURNDOWN_DAYS: i64 = 120;
 /// The Navi agent.
 pub struct Navi {
     descriptor: AgentDescriptor,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
 }
 
 impl Navi {
-    /// Navi reading `store`.
-    pub fn new(store: Arc<dyn RecordStore>) -> Self {
+    /// Navi reading `stores`.
+    pub fn new(stores: Stores) -> Self {
         let skill = AgentSkill {
             id: "project-status".into(),
             name: "Project status".into(),
@@ -54,7 +52,7 @@ impl Navi {
             output_modes: vec!["text/plain".into(), "application/json".into()],
             allow_anonymous: false,
         };
-        Self { descriptor, store }
+        Self { descriptor, stores }
     }
 }
 
@@ -201,7 +199,7 @@ impl AgentExecutor for Navi {
     }
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
-        let snapshot = load(&self.store, workspace_of(&request)?).await?;
+        let snapshot = load(&self.stores, workspace_of(&request)?).await?;
         let project = requested_project(&request, &snapshot.projects)?;
         let (text, widgets) = navi_answer(&snapshot, project, Utc::now());
         let widgets = validated(widgets)?;

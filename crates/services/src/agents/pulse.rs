@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::insights::health::{Band, HealthReport, RiskKind, Severity, assess};
 use agentdeck_domain::records::{Project, Task};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ pub const NAME: &str = agentdeck_domain::agents::PULSE.id;
 /// The Pulse agent.
 pub struct Pulse {
     descriptor: AgentDescriptor,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
     active_runs: Arc<AtomicUsize>,
     last_cpu: Mutex<Option<CpuSample>>,
 }
@@ -39,8 +39,8 @@ struct CpuSample {
 }
 
 impl Pulse {
-    /// Pulse reading `store`; `active_runs` counts the server's running agent tasks.
-    pub fn new(store: Arc<dyn RecordStore>, active_runs: Arc<AtomicUsize>) -> Self {
+    /// Pulse reading `stores`; `active_runs` counts the server's running agent tasks.
+    pub fn new(stores: Stores, active_runs: Arc<AtomicUsize>) -> Self {
         let skill = AgentSkill {
             id: "health".into(),
             name: "Health and risks".into(),
@@ -60,7 +60,7 @@ impl Pulse {
             output_modes: vec!["text/plain".into(), "application/json".into()],
             allow_anonymous: false,
         };
-        Self { descriptor, store, active_runs, last_cpu: Mutex::new(None) }
+        Self { descriptor, stores, active_runs, last_cpu: Mutex::new(None) }
     }
 
     fn vitals(&self) -> Value {
@@ -193,7 +193,7 @@ impl AgentExecutor for Pulse {
     }
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
-        let snapshot = load(&self.store, workspace_of(&request)?).await?;
+        let snapshot = load(&self.stores, workspace_of(&request)?).await?;
         let project = requested_project(&request, &snapshot.projects)?;
         let (text, mut widgets) = pulse_answer(&snapshot, project, Utc::now());
         widgets.push(self.vitals());

@@ -32,7 +32,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -110,7 +110,7 @@ pub struct Gateway {
 
 struct Inner {
     http: reqwest::Client,
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
     /// Where answers are written (it tells open tabs).
     dashboard: DashboardService,
     options: GatewayOptions,
@@ -126,7 +126,7 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(store: Arc<dyn RecordStore>, dashboard: DashboardService, options: GatewayOptions) -> Self {
+    pub fn new(stores: Stores, dashboard: DashboardService, options: GatewayOptions) -> Self {
         let http = reqwest::Client::new();
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
@@ -134,7 +134,7 @@ impl Gateway {
         let subscriptions =
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner = Inner { http, store, dashboard, options, clients, cache, subscriptions, tasks, shutdown };
+        let inner = Inner { http, stores, dashboard, options, clients, cache, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -251,7 +251,8 @@ impl Gateway {
         }
         let projects = self
             .inner
-            .store
+            .stores
+            .projects
             .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
             .await?
             .items
@@ -266,7 +267,8 @@ impl Gateway {
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
             .inner
-            .store
+            .stores
+            .activity
             .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
             .await?
             .items

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agentdeck_storage::usage::UsageDay;
-use agentdeck_storage::{RecordStore, StoreError};
+use agentdeck_storage::{ActivityStore, StoreError, Stores, UsageStore};
 use chrono::{Days, Utc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -37,7 +37,9 @@ const THRESHOLDS: [(u64, &str); 2] = [(95, "error"), (80, "warning")];
 
 /// The token meter.
 pub struct Meter {
-    store: Arc<dyn RecordStore>,
+    usage: Arc<dyn UsageStore>,
+    /// Where threshold alerts are logged.
+    activity: Arc<dyn ActivityStore>,
     encoding: Encoding,
     pending: Mutex<Pending>,
     quota: Option<QuotaAlerts>,
@@ -60,10 +62,11 @@ fn today() -> String {
 }
 
 impl Meter {
-    /// A meter counting with `encoding`, writing to `store`.
-    pub fn new(store: Arc<dyn RecordStore>, encoding: Encoding, quota: Option<QuotaAlerts>) -> Arc<Self> {
+    /// A meter counting with `encoding`, writing to the usage and activity stores of `stores`.
+    pub fn new(stores: &Stores, encoding: Encoding, quota: Option<QuotaAlerts>) -> Arc<Self> {
         Arc::new(Self {
-            store,
+            usage: stores.usage.clone(),
+            activity: stores.activity.clone(),
             encoding,
             pending: Mutex::new(HashMap::new()),
             quota: quota.filter(|q| q.daily_quota > 0),
@@ -106,7 +109,7 @@ impl Meter {
         let mut failed: Pending = HashMap::new();
         let mut first_error = None;
         for ((workspace, day), (tokens_in, tokens_out)) in batch {
-            match self.store.add_token_usage(&workspace, &day, tokens_in, tokens_out).await {
+            match self.usage.add_token_usage(&workspace, &day, tokens_in, tokens_out).await {
                 Ok(totals) => self.check_quota(&workspace, &totals).await,
                 Err(error) => {
                     failed.insert((workspace, day), (tokens_in, tokens_out));
@@ -161,7 +164,7 @@ impl Meter {
             details: serde_json::json!({"day": totals.day, "tokens": used, "quota": quota.daily_quota, "thresholdPercent": threshold}),
             at,
         };
-        if let Err(error) = self.store.append_activity(&entry).await {
+        if let Err(error) = self.activity.append_activity(&entry).await {
             tracing::warn!(%error, "quota threshold not logged");
         }
         let user = self.last_user.lock().ok().and_then(|last| last.get(workspace).cloned());
@@ -200,7 +203,7 @@ impl Meter {
         let to = Utc::now().date_naive();
         let from = to.checked_sub_days(Days::new(u64::from(days.saturating_sub(1)))).unwrap_or(to);
         let mut stored = self
-            .store
+            .usage
             .token_usage(workspace, &from.format("%Y-%m-%d").to_string(), &to.format("%Y-%m-%d").to_string())
             .await?;
         let pending: Vec<(String, (i64, i64))> = self

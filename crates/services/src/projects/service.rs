@@ -1,5 +1,4 @@
 use std::future::Future;
-use std::sync::Arc;
 
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::page::{Cursor, MAX_PAGE_LIMIT, Page, PageRequest};
@@ -8,7 +7,7 @@ use agentdeck_domain::records::{
     Project, ProjectChanges, ProjectFilter, Task, TaskChanges, TaskFilter, stored_precision,
 };
 use agentdeck_domain::validation::{FieldError, ValidationErrors};
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,7 +21,7 @@ const MAX_UPDATE_ATTEMPTS: usize = 3;
 /// Projects, tasks, members and activity of the caller's workspace.
 #[derive(Clone)]
 pub struct ProjectService {
-    store: Arc<dyn RecordStore>,
+    stores: Stores,
     /// Told the workspace of every write (live refresh of dashboards listens).
     changes: Option<tokio::sync::broadcast::Sender<Uuid>>,
 }
@@ -47,9 +46,9 @@ where
 }
 
 impl ProjectService {
-    /// Serves project data from `store`.
-    pub fn new(store: Arc<dyn RecordStore>) -> Self {
-        Self { store, changes: None }
+    /// Serves project data from `stores`.
+    pub fn new(stores: Stores) -> Self {
+        Self { stores, changes: None }
     }
 
     /// The same service, announcing the workspace of every write on `changes`.
@@ -70,7 +69,8 @@ impl ProjectService {
         let at = now();
         let project = input.into_project(who.workspace_id, at)?;
         let activity = entry(who, ActivityAction::ProjectCreated, Target::project(&project), json!({}), at);
-        self.store
+        self.stores
+            .projects
             .insert_project(&project, &activity)
             .await
             .map_err(|error| ServiceError::from_store("project", error))
@@ -80,7 +80,8 @@ impl ProjectService {
 
     /// Reads a project.
     pub async fn get_project(&self, who: &Principal, id: Uuid) -> Result<Project, ServiceError> {
-        self.store
+        self.stores
+            .projects
             .get_project(who.workspace_id, id)
             .await
             .map_err(|error| ServiceError::from_store("project", error))?
@@ -94,7 +95,8 @@ impl ProjectService {
         filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<Page<Project>, ServiceError> {
-        self.store
+        self.stores
+            .projects
             .list_projects(who.workspace_id, filter, page)
             .await
             .map_err(|error| ServiceError::from_store("project", error))
@@ -113,7 +115,8 @@ impl ProjectService {
             let next = current.apply(changes.clone(), at)?;
             let action = project_update_action(&current, &next);
             let activity = entry(who, action, Target::project(&next), changed_fields(&current, &next), at);
-            self.store
+            self.stores
+                .projects
                 .update_project(&next, &activity)
                 .await
                 .map_err(|error| ServiceError::from_store("project", error))
@@ -130,7 +133,8 @@ impl ProjectService {
         }
         let project = self.get_project(who, id).await?;
         let activity = entry(who, ActivityAction::ProjectDeleted, Target::project(&project), json!({}), now());
-        self.store
+        self.stores
+            .projects
             .delete_project(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("project", error))
@@ -142,7 +146,8 @@ impl ProjectService {
         let at = now();
         let task = input.into_task(who.workspace_id, at)?;
         let activity = entry(who, ActivityAction::TaskCreated, Target::task(&task), json!({}), at);
-        self.store
+        self.stores
+            .tasks
             .insert_task(&task, &activity)
             .await
             .map_err(|error| ServiceError::from_store("task", error))
@@ -152,7 +157,8 @@ impl ProjectService {
 
     /// Reads a task.
     pub async fn get_task(&self, who: &Principal, id: Uuid) -> Result<Task, ServiceError> {
-        self.store
+        self.stores
+            .tasks
             .get_task(who.workspace_id, id)
             .await
             .map_err(|error| ServiceError::from_store("task", error))?
@@ -166,7 +172,8 @@ impl ProjectService {
         filter: &TaskFilter,
         page: PageRequest,
     ) -> Result<Page<Task>, ServiceError> {
-        self.store
+        self.stores
+            .tasks
             .list_tasks(who.workspace_id, filter, page)
             .await
             .map_err(|error| ServiceError::from_store("task", error))
@@ -180,7 +187,8 @@ impl ProjectService {
             let next = current.apply(changes.clone(), at)?;
             let (action, details) = task_update_action(&current, &next);
             let activity = entry(who, action, Target::task(&next), details, at);
-            self.store
+            self.stores
+                .tasks
                 .update_task(&next, &activity)
                 .await
                 .map_err(|error| ServiceError::from_store("task", error))
@@ -194,7 +202,8 @@ impl ProjectService {
     pub async fn delete_task(&self, who: &Principal, id: Uuid) -> Result<(), ServiceError> {
         let task = self.get_task(who, id).await?;
         let activity = entry(who, ActivityAction::TaskDeleted, Target::task(&task), json!({}), now());
-        self.store
+        self.stores
+            .tasks
             .delete_task(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("task", error))
@@ -210,7 +219,8 @@ impl ProjectService {
             return Err(ServiceError::Forbidden("only owners may add owners"));
         }
         let activity = entry(who, ActivityAction::MemberAdded, Target::member(&member), json!({}), at);
-        self.store
+        self.stores
+            .members
             .insert_member(&member, &activity)
             .await
             .map_err(|error| ServiceError::from_store("member", error))
@@ -220,7 +230,8 @@ impl ProjectService {
 
     /// Reads a member.
     pub async fn get_member(&self, who: &Principal, id: Uuid) -> Result<Member, ServiceError> {
-        self.store
+        self.stores
+            .members
             .get_member(who.workspace_id, id)
             .await
             .map_err(|error| ServiceError::from_store("member", error))?
@@ -229,7 +240,11 @@ impl ProjectService {
 
     /// Lists members.
     pub async fn list_members(&self, who: &Principal, page: PageRequest) -> Result<Page<Member>, ServiceError> {
-        self.store.list_members(who.workspace_id, page).await.map_err(|error| ServiceError::from_store("member", error))
+        self.stores
+            .members
+            .list_members(who.workspace_id, page)
+            .await
+            .map_err(|error| ServiceError::from_store("member", error))
     }
 
     /// Changes a member (owners and admins only; the last owner stays an owner).
@@ -252,7 +267,8 @@ impl ProjectService {
             }
             let activity =
                 entry(who, ActivityAction::MemberUpdated, Target::member(&next), changed_fields(&current, &next), at);
-            self.store
+            self.stores
+                .members
                 .update_member(&next, &activity)
                 .await
                 .map_err(|error| ServiceError::from_store("member", error))
@@ -273,7 +289,8 @@ impl ProjectService {
             self.ensure_another_owner(who, id).await?;
         }
         let activity = entry(who, ActivityAction::MemberRemoved, Target::member(&member), json!({}), now());
-        self.store
+        self.stores
+            .members
             .delete_member(who.workspace_id, id, &activity)
             .await
             .map_err(|error| ServiceError::from_store("member", error))
@@ -287,7 +304,8 @@ impl ProjectService {
         filter: &ActivityFilter,
         page: PageRequest,
     ) -> Result<Page<ActivityEntry>, ServiceError> {
-        self.store
+        self.stores
+            .activity
             .list_activity(who.workspace_id, filter, page)
             .await
             .map_err(|error| ServiceError::from_store("activity", error))

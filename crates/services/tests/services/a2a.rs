@@ -13,7 +13,7 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_services::a2a::{A2aOptions, A2aService, Caller, EventStream};
 use agentdeck_services::agents::conformance::{ConformanceAgent, NAME};
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, RecordStore, connect};
+use agentdeck_storage::{AgentTaskStore, ConnectOptions, connect};
 use anyhow::{Context, bail};
 use futures::StreamExt;
 
@@ -21,19 +21,19 @@ const LONG_RUN: Duration = Duration::from_secs(30);
 
 struct Fixture {
     database: TestDatabase,
-    store: Arc<dyn RecordStore>,
+    store: Arc<dyn AgentTaskStore>,
     service: A2aService,
     caller: Caller,
 }
 
-async fn open_store(database: &TestDatabase) -> anyhow::Result<Arc<dyn RecordStore>> {
+async fn open_store(database: &TestDatabase) -> anyhow::Result<Arc<dyn AgentTaskStore>> {
     let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
-    let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
-    Ok(store)
+    let stores = connect(&database.url, &options).await?;
+    stores.database.migrate().await?;
+    Ok(stores.agent_tasks)
 }
 
-fn service_on(store: Arc<dyn RecordStore>) -> A2aService {
+fn service_on(store: Arc<dyn AgentTaskStore>) -> A2aService {
     let options = A2aOptions { keep_events: 64, ..A2aOptions::default() };
     A2aService::new(store, vec![Arc::new(ConformanceAgent::new(LONG_RUN))], options)
 }

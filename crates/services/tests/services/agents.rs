@@ -27,16 +27,16 @@ struct Fixture {
 async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
-    let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
-    seed_demo(store.as_ref(), chrono::Utc::now()).await?;
+    let stores = connect(&database.url, &options).await?;
+    stores.database.migrate().await?;
+    seed_demo(&stores, chrono::Utc::now()).await?;
     let a2a = A2aOptions::default();
     let agents: Vec<Arc<dyn AgentExecutor>> = vec![
-        Arc::new(Navi::new(store.clone())),
-        Arc::new(Pulse::new(store.clone(), a2a.active_runs.clone())),
-        Arc::new(Herald::new(store.clone())),
+        Arc::new(Navi::new(stores.clone())),
+        Arc::new(Pulse::new(stores.clone(), a2a.active_runs.clone())),
+        Arc::new(Herald::new(stores.clone())),
     ];
-    let service = A2aService::new(store, agents, a2a);
+    let service = A2aService::new(stores.agent_tasks.clone(), agents, a2a);
     let principal = Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner };
     let caller = Caller::authenticated(principal, None);
     Ok(Fixture { _database: database, service, caller })

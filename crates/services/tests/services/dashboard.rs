@@ -47,8 +47,8 @@ async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
     let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
-    let state = store.embedded_state(StateOptions::default()).expect("SQLite keeps the state");
+    store.database.migrate().await?;
+    let state = store.database.embedded_state(StateOptions::default()).expect("SQLite keeps the state");
     let service = DashboardService::new(state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
     Ok(Fixture { _database: database, state, service, principal })

@@ -9,13 +9,13 @@ use agentdeck_domain::page::{MAX_PAGE_LIMIT, PageRequest};
 use agentdeck_domain::records::{ActivityFilter, Project, ProjectFilter, Task, TaskFilter, TaskStatus};
 use agentdeck_services::seed::{DEMO_USER_ID, DEMO_WORKSPACE_ID, SeedOutcome, seed_demo};
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, RecordStore, connect};
+use agentdeck_storage::{ConnectOptions, Stores, connect};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 struct Demo {
     _database: TestDatabase,
-    store: std::sync::Arc<dyn RecordStore>,
+    stores: Stores,
     now: DateTime<Utc>,
     projects: Vec<Project>,
     tasks: Vec<Task>,
@@ -24,14 +24,14 @@ struct Demo {
 async fn seeded() -> anyhow::Result<Demo> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
-    let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
+    let stores = connect(&database.url, &options).await?;
+    stores.database.migrate().await?;
     let now = agentdeck_domain::records::stored_precision(Utc::now());
-    assert_eq!(seed_demo(store.as_ref(), now).await?, SeedOutcome::Seeded);
+    assert_eq!(seed_demo(&stores, now).await?, SeedOutcome::Seeded);
     let page = PageRequest::first(MAX_PAGE_LIMIT);
-    let projects = store.list_projects(DEMO_WORKSPACE_ID, &ProjectFilter::default(), page).await?.items;
-    let tasks = store.list_tasks(DEMO_WORKSPACE_ID, &TaskFilter::default(), page).await?.items;
-    Ok(Demo { _database: database, store, now, projects, tasks })
+    let projects = stores.projects.list_projects(DEMO_WORKSPACE_ID, &ProjectFilter::default(), page).await?.items;
+    let tasks = stores.tasks.list_tasks(DEMO_WORKSPACE_ID, &TaskFilter::default(), page).await?.items;
+    Ok(Demo { _database: database, stores, now, projects, tasks })
 }
 
 fn is_open(task: &Task) -> bool {
@@ -61,7 +61,8 @@ async fn projects_are_on_track_at_risk_behind_and_completed() -> anyhow::Result<
     assert!(elapsed - progress > 50.0, "behind: {progress:.0} vs {elapsed:.0}");
     assert_eq!(gaps["Security Audit Q3"].0, 100.0, "completed");
     let archived = demo
-        .store
+        .stores
+        .projects
         .list_projects(DEMO_WORKSPACE_ID, &ProjectFilter { archived: Some(true) }, PageRequest::first(10))
         .await?;
     assert_eq!(archived.items.len(), 1);
@@ -91,7 +92,7 @@ async fn risks_are_present() -> anyhow::Result<()> {
             *booked.entry(assignee).or_default() += hours;
         }
     }
-    let members = demo.store.list_members(DEMO_WORKSPACE_ID, PageRequest::first(50)).await?.items;
+    let members = demo.stores.members.list_members(DEMO_WORKSPACE_ID, PageRequest::first(50)).await?.items;
     let over: Vec<(&str, f64)> = members
         .iter()
         .filter(|member| booked.get(&member.id).copied().unwrap_or(0.0) > member.weekly_capacity_hours)
@@ -113,7 +114,7 @@ async fn history_spans_weeks_and_every_change_is_logged() -> anyhow::Result<()> 
     let mut entries = 0;
     let mut page = PageRequest::first(MAX_PAGE_LIMIT);
     loop {
-        let batch = demo.store.list_activity(DEMO_WORKSPACE_ID, &ActivityFilter::default(), page).await?;
+        let batch = demo.stores.activity.list_activity(DEMO_WORKSPACE_ID, &ActivityFilter::default(), page).await?;
         entries += batch.items.len();
         match batch.next_cursor.as_deref().map(agentdeck_domain::page::Cursor::decode) {
             Some(Ok(cursor)) => page.after = Some(cursor),
@@ -130,9 +131,9 @@ async fn history_spans_weeks_and_every_change_is_logged() -> anyhow::Result<()> 
 #[tokio::test]
 async fn seeding_runs_only_on_an_empty_store() -> anyhow::Result<()> {
     let demo = seeded().await?;
-    assert_eq!(seed_demo(demo.store.as_ref(), Utc::now()).await?, SeedOutcome::AlreadyPresent);
-    assert_eq!(demo.store.count_workspaces().await?, 1);
-    let owner = demo.store.find_member_by_user(DEMO_WORKSPACE_ID, DEMO_USER_ID).await?;
+    assert_eq!(seed_demo(&demo.stores, Utc::now()).await?, SeedOutcome::AlreadyPresent);
+    assert_eq!(demo.stores.workspaces.count_workspaces().await?, 1);
+    let owner = demo.stores.members.find_member_by_user(DEMO_WORKSPACE_ID, DEMO_USER_ID).await?;
     assert!(owner.is_some_and(|member| member.role == agentdeck_domain::records::MemberRole::Owner));
     Ok(())
 }

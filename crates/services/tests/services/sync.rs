@@ -29,8 +29,8 @@ async fn service() -> anyhow::Result<(TestDatabase, DashboardService, Principal)
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
     let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
-    let state = store.embedded_state(StateOptions::default()).context("SQLite keeps the state")?;
+    store.database.migrate().await?;
+    let state = store.database.embedded_state(StateOptions::default()).context("SQLite keeps the state")?;
     let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
     Ok((database, service, principal))
@@ -267,9 +267,9 @@ async fn a_node_fills_a_gap_from_the_history_or_else_sends_a_snapshot() -> anyho
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
     let store = connect(&database.url, &options).await?;
-    store.migrate().await?;
+    store.database.migrate().await?;
     let state_options = StateOptions { history_len: 4, ..StateOptions::default() };
-    let state = store.embedded_state(state_options).context("SQLite keeps the state")?;
+    let state = store.database.embedded_state(state_options).context("SQLite keeps the state")?;
     let service = DashboardService::new(state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
     // Node B hears other nodes' commits only through the feed; "node A" is another service on the same store.

@@ -3,12 +3,14 @@
 
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
 use agentdeck_domain::records::{ActivityEntry, ActivityFilter};
+use async_trait::async_trait;
 use sqlx::AnyConnection;
 
 use super::rows::{self, activity_columns};
 use super::statement::Statement;
 use super::{SqlStore, db_error};
 use crate::StoreError;
+use crate::store::ActivityStore;
 use uuid::Uuid;
 
 /// Appends an entry; called inside the transaction of the change it records.
@@ -58,4 +60,22 @@ pub(super) async fn list(
     let mut conn = store.pool.acquire().await.map_err(db_error)?;
     let entries = statement.fetch_all(&mut conn).await?.iter().map(rows::activity).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(entries, page.limit, |entry| Cursor { sort_key: rows::millis(entry.at), id: entry.id }))
+}
+
+#[async_trait]
+impl ActivityStore for SqlStore {
+    async fn list_activity(
+        &self,
+        workspace_id: Uuid,
+        filter: &ActivityFilter,
+        page: PageRequest,
+    ) -> Result<Page<ActivityEntry>, StoreError> {
+        list(self, workspace_id, filter, page).await
+    }
+
+    async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        append(&mut tx, entry).await?;
+        tx.commit().await.map_err(db_error)
+    }
 }

@@ -4,6 +4,7 @@
 //! event it last saw, so two nodes writing one task cannot interleave their
 //! events. The event log keeps the newest `keep_events` entries per task.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -15,6 +16,7 @@ use crate::agent_tasks::{
     AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask, StoredPushConfig,
 };
 use crate::sql::statement::Statement;
+use crate::store::AgentTaskStore;
 
 /// Path reported when a message id was already used in the scope.
 const MESSAGE_ID_PATH: &str = "/message/messageId";
@@ -399,4 +401,90 @@ pub(super) async fn delete_push_config(
         .map_err(db_error)?;
     tx.commit().await.map_err(db_error)?;
     Ok(deleted.rows_affected() > 0)
+}
+
+#[async_trait]
+impl AgentTaskStore for SqlStore {
+    async fn insert_agent_task(
+        &self,
+        scope: &AgentTaskScope,
+        task: &StoredAgentTask,
+        message_id: &str,
+        events: &[AgentTaskEvent],
+        keep_events: u32,
+    ) -> Result<(), StoreError> {
+        insert(self, scope, task, message_id, events, keep_events).await
+    }
+
+    async fn update_agent_task(
+        &self,
+        scope: &AgentTaskScope,
+        task: &StoredAgentTask,
+        expected_seq: i64,
+        message_id: Option<&str>,
+        events: &[AgentTaskEvent],
+        keep_events: u32,
+    ) -> Result<(), StoreError> {
+        update(self, scope, task, expected_seq, message_id, events, keep_events).await
+    }
+
+    async fn get_agent_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Option<StoredAgentTask>, StoreError> {
+        get(self, scope, id).await
+    }
+
+    async fn find_agent_task_by_message(
+        &self,
+        scope: &AgentTaskScope,
+        message_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        find_by_message(self, scope, message_id).await
+    }
+
+    async fn list_agent_tasks(
+        &self,
+        scope: &AgentTaskScope,
+        filter: &AgentTaskFilter,
+        after: Option<&AgentTaskCursor>,
+        limit: u32,
+    ) -> Result<AgentTaskPage, StoreError> {
+        list(self, scope, filter, after, limit).await
+    }
+
+    async fn agent_tasks_in_states(
+        &self,
+        states: &[&str],
+    ) -> Result<Vec<(AgentTaskScope, StoredAgentTask)>, StoreError> {
+        in_states(self, states).await
+    }
+
+    async fn agent_task_events(
+        &self,
+        scope: &AgentTaskScope,
+        id: &str,
+        after_seq: i64,
+    ) -> Result<Vec<AgentTaskEvent>, StoreError> {
+        events_after(self, scope, id, after_seq).await
+    }
+
+    async fn put_push_config(
+        &self,
+        scope: &AgentTaskScope,
+        config: &StoredPushConfig,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        put_push_config(self, scope, config, created_at).await
+    }
+
+    async fn push_configs(
+        &self,
+        scope: &AgentTaskScope,
+        task_id: &str,
+        id: Option<&str>,
+    ) -> Result<Vec<StoredPushConfig>, StoreError> {
+        push_configs(self, scope, task_id, id).await
+    }
+
+    async fn delete_push_config(&self, scope: &AgentTaskScope, task_id: &str, id: &str) -> Result<bool, StoreError> {
+        delete_push_config(self, scope, task_id, id).await
+    }
 }

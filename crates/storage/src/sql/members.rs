@@ -2,6 +2,7 @@
 
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
 use agentdeck_domain::records::{ActivityEntry, Member};
+use async_trait::async_trait;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
@@ -10,6 +11,7 @@ use super::rows::{self, member_columns};
 use super::statement::{Statement, Table, delete_cascading, update_failed};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
+use crate::store::MemberStore;
 
 /// JSON Pointer of the one field that must be unique in the workspace.
 const USER_ID_PATH: &str = "/userId";
@@ -143,5 +145,32 @@ async fn ensure_user_id_free(conn: &mut AnyConnection, member: &Member) -> Resul
     match taken {
         Some(_) => Err(StoreError::Duplicate { path: USER_ID_PATH.to_owned() }),
         None => Ok(()),
+    }
+}
+
+#[async_trait]
+impl MemberStore for SqlStore {
+    async fn insert_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        insert(self, member, activity).await
+    }
+
+    async fn get_member(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Member>, StoreError> {
+        get(self, workspace_id, id).await
+    }
+
+    async fn find_member_by_user(&self, workspace_id: Uuid, user_id: &str) -> Result<Option<Member>, StoreError> {
+        find_by_user(self, workspace_id, user_id).await
+    }
+
+    async fn list_members(&self, workspace_id: Uuid, page: PageRequest) -> Result<Page<Member>, StoreError> {
+        list(self, workspace_id, page).await
+    }
+
+    async fn update_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        update(self, member, activity).await
+    }
+
+    async fn delete_member(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        delete(self, workspace_id, id, activity).await
     }
 }

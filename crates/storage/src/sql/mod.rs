@@ -1,4 +1,6 @@
-//! The one SQL implementation of [`RecordStore`], for SQLite and PostgreSQL alike.
+//! The one SQL implementation of the records stores ([`crate::store`]), for
+//! SQLite and PostgreSQL alike: [`SqlStore`] implements every store trait, each
+//! in the module of its aggregate.
 //!
 //! Both backends run through sqlx's `Any` driver with runtime-checked queries, and
 //! every operation has exactly one query text (filtered lists: one set of fixed
@@ -34,21 +36,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_domain::page::{Page, PageRequest};
-use agentdeck_domain::records::{
-    ActivityEntry, ActivityFilter, Member, Project, ProjectFilter, Task, TaskFilter, Workspace,
-};
 use async_trait::async_trait;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
-use crate::agent_tasks::{
-    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask, StoredPushConfig,
-};
+use crate::StoreError;
 use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
-use crate::{Backend, RecordStore, StoreError};
+use crate::store::{Backend, Database, Stores};
 pub(crate) use errors::{SQLITE_TRANSIENT, db_error};
 pub(crate) use sqlite::PRAGMAS as SQLITE_PRAGMAS;
 
@@ -72,10 +68,11 @@ impl Default for ConnectOptions {
 
 /// Opens a store on `url` (`sqlite:…`, `postgres://…` or `postgresql://…`).
 ///
-/// Does not migrate: call [`RecordStore::migrate`] before use. For SQLite the file
+/// Every store of the returned [`Stores`] shares one pool. Does not migrate:
+/// call [`Database::migrate`] before use. For SQLite the file
 /// is created if missing (with `mode=rwc`, as [`sqlite_url`] adds), but its folder
 /// must exist.
-pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn RecordStore>, StoreError> {
+pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, StoreError> {
     sqlx::any::install_default_drivers();
     let backend = backend_of(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
     let (pool, sqlite_file) = match backend {
@@ -86,7 +83,8 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Arc<dyn Reco
         Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
     };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
-    Ok(Arc::new(SqlStore { pool, backend, sqlite_file, write_gate: Arc::new(tokio::sync::Mutex::new(())) }))
+    let store = SqlStore { pool, backend, sqlite_file, write_gate: Arc::new(tokio::sync::Mutex::new(())) };
+    Ok(Stores::all_on(Arc::new(store)))
 }
 
 /// Builds the SQLite URL of a database file, creating the file on first connect.
@@ -225,7 +223,7 @@ impl SqlStore {
 }
 
 #[async_trait]
-impl RecordStore for SqlStore {
+impl Database for SqlStore {
     fn backend(&self) -> Backend {
         self.backend
     }
@@ -248,209 +246,6 @@ impl RecordStore for SqlStore {
         // Cluster mode (PostgreSQL, no SQLite file) keeps dashboard state in Redis (RedisStateStore).
         let file = self.sqlite_file.clone()?;
         Some(Arc::new(SqliteStateStore::open(file, options)))
-    }
-
-    async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
-        workspaces::insert(self, workspace).await
-    }
-
-    async fn get_workspace(&self, id: Uuid) -> Result<Option<Workspace>, StoreError> {
-        workspaces::get(self, id).await
-    }
-
-    async fn count_workspaces(&self) -> Result<u64, StoreError> {
-        workspaces::count(self).await
-    }
-
-    async fn insert_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
-        projects::insert(self, project, activity).await
-    }
-
-    async fn get_project(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Project>, StoreError> {
-        projects::get(self, workspace_id, id).await
-    }
-
-    async fn list_projects(
-        &self,
-        workspace_id: Uuid,
-        filter: &ProjectFilter,
-        page: PageRequest,
-    ) -> Result<Page<Project>, StoreError> {
-        projects::list(self, workspace_id, filter, page).await
-    }
-
-    async fn update_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
-        projects::update(self, project, activity).await
-    }
-
-    async fn delete_project(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
-        projects::delete(self, workspace_id, id, activity).await
-    }
-
-    async fn insert_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
-        tasks::insert(self, task, activity).await
-    }
-
-    async fn get_task(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError> {
-        tasks::get(self, workspace_id, id).await
-    }
-
-    async fn list_tasks(
-        &self,
-        workspace_id: Uuid,
-        filter: &TaskFilter,
-        page: PageRequest,
-    ) -> Result<Page<Task>, StoreError> {
-        tasks::list(self, workspace_id, filter, page).await
-    }
-
-    async fn update_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
-        tasks::update(self, task, activity).await
-    }
-
-    async fn delete_task(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
-        tasks::delete(self, workspace_id, id, activity).await
-    }
-
-    async fn insert_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
-        members::insert(self, member, activity).await
-    }
-
-    async fn get_member(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Member>, StoreError> {
-        members::get(self, workspace_id, id).await
-    }
-
-    async fn find_member_by_user(&self, workspace_id: Uuid, user_id: &str) -> Result<Option<Member>, StoreError> {
-        members::find_by_user(self, workspace_id, user_id).await
-    }
-
-    async fn list_members(&self, workspace_id: Uuid, page: PageRequest) -> Result<Page<Member>, StoreError> {
-        members::list(self, workspace_id, page).await
-    }
-
-    async fn update_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
-        members::update(self, member, activity).await
-    }
-
-    async fn delete_member(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
-        members::delete(self, workspace_id, id, activity).await
-    }
-
-    async fn list_activity(
-        &self,
-        workspace_id: Uuid,
-        filter: &ActivityFilter,
-        page: PageRequest,
-    ) -> Result<Page<ActivityEntry>, StoreError> {
-        activity::list(self, workspace_id, filter, page).await
-    }
-
-    async fn insert_agent_task(
-        &self,
-        scope: &AgentTaskScope,
-        task: &StoredAgentTask,
-        message_id: &str,
-        events: &[AgentTaskEvent],
-        keep_events: u32,
-    ) -> Result<(), StoreError> {
-        agent_tasks::insert(self, scope, task, message_id, events, keep_events).await
-    }
-
-    async fn update_agent_task(
-        &self,
-        scope: &AgentTaskScope,
-        task: &StoredAgentTask,
-        expected_seq: i64,
-        message_id: Option<&str>,
-        events: &[AgentTaskEvent],
-        keep_events: u32,
-    ) -> Result<(), StoreError> {
-        agent_tasks::update(self, scope, task, expected_seq, message_id, events, keep_events).await
-    }
-
-    async fn get_agent_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Option<StoredAgentTask>, StoreError> {
-        agent_tasks::get(self, scope, id).await
-    }
-
-    async fn find_agent_task_by_message(
-        &self,
-        scope: &AgentTaskScope,
-        message_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        agent_tasks::find_by_message(self, scope, message_id).await
-    }
-
-    async fn list_agent_tasks(
-        &self,
-        scope: &AgentTaskScope,
-        filter: &AgentTaskFilter,
-        after: Option<&AgentTaskCursor>,
-        limit: u32,
-    ) -> Result<AgentTaskPage, StoreError> {
-        agent_tasks::list(self, scope, filter, after, limit).await
-    }
-
-    async fn agent_tasks_in_states(
-        &self,
-        states: &[&str],
-    ) -> Result<Vec<(AgentTaskScope, StoredAgentTask)>, StoreError> {
-        agent_tasks::in_states(self, states).await
-    }
-
-    async fn agent_task_events(
-        &self,
-        scope: &AgentTaskScope,
-        id: &str,
-        after_seq: i64,
-    ) -> Result<Vec<AgentTaskEvent>, StoreError> {
-        agent_tasks::events_after(self, scope, id, after_seq).await
-    }
-
-    async fn put_push_config(
-        &self,
-        scope: &AgentTaskScope,
-        config: &StoredPushConfig,
-        created_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), StoreError> {
-        agent_tasks::put_push_config(self, scope, config, created_at).await
-    }
-
-    async fn push_configs(
-        &self,
-        scope: &AgentTaskScope,
-        task_id: &str,
-        id: Option<&str>,
-    ) -> Result<Vec<StoredPushConfig>, StoreError> {
-        agent_tasks::push_configs(self, scope, task_id, id).await
-    }
-
-    async fn delete_push_config(&self, scope: &AgentTaskScope, task_id: &str, id: &str) -> Result<bool, StoreError> {
-        agent_tasks::delete_push_config(self, scope, task_id, id).await
-    }
-
-    async fn add_token_usage(
-        &self,
-        workspace: &str,
-        day: &str,
-        tokens_in: i64,
-        tokens_out: i64,
-    ) -> Result<crate::usage::UsageDay, StoreError> {
-        usage::add(self, workspace, day, tokens_in, tokens_out).await
-    }
-
-    async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        activity::append(&mut tx, entry).await?;
-        tx.commit().await.map_err(db_error)
-    }
-
-    async fn token_usage(
-        &self,
-        workspace: &str,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<crate::usage::UsageDay>, StoreError> {
-        usage::range(self, workspace, from, to).await
     }
 }
 

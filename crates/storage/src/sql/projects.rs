@@ -2,12 +2,14 @@
 
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
 use agentdeck_domain::records::{ActivityEntry, Project, ProjectFilter};
+use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::rows::{self, project_columns};
 use super::statement::{Statement, Table, delete_cascading, update_failed};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
+use crate::store::ProjectStore;
 
 /// Creates a project and its activity entry.
 pub(super) async fn insert(store: &SqlStore, project: &Project, entry: &ActivityEntry) -> Result<(), StoreError> {
@@ -118,4 +120,32 @@ pub(super) async fn delete(
         "DELETE FROM projects WHERE workspace_id = $1 AND id = $2",
     ];
     delete_cascading(store, Table::Projects, workspace_id, id, &statements, entry).await
+}
+
+#[async_trait]
+impl ProjectStore for SqlStore {
+    async fn insert_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        insert(self, project, activity).await
+    }
+
+    async fn get_project(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Project>, StoreError> {
+        get(self, workspace_id, id).await
+    }
+
+    async fn list_projects(
+        &self,
+        workspace_id: Uuid,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Page<Project>, StoreError> {
+        list(self, workspace_id, filter, page).await
+    }
+
+    async fn update_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        update(self, project, activity).await
+    }
+
+    async fn delete_project(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        delete(self, workspace_id, id, activity).await
+    }
 }

@@ -1,6 +1,7 @@
 //! Tasks and their blocked-by links: reference checks, the cycle check, and
 //! reading the links back in the order they were given.
 
+use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 
 use agentdeck_domain::dependencies::find_cycle;
@@ -13,6 +14,7 @@ use super::rows::{self, task_columns};
 use super::statement::{Statement, Table, delete_cascading, exists};
 use super::{SqlStore, activity, db_error};
 use crate::StoreError;
+use crate::store::TaskStore;
 
 /// Creates a task, its links and its activity entry.
 pub(super) async fn insert(store: &SqlStore, task: &Task, entry: &ActivityEntry) -> Result<(), StoreError> {
@@ -280,4 +282,32 @@ async fn insert_links(conn: &mut AnyConnection, task: &Task) -> Result<(), Store
     }
     statement.execute(conn).await?;
     Ok(())
+}
+
+#[async_trait]
+impl TaskStore for SqlStore {
+    async fn insert_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        insert(self, task, activity).await
+    }
+
+    async fn get_task(&self, workspace_id: Uuid, id: Uuid) -> Result<Option<Task>, StoreError> {
+        get(self, workspace_id, id).await
+    }
+
+    async fn list_tasks(
+        &self,
+        workspace_id: Uuid,
+        filter: &TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>, StoreError> {
+        list(self, workspace_id, filter, page).await
+    }
+
+    async fn update_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        update(self, task, activity).await
+    }
+
+    async fn delete_task(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        delete(self, workspace_id, id, activity).await
+    }
 }

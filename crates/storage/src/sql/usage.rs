@@ -1,9 +1,11 @@
 //! Token usage per workspace and day: added to by upsert, read by range.
 
+use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{SqlStore, db_error};
 use crate::StoreError;
+use crate::store::UsageStore;
 use crate::usage::UsageDay;
 
 /// Adds to a day's counts (creating the day) and returns its totals.
@@ -64,4 +66,21 @@ pub(super) async fn range(
     .await
     .map_err(db_error)?;
     rows.iter().map(usage_row).collect()
+}
+
+#[async_trait]
+impl UsageStore for SqlStore {
+    async fn add_token_usage(
+        &self,
+        workspace: &str,
+        day: &str,
+        tokens_in: i64,
+        tokens_out: i64,
+    ) -> Result<UsageDay, StoreError> {
+        add(self, workspace, day, tokens_in, tokens_out).await
+    }
+
+    async fn token_usage(&self, workspace: &str, from: &str, to: &str) -> Result<Vec<UsageDay>, StoreError> {
+        range(self, workspace, from, to).await
+    }
 }

@@ -1,11 +1,13 @@
 //! Workspaces: the tenants every other record belongs to.
 
 use agentdeck_domain::records::Workspace;
+use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::rows::{self, workspace_columns};
 use super::{SqlStore, db_error};
 use crate::StoreError;
+use crate::store::WorkspaceStore;
 
 /// Creates a workspace.
 pub(super) async fn insert(store: &SqlStore, workspace: &Workspace) -> Result<(), StoreError> {
@@ -34,4 +36,19 @@ pub(super) async fn count(store: &SqlStore) -> Result<u64, StoreError> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM workspaces").fetch_one(&store.pool).await.map_err(db_error)?;
     let count: i64 = rows::get(&row, "n")?;
     u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("negative count {count}")))
+}
+
+#[async_trait]
+impl WorkspaceStore for SqlStore {
+    async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
+        insert(self, workspace).await
+    }
+
+    async fn get_workspace(&self, id: Uuid) -> Result<Option<Workspace>, StoreError> {
+        get(self, id).await
+    }
+
+    async fn count_workspaces(&self) -> Result<u64, StoreError> {
+        count(self).await
+    }
 }

@@ -10,36 +10,36 @@ use crate::fixtures::{Fx, read_all_pages};
 
 pub async fn every_write_appends_its_entry(db: &TestDb) -> anyhow::Result<()> {
     let fx = Fx::new(db).await?;
-    let store = &fx.store;
+    let store = &fx.stores;
     let mut written: Vec<ActivityEntry> = Vec::new();
 
     let mut project = fx.project("Apollo");
     written.push(fx.entry(ActivityAction::ProjectCreated, project.id, Some(project.id)));
-    store.insert_project(&project, &written[written.len() - 1]).await?;
+    store.projects.insert_project(&project, &written[written.len() - 1]).await?;
     project.revision = 2;
     written.push(fx.entry(ActivityAction::ProjectUpdated, project.id, Some(project.id)));
-    store.update_project(&project, &written[written.len() - 1]).await?;
+    store.projects.update_project(&project, &written[written.len() - 1]).await?;
 
     let mut member = fx.member("ada");
     written.push(fx.entry(ActivityAction::MemberAdded, member.id, None));
-    store.insert_member(&member, &written[written.len() - 1]).await?;
+    store.members.insert_member(&member, &written[written.len() - 1]).await?;
     member.revision = 2;
     written.push(fx.entry(ActivityAction::MemberUpdated, member.id, None));
-    store.update_member(&member, &written[written.len() - 1]).await?;
+    store.members.update_member(&member, &written[written.len() - 1]).await?;
 
     let mut task = fx.task(project.id, "Launch");
     written.push(fx.entry(ActivityAction::TaskCreated, task.id, Some(project.id)));
-    store.insert_task(&task, &written[written.len() - 1]).await?;
+    store.tasks.insert_task(&task, &written[written.len() - 1]).await?;
     task.revision = 2;
     written.push(fx.entry(ActivityAction::TaskStatusChanged, task.id, Some(project.id)));
-    store.update_task(&task, &written[written.len() - 1]).await?;
+    store.tasks.update_task(&task, &written[written.len() - 1]).await?;
     written.push(fx.entry(ActivityAction::TaskDeleted, task.id, Some(project.id)));
-    store.delete_task(fx.ws, task.id, &written[written.len() - 1]).await?;
+    store.tasks.delete_task(fx.ws, task.id, &written[written.len() - 1]).await?;
 
     written.push(fx.entry(ActivityAction::MemberRemoved, member.id, None));
-    store.delete_member(fx.ws, member.id, &written[written.len() - 1]).await?;
+    store.members.delete_member(fx.ws, member.id, &written[written.len() - 1]).await?;
     written.push(fx.entry(ActivityAction::ProjectDeleted, project.id, Some(project.id)));
-    store.delete_project(fx.ws, project.id, &written[written.len() - 1]).await?;
+    store.projects.delete_project(fx.ws, project.id, &written[written.len() - 1]).await?;
 
     written.reverse();
     assert_eq!(fx.all_activity().await?, written);
@@ -59,10 +59,10 @@ pub async fn failed_writes_append_nothing(db: &TestDb) -> anyhow::Result<()> {
     assert!(matches!(fx.set_blockers(&b, &[]).await, Err(StoreError::Conflict)));
     let duplicate = fx.member("ada");
     let entry = fx.entry(ActivityAction::MemberAdded, duplicate.id, None);
-    assert!(matches!(fx.store.insert_member(&duplicate, &entry).await, Err(StoreError::Duplicate { .. })));
+    assert!(matches!(fx.stores.members.insert_member(&duplicate, &entry).await, Err(StoreError::Duplicate { .. })));
     let entry = fx.entry(ActivityAction::MemberRemoved, member.id, None);
     let missing = fx.project("missing").id;
-    assert!(matches!(fx.store.delete_member(fx.ws, missing, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(fx.stores.members.delete_member(fx.ws, missing, &entry).await, Err(StoreError::NotFound)));
 
     let after = fx.all_activity().await?;
     assert_eq!(after.len(), before.len() + 1, "only the successful update was logged");
@@ -77,7 +77,7 @@ pub async fn entry_and_record_commit_together(db: &TestDb) -> anyhow::Result<()>
     let mut task = fx.task(project.id, "Launch");
     task.assignee_id = Some(member.id);
     let entry = fx.entry(ActivityAction::TaskCreated, task.id, Some(project.id));
-    fx.store.insert_task(&task, &entry).await?;
+    fx.stores.tasks.insert_task(&task, &entry).await?;
     let logged = fx.all_activity().await?;
 
     // An entry whose id is taken cannot be appended; the record write must go too.
@@ -87,35 +87,41 @@ pub async fn entry_and_record_commit_together(db: &TestDb) -> anyhow::Result<()>
     };
     let new_project = fx.project("Gemini");
     let result = fx
-        .store
+        .stores
+        .projects
         .insert_project(&new_project, &reused(fx.entry(ActivityAction::ProjectCreated, new_project.id, None)))
         .await;
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
-    assert_eq!(fx.store.get_project(fx.ws, new_project.id).await?, None);
+    assert_eq!(fx.stores.projects.get_project(fx.ws, new_project.id).await?, None);
 
     let mut changed = task.clone();
     changed.title = "Changed".into();
     changed.blocked_by = vec![fx.add_task(project.id, "other", &[]).await?.id];
     changed.revision = 2;
-    let result =
-        fx.store.update_task(&changed, &reused(fx.entry(ActivityAction::TaskUpdated, task.id, Some(project.id)))).await;
+    let result = fx
+        .stores
+        .tasks
+        .update_task(&changed, &reused(fx.entry(ActivityAction::TaskUpdated, task.id, Some(project.id))))
+        .await;
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, Some(task.clone()));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, Some(task.clone()));
 
     let result = fx
-        .store
+        .stores
+        .members
         .delete_member(fx.ws, member.id, &reused(fx.entry(ActivityAction::MemberRemoved, member.id, None)))
         .await;
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
-    assert_eq!(fx.store.get_member(fx.ws, member.id).await?, Some(member));
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, Some(task), "still assigned");
+    assert_eq!(fx.stores.members.get_member(fx.ws, member.id).await?, Some(member));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, Some(task), "still assigned");
 
     let result = fx
-        .store
+        .stores
+        .projects
         .delete_project(fx.ws, project.id, &reused(fx.entry(ActivityAction::ProjectDeleted, project.id, None)))
         .await;
     assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
-    assert_eq!(fx.store.get_project(fx.ws, project.id).await?, Some(project));
+    assert_eq!(fx.stores.projects.get_project(fx.ws, project.id).await?, Some(project));
     assert_eq!(fx.all_activity().await?.len(), logged.len() + 1, "only `other` was logged");
     Ok(())
 }
@@ -132,13 +138,13 @@ pub async fn activity_filters(db: &TestDb) -> anyhow::Result<()> {
     // Entries are appended only with a write; any write will do to carry each one.
     for entry in &entries {
         let project = fx.project("carrier");
-        fx.store.insert_project(&project, entry).await?;
+        fx.stores.projects.insert_project(&project, entry).await?;
     }
     let ids = |filter: ActivityFilter| {
-        let store = fx.store.clone();
+        let store = fx.stores.clone();
         let ws = fx.ws;
         async move {
-            let page = store.list_activity(ws, &filter, PageRequest::first(50)).await?;
+            let page = store.activity.list_activity(ws, &filter, PageRequest::first(50)).await?;
             anyhow::Ok(page.items.into_iter().map(|entry| entry.id).collect::<Vec<_>>())
         }
     };
@@ -163,12 +169,12 @@ pub async fn activity_pagination_serves_each_item_once(db: &TestDb) -> anyhow::R
             let previous: &ActivityEntry = previous;
             entry.at = previous.at;
         }
-        fx.store.insert_project(&project, &entry).await?;
+        fx.stores.projects.insert_project(&project, &entry).await?;
         entries.push(entry);
     }
     entries.sort_by_key(|entry| std::cmp::Reverse((entry.at, entry.id)));
     let all = ActivityFilter::default();
-    let (items, pages) = read_all_pages(3, |page| fx.store.list_activity(fx.ws, &all, page)).await?;
+    let (items, pages) = read_all_pages(3, |page| fx.stores.activity.list_activity(fx.ws, &all, page)).await?;
     assert_eq!(pages, 3);
     assert_eq!(items, entries);
     Ok(())

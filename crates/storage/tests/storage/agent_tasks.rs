@@ -39,9 +39,9 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
     let ada = scope("ada");
     let id = Uuid::now_v7().to_string();
     let stored = task(&id, "TASK_STATE_SUBMITTED", at(0));
-    db.store.insert_agent_task(&ada, &stored, "m1", &[event(1)], 16).await?;
-    assert_eq!(db.store.get_agent_task(&ada, &id).await?, Some(stored.clone()));
-    assert_eq!(db.store.find_agent_task_by_message(&ada, "m1").await?, Some(id.clone()));
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[event(1)], 16).await?;
+    assert_eq!(db.stores.agent_tasks.get_agent_task(&ada, &id).await?, Some(stored.clone()));
+    assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(&ada, "m1").await?, Some(id.clone()));
     // Another owner, tenant or agent sees nothing, not even the message id.
     let others = [
         AgentTaskScope { owner: "bob".into(), ..ada.clone() },
@@ -49,10 +49,10 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
         AgentTaskScope { agent: "pulse".into(), ..ada.clone() },
     ];
     for other in &others {
-        assert_eq!(db.store.get_agent_task(other, &id).await?, None);
-        assert_eq!(db.store.find_agent_task_by_message(other, "m1").await?, None);
-        assert!(db.store.agent_task_events(other, &id, 0).await?.is_empty());
-        let update = db.store.update_agent_task(other, &stored, 1, None, &[], 16).await;
+        assert_eq!(db.stores.agent_tasks.get_agent_task(other, &id).await?, None);
+        assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(other, "m1").await?, None);
+        assert!(db.stores.agent_tasks.agent_task_events(other, &id, 0).await?.is_empty());
+        let update = db.stores.agent_tasks.update_agent_task(other, &stored, 1, None, &[], 16).await;
         assert!(matches!(update, Err(StoreError::NotFound)), "{update:?}");
     }
     Ok(())
@@ -61,44 +61,49 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
 pub async fn agent_task_message_ids_are_used_once_per_scope(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let first = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
-    db.store.insert_agent_task(&ada, &first, "m1", &[event(1)], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &first, "m1", &[event(1)], 16).await?;
     let second = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(1));
-    let again = db.store.insert_agent_task(&ada, &second, "m1", &[event(1)], 16).await;
+    let again = db.stores.agent_tasks.insert_agent_task(&ada, &second, "m1", &[event(1)], 16).await;
     assert!(matches!(&again, Err(StoreError::Duplicate { path }) if path == "/message/messageId"), "{again:?}");
     // Nothing of the refused insert was written.
-    assert_eq!(db.store.get_agent_task(&ada, &second.id).await?, None);
+    assert_eq!(db.stores.agent_tasks.get_agent_task(&ada, &second.id).await?, None);
     // A follow-up message on the task records its id too.
     let mut next = first.clone();
     next.last_seq = 2;
-    db.store.update_agent_task(&ada, &next, 1, Some("m2"), &[event(2)], 16).await?;
-    assert_eq!(db.store.find_agent_task_by_message(&ada, "m2").await?, Some(first.id.clone()));
+    db.stores.agent_tasks.update_agent_task(&ada, &next, 1, Some("m2"), &[event(2)], 16).await?;
+    assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(&ada, "m2").await?, Some(first.id.clone()));
     // The same id from another owner is a different message.
     let bob = AgentTaskScope { owner: "bob".into(), ..ada.clone() };
-    db.store.insert_agent_task(&bob, &second, "m1", &[event(1)], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&bob, &second, "m1", &[event(1)], 16).await?;
     Ok(())
 }
 
 pub async fn agent_task_updates_are_optimistic_and_the_log_is_bounded(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let mut stored = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
-    db.store.insert_agent_task(&ada, &stored, "m1", &[event(1)], 3).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[event(1)], 3).await?;
     for seq in 2..=6 {
         let expected = stored.last_seq;
         stored.last_seq = seq;
         stored.state = "TASK_STATE_WORKING".into();
         stored.status_at = at(seq);
-        db.store.update_agent_task(&ada, &stored, expected, None, &[event(seq)], 3).await?;
+        db.stores.agent_tasks.update_agent_task(&ada, &stored, expected, None, &[event(seq)], 3).await?;
     }
     // A writer that saw an older event loses.
-    let stale = db.store.update_agent_task(&ada, &stored, 4, None, &[event(7)], 3).await;
+    let stale = db.stores.agent_tasks.update_agent_task(&ada, &stored, 4, None, &[event(7)], 3).await;
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
-    assert_eq!(db.store.get_agent_task(&ada, &stored.id).await?, Some(stored.clone()));
+    assert_eq!(db.stores.agent_tasks.get_agent_task(&ada, &stored.id).await?, Some(stored.clone()));
     // Only the newest three events are kept, oldest first.
-    let seqs: Vec<i64> = db.store.agent_task_events(&ada, &stored.id, 0).await?.iter().map(|e| e.seq).collect();
+    let seqs: Vec<i64> =
+        db.stores.agent_tasks.agent_task_events(&ada, &stored.id, 0).await?.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [4, 5, 6]);
-    let after: Vec<i64> = db.store.agent_task_events(&ada, &stored.id, 5).await?.iter().map(|e| e.seq).collect();
+    let after: Vec<i64> =
+        db.stores.agent_tasks.agent_task_events(&ada, &stored.id, 5).await?.iter().map(|e| e.seq).collect();
     assert_eq!(after, [6]);
-    assert_eq!(db.store.agent_task_events(&ada, &stored.id, 1).await?[0].body, json!({"statusUpdate": {"seq": 4}}));
+    assert_eq!(
+        db.stores.agent_tasks.agent_task_events(&ada, &stored.id, 1).await?[0].body,
+        json!({"statusUpdate": {"seq": 4}})
+    );
     Ok(())
 }
 
@@ -109,19 +114,20 @@ pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &Te
     for (index, state) in states.iter().enumerate() {
         let mut stored = task(&format!("t{index}"), state, at(i64::try_from(index)? * 10));
         stored.context_id = if index % 2 == 0 { "even".into() } else { "odd".into() };
-        db.store.insert_agent_task(&ada, &stored, &format!("m{index}"), &[event(1)], 16).await?;
+        db.stores.agent_tasks.insert_agent_task(&ada, &stored, &format!("m{index}"), &[event(1)], 16).await?;
         ids.push(stored.id);
     }
     // Two tasks with the same status time are ordered by id.
-    db.store.insert_agent_task(&ada, &task("t9", "TASK_STATE_WORKING", at(30)), "m9", &[], 16).await?;
-    let all = db.store.list_agent_tasks(&ada, &AgentTaskFilter::default(), None, 10).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &task("t9", "TASK_STATE_WORKING", at(30)), "m9", &[], 16).await?;
+    let all = db.stores.agent_tasks.list_agent_tasks(&ada, &AgentTaskFilter::default(), None, 10).await?;
     let order: Vec<&str> = all.tasks.iter().map(|t| t.id.as_str()).collect();
     assert_eq!((order, all.total), (vec!["t9", "t3", "t2", "t1", "t0"], 5));
     // Pages of two, each task once.
     let mut seen = Vec::new();
     let mut cursor: Option<AgentTaskCursor> = None;
     loop {
-        let page = db.store.list_agent_tasks(&ada, &AgentTaskFilter::default(), cursor.as_ref(), 2).await?;
+        let page =
+            db.stores.agent_tasks.list_agent_tasks(&ada, &AgentTaskFilter::default(), cursor.as_ref(), 2).await?;
         assert_eq!(page.total, 5);
         let Some(last) = page.tasks.last() else { break };
         cursor = Some(AgentTaskCursor { status_at_millis: last.status_at.timestamp_millis(), id: last.id.clone() });
@@ -129,17 +135,17 @@ pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &Te
     }
     assert_eq!(seen, ["t9", "t3", "t2", "t1", "t0"]);
     let filter = AgentTaskFilter { state: Some("TASK_STATE_COMPLETED".into()), ..AgentTaskFilter::default() };
-    let completed = db.store.list_agent_tasks(&ada, &filter, None, 10).await?;
+    let completed = db.stores.agent_tasks.list_agent_tasks(&ada, &filter, None, 10).await?;
     assert_eq!(completed.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["t2", "t0"]);
     let filter =
         AgentTaskFilter { context_id: Some("odd".into()), status_after: Some(at(10)), ..AgentTaskFilter::default() };
-    let odd_recent = db.store.list_agent_tasks(&ada, &filter, None, 10).await?;
+    let odd_recent = db.stores.agent_tasks.list_agent_tasks(&ada, &filter, None, 10).await?;
     assert_eq!(odd_recent.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["t3", "t1"]);
     // Other scopes see none of them.
     let bob = AgentTaskScope { owner: "bob".into(), ..ada.clone() };
-    assert_eq!(db.store.list_agent_tasks(&bob, &AgentTaskFilter::default(), None, 10).await?.total, 0);
+    assert_eq!(db.stores.agent_tasks.list_agent_tasks(&bob, &AgentTaskFilter::default(), None, 10).await?.total, 0);
     // The restart sweep finds working tasks of every scope.
-    let working = db.store.agent_tasks_in_states(&["TASK_STATE_WORKING"]).await?;
+    let working = db.stores.agent_tasks.agent_tasks_in_states(&["TASK_STATE_WORKING"]).await?;
     let mut found: Vec<&str> = working.iter().filter(|(s, _)| s == &ada).map(|(_, t)| t.id.as_str()).collect();
     found.sort_unstable();
     assert_eq!(found, ["t1", "t9"]);
@@ -149,42 +155,45 @@ pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &Te
 pub async fn push_configs_round_trip_per_task(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let stored = task(&Uuid::now_v7().to_string(), "TASK_STATE_WORKING", at(0));
-    db.store.insert_agent_task(&ada, &stored, "m1", &[], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[], 16).await?;
     let config = |id: &str, url: &str| StoredPushConfig {
         id: id.to_owned(),
         task_id: stored.id.clone(),
         body: json!({"url": url, "token": "secret"}),
     };
-    db.store.put_push_config(&ada, &config("c1", "https://a"), at(1)).await?;
-    db.store.put_push_config(&ada, &config("c2", "https://b"), at(2)).await?;
-    db.store.put_push_config(&ada, &config("c1", "https://c"), at(3)).await?;
-    let all = db.store.push_configs(&ada, &stored.id, None).await?;
+    db.stores.agent_tasks.put_push_config(&ada, &config("c1", "https://a"), at(1)).await?;
+    db.stores.agent_tasks.put_push_config(&ada, &config("c2", "https://b"), at(2)).await?;
+    db.stores.agent_tasks.put_push_config(&ada, &config("c1", "https://c"), at(3)).await?;
+    let all = db.stores.agent_tasks.push_configs(&ada, &stored.id, None).await?;
     assert_eq!(all.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c2", "c1"]);
-    assert_eq!(db.store.push_configs(&ada, &stored.id, Some("c1")).await?[0].body["url"], json!("https://c"));
+    assert_eq!(
+        db.stores.agent_tasks.push_configs(&ada, &stored.id, Some("c1")).await?[0].body["url"],
+        json!("https://c")
+    );
     let bob = AgentTaskScope { owner: "bob".into(), ..ada.clone() };
-    assert!(db.store.push_configs(&bob, &stored.id, None).await?.is_empty());
+    assert!(db.stores.agent_tasks.push_configs(&bob, &stored.id, None).await?.is_empty());
     assert!(matches!(
-        db.store.put_push_config(&bob, &config("c3", "https://x"), at(4)).await,
+        db.stores.agent_tasks.put_push_config(&bob, &config("c3", "https://x"), at(4)).await,
         Err(StoreError::NotFound)
     ));
-    assert!(!db.store.delete_push_config(&bob, &stored.id, "c1").await?);
-    assert!(db.store.delete_push_config(&ada, &stored.id, "c1").await?);
-    assert!(!db.store.delete_push_config(&ada, &stored.id, "c1").await?);
-    assert_eq!(db.store.push_configs(&ada, &stored.id, None).await?.len(), 1);
+    assert!(!db.stores.agent_tasks.delete_push_config(&bob, &stored.id, "c1").await?);
+    assert!(db.stores.agent_tasks.delete_push_config(&ada, &stored.id, "c1").await?);
+    assert!(!db.stores.agent_tasks.delete_push_config(&ada, &stored.id, "c1").await?);
+    assert_eq!(db.stores.agent_tasks.push_configs(&ada, &stored.id, None).await?.len(), 1);
     Ok(())
 }
 
 pub async fn token_usage_adds_up_per_workspace_and_day(db: &TestDb) -> anyhow::Result<()> {
     let workspace = Uuid::now_v7().to_string();
-    db.store.add_token_usage(&workspace, "2026-11-30", 5, 7).await?;
-    let first = db.store.add_token_usage(&workspace, "2026-12-01", 10, 20).await?;
+    db.stores.usage.add_token_usage(&workspace, "2026-11-30", 5, 7).await?;
+    let first = db.stores.usage.add_token_usage(&workspace, "2026-12-01", 10, 20).await?;
     assert_eq!((first.tokens_in, first.tokens_out), (10, 20));
-    let second = db.store.add_token_usage(&workspace, "2026-12-01", 1, 2).await?;
+    let second = db.stores.usage.add_token_usage(&workspace, "2026-12-01", 1, 2).await?;
     assert_eq!((second.day.as_str(), second.tokens_in, second.tokens_out), ("2026-12-01", 11, 22));
-    db.store.add_token_usage("another", "2026-12-01", 100, 100).await?;
-    let days = db.store.token_usage(&workspace, "2026-11-01", "2026-12-31").await?;
+    db.stores.usage.add_token_usage("another", "2026-12-01", 100, 100).await?;
+    let days = db.stores.usage.token_usage(&workspace, "2026-11-01", "2026-12-31").await?;
     let days: Vec<(String, i64, i64)> = days.into_iter().map(|d| (d.day, d.tokens_in, d.tokens_out)).collect();
     assert_eq!(days, [("2026-11-30".into(), 5, 7), ("2026-12-01".into(), 11, 22)]);
-    assert!(db.store.token_usage(&workspace, "2026-12-02", "2026-12-31").await?.is_empty());
+    assert!(db.stores.usage.token_usage(&workspace, "2026-12-02", "2026-12-31").await?.is_empty());
     Ok(())
 }

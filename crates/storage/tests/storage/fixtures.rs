@@ -2,13 +2,12 @@
 //! keeps), and a clock that hands out strictly increasing times.
 
 use std::cell::Cell;
-use std::sync::Arc;
 
 use agentdeck_domain::page::{Page, PageRequest};
 use agentdeck_domain::records::{
     ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus, Workspace,
 };
-use agentdeck_storage::RecordStore;
+use agentdeck_storage::Stores;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -24,7 +23,7 @@ pub fn at(offset_ms: i64) -> DateTime<Utc> {
 
 /// One workspace of a test, with helpers to fill it.
 pub struct Fx {
-    pub store: Arc<dyn RecordStore>,
+    pub stores: Stores,
     pub ws: Uuid,
     clock: Cell<i64>,
 }
@@ -33,8 +32,8 @@ impl Fx {
     /// Creates a workspace in the test database.
     pub async fn new(db: &TestDb) -> anyhow::Result<Self> {
         let workspace = Workspace { id: Uuid::now_v7(), name: "Acme".into(), created_at: at(0) };
-        db.store.insert_workspace(&workspace).await?;
-        Ok(Self { store: db.store.clone(), ws: workspace.id, clock: Cell::new(0) })
+        db.stores.workspaces.insert_workspace(&workspace).await?;
+        Ok(Self { stores: db.stores.clone(), ws: workspace.id, clock: Cell::new(0) })
     }
 
     /// The next time on this workspace's clock (1 s apart).
@@ -125,7 +124,7 @@ impl Fx {
     pub async fn add_project(&self, name: &str) -> anyhow::Result<Project> {
         let project = self.project(name);
         let entry = self.entry(ActivityAction::ProjectCreated, project.id, Some(project.id));
-        self.store.insert_project(&project, &entry).await?;
+        self.stores.projects.insert_project(&project, &entry).await?;
         Ok(project)
     }
 
@@ -133,7 +132,7 @@ impl Fx {
     pub async fn add_member(&self, user_id: &str) -> anyhow::Result<Member> {
         let member = self.member(user_id);
         let entry = self.entry(ActivityAction::MemberAdded, member.id, None);
-        self.store.insert_member(&member, &entry).await?;
+        self.stores.members.insert_member(&member, &entry).await?;
         Ok(member)
     }
 
@@ -142,7 +141,7 @@ impl Fx {
         let mut task = self.task(project_id, title);
         task.blocked_by = blocked_by.to_vec();
         let entry = self.entry(ActivityAction::TaskCreated, task.id, Some(project_id));
-        self.store.insert_task(&task, &entry).await?;
+        self.stores.tasks.insert_task(&task, &entry).await?;
         Ok(task)
     }
 
@@ -153,13 +152,13 @@ impl Fx {
         next.revision += 1;
         next.updated_at = self.tick();
         let entry = self.entry(ActivityAction::TaskUpdated, task.id, Some(task.project_id));
-        self.store.update_task(&next, &entry).await?;
+        self.stores.tasks.update_task(&next, &entry).await?;
         Ok(next)
     }
 
     /// Every activity entry of the workspace, newest first.
     pub async fn all_activity(&self) -> anyhow::Result<Vec<ActivityEntry>> {
-        let page = self.store.list_activity(self.ws, &Default::default(), PageRequest::first(200)).await?;
+        let page = self.stores.activity.list_activity(self.ws, &Default::default(), PageRequest::first(200)).await?;
         Ok(page.items)
     }
 }

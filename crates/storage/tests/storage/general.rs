@@ -12,8 +12,8 @@ pub async fn migrate_twice_is_a_no_op(db: &TestDb) -> anyhow::Result<()> {
     // SQLite has one more: its dashboard state tables were rebuilt clustered (0003).
     let expected = if db.url.starts_with("sqlite:") { 5 } else { 4 };
     assert_eq!(db.first_migrations, expected);
-    assert_eq!(db.store.migrate().await?, 0);
-    assert_eq!(db.store.migrate().await?, 0);
+    assert_eq!(db.stores.database.migrate().await?, 0);
+    assert_eq!(db.stores.database.migrate().await?, 0);
     // The schema still works after the repeated runs.
     let fx = Fx::new(db).await?;
     fx.add_project("Apollo").await?;
@@ -21,9 +21,9 @@ pub async fn migrate_twice_is_a_no_op(db: &TestDb) -> anyhow::Result<()> {
 }
 
 pub async fn ping_and_backend(db: &TestDb) -> anyhow::Result<()> {
-    db.store.ping().await?;
+    db.stores.database.ping().await?;
     let expected = if db.url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
-    assert_eq!(db.store.backend(), expected);
+    assert_eq!(db.stores.database.backend(), expected);
     if expected == Backend::Sqlite {
         // The journal mode is stored in the file, so a plain connection sees it.
         let raw = db.raw_pool().await?;
@@ -40,7 +40,7 @@ pub async fn foreign_keys_are_enforced(db: &TestDb) -> anyhow::Result<()> {
     orphan.workspace_id = Uuid::now_v7();
     let mut entry = fx.entry(ActivityAction::ProjectCreated, orphan.id, Some(orphan.id));
     entry.workspace_id = orphan.workspace_id;
-    let result = db.store.insert_project(&orphan, &entry).await;
+    let result = db.stores.projects.insert_project(&orphan, &entry).await;
     // A reference that does not exist at write time is reported like a concurrent
     // delete: the caller re-reads and retries (and then sees the missing record).
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
@@ -59,23 +59,23 @@ pub async fn bad_stored_value_is_corrupt(db: &TestDb) -> anyhow::Result<()> {
         .execute(&raw)
         .await?;
     raw.close().await;
-    let result = db.store.get_task(fx.ws, task.id).await;
+    let result = db.stores.tasks.get_task(fx.ws, task.id).await;
     assert!(matches!(&result, Err(StoreError::Corrupt(message)) if message.contains("status")), "{result:?}");
-    let result = db.store.list_projects(fx.ws, &Default::default(), PageRequest::first(10)).await;
+    let result = db.stores.projects.list_projects(fx.ws, &Default::default(), PageRequest::first(10)).await;
     assert!(matches!(&result, Err(StoreError::Corrupt(message)) if message.contains("created_at")), "{result:?}");
     Ok(())
 }
 
 pub async fn workspaces_round_trip_and_count(db: &TestDb) -> anyhow::Result<()> {
-    assert_eq!(db.store.count_workspaces().await?, 0);
+    assert_eq!(db.stores.workspaces.count_workspaces().await?, 0);
     let first = Workspace { id: Uuid::now_v7(), name: "Acme".into(), created_at: at(1) };
     let second = Workspace { id: Uuid::now_v7(), name: "Globex — ünïcode".into(), created_at: at(-5) };
-    db.store.insert_workspace(&first).await?;
-    db.store.insert_workspace(&second).await?;
-    assert_eq!(db.store.count_workspaces().await?, 2);
-    assert_eq!(db.store.get_workspace(first.id).await?, Some(first));
-    assert_eq!(db.store.get_workspace(second.id).await?, Some(second));
-    assert_eq!(db.store.get_workspace(Uuid::now_v7()).await?, None);
+    db.stores.workspaces.insert_workspace(&first).await?;
+    db.stores.workspaces.insert_workspace(&second).await?;
+    assert_eq!(db.stores.workspaces.count_workspaces().await?, 2);
+    assert_eq!(db.stores.workspaces.get_workspace(first.id).await?, Some(first));
+    assert_eq!(db.stores.workspaces.get_workspace(second.id).await?, Some(second));
+    assert_eq!(db.stores.workspaces.get_workspace(Uuid::now_v7()).await?, None);
     Ok(())
 }
 
@@ -85,60 +85,60 @@ pub async fn workspace_scoping_hides_other_workspaces(db: &TestDb) -> anyhow::Re
     let project = mine.add_project("Apollo").await?;
     let member = mine.add_member("ada").await?;
     let task = mine.add_task(project.id, "Launch", &[]).await?;
-    let store = &other.store;
+    let store = &other.stores;
     let ws = other.ws;
 
     // Reads.
-    assert_eq!(store.get_project(ws, project.id).await?, None);
-    assert_eq!(store.get_task(ws, task.id).await?, None);
-    assert_eq!(store.get_member(ws, member.id).await?, None);
-    assert_eq!(store.find_member_by_user(ws, "ada").await?, None);
+    assert_eq!(store.projects.get_project(ws, project.id).await?, None);
+    assert_eq!(store.tasks.get_task(ws, task.id).await?, None);
+    assert_eq!(store.members.get_member(ws, member.id).await?, None);
+    assert_eq!(store.members.find_member_by_user(ws, "ada").await?, None);
     let page = PageRequest::first(50);
-    assert!(store.list_projects(ws, &Default::default(), page).await?.items.is_empty());
-    assert!(store.list_tasks(ws, &Default::default(), page).await?.items.is_empty());
-    assert!(store.list_members(ws, page).await?.items.is_empty());
-    assert!(store.list_activity(ws, &Default::default(), page).await?.items.is_empty());
+    assert!(store.projects.list_projects(ws, &Default::default(), page).await?.items.is_empty());
+    assert!(store.tasks.list_tasks(ws, &Default::default(), page).await?.items.is_empty());
+    assert!(store.members.list_members(ws, page).await?.items.is_empty());
+    assert!(store.activity.list_activity(ws, &Default::default(), page).await?.items.is_empty());
 
     // Updates: the record, relabelled with the other workspace, is not found.
     let mut moved_project = project.clone();
     moved_project.workspace_id = ws;
     moved_project.revision += 1;
     let entry = other.entry(ActivityAction::ProjectUpdated, project.id, Some(project.id));
-    assert!(matches!(store.update_project(&moved_project, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.projects.update_project(&moved_project, &entry).await, Err(StoreError::NotFound)));
     let mut moved_member = member.clone();
     moved_member.workspace_id = ws;
     moved_member.revision += 1;
     let entry = other.entry(ActivityAction::MemberUpdated, member.id, None);
-    assert!(matches!(store.update_member(&moved_member, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.members.update_member(&moved_member, &entry).await, Err(StoreError::NotFound)));
     let mut moved_task = task.clone();
     moved_task.workspace_id = ws;
     moved_task.revision += 1;
     let entry = other.entry(ActivityAction::TaskUpdated, task.id, Some(project.id));
-    assert!(matches!(store.update_task(&moved_task, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.tasks.update_task(&moved_task, &entry).await, Err(StoreError::NotFound)));
 
     // Deletes.
     let entry = other.entry(ActivityAction::TaskDeleted, task.id, Some(project.id));
-    assert!(matches!(store.delete_task(ws, task.id, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.tasks.delete_task(ws, task.id, &entry).await, Err(StoreError::NotFound)));
     let entry = other.entry(ActivityAction::MemberRemoved, member.id, None);
-    assert!(matches!(store.delete_member(ws, member.id, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.members.delete_member(ws, member.id, &entry).await, Err(StoreError::NotFound)));
     let entry = other.entry(ActivityAction::ProjectDeleted, project.id, Some(project.id));
-    assert!(matches!(store.delete_project(ws, project.id, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.projects.delete_project(ws, project.id, &entry).await, Err(StoreError::NotFound)));
 
     // A task of the other workspace cannot point into mine.
     let other_project = other.add_project("Gemini").await?;
     let mut intruder = other.task(other_project.id, "Peek");
     intruder.assignee_id = Some(member.id);
     let entry = other.entry(ActivityAction::TaskCreated, intruder.id, Some(other_project.id));
-    let result = store.insert_task(&intruder, &entry).await;
+    let result = store.tasks.insert_task(&intruder, &entry).await;
     assert!(
         matches!(&result, Err(StoreError::UnknownReference { path, id }) if path == "/assigneeId" && *id == member.id),
         "{result:?}"
     );
 
     // Nothing of mine changed, and the other workspace logged nothing of its failures.
-    assert_eq!(mine.store.get_project(mine.ws, project.id).await?, Some(project));
-    assert_eq!(mine.store.get_task(mine.ws, task.id).await?, Some(task));
-    assert_eq!(mine.store.get_member(mine.ws, member.id).await?, Some(member));
+    assert_eq!(mine.stores.projects.get_project(mine.ws, project.id).await?, Some(project));
+    assert_eq!(mine.stores.tasks.get_task(mine.ws, task.id).await?, Some(task));
+    assert_eq!(mine.stores.members.get_member(mine.ws, member.id).await?, Some(member));
     assert_eq!(other.all_activity().await?.len(), 1);
     Ok(())
 }

@@ -4,15 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_storage::testing::{self, TestDatabase};
-use agentdeck_storage::{ConnectOptions, RecordStore, RoomKey, StateOptions, StateStore, connect};
+use agentdeck_storage::{ConnectOptions, RoomKey, StateOptions, StateStore, Stores, connect};
 use anyhow::Context;
 use sqlx::AnyPool;
 use uuid::Uuid;
 
 /// A migrated store on a database of its own, removed when dropped.
 pub struct TestDb {
-    /// The store under test.
-    pub store: Arc<dyn RecordStore>,
+    /// The stores under test.
+    pub stores: Stores,
     /// How many migrations the first `migrate` applied.
     pub first_migrations: usize,
     /// URL of the database, for raw access that bypasses the store.
@@ -36,9 +36,9 @@ impl TestDb {
         // Generous timeout: parallel tests share two cores.
         let options = ConnectOptions { max_connections: 5, acquire_timeout: Duration::from_secs(30) };
         let url = database.url.clone();
-        let store = connect(&url, &options).await.with_context(|| format!("connecting to {url}"))?;
-        let first_migrations = store.migrate().await.context("migrating the test database")?;
-        Ok(Self { store, first_migrations, url, _database: database })
+        let stores = connect(&url, &options).await.with_context(|| format!("connecting to {url}"))?;
+        let first_migrations = stores.database.migrate().await.context("migrating the test database")?;
+        Ok(Self { stores, first_migrations, url, _database: database })
     }
 
     /// A pool on the same database that bypasses the store, for raw SQL.
@@ -80,7 +80,7 @@ impl StateDb {
     /// A store with these options (on SQLite: in the records' file, through its own connections).
     pub async fn open(&self, options: StateOptions) -> anyhow::Result<Arc<dyn StateStore>> {
         match &self.sqlite {
-            Some(db) => db.store.embedded_state(options).context("SQLite has an embedded state store"),
+            Some(db) => db.stores.database.embedded_state(options).context("SQLite has an embedded state store"),
             None => Ok(Arc::new(testing::redis_state_store(options).await?)),
         }
     }

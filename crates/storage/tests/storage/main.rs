@@ -168,8 +168,8 @@ mod connect {
     async fn sqlite_file_is_created() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
-        let store = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(store.migrate().await?, 5);
+        let stores = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
+        assert_eq!(stores.database.migrate().await?, 5);
         assert!(path.exists());
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::fixtures::{Fx, read_all_pages};
 pub async fn project_round_trip(db: &TestDb) -> anyhow::Result<()> {
     let fx = Fx::new(db).await?;
     let project = fx.add_project("Apollo").await?;
-    assert_eq!(fx.store.get_project(fx.ws, project.id).await?, Some(project.clone()));
+    assert_eq!(fx.stores.projects.get_project(fx.ws, project.id).await?, Some(project.clone()));
 
     let mut changed = project.clone();
     changed.name = "Apollo 11 — “Eagle”".into();
@@ -22,12 +22,12 @@ pub async fn project_round_trip(db: &TestDb) -> anyhow::Result<()> {
     changed.updated_at = fx.tick();
     changed.revision = 2;
     let entry = fx.entry(ActivityAction::ProjectArchived, project.id, Some(project.id));
-    fx.store.update_project(&changed, &entry).await?;
-    assert_eq!(fx.store.get_project(fx.ws, project.id).await?, Some(changed.clone()));
+    fx.stores.projects.update_project(&changed, &entry).await?;
+    assert_eq!(fx.stores.projects.get_project(fx.ws, project.id).await?, Some(changed.clone()));
 
     let entry = fx.entry(ActivityAction::ProjectDeleted, project.id, Some(project.id));
-    fx.store.delete_project(fx.ws, project.id, &entry).await?;
-    assert_eq!(fx.store.get_project(fx.ws, project.id).await?, None);
+    fx.stores.projects.delete_project(fx.ws, project.id, &entry).await?;
+    assert_eq!(fx.stores.projects.get_project(fx.ws, project.id).await?, None);
     Ok(())
 }
 
@@ -38,31 +38,31 @@ pub async fn project_stale_revision_conflicts(db: &TestDb) -> anyhow::Result<()>
     first.name = "First".into();
     first.revision = 2;
     let entry = fx.entry(ActivityAction::ProjectUpdated, project.id, Some(project.id));
-    fx.store.update_project(&first, &entry).await?;
+    fx.stores.projects.update_project(&first, &entry).await?;
 
     // A second writer that also read revision 1.
     let mut second = project.clone();
     second.name = "Second".into();
     second.revision = 2;
     let entry = fx.entry(ActivityAction::ProjectUpdated, project.id, Some(project.id));
-    let result = fx.store.update_project(&second, &entry).await;
+    let result = fx.stores.projects.update_project(&second, &entry).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     // Skipping a revision is as stale as repeating one.
     second.revision = 5;
-    let result = fx.store.update_project(&second, &entry).await;
+    let result = fx.stores.projects.update_project(&second, &entry).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
-    assert_eq!(fx.store.get_project(fx.ws, project.id).await?, Some(first));
+    assert_eq!(fx.stores.projects.get_project(fx.ws, project.id).await?, Some(first));
     Ok(())
 }
 
 pub async fn project_missing_is_not_found(db: &TestDb) -> anyhow::Result<()> {
     let fx = Fx::new(db).await?;
     let mut ghost = fx.project("Ghost");
-    assert_eq!(fx.store.get_project(fx.ws, ghost.id).await?, None);
+    assert_eq!(fx.stores.projects.get_project(fx.ws, ghost.id).await?, None);
     ghost.revision = 2;
     let entry = fx.entry(ActivityAction::ProjectUpdated, ghost.id, Some(ghost.id));
-    assert!(matches!(fx.store.update_project(&ghost, &entry).await, Err(StoreError::NotFound)));
-    assert!(matches!(fx.store.delete_project(fx.ws, ghost.id, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(fx.stores.projects.update_project(&ghost, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(fx.stores.projects.delete_project(fx.ws, ghost.id, &entry).await, Err(StoreError::NotFound)));
     Ok(())
 }
 
@@ -72,7 +72,7 @@ pub async fn project_archived_filter(db: &TestDb) -> anyhow::Result<()> {
     let mut archived = fx.project("Archived");
     archived.archived = true;
     let entry = fx.entry(ActivityAction::ProjectCreated, archived.id, Some(archived.id));
-    fx.store.insert_project(&archived, &entry).await?;
+    fx.stores.projects.insert_project(&archived, &entry).await?;
 
     for (archived_filter, expected) in [
         (Some(false), vec![active.clone()]),
@@ -80,7 +80,7 @@ pub async fn project_archived_filter(db: &TestDb) -> anyhow::Result<()> {
         (None, vec![archived.clone(), active.clone()]),
     ] {
         let filter = ProjectFilter { archived: archived_filter };
-        let page = fx.store.list_projects(fx.ws, &filter, PageRequest::first(50)).await?;
+        let page = fx.stores.projects.list_projects(fx.ws, &filter, PageRequest::first(50)).await?;
         assert_eq!(page.items, expected, "{filter:?}");
     }
     Ok(())
@@ -98,17 +98,17 @@ pub async fn project_pagination_serves_each_item_once(db: &TestDb) -> anyhow::Re
             project.updated_at = previous.created_at;
         }
         let entry = fx.entry(ActivityAction::ProjectCreated, project.id, Some(project.id));
-        fx.store.insert_project(&project, &entry).await?;
+        fx.stores.projects.insert_project(&project, &entry).await?;
         projects.push(project);
     }
     projects.sort_by_key(|project| std::cmp::Reverse((project.created_at, project.id)));
 
     let all = ProjectFilter::default();
-    let (items, pages) = read_all_pages(3, |page| fx.store.list_projects(fx.ws, &all, page)).await?;
+    let (items, pages) = read_all_pages(3, |page| fx.stores.projects.list_projects(fx.ws, &all, page)).await?;
     assert_eq!(pages, 3);
     assert_eq!(items, projects);
     // A page exactly as long as what is left has no next cursor.
-    let (items, pages) = read_all_pages(7, |page| fx.store.list_projects(fx.ws, &all, page)).await?;
+    let (items, pages) = read_all_pages(7, |page| fx.stores.projects.list_projects(fx.ws, &all, page)).await?;
     assert_eq!((items.len(), pages), (7, 1));
     Ok(())
 }
@@ -125,18 +125,20 @@ pub async fn project_delete_cascades_to_tasks_and_links(db: &TestDb) -> anyhow::
     let c = fx.add_task(doomed.id, "c", &[untouched.id]).await?;
 
     let entry = fx.entry(ActivityAction::ProjectDeleted, doomed.id, Some(doomed.id));
-    fx.store.delete_project(fx.ws, doomed.id, &entry).await?;
+    fx.stores.projects.delete_project(fx.ws, doomed.id, &entry).await?;
 
     for task in [&a, &b, &c] {
-        assert_eq!(fx.store.get_task(fx.ws, task.id).await?, None);
+        assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, None);
     }
-    let outside_now = fx.store.get_task(fx.ws, outside.id).await?.ok_or_else(|| anyhow::anyhow!("outside gone"))?;
+    let outside_now =
+        fx.stores.tasks.get_task(fx.ws, outside.id).await?.ok_or_else(|| anyhow::anyhow!("outside gone"))?;
     assert!(outside_now.blocked_by.is_empty());
     assert_eq!(outside_now.revision, outside.revision + 1, "losing a link is a change");
     assert_eq!(outside_now.updated_at, entry.at);
-    assert_eq!(fx.store.get_task(fx.ws, untouched.id).await?, Some(untouched.clone()));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, untouched.id).await?, Some(untouched.clone()));
     let remaining: Vec<Uuid> = fx
-        .store
+        .stores
+        .tasks
         .list_tasks(fx.ws, &Default::default(), PageRequest::first(50))
         .await?
         .items

@@ -31,8 +31,8 @@ pub async fn task_round_trip_keeps_link_order(db: &TestDb) -> anyhow::Result<()>
     task.assignee_id = Some(member.id);
     task.blocked_by = vec![c.id, a.id, b.id];
     let entry = fx.entry(ActivityAction::TaskCreated, task.id, Some(project.id));
-    fx.store.insert_task(&task, &entry).await?;
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, Some(task.clone()));
+    fx.stores.tasks.insert_task(&task, &entry).await?;
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, Some(task.clone()));
 
     let other_project = fx.add_project("Gemini").await?;
     let mut changed = task.clone();
@@ -49,14 +49,14 @@ pub async fn task_round_trip_keeps_link_order(db: &TestDb) -> anyhow::Result<()>
     changed.updated_at = fx.tick();
     changed.revision = 2;
     let entry = fx.entry(ActivityAction::TaskCompleted, task.id, Some(other_project.id));
-    fx.store.update_task(&changed, &entry).await?;
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, Some(changed.clone()));
+    fx.stores.tasks.update_task(&changed, &entry).await?;
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, Some(changed.clone()));
 
     let entry = fx.entry(ActivityAction::TaskDeleted, task.id, Some(other_project.id));
-    fx.store.delete_task(fx.ws, task.id, &entry).await?;
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, None);
+    fx.stores.tasks.delete_task(fx.ws, task.id, &entry).await?;
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, None);
     // Its blockers were not touched by losing a dependent.
-    assert_eq!(fx.store.get_task(fx.ws, a.id).await?, Some(a));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, a.id).await?, Some(a));
     Ok(())
 }
 
@@ -84,17 +84,17 @@ pub async fn task_reference_checks_name_the_field(db: &TestDb) -> anyhow::Result
         let mut new = fx.task(project.id, "new");
         change(&mut new);
         let entry = fx.entry(ActivityAction::TaskCreated, new.id, Some(project.id));
-        let result = fx.store.insert_task(&new, &entry).await;
+        let result = fx.stores.tasks.insert_task(&new, &entry).await;
         assert!(is_unknown(&result, path, *id), "insert {path}: {result:?}");
 
         let mut next = stored.clone();
         change(&mut next);
         next.revision = 2;
         let entry = fx.entry(ActivityAction::TaskUpdated, next.id, Some(project.id));
-        let result = fx.store.update_task(&next, &entry).await;
+        let result = fx.stores.tasks.update_task(&next, &entry).await;
         assert!(is_unknown(&result, path, *id), "update {path}: {result:?}");
     }
-    assert_eq!(fx.store.get_task(fx.ws, stored.id).await?, Some(stored));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, stored.id).await?, Some(stored));
     assert_eq!(fx.all_activity().await?.len(), activity_before + 1, "only `stored` was logged");
     Ok(())
 }
@@ -116,7 +116,7 @@ pub async fn task_cycle_is_rejected_with_its_path(db: &TestDb) -> anyhow::Result
     let result = fx.set_blockers(&a, &[a.id]).await;
     assert!(matches!(&result, Err(StoreError::DependencyCycle { cycle }) if *cycle == vec![a.id, a.id]), "{result:?}");
 
-    assert_eq!(fx.store.get_task(fx.ws, a.id).await?, Some(a.clone()));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, a.id).await?, Some(a.clone()));
     assert_eq!(fx.all_activity().await?.len(), activity_before);
     // Replacing a's (empty) links with a non-closing set is fine; so is a diamond.
     let d = fx.add_task(project.id, "d", &[b.id, c.id]).await?;
@@ -131,7 +131,7 @@ pub async fn task_stale_revision_conflicts(db: &TestDb) -> anyhow::Result<()> {
     let first = fx.set_blockers(&task, &[]).await?;
     let result = fx.set_blockers(&task, &[]).await;
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
-    assert_eq!(fx.store.get_task(fx.ws, task.id).await?, Some(first));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, task.id).await?, Some(first));
     Ok(())
 }
 
@@ -139,10 +139,10 @@ pub async fn task_missing_is_not_found(db: &TestDb) -> anyhow::Result<()> {
     let fx = Fx::new(db).await?;
     let project = fx.add_project("Apollo").await?;
     let ghost = fx.task(project.id, "ghost");
-    assert_eq!(fx.store.get_task(fx.ws, ghost.id).await?, None);
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, ghost.id).await?, None);
     assert!(matches!(fx.set_blockers(&ghost, &[]).await, Err(StoreError::NotFound)));
     let entry = fx.entry(ActivityAction::TaskDeleted, ghost.id, Some(project.id));
-    assert!(matches!(fx.store.delete_task(fx.ws, ghost.id, &entry).await, Err(StoreError::NotFound)));
+    assert!(matches!(fx.stores.tasks.delete_task(fx.ws, ghost.id, &entry).await, Err(StoreError::NotFound)));
     Ok(())
 }
 
@@ -163,7 +163,7 @@ pub async fn task_filters(db: &TestDb) -> anyhow::Result<()> {
         task.due_date = due_days.map(|days| at(days * DAY_MS));
         task.completed_at = (status == TaskStatus::Done).then(|| at(1));
         let entry = fx.entry(ActivityAction::TaskCreated, task.id, Some(project));
-        fx.store.insert_task(&task, &entry).await?;
+        fx.stores.tasks.insert_task(&task, &entry).await?;
         stored.push(task);
     }
     let [t1, t2, t3, t4] = [&stored[0], &stored[1], &stored[2], &stored[3]].map(|task| task.id);
@@ -182,7 +182,7 @@ pub async fn task_filters(db: &TestDb) -> anyhow::Result<()> {
         (TaskFilter::default(), vec![t4, t3, t2, t1]),
     ];
     for (filter, expected) in cases {
-        let page = fx.store.list_tasks(fx.ws, &filter, PageRequest::first(50)).await?;
+        let page = fx.stores.tasks.list_tasks(fx.ws, &filter, PageRequest::first(50)).await?;
         let ids: Vec<Uuid> = page.items.iter().map(|task| task.id).collect();
         assert_eq!(ids, expected, "{filter:?}");
     }
@@ -200,7 +200,7 @@ pub async fn task_pagination_fills_links(db: &TestDb) -> anyhow::Result<()> {
     }
     tasks.reverse();
     let all = TaskFilter::default();
-    let (items, pages) = read_all_pages(3, |page| fx.store.list_tasks(fx.ws, &all, page)).await?;
+    let (items, pages) = read_all_pages(3, |page| fx.stores.tasks.list_tasks(fx.ws, &all, page)).await?;
     assert_eq!(pages, 3);
     assert_eq!(items, tasks);
     Ok(())
@@ -214,11 +214,11 @@ pub async fn task_delete_removes_links_both_ways(db: &TestDb) -> anyhow::Result<
     let last = fx.add_task(project.id, "last", &[middle.id, first.id]).await?;
 
     let entry = fx.entry(ActivityAction::TaskDeleted, middle.id, Some(project.id));
-    fx.store.delete_task(fx.ws, middle.id, &entry).await?;
-    let last_now = fx.store.get_task(fx.ws, last.id).await?.ok_or_else(|| anyhow::anyhow!("last gone"))?;
+    fx.stores.tasks.delete_task(fx.ws, middle.id, &entry).await?;
+    let last_now = fx.stores.tasks.get_task(fx.ws, last.id).await?.ok_or_else(|| anyhow::anyhow!("last gone"))?;
     assert_eq!(last_now.blocked_by, vec![first.id]);
     assert_eq!((last_now.revision, last_now.updated_at), (last.revision + 1, entry.at));
-    assert_eq!(fx.store.get_task(fx.ws, first.id).await?, Some(first.clone()));
+    assert_eq!(fx.stores.tasks.get_task(fx.ws, first.id).await?, Some(first.clone()));
     // The freed id may be linked to again without a stale row in the way.
     let result = fx.set_blockers(&last_now, &[middle.id]).await;
     assert!(is_unknown(&result.map(|_| ()), "/blockedBy/0", middle.id));
@@ -237,8 +237,8 @@ pub async fn concurrent_links_cannot_close_a_cycle(db: &TestDb) -> anyhow::Resul
             next.blocked_by = vec![blocker];
             next.revision += 1;
             let entry = fx.entry(ActivityAction::TaskUpdated, task.id, Some(project.id));
-            let store = fx.store.clone();
-            writes.push(tokio::spawn(async move { store.update_task(&next, &entry).await }));
+            let store = fx.stores.clone();
+            writes.push(tokio::spawn(async move { store.tasks.update_task(&next, &entry).await }));
         }
         let mut outcomes = Vec::new();
         for write in writes {

@@ -63,8 +63,9 @@ pub(crate) struct DevWorkspace {
     responses((status = 200, description = "OK", body = DevLogin), (status = 404, description = "The demo workspace was not seeded", body = ErrorBody)))]
 async fn dev_login(State(state): State<AppState>) -> Result<Json<DevLogin>, ApiError> {
     let not_seeded = || ApiError::new(ErrorCode::NotFound, "the demo workspace was not seeded (auth.seed_demo is off)");
-    let workspace = state.store.get_workspace(DEMO_WORKSPACE_ID).await?.ok_or_else(not_seeded)?;
-    let member = state.store.find_member_by_user(DEMO_WORKSPACE_ID, DEMO_USER_ID).await?.ok_or_else(not_seeded)?;
+    let workspace = state.stores.workspaces.get_workspace(DEMO_WORKSPACE_ID).await?.ok_or_else(not_seeded)?;
+    let member =
+        state.stores.members.find_member_by_user(DEMO_WORKSPACE_ID, DEMO_USER_ID).await?.ok_or_else(not_seeded)?;
     let principal = Principal { subject: member.user_id.clone(), workspace_id: workspace.id, role: member.role.into() };
     let now = Utc::now();
     let ttl = state.settings.token_ttl();

@@ -67,10 +67,10 @@ async fn health() -> Json<Health> {
     responses((status = 200, description = "OK", body = Readiness), (status = 503, description = "A dependency is unavailable", body = Readiness)))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let started = Instant::now();
-    let result = state.store.ping().await;
+    let result = state.stores.database.ping().await;
     let storage = DependencyCheck {
         status: if result.is_ok() { "ok" } else { "unavailable" },
-        backend: state.store.backend().as_str(),
+        backend: state.stores.database.backend().as_str(),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         error: result.as_ref().err().map(ToString::to_string),
     };

@@ -16,13 +16,13 @@ use super::queries::Commit;
 use super::worker::{Job, Worker};
 use super::{SqliteFile, SqliteStateStore};
 use crate::state::{CommitOutcome, CommitRequest, RoomKey, StateError, StateOptions, StateStore};
-use crate::{ConnectOptions, RecordStore};
+use crate::{ConnectOptions, Stores};
 
 /// A migrated database file in a folder of its own.
 struct Database {
     file: SqliteFile,
     path: std::path::PathBuf,
-    _records: Arc<dyn RecordStore>,
+    _records: Stores,
     _dir: TempDir,
 }
 
@@ -30,7 +30,7 @@ async fn database() -> anyhow::Result<Database> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("state.sqlite");
     let records = crate::connect(&crate::sqlite_url(&path), &ConnectOptions::default()).await?;
-    records.migrate().await?;
+    records.database.migrate().await?;
     Ok(Database { file: SqliteFile::Path { path: path.clone(), read_only: false }, path, _records: records, _dir: dir })
 }
 

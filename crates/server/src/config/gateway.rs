@@ -1,0 +1,34 @@
+//! `[gateway]`: how the Dashboard Agent calls the specialists.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `[gateway]`: how the Dashboard Agent calls the specialists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Deadline of each specialist call, in milliseconds.
+    pub agent_deadline_ms: u64,
+    /// Deadlines of particular agents (`navi = 2000`), overriding `agent_deadline_ms`.
+    pub agent_deadlines_ms: BTreeMap<String, u64>,
+    /// How long an agent's answer is reused, in milliseconds (0: never).
+    pub cache_ttl_ms: u64,
+    /// Reuse times of particular agents (`pulse = 2000`), overriding `cache_ttl_ms`.
+    pub cache_ttls_ms: BTreeMap<String, u64>,
+    /// Where the gateway reaches the specialists (`{agents_url}/{name}`); empty: this
+    /// server's own address over loopback (not `public_url`, which may be behind TLS).
+    pub agents_url: String,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            agent_deadline_ms: 5_000,
+            agent_deadlines_ms: BTreeMap::new(),
+            cache_ttl_ms: 10_000,
+            cache_ttls_ms: BTreeMap::new(),
+            agents_url: String::new(),
+        }
+    }
+}
