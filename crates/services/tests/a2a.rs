@@ -1,6 +1,7 @@
 //! The A2A task service over a real (SQLite) records store, driven through
 //! the conformance agent: lifecycle rules, idempotent sends, streams and
 //! their resumption by sequence number, cancel, listing, and a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::sync::Arc;
 use std::time::Duration;

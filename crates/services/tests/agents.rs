@@ -4,6 +4,7 @@
 //! for the seeded data, worked out by hand below (the seed's table and
 //! comments are in `src/seed.rs`; completions there happen at
 //! `now − days + (index mod 5) h`).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The dashboard service over a real (SQLite) state store: stored documents of
 //! an older format are migrated under a new epoch, unreadable ones are served
 //! degraded and never overwritten, and `DELETE` resets them.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! The demo workspace holds the situations the agents report on, computed here
 //! from what a real store returns after seeding.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The sync hub over a real (SQLite) state store: a room's owner runs while
 //! someone is connected, an empty room is a default document at version 0,
 //! and a connection that does not read is dropped instead of stalling the room.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::time::Duration;
 
