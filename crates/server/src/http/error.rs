@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use agentdeck_domain::dashboard::patch::PatchError;
 use agentdeck_domain::dashboard::version::StateVersion;
+use agentdeck_domain::errors::error_chain;
 use agentdeck_domain::validation::{CONTROL_CHARACTER_MESSAGE, FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::dashboard::DashboardError;
@@ -202,18 +203,6 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// Renders an error and its sources on one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 impl From<ServiceError> for ApiError {
