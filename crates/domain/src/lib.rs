@@ -14,6 +14,7 @@
 //! - [`records`]: workspaces, projects, tasks, members and activity entries, with
 //!   the input types the API accepts and their validation.
 //! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.
+//! - [`errors`]: an error and its sources on one line, for logs and messages.
 //! - [`insights`]: project status and the health score and risks the agents report.
 //! - [`intent`]: the gateway's deterministic question → plan of agent calls.
 //! - [`page`]: cursor pagination shared by every list.
@@ -24,6 +25,7 @@ pub mod agents;
 pub mod auth;
 pub mod dashboard;
 pub mod dependencies;
+pub mod errors;
 pub mod insights;
 pub mod intent;
 pub mod page;

@@ -2,11 +2,14 @@
 //!
 //! Lists are ordered newest first by a sort key (a time in milliseconds) and then
 //! by id, so a cursor is the `(sort key, id)` of the last item served. It is opaque
-//! to clients (base64url) and stable while records are added: a page never repeats
-//! or skips an item that existed when the first page was read.
+//! to clients and stable while records are added: a page never repeats or skips
+//! an item that existed when the first page was read.
+//!
+//! Its text is 48 lowercase hex digits (the sort key's 64 bits, then the id's
+//! 128), so [`CURSOR_PATTERN`] describes exactly the strings the server accepts
+//! and the API description can say so: every string matching it decodes, and
+//! nothing else does.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -14,6 +17,11 @@ use uuid::Uuid;
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// The largest page a client may ask for.
 pub const MAX_PAGE_LIMIT: u32 = 200;
+
+/// Hex digits of an encoded cursor: 16 for the sort key, 32 for the id.
+pub const CURSOR_HEX_DIGITS: usize = 48;
+/// The `cursor` query parameter as a JSON Schema pattern: a cursor, or empty for the first page.
+pub const CURSOR_PATTERN: &str = "^([0-9a-f]{48})?$";
 
 /// Where the next page starts: just after the item with this sort key and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,17 +38,24 @@ pub struct Cursor {
 pub struct InvalidCursor;
 
 impl Cursor {
-    /// Encodes the cursor as an opaque URL-safe string.
+    /// Encodes the cursor as an opaque URL-safe string of [`CURSOR_HEX_DIGITS`] lowercase hex digits.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}.{}", self.sort_key, self.id))
+        format!("{:016x}{}", self.sort_key as u64, self.id.simple())
     }
 
-    /// Decodes a string produced by [`Cursor::encode`].
+    /// Decodes a string produced by [`Cursor::encode`]; exactly the strings of
+    /// [`CURSOR_PATTERN`] but the empty one decode.
     pub fn decode(text: &str) -> Result<Self, InvalidCursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| InvalidCursor)?;
-        let text = String::from_utf8(bytes).map_err(|_| InvalidCursor)?;
-        let (sort_key, id) = text.split_once('.').ok_or(InvalidCursor)?;
-        Ok(Self { sort_key: sort_key.parse().map_err(|_| InvalidCursor)?, id: id.parse().map_err(|_| InvalidCursor)? })
+        // `from_str_radix` and `Uuid::parse_str` accept signs, upper case and hyphens; a cursor has none.
+        let lower_hex = |byte: u8| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte);
+        if text.len() != CURSOR_HEX_DIGITS || !text.bytes().all(lower_hex) {
+            return Err(InvalidCursor);
+        }
+        let (sort_key, id) = text.split_at(16);
+        let sort_key = u64::from_str_radix(sort_key, 16).map_err(|_| InvalidCursor)?;
+        let id = Uuid::try_parse(id).map_err(|_| InvalidCursor)?;
+        // The sort key's bits, read back as the signed number they were.
+        Ok(Self { sort_key: sort_key as i64, id })
     }
 }
 
@@ -103,9 +118,36 @@ mod tests {
 
     #[test]
     fn garbage_cursor_is_rejected() {
-        for text in ["", "!!!", "bm9kb3Q", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+        let valid = Cursor { sort_key: 12, id: Uuid::now_v7() }.encode();
+        let upper = valid.to_uppercase();
+        let signed = format!("+{}", &valid[1..]);
+        let hyphenated = format!("{:016x}{}", 12, Uuid::nil().hyphenated());
+        for text in ["", "!!!", "bm9kb3Q", &valid[1..], &format!("{valid}0"), &upper, &signed, &hyphenated] {
             assert_eq!(Cursor::decode(text), Err(InvalidCursor), "{text}");
         }
+    }
+
+    #[test]
+    fn the_pattern_admits_exactly_the_cursors_that_decode() {
+        let pattern = jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": CURSOR_PATTERN}))
+            .expect("a valid pattern");
+        let valid = Cursor { sort_key: i64::MIN, id: Uuid::max() }.encode();
+        let samples = [
+            valid.clone(),
+            Cursor { sort_key: 1_700_000_000_123, id: Uuid::now_v7() }.encode(),
+            "0".repeat(48),
+            "f".repeat(48),
+            valid.to_uppercase(),
+            format!("{valid}\n"),
+            format!("-{}", &valid[1..]),
+            "g".repeat(48),
+            "0".repeat(47),
+        ];
+        for text in samples {
+            let admitted = pattern.is_valid(&serde_json::json!(text));
+            assert_eq!(admitted, Cursor::decode(&text).is_ok(), "{text:?}");
+        }
+        assert!(pattern.is_valid(&serde_json::json!("")), "empty means the first page");
     }
 
     #[test]

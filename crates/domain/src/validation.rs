@@ -1,4 +1,14 @@
 //! Field errors: what is wrong with an input, and where (a JSON Pointer).
+//!
+//! # Control characters
+//!
+//! Every stored text refuses the C0 control characters (U+0000–U+001F) except
+//! tab, line feed and carriage return ([`has_forbidden_control`]). NUL is the
+//! one PostgreSQL cannot hold at all (SQLite would store it, so the backends
+//! would disagree); the others have no meaning in a name, title or
+//! description, show as nothing or garbage, and can forge terminal escape
+//! sequences in CLI output and logs. Tab and line breaks are ordinary text in
+//! descriptions, so they stay allowed.
 
 use serde::Serialize;
 
@@ -32,6 +42,17 @@ fn display_path(path: &str) -> &str {
     if path.is_empty() { "/" } else { path }
 }
 
+/// What a field with a forbidden control character is told.
+pub const CONTROL_CHARACTER_MESSAGE: &str = "must not contain control characters (only tab and line breaks)";
+
+/// Whether `value` holds a control character no stored text may hold: a C0
+/// control (U+0000–U+001F) other than tab, line feed and carriage return.
+pub fn has_forbidden_control(value: &str) -> bool {
+    value.chars().any(|character| {
+        character.is_ascii_control() && character != '\u{7f}' && !matches!(character, '\t' | '\n' | '\r')
+    })
+}
+
 /// Collects field errors while checking an input; turns into `Err` if any were found.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -49,10 +70,13 @@ impl Validator {
         self.errors.push(FieldError::new(path, message));
     }
 
-    /// Checks that a text, once trimmed, is between `min` and `max` characters long.
+    /// Checks that a text, once trimmed, is between `min` and `max` characters
+    /// long and holds no forbidden control character.
     pub fn text(&mut self, path: &str, value: &str, min: usize, max: usize) {
         let length = value.trim().chars().count();
-        if length < min {
+        if has_forbidden_control(value) {
+            self.error(path, CONTROL_CHARACTER_MESSAGE);
+        } else if length < min {
             if min == 1 {
                 self.error(path, "must not be empty");
             } else {
@@ -91,6 +115,19 @@ mod tests {
         let paths: Vec<_> = errors.iter().map(|error| error.path.as_str()).collect();
         assert_eq!(paths, ["/name", "/description", "/estimateHours"]);
         assert_eq!(errors[0].message, "must not be empty");
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_tab_and_line_breaks() {
+        for bad in ["a\u{0}b", "\u{1b}[31mred", "bell\u{7}"] {
+            assert!(has_forbidden_control(bad), "{bad:?}");
+            let mut validator = Validator::new();
+            validator.text("/name", bad, 1, 100);
+            assert_eq!(validator.finish().unwrap_err().0, [FieldError::new("/name", CONTROL_CHARACTER_MESSAGE)]);
+        }
+        for good in ["line one\nline two\r\n\tindented", "Ünïcødé ✓", "del\u{7f}"] {
+            assert!(!has_forbidden_control(good), "{good:?}");
+        }
     }
 
     #[test]

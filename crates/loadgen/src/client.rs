@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use agentdeck_sync_protocol::{ClientFrame, SUBPROTOCOL, ServerFrame, close};
 use anyhow::{Context, Result, bail};
+use backon::{ExponentialBuilder, Retryable};
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -122,9 +123,13 @@ fn is_busy(error: &anyhow::Error) -> bool {
         || error.downcast_ref::<SubRefused>().is_some_and(|refused| refused.code == "unavailable")
 }
 
-/// Backoff before try number `tries` + 1 of a busy connection: 50 ms doubling to 800 ms, plus a little spread.
-fn busy_backoff(tries: u32, index: usize) -> Duration {
-    Duration::from_millis((25 << tries.min(5)) + (index % 50) as u64)
+/// Backoff between tries of a busy connection: 50 ms doubling to 800 ms, [`MAX_CONNECT_TRIES`] tries in all.
+fn busy_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(50))
+        .with_factor(2.0)
+        .with_max_delay(Duration::from_millis(800))
+        .with_max_times(MAX_CONNECT_TRIES as usize - 1)
 }
 
 /// Connections the server called busy (503, 4029, `unavailable`) and that were tried again, since the process started.
@@ -325,26 +330,23 @@ impl SyncClient {
         token: &str,
         position: Option<Position>,
     ) -> Result<(Self, SubOutcome)> {
-        let mut tries = 0u32;
-        loop {
-            let attempt = async {
-                let mut client = Self::connect(target, index, token).await?;
-                client.position.clone_from(&position);
-                let outcome = client.subscribe(position.is_some()).await?;
-                anyhow::Ok((client, outcome))
-            };
-            match attempt.await {
-                Ok(done) => return Ok(done),
-                Err(error) => {
-                    tries += 1;
-                    if !is_busy(&error) || tries >= MAX_CONNECT_TRIES {
-                        return Err(error);
-                    }
-                    CONNECT_RETRIES.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(busy_backoff(tries, index)).await;
-                }
-            }
-        }
+        let position = &position;
+        let connect = move || async move {
+            let mut client = Self::connect(target, index, token).await?;
+            client.position.clone_from(position);
+            let outcome = client.subscribe(position.is_some()).await?;
+            anyhow::Ok((client, outcome))
+        };
+        // Clients refused together come back apart: a spread of `index` % 50 ms on top of the backoff.
+        let spread = Duration::from_millis((index % 50) as u64);
+        connect
+            .retry(busy_backoff())
+            .when(is_busy)
+            .adjust(move |_, delay| delay.map(|delay| delay + spread))
+            .notify(|_, _| {
+                CONNECT_RETRIES.fetch_add(1, Ordering::Relaxed);
+            })
+            .await
     }
 
     /// Sends one client frame.

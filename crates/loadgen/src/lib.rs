@@ -29,7 +29,7 @@
 
 pub mod auth;
 pub mod client;
-pub mod procfs;
+pub mod process_stats;
 pub mod scenarios;
 pub mod socketio;
 pub mod stats;

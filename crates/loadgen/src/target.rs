@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use tokio::net::{TcpSocket, TcpStream};
+use url::{Host, Url};
 
 /// A loopback server address (anything else is refused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,22 +18,27 @@ pub struct Target {
 
 impl Target {
     /// Reads `http://127.0.0.1:8080`, `ws://localhost:8080/…` or `127.0.0.1:8080`; refuses non-loopback hosts.
-    pub fn parse(url: &str) -> Result<Self> {
-        let rest = match url.split_once("://") {
-            Some(("http" | "ws", rest)) => rest,
-            Some((scheme, _)) => bail!("unsupported scheme {scheme:?}: use http:// or ws:// on loopback"),
-            None => url,
-        };
-        let authority = rest.split('/').next().unwrap_or_default();
-        let addr = match authority.strip_prefix("localhost:") {
-            Some(port) => {
-                let port: u16 = port.parse().with_context(|| format!("bad port in {url:?}"))?;
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
+    pub fn parse(text: &str) -> Result<Self> {
+        // `host:port` alone reads as http (`localhost:8080` would otherwise parse as scheme `localhost`).
+        let url = match Url::parse(text) {
+            Ok(url) if url.has_host() => url,
+            _ => {
+                Url::parse(&format!("http://{text}")).with_context(|| format!("{text:?} is not a URL or host:port"))?
             }
-            None => authority.parse::<SocketAddr>().with_context(|| format!("{url:?} is not host:port"))?,
         };
+        if !matches!(url.scheme(), "http" | "ws") {
+            bail!("unsupported scheme {:?}: use http:// or ws:// on loopback", url.scheme());
+        }
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+            Some(Host::Domain("localhost")) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(Host::Domain(_)) | None => bail!("refusing {text:?}: name the server by a loopback address"),
+        };
+        let port = url.port_or_known_default().with_context(|| format!("no port in {text:?}"))?;
+        let addr = SocketAddr::new(ip, port);
         if !addr.ip().is_loopback() {
-            bail!("refusing {url:?}: the load generator only talks to loopback addresses (127.0.0.0/8, ::1)");
+            bail!("refusing {text:?}: the load generator only talks to loopback addresses (127.0.0.0/8, ::1)");
         }
         Ok(Self { addr, source_ips: 1 })
     }
@@ -82,7 +88,14 @@ mod tests {
             assert!(Target::parse(url).is_ok(), "{url}");
         }
         assert_eq!(Target::parse("http://[::1]:9/x").map(|t| t.addr.port()).ok(), Some(9));
-        for url in ["http://10.0.0.1:80", "http://192.168.1.1:80", "https://127.0.0.1:443", "http://example.com:80"] {
+        assert_eq!(Target::parse("localhost:7").map(|t| t.addr.to_string()).ok().as_deref(), Some("127.0.0.1:7"));
+        for url in [
+            "http://10.0.0.1:80",
+            "http://192.168.1.1:80",
+            "https://127.0.0.1:443",
+            "http://example.com:80",
+            "not a url",
+        ] {
             assert!(Target::parse(url).is_err(), "{url}");
         }
     }

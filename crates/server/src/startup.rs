@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agentdeck_services::auth::TokenService;
-use agentdeck_services::ratelimit::{MemoryLimiter, Quotas, RateLimiter, RedisLimiter};
 use agentdeck_services::seed::{DEMO_WORKSPACE_NAME, SeedOutcome, seed_demo};
 use std::sync::Arc;
 
+use agentdeck_storage::ratelimit::{MemoryLimiter, Quotas, RateLimiter, RedisLimiter, RedisLimiterOptions};
 use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
     ChangeFeed, ConnectOptions, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
@@ -118,8 +118,9 @@ pub fn open_change_feed(settings: &Settings) -> Result<Option<Arc<dyn ChangeFeed
 }
 
 /// Opens the rate limiter: in process in embedded mode, on Redis in cluster
-/// mode (so the limits hold across nodes); none when the settings turn it off.
-pub async fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn RateLimiter>>, StartupError> {
+/// mode (so the limits hold across nodes; it connects on its first check and
+/// fails open); none when the settings turn it off.
+pub fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn RateLimiter>>, StartupError> {
     let limits = &settings.rate_limit;
     if !limits.enabled {
         return Ok(None);
@@ -130,8 +131,12 @@ pub async fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn Rat
         return Ok(Some(Arc::new(MemoryLimiter::new(quotas))));
     }
     settings.check_cluster()?;
-    let redis = RedisLimiter::connect(&settings.redis_url, quotas, &limits.redis_prefix, TICKET_STORE_TIMEOUT)
-        .await
+    let options = RedisLimiterOptions {
+        prefix: limits.redis_prefix.clone(),
+        timeout: Duration::from_millis(limits.redis_timeout_ms.max(1)),
+        cooldown: Duration::from_millis(limits.redis_cooldown_ms),
+    };
+    let redis = RedisLimiter::new(&settings.redis_url, quotas, options)
         .map_err(|error| StartupError::State(StateError::Backend(Box::new(error))))?;
     Ok(Some(Arc::new(redis)))
 }
@@ -154,10 +159,13 @@ pub async fn open_ticket_store(settings: &Settings) -> Result<Arc<dyn TicketStor
 impl Application {
     /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        // reqwest's clients (ours and any other in the process) need a rustls provider: ring.
+        agentdeck_services::outbound::install_crypto_provider();
         settings.check_production()?;
         // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
         settings.check_cluster()?;
         let keys = settings.token_keys()?;
+        let outbound = settings.outbound_http()?;
         let (stores, migrations_applied) = open_store(&settings).await?;
         let state_store = open_state_store(&settings, &stores).await?;
         let state_backend = state_store.backend();
@@ -183,12 +191,21 @@ impl Application {
             };
             edge_settings.gateway.agents_url = format!("http://{local}/a2a");
         }
-        let limiter = open_rate_limiter(&settings).await?;
+        let limiter = open_rate_limiter(&settings)?;
         // Loading the tokenizer vocabularies takes a moment; do it now rather than in the first agent call.
         if tokio::task::spawn_blocking(agentdeck_services::metering::warm_up).await.is_err() {
             tracing::warn!("tokenizer warm-up failed; the first metered message loads it");
         }
-        let state = AppState::new(edge_settings, stores, state_store, TokenService::new(keys), tickets, feed, limiter);
+        let state = AppState::new(
+            edge_settings,
+            stores,
+            state_store,
+            TokenService::new(keys),
+            tickets,
+            feed,
+            limiter,
+            outbound,
+        );
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
         let meter = state.meter.clone();

@@ -13,9 +13,10 @@ use agentdeck_services::auth::TokenService;
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
+use agentdeck_services::outbound::OutboundHttp;
 use agentdeck_services::projects::ProjectService;
-use agentdeck_services::ratelimit::RateLimiter;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
+use agentdeck_storage::ratelimit::RateLimiter;
 use agentdeck_storage::tickets::TicketStore;
 use agentdeck_storage::{ChangeFeed, StateStore, StoreError, Stores};
 use axum::extract::FromRef;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
+use crate::http::origin::TrustedOrigins;
 
 /// How often counted tokens are written to the records store.
 const METER_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -40,6 +42,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The records stores.
     pub stores: Stores,
+    /// The dashboard state store behind [`AppState::dashboard`] (checked by `/ready`).
+    pub state_store: Arc<dyn StateStore>,
+    /// The change feed behind [`AppState::hub`] in cluster mode (checked by `/ready`).
+    pub feed: Option<Arc<dyn ChangeFeed>>,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -62,12 +68,15 @@ pub struct AppState {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Flips to `true` when the server starts shutting down (sockets send `goaway`).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Browser origins and host names the edge answers (sync upgrade, dev login).
+    pub origins: Arc<TrustedOrigins>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
 
 impl AppState {
-    /// Assembles the state from its parts.
+    /// Assembles the state from its parts; `outbound` makes the clients of push deliveries and agent calls.
+    #[allow(clippy::too_many_arguments)] // the parts startup opened, each once; a struct of them would only rename them
     pub fn new(
         settings: Settings,
         stores: Stores,
@@ -76,19 +85,21 @@ impl AppState {
         tickets: Arc<dyn TicketStore>,
         feed: Option<Arc<dyn ChangeFeed>>,
         limiter: Option<Arc<dyn RateLimiter>>,
+        outbound: OutboundHttp,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
         // A write without If-Match retries lost races for as long as its request may take.
-        let dashboard = DashboardService::new(state_store, limits, settings.state.compression_threshold_bytes)
+        let dashboard = DashboardService::new(state_store.clone(), limits, settings.state.compression_threshold_bytes)
             .with_retry_budget(Duration::from_secs(settings.http.request_timeout_secs.max(1)));
         // The hub hears every commit of the service from here on, whoever the writer.
-        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed);
+        let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed.clone());
         let quota = QuotaAlerts { daily_quota: settings.metering.daily_quota_tokens, dashboard: dashboard.clone() };
         let meter = Meter::new(&stores, Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
+        options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
-        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings));
+        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings, outbound));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
@@ -105,6 +116,9 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             tickets,
             dashboard,
+            state_store,
+            feed,
+            origins: Arc::new(TrustedOrigins::from_settings(&settings)),
             settings: Arc::new(settings),
             projects: ProjectService::new(stores.clone()).announcing(changes),
             stores,
@@ -194,7 +208,7 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
 }
 
 /// How the gateway reaches the specialists: over HTTP at this server's own A2A URLs.
-fn gateway_options(settings: &Settings) -> GatewayOptions {
+fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOptions {
     let gateway = &settings.gateway;
     GatewayOptions {
         agents_base_url: if gateway.agents_url.is_empty() {
@@ -214,5 +228,6 @@ fn gateway_options(settings: &Settings) -> GatewayOptions {
             .iter()
             .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
             .collect(),
+        outbound,
     }
 }

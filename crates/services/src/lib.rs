@@ -13,8 +13,9 @@
 //! - [`gateway`]: the Dashboard Agent — a question planned, the agents called
 //!   over A2A in parallel, their widgets checked, cached and written to the
 //!   dashboard, refreshed when the data changes.
+//! - [`outbound`]: the one factory of outbound HTTP clients — rustls on ring,
+//!   Mozilla's roots plus an optional CA file.
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
-//! - [`ratelimit`]: per-workspace limits per route class (in process or on Redis).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -30,7 +31,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod gateway;
 pub mod metering;
+pub mod outbound;
 pub mod projects;
-pub mod ratelimit;
 pub mod seed;
 pub mod sync;

@@ -30,6 +30,13 @@ pub enum StoreError {
         /// The cycle, starting and ending at the task being written.
         cycle: Vec<Uuid>,
     },
+    /// A text holds a character the store refuses on every backend (NUL, which
+    /// PostgreSQL cannot hold, or another C0 control but tab and line breaks).
+    #[error("{path} must not contain control characters")]
+    InvalidText {
+        /// JSON Pointer of the input field, e.g. `/name`; empty when the database itself refused it.
+        path: String,
+    },
     /// The database cannot be reached right now.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),

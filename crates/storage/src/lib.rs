@@ -20,6 +20,8 @@
 
 pub mod agent_tasks;
 mod error;
+pub mod ratelimit;
+mod redis_connection;
 mod sql;
 pub mod state;
 pub mod store;

@@ -96,6 +96,7 @@ fn counter_of(value: &str) -> Option<u64> {
 
 /// `PATCH /api/dashboard/state` setting `/activeProject` on `node`.
 async fn rest_patch(node: &Server, token: &str, value: &str) -> anyhow::Result<()> {
+    agentdeck_services::outbound::install_crypto_provider();
     let response = reqwest::Client::new()
         .patch(format!("{}/api/dashboard/state", node.url))
         .bearer_auth(token)
@@ -154,6 +155,7 @@ async fn a_change_on_one_node_reaches_a_tab_on_the_other_in_order() -> anyhow::R
     assert_eq!(follow(&mut reader, version).await?, (300..310).collect::<Vec<_>>());
 
     // The REST view of both nodes agrees with the sockets.
+    agentdeck_services::outbound::install_crypto_provider();
     for node in [&node_a, &node_b] {
         let response =
             reqwest::Client::new().get(format!("{}/api/dashboard/state", node.url)).bearer_auth(&token).send().await?;

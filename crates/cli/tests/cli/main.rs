@@ -1,5 +1,6 @@
 //! End-to-end tests of the `agentdeck` binary: the commands a newcomer and a
 //! script run, against a real server process.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -91,6 +92,8 @@ fn serve_with(mut command: Command) -> Server {
 }
 
 fn http() -> reqwest::blocking::Client {
+    // reqwest is built with rustls and no provider of its own: install ring's.
+    agentdeck_services::outbound::install_crypto_provider();
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
 }
 

@@ -22,6 +22,17 @@ const BASE32_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 pub const EPOCH_CHARS: usize = 13;
 /// Longest epoch accepted when parsing; leaves room for other generators.
 const MAX_EPOCH_CHARS: usize = 32;
+/// Most digits of a version accepted when parsing: every 19-digit number fits
+/// a `u64`, so the pattern below can say exactly what parses.
+const MAX_VERSION_DIGITS: usize = 19;
+
+/// Every `If-Match` / `If-None-Match` value [`Precondition::parse`] accepts, as
+/// a JSON Schema (ECMA-262) pattern for the API description: `*`, or a
+/// comma-separated list of `"<epoch>.<version>"` tags, each possibly weak
+/// (`W/`), with optional spaces, tabs and empty list items. A unit test holds
+/// it and the parser to the same answers.
+pub const PRECONDITION_PATTERN: &str =
+    r#"^[ \t,]*(\*|(W/)?"[a-z0-9]{1,32}\.[0-9]{1,19}"([ \t]*,[ \t,]*(W/)?"[a-z0-9]{1,32}\.[0-9]{1,19}")*)[ \t,]*$"#;
 
 /// Where a room's state stands: which log (`epoch`) and how far along it (`version`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,7 +91,8 @@ impl StateVersion {
         let epoch_valid = (1..=MAX_EPOCH_CHARS).contains(&epoch.len())
             && epoch.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit());
         // `u64::from_str` also takes a leading `+`; a version is digits only.
-        let version_valid = !version.is_empty() && version.bytes().all(|byte| byte.is_ascii_digit());
+        let version_valid =
+            (1..=MAX_VERSION_DIGITS).contains(&version.len()) && version.bytes().all(|byte| byte.is_ascii_digit());
         if !epoch_valid || !version_valid {
             return Err(not_ours());
         }
@@ -262,5 +274,45 @@ mod tests {
         assert!(header.if_none_match_passes(None));
         assert!(!Precondition::parse(" * ").unwrap().if_none_match_passes(Some(&current)));
         assert!(Precondition::parse("*").unwrap().if_none_match_passes(None));
+    }
+
+    #[test]
+    fn the_pattern_admits_exactly_the_headers_that_parse() {
+        let schema = serde_json::json!({"type": "string", "pattern": PRECONDITION_PATTERN});
+        let pattern = jsonschema::validator_for(&schema).expect("a valid pattern");
+        let ours = StateVersion::initial().next().etag();
+        let headers = [
+            ours.as_str(),
+            "*",
+            " * ",
+            ",*,",
+            "\t\"abc.7\" , W/\"abc.8\",,",
+            "\"a.0\"",
+            "\"abc.1234567890123456789\"",
+            "\"abc.12345678901234567890\"",
+            "\"abc.99999999999999999999\"",
+            "\"0123456789abcdefghijklmnopqrstuv.1\"",
+            "\"0123456789abcdefghijklmnopqrstuvw.1\"",
+            "",
+            " , ",
+            "null",
+            "abc.1",
+            "\"abc.1",
+            "w/\"abc.1\"",
+            "\"abc 1\"",
+            "\"abc\"",
+            "\"ABC.1\"",
+            "\"abc.+1\"",
+            "\"a.b.1\"",
+            "\".1\"",
+            "*, \"abc.1\"",
+            "**",
+            "\"abc.1\" \"abc.2\"",
+            "\"abc.1\"W/\"abc.2\"",
+        ];
+        for header in headers {
+            let admitted = pattern.is_valid(&serde_json::json!(header));
+            assert_eq!(admitted, Precondition::parse(header).is_ok(), "{header:?}");
+        }
     }
 }

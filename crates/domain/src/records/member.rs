@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::wire_schema::{MAX_EMAIL_CHARS, MIN_EMAIL_CHARS};
 use super::{MAX_NAME_CHARS, nullable};
 use crate::auth::Role;
 use crate::validation::{ValidationErrors, Validator};
@@ -76,17 +77,21 @@ pub struct Member {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewMember {
     /// The token subject of this person (1–200 characters).
+    #[schema(schema_with = super::wire_schema::name)]
     pub user_id: String,
     /// Name shown to people (1–200 characters).
+    #[schema(schema_with = super::wire_schema::name)]
     pub display_name: String,
     /// Contact address.
     #[serde(default)]
+    #[schema(schema_with = super::wire_schema::email)]
     pub email: Option<String>,
     /// Defaults to `member`.
     #[serde(default)]
     pub role: Option<MemberRole>,
-    /// Defaults to 40.
+    /// Hours a week (0–168); defaults to 40.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 168)]
     pub weekly_capacity_hours: Option<f64>,
 }
 
@@ -95,14 +100,16 @@ pub struct NewMember {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MemberChanges {
     /// New display name.
+    #[schema(schema_with = super::wire_schema::name_change)]
     pub display_name: Option<String>,
     /// New address, or `null` to clear it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = super::wire_schema::email)]
     pub email: Option<Option<String>>,
     /// New role.
     pub role: Option<MemberRole>,
-    /// New weekly capacity.
+    /// New weekly capacity (0–168 hours).
+    #[schema(minimum = 0, maximum = 168)]
     pub weekly_capacity_hours: Option<f64>,
 }
 
@@ -136,7 +143,7 @@ impl Member {
         validator.text("/userId", &self.user_id, 1, MAX_NAME_CHARS);
         validator.text("/displayName", &self.display_name, 1, MAX_NAME_CHARS);
         if let Some(email) = &self.email {
-            validator.text("/email", email, 3, 320);
+            validator.text("/email", email, MIN_EMAIL_CHARS, MAX_EMAIL_CHARS);
             if !email.contains('@') {
                 validator.error("/email", "must be an email address");
             }

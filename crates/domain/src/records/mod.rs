@@ -9,6 +9,7 @@ mod activity;
 mod member;
 mod project;
 mod task;
+pub mod wire_schema;
 mod workspace;
 
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};

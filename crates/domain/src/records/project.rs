@@ -36,14 +36,16 @@ pub struct Project {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewProject {
     /// Project name (1–200 characters).
+    #[schema(schema_with = super::wire_schema::name)]
     pub name: String,
     /// Free text (up to 10 000 characters).
     #[serde(default)]
+    #[schema(schema_with = super::wire_schema::description)]
     pub description: String,
     /// When work starts.
     #[serde(default)]
     pub start_date: Option<DateTime<Utc>>,
-    /// When work is due; not before `startDate`.
+    /// When work is due; not before `startDate` (422 otherwise: JSON Schema cannot compare two fields).
     #[serde(default)]
     pub due_date: Option<DateTime<Utc>>,
     /// Create it archived.
@@ -56,14 +58,16 @@ pub struct NewProject {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectChanges {
     /// New name.
+    #[schema(schema_with = super::wire_schema::name_change)]
     pub name: Option<String>,
     /// New description.
+    #[schema(schema_with = super::wire_schema::description_change)]
     pub description: Option<String>,
     /// New start date, or `null` to clear it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub start_date: Option<Option<DateTime<Utc>>>,
-    /// New due date, or `null` to clear it.
+    /// New due date, or `null` to clear it; not before the (new or kept) `startDate` (422 otherwise).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub due_date: Option<Option<DateTime<Utc>>>,

@@ -98,9 +98,11 @@ pub struct NewTask {
     /// Project (id) the task goes into.
     pub project_id: Uuid,
     /// Short title (1–200 characters).
+    #[schema(schema_with = super::wire_schema::name)]
     pub title: String,
     /// Free text.
     #[serde(default)]
+    #[schema(schema_with = super::wire_schema::description)]
     pub description: String,
     /// Defaults to `todo`.
     #[serde(default)]
@@ -113,12 +115,14 @@ pub struct NewTask {
     pub assignee_id: Option<Uuid>,
     /// Estimated effort in hours (0–10 000).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
     pub estimate_hours: Option<f64>,
     /// When it is due.
     #[serde(default)]
     pub due_date: Option<DateTime<Utc>>,
-    /// Tasks (ids) that must finish first.
+    /// Tasks (ids) of the workspace that must finish first (at most 50, no cycles).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub blocked_by: Vec<Uuid>,
 }
 
@@ -129,8 +133,10 @@ pub struct TaskChanges {
     /// Move it to another project of the workspace.
     pub project_id: Option<Uuid>,
     /// New title.
+    #[schema(schema_with = super::wire_schema::name_change)]
     pub title: Option<String>,
     /// New description.
+    #[schema(schema_with = super::wire_schema::description_change)]
     pub description: Option<String>,
     /// New status; `done` sets `completedAt`, leaving `done` clears it.
     pub status: Option<TaskStatus>,
@@ -142,13 +148,14 @@ pub struct TaskChanges {
     pub assignee_id: Option<Option<Uuid>>,
     /// New estimate, or `null` to clear it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 10000)]
     pub estimate_hours: Option<Option<f64>>,
     /// New due date, or `null` to clear it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub due_date: Option<Option<DateTime<Utc>>>,
-    /// Replaces the blocked-by links.
+    /// Replaces the blocked-by links (at most 50, no cycles).
+    #[schema(max_items = 50)]
     pub blocked_by: Option<Vec<Uuid>>,
 }
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::procfs::{CpuUse, CpuWatch};
+use crate::process_stats::{CpuUse, CpuWatch};
 use crate::stats::{Latency, LatencySummary};
 
 /// What to run.
@@ -124,6 +124,11 @@ fn check(answer: &Value) -> Result<(), String> {
 
 /// Runs the scenario.
 pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
+    // The workspace builds reqwest with rustls and no provider of its own, and a client cannot be built
+    // without one even for plain http://: install ring's (ring lacks post-quantum key exchange, which a
+    // loopback benchmark does not need).
+    #[allow(deprecated)]
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().pool_max_idle_per_host(config.concurrency).build()?;
     let latency = Arc::new(Latency::new(None)?);
     let overhead = Arc::new(Latency::new(None)?);
@@ -202,9 +207,9 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
         ok: errors == 0 && requests > 0,
         url: config.url.clone(),
         concurrency: config.concurrency,
-        measured_secs: crate::procfs::round2(measured_secs),
+        measured_secs: crate::process_stats::round2(measured_secs),
         requests,
-        requests_per_sec: crate::procfs::round2(requests as f64 / measured_secs.max(f64::EPSILON)),
+        requests_per_sec: crate::process_stats::round2(requests as f64 / measured_secs.max(f64::EPSILON)),
         errors,
         first_error,
         latency: latency.summary(),

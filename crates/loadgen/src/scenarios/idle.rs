@@ -11,7 +11,7 @@ use tokio::time::{sleep, timeout};
 
 use super::{Common, IdleSection, Report, secs};
 use crate::client::{Event, READ_TIMEOUT, SyncClient};
-use crate::procfs::{ProcSample, clock_ticks_per_sec, cpu_percent, round2};
+use crate::process_stats::{ProcSample, cpu_percent, round2};
 use crate::stats::Counters;
 
 /// An `idle` run.
@@ -95,14 +95,13 @@ pub async fn run_idle(common: &Common, config: &IdleConfig) -> Result<Report> {
     }
 
     let per_conn = |before: u64, after: u64| round2((after as f64 - before as f64) * 1024.0 / open.max(1) as f64);
-    let ticks = clock_ticks_per_sec();
     let idle = IdleSection {
         hold_secs: secs(config.hold),
         server_rss_before_kb: server_before.map(|sample| sample.rss_kb),
         server_rss_after_kb: hold_end.map(|sample| sample.rss_kb),
         server_rss_per_conn_bytes: server_before.zip(hold_end).map(|(b, a)| per_conn(b.rss_kb, a.rss_kb)),
         server_hwm_kb: hold_end.map(|sample| sample.hwm_kb),
-        server_cpu_percent: hold_start.zip(hold_end).map(|(b, a)| round2(cpu_percent(&b, &a, ticks))),
+        server_cpu_percent: hold_start.zip(hold_end).map(|(b, a)| round2(cpu_percent(&b, &a))),
         loadgen_rss_per_conn_bytes: Some(per_conn(own_before.rss_kb, own_after.rss_kb)),
         pongs,
     };

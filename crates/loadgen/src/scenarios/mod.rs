@@ -16,7 +16,7 @@ pub use idle::{IdleConfig, run_idle};
 pub use rooms::{RoomsConfig, StormPlan, Transport, run_rooms};
 
 use crate::auth::TokenMinter;
-use crate::procfs::CpuUse;
+use crate::process_stats::CpuUse;
 use crate::stats::{LatencySummary, TimelineSecond};
 use crate::target::Target;
 

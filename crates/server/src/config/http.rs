@@ -32,3 +32,38 @@ impl Default for HttpSettings {
         }
     }
 }
+
+/// Parses an origin as a browser sends it in `Origin` (`scheme://host[:port]`, a
+/// trailing `/` tolerated); `None` for anything else (`null`, `*`, a path, a query).
+pub fn parse_origin(text: &str) -> Option<url::Origin> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let bare = url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    let origin = url.origin();
+    (bare && origin.is_tuple()).then_some(origin)
+}
+
+impl HttpSettings {
+    /// The entries of `allowed_origins` that are not origins (each would never match).
+    pub fn malformed_origins(&self) -> Vec<&str> {
+        self.allowed_origins.iter().map(String::as_str).filter(|entry| parse_origin(entry).is_none()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        let origin = parse_origin("https://App.Example:443/").expect("an origin");
+        assert_eq!(origin, parse_origin("https://app.example").expect("an origin"), "default port and case fold");
+        assert_ne!(origin, parse_origin("http://app.example").expect("an origin"), "scheme matters");
+        for not_an_origin in ["*", "null", "app.example", "https://app.example/path", "https://user@app.example"] {
+            assert_eq!(parse_origin(not_an_origin), None, "{not_an_origin}");
+        }
+    }
+}

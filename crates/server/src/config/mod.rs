@@ -8,7 +8,7 @@
 //!
 //! This module holds [`Settings`] (the top-level keys), loading and errors; each
 //! `[section]` lives in its own module with its defaults and the helpers that read
-//! it: [`http`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
+//! it: [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
 //! [`metering`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
@@ -18,6 +18,7 @@ pub mod a2a;
 pub mod auth;
 pub mod gateway;
 pub mod http;
+pub mod http_client;
 pub mod log;
 pub mod metering;
 mod production;
@@ -39,6 +40,7 @@ pub use a2a::{A2aSettings, AgentFault};
 pub use auth::AuthSettings;
 pub use gateway::GatewaySettings;
 pub use http::HttpSettings;
+pub use http_client::HttpClientSettings;
 pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
@@ -100,6 +102,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// HTTP limits and exposure.
     pub http: HttpSettings,
+    /// `[http_client]`: TLS of the calls this server makes.
+    pub http_client: HttpClientSettings,
     /// Database pool.
     pub database: DatabaseSettings,
     /// Logging.
@@ -129,6 +133,7 @@ impl Default for Settings {
             redis_url: String::new(),
             auth: AuthSettings::default(),
             http: HttpSettings::default(),
+            http_client: HttpClientSettings::default(),
             database: DatabaseSettings::default(),
             log: LogSettings::default(),
             state: StateSettings::default(),
@@ -195,6 +200,16 @@ pub enum ConfigError {
         /// What is wrong with the key.
         source: KeyError,
     },
+    /// The outbound TLS settings are unusable (e.g. the CA file).
+    #[error("{setting} ({env}): {source}")]
+    SettingTls {
+        /// The setting, e.g. `http_client.ca_file`.
+        setting: &'static str,
+        /// Its environment variable.
+        env: String,
+        /// What is wrong.
+        source: agentdeck_services::outbound::OutboundTlsError,
+    },
     /// Key material is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -207,7 +222,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 16] = [
+const TOP_LEVEL_KEYS: [&str; 17] = [
     "mode",
     "bind",
     "data_dir",
@@ -216,6 +231,7 @@ const TOP_LEVEL_KEYS: [&str; 16] = [
     "redis_url",
     "auth",
     "http",
+    "http_client",
     "database",
     "log",
     "state",

@@ -40,6 +40,12 @@ impl Settings {
             problems.push(
                 "http.allowed_origins (AGENTDECK_HTTP__ALLOWED_ORIGINS) must list exact origins, not \"*\"".to_owned(),
             );
+        } else if !self.http.malformed_origins().is_empty() {
+            let malformed = self.http.malformed_origins();
+            problems.push(format!(
+                "http.allowed_origins (AGENTDECK_HTTP__ALLOWED_ORIGINS) holds entries that are not origins \
+                 (scheme://host[:port], no path): {malformed:?}"
+            ));
         }
         if !self.bind.ip().is_loopback() && !self.http.behind_proxy {
             problems.push(format!(

@@ -16,6 +16,10 @@ pub struct RateLimitSettings {
     pub health_per_minute: u32,
     /// Prefix of the Redis keys (cluster mode).
     pub redis_prefix: String,
+    /// Longest wait for Redis per decision, in milliseconds, before the request goes through unlimited.
+    pub redis_timeout_ms: u64,
+    /// How long Redis is skipped after a failed decision, in milliseconds (requests go through unlimited).
+    pub redis_cooldown_ms: u64,
 }
 
 impl Default for RateLimitSettings {
@@ -26,6 +30,8 @@ impl Default for RateLimitSettings {
             discovery_per_minute: 30,
             health_per_minute: 300,
             redis_prefix: "agentdeck:rl".into(),
+            redis_timeout_ms: 100,
+            redis_cooldown_ms: 5_000,
         }
     }
 }

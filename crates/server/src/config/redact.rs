@@ -1,5 +1,7 @@
 //! The settings with secrets replaced, for `agentdeck config` and logs.
 
+use url::{Position, Url};
+
 use super::Settings;
 
 impl Settings {
@@ -18,16 +20,30 @@ impl Settings {
     }
 }
 
-fn redact_url_password(url: &str) -> String {
-    // scheme://user:password@host… → scheme://user:<redacted>@host…
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
-        None => url.to_owned(),
+/// `scheme://user:password@host…` → `scheme://user:<redacted>@host…`; anything else as it is.
+fn redact_url_password(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) if url.password().is_some() => {
+            // Spliced rather than `set_password`, which would percent-encode the marker.
+            format!("{}:<redacted>@{}", &url[..Position::AfterUsername], &url[Position::BeforeHost..])
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_passwords_are_redacted() {
+        assert_eq!(
+            redact_url_password("postgres://app:hunter2@db:5432/x?sslmode=require"),
+            "postgres://app:<redacted>@db:5432/x?sslmode=require"
+        );
+        assert_eq!(redact_url_password("redis://:hunter2@cache:6379"), "redis://:<redacted>@cache:6379");
+        for unchanged in ["redis://cache:6379", "postgres://app@db/x", "", "not a url"] {
+            assert_eq!(redact_url_password(unchanged), unchanged);
+        }
     }
 }

@@ -231,3 +231,30 @@ fn cluster_mode_requires_redis_and_names_the_setting() {
     cluster.redis_url = "redis://127.0.0.1:6379".into();
     assert!(cluster.check_cluster().is_ok());
 }
+
+#[test]
+fn an_unusable_ca_file_is_an_error_naming_the_setting_and_its_variable() {
+    Jail::expect_with(|jail| {
+        assert!(
+            Settings::load(&Overrides::default()).map_err(|e| e.to_string())?.outbound_http().is_ok(),
+            "no CA file: Mozilla's roots only"
+        );
+        jail.set_env("AGENTDECK_HTTP_CLIENT__CA_FILE", "/nonexistent/ca.pem");
+        let settings = Settings::load(&Overrides::default()).map_err(|e| e.to_string())?;
+        assert_eq!(settings.http_client.ca_file, "/nonexistent/ca.pem");
+        let missing = settings.outbound_http().map(|_| ()).map_err(|e| e.to_string());
+        assert!(
+            missing.as_ref().is_err_and(|e| e.contains("http_client.ca_file (AGENTDECK_HTTP_CLIENT__CA_FILE)")),
+            "{missing:?}"
+        );
+        jail.create_file("not-a-ca.pem", "just text")?;
+        jail.set_env("AGENTDECK_HTTP_CLIENT__CA_FILE", "not-a-ca.pem");
+        let invalid = Settings::load(&Overrides::default())
+            .map_err(|e| e.to_string())?
+            .outbound_http()
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(invalid.as_ref().is_err_and(|e| e.contains("holds no PEM certificate")), "{invalid:?}");
+        Ok(())
+    });
+}

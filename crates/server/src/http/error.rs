@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use agentdeck_domain::dashboard::patch::PatchError;
 use agentdeck_domain::dashboard::version::StateVersion;
-use agentdeck_domain::validation::{FieldError, ValidationErrors};
+use agentdeck_domain::errors::error_chain;
+use agentdeck_domain::validation::{CONTROL_CHARACTER_MESSAGE, FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::dashboard::DashboardError;
 use agentdeck_services::gateway::GatewayError;
@@ -127,10 +128,21 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// Human-readable message.
     pub message: String,
-    /// For `validation_failed`: a list of `{path, message}`; otherwise code-specific.
+    /// Left out when there is nothing to add; see [`ErrorDetails`].
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = ErrorDetails, required = false)]
     pub details: Option<Value>,
+}
+
+/// The shapes `details` takes (for the API description; built as JSON where the error is made).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ErrorDetails {
+    /// `validation_failed` (422), and a taken unique value (409): the failing places as `{path, message}`.
+    Fields(Vec<FieldError>),
+    /// Other codes: facts about the error, such as the current version of a 409 or 412
+    /// (`{epoch, version}`), the limit of a 413 or the position of `invalid_json`.
+    Facts(std::collections::BTreeMap<String, Value>),
 }
 
 impl ApiError {
@@ -196,18 +208,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders an error and its sources on one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
@@ -230,6 +230,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry shortly").with_cause(error)
             }
             StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::InvalidText { path } => {
+                ApiError::validation(vec![FieldError::new(path, CONTROL_CHARACTER_MESSAGE)])
+            }
             other => ApiError::internal().with_cause(other),
         }
     }

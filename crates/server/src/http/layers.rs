@@ -62,7 +62,11 @@ fn is_json(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json") || value.contains("+json"))
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .is_some_and(|media_type| {
+            media_type.type_() == mime::APPLICATION
+                && (media_type.subtype() == mime::JSON || media_type.suffix() == Some(mime::JSON))
+        })
 }
 
 /// 404 for every path no route matches.
@@ -80,14 +84,31 @@ pub(super) async fn index() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(include_str!("../../assets/index.html")))
 }
 
+/// `GET /assets/index.js`: the start page's script (a file, as the CSP allows no inline script).
+pub(super) async fn index_js() -> impl IntoResponse {
+    asset(JAVASCRIPT, include_str!("../../assets/index.js"))
+}
+
+/// `GET /assets/index.css`: the start page's style.
+pub(super) async fn index_css() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", include_str!("../../assets/index.css"))
+}
+
 /// `GET /assets/sync-client.js`: the browser sync client, an ES module embedded in the binary.
 pub(super) async fn sync_client_js() -> impl IntoResponse {
+    asset(JAVASCRIPT, include_str!("../../assets/sync-client.js"))
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// A file embedded in the binary, revalidated on each use (it changes with the server).
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
-        include_str!("../../assets/sync-client.js"),
+        body,
     )
 }
 

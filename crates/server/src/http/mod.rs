@@ -4,18 +4,22 @@
 //!
 //! 1. request id: `x-request-id` taken from the client or made up, echoed back;
 //! 2. trace: one span per request with method, path, request id, status, latency;
-//! 3. panic catcher: a panicking handler becomes a logged JSON 500;
-//! 4. JSON errors: any error answer a layer or axum made without a JSON body
+//! 3. security headers on every response ([`security_headers`]: CSP, nosniff,
+//!    referrer policy, no framing);
+//! 4. panic catcher: a panicking handler becomes a logged JSON 500;
+//! 5. JSON errors: any error answer a layer or axum made without a JSON body
 //!    (405, 408, 413, …) gets the shared error shape;
-//! 5. timeout (408) and body limit (413);
-//! 6. rate limits (429) of the A2A, discovery and health routes ([`ratelimit`]);
-//! 7. the routes, whose extractors reject bad input with [`error::ApiError`].
+//! 6. timeout (408) and body limit (413);
+//! 7. rate limits (429) of the A2A, discovery and health routes ([`ratelimit`]);
+//! 8. the routes, whose extractors reject bad input with [`error::ApiError`].
 
 pub mod error;
 pub mod extract;
 mod layers;
+pub mod origin;
 mod ratelimit;
 mod routes;
+pub mod security_headers;
 
 use std::time::Duration;
 
@@ -27,6 +31,7 @@ use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -46,6 +51,8 @@ pub fn app(state: AppState) -> Router {
             get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
         .route("/", get(layers::index))
+        .route("/assets/index.js", get(layers::index_js))
+        .route("/assets/index.css", get(layers::index_css))
         .route("/assets/sync-client.js", get(layers::sync_client_js))
         .fallback(layers::not_found)
         .method_not_allowed_fallback(layers::method_not_allowed)
@@ -54,12 +61,12 @@ pub fn app(state: AppState) -> Router {
     with_edge_layers(router, &settings.http)
 }
 
-/// Wraps a router in the edge layers (request id, trace, panic catcher, JSON
-/// errors, timeout, body limit) configured by `http`.
+/// Wraps a router in the edge layers (request id, trace, security headers, panic
+/// catcher, JSON errors, timeout, body limit) configured by `http`.
 pub fn with_edge_layers(router: Router, http: &HttpSettings) -> Router {
     // `Router::layer` wraps outside what is there, so these go from the inside out.
     // The body limit is RequestBodyLimitLayer's; axum's own 2 MiB default would override it.
-    router
+    let mut router = router
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(http.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -67,7 +74,12 @@ pub fn with_edge_layers(router: Router, http: &HttpSettings) -> Router {
             Duration::from_secs(http.request_timeout_secs),
         ))
         .layer(axum::middleware::map_response(layers::json_error_body))
-        .layer(CatchPanicLayer::custom(layers::panic_response))
+        .layer(CatchPanicLayer::custom(layers::panic_response));
+    // Outside the panic catcher, so even its 500 carries them.
+    for (name, value) in security_headers::headers() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -102,6 +114,18 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["error"]["code"], "internal");
         assert!(!body.to_string().contains("handler bug"));
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_the_security_headers_even_a_panic() {
+        async fn boom() -> &'static str {
+            panic!("handler bug")
+        }
+        let router = with_edge_layers(Router::new().route("/boom", get(boom)), &HttpSettings::default());
+        let response = router.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        for (name, value) in security_headers::headers() {
+            assert_eq!(response.headers().get(&name), Some(&value), "{name}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

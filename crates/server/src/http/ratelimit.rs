@@ -3,12 +3,14 @@
 //! `Retry-After` on 429 — a JSON-RPC error on A2A JSON-RPC routes, a
 //! `google.rpc.Status` on A2A REST routes, the shared JSON error elsewhere.
 //!
-//! A limiter that cannot decide (Redis down) lets the request through and
-//! logs: an outage of the limiter must not become an outage of the server.
+//! A limiter that cannot decide (Redis down) lets the request through: an
+//! outage of the limiter must not become an outage of the server. The limiter
+//! logs when it starts and stops failing (see `agentdeck_storage::ratelimit`),
+//! so this layer logs each such request only at debug level.
 
 use std::net::SocketAddr;
 
-use agentdeck_services::ratelimit::{Decision, RouteClass};
+use agentdeck_storage::ratelimit::{Decision, RouteClass};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -99,7 +101,7 @@ pub(crate) async fn limit(State(state): State<AppState>, request: Request, next:
     let decision = match limiter.check(class, &key).await {
         Ok(decision) => decision,
         Err(error) => {
-            tracing::warn!(%error, class = class.as_str(), "rate limiter unavailable; request let through");
+            tracing::debug!(%error, class = class.as_str(), "rate limiter could not decide; request let through");
             return next.run(request).await;
         }
     };

@@ -116,6 +116,7 @@ async fn sdk_agent() -> SdkAgent {
         .spawn()
         .expect("the SDK agent starts");
     let url = format!("http://127.0.0.1:{port}");
+    agentdeck_services::outbound::install_crypto_provider();
     let client = reqwest::Client::new();
     for _ in 0..150 {
         if client.get(format!("{url}/.well-known/agent-card.json")).send().await.is_ok_and(|r| r.status().is_success())

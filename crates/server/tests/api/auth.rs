@@ -23,6 +23,30 @@ async fn dev_login_returns_a_working_token() {
 }
 
 #[tokio::test]
+async fn dev_login_refuses_a_dns_rebound_host_or_a_foreign_origin() {
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().expect("a port");
+    let login = |host: String, origin: Option<&'static str>| {
+        let mut request = app.client.post(format!("{}/api/dev/login", app.address)).header("host", host);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let rebound = login(format!("evil.example:{port}"), None).await.expect("answer");
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = rebound.json().await.expect("JSON error");
+    assert_eq!(error_code(&body), "forbidden", "{body}");
+    let foreign = login(format!("127.0.0.1:{port}"), Some("https://evil.example")).await.expect("answer");
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+
+    // Loopback names are this server in dev mode, with or without a page's Origin.
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        assert_eq!(login(host, Some("http://localhost:5173")).await.expect("answer").status(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn every_bad_token_is_a_401_json_error() {
     let app = spawn_app().await;
     let demo = Principal { subject: "demo".into(), workspace_id: app.workspace_id, role: Role::Owner };

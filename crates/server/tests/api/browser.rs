@@ -346,3 +346,33 @@ async fn the_json_patch_applier_follows_rfc_6902() {
     assert!(failed.is_empty(), "failing RFC 6902 cases: {failed:?}");
     a.quit().await;
 }
+
+/// The start page under its Content-Security-Policy: the script (a file, not
+/// inline) runs, the sign-in button works, and the styles apply.
+#[tokio::test]
+async fn the_start_page_signs_in_under_its_content_security_policy() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let tab = driver.tab(&app).await;
+    tab.client.goto(&format!("{}/", app.address)).await.expect("start page");
+    let outcome = tab
+        .run(
+            r##"const done = arguments[arguments.length - 1];
+               (async () => {
+                 document.getElementById("login").click();
+                 const who = document.getElementById("who");
+                 const deadline = Date.now() + 10000;
+                 while (!who.textContent && Date.now() < deadline) {
+                   await new Promise((resolve) => setTimeout(resolve, 50));
+                 }
+                 return { who: who.textContent, rows: document.querySelectorAll("#projects tbody tr").length,
+                          font: getComputedStyle(document.body).fontSize };
+               })().then(done, (error) => done("error: " + error));"##,
+            json!(null),
+        )
+        .await;
+    assert_eq!(outcome["who"], "Demo User in Demo Workspace", "{outcome}");
+    assert!(outcome["rows"].as_u64().unwrap_or_default() > 0, "{outcome}");
+    assert_eq!(outcome["font"], "15px", "index.css applied: {outcome}");
+    tab.quit().await;
+}

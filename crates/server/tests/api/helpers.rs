@@ -76,6 +76,8 @@ pub async fn spawn_app_on_postgres_with(redis_url: &str, adjust: impl FnOnce(&mu
 
 /// Starts a server after `adjust` changed its dev-mode settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    // The test's own reqwest clients need the rustls provider too (the server installs it only in build).
+    agentdeck_services::outbound::install_crypto_provider();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         mode: Mode::Dev,

@@ -2,7 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 
-use crate::helpers::{error_code, spawn_app, spawn_app_on_postgres};
+use agentdeck_storage::testing::OwnedRedis;
+
+use crate::helpers::{error_code, spawn_app, spawn_app_on_postgres, spawn_app_on_postgres_and_redis};
 
 #[tokio::test]
 async fn health_and_ready_answer() {
@@ -12,8 +14,59 @@ async fn health_and_ready_answer() {
     let (status, body) = app.request(Method::GET, "/ready", None, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["checks"]["storage"]["status"], "ok");
-    assert_eq!(body["checks"]["storage"]["backend"], "sqlite");
+    let checks = &body["checks"];
+    for (dependency, backend) in [("records", "sqlite"), ("state", "sqlite"), ("tickets", "memory")] {
+        assert_eq!(checks[dependency]["status"], "ok", "{body}");
+        assert_eq!(checks[dependency]["backend"], backend, "{body}");
+    }
+    assert!(checks.get("changeFeed").is_none(), "one node needs no feed: {body}");
+}
+
+/// Cluster mode on a Redis the test owns: when it stops, `/ready` answers 503
+/// naming every dependency it held (the dashboard state, tickets and the change
+/// feed) while the records database stays ok; when it is back, ready again.
+#[tokio::test]
+async fn ready_names_each_dependency_and_fails_while_redis_is_down() {
+    let mut redis = OwnedRedis::start().expect("a redis-server of our own");
+    let app = spawn_app_on_postgres_and_redis(&redis.url()).await;
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (dependency, backend) in
+        [("records", "postgres"), ("state", "redis"), ("tickets", "redis"), ("changeFeed", "redis")]
+    {
+        assert_eq!(body["checks"][dependency]["status"], "ok", "{body}");
+        assert_eq!(body["checks"][dependency]["backend"], backend, "{body}");
+    }
+
+    redis.stop();
+    let (status, body) = app.get("/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the state store pings Redis itself: {body}");
+    assert_eq!(body["status"], "unavailable");
+    // The feed learns of the loss from its connection closing (or its next ping): wait for that.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let body = loop {
+        let (status, body) = app.get("/ready").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        if body["checks"]["changeFeed"]["status"] == "unavailable" {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed still says ok: {body}");
+    };
+    assert_eq!(body["checks"]["records"]["status"], "ok", "{body}");
+    for dependency in ["state", "tickets", "changeFeed"] {
+        assert_eq!(body["checks"][dependency]["status"], "unavailable", "{dependency}: {body}");
+        assert!(body["checks"][dependency]["error"].is_string(), "{dependency}: {body}");
+    }
+
+    redis.restart().expect("redis back");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = app.get("/ready").await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not ready 20 s after Redis came back: {body}");
+    }
 }
 
 #[tokio::test]
@@ -99,11 +152,41 @@ async fn start_page_is_served() {
 }
 
 #[tokio::test]
+async fn html_and_json_answers_carry_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/health", "/api/projects", "/no-such-route", "/assets/index.js"] {
+        let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_start_page_has_no_inline_script_or_style() {
+    let app = spawn_app().await;
+    let page = app.client.get(format!("{}/", app.address)).send().await.unwrap().text().await.unwrap();
+    let inline_script =
+        page.match_indices("<script").any(|(at, _)| !page[at..].split('>').next().unwrap().contains("src="));
+    assert!(!inline_script, "{page}");
+    assert!(!page.contains("<style") && !page.contains(" style=") && !page.contains(" onclick="), "{page}");
+    for (asset, content_type) in [("/assets/index.js", "text/javascript"), ("/assets/index.css", "text/css")] {
+        let response = app.client.get(format!("{}{asset}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{asset}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with(content_type), "{asset}");
+    }
+}
+
+#[tokio::test]
 async fn cluster_mode_serves_the_same_api_on_postgres() {
     let app = spawn_app_on_postgres().await;
     let (status, body) = app.request(Method::GET, "/ready", None, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["checks"]["storage"]["backend"], "postgres");
+    assert_eq!(body["checks"]["records"]["backend"], "postgres");
 
     let (status, projects) = app.get("/api/projects").await;
     assert_eq!(status, StatusCode::OK);

@@ -111,6 +111,26 @@ async fn only_the_servers_own_or_listed_origins_may_connect() {
 }
 
 #[tokio::test]
+async fn a_dns_rebound_page_may_not_open_the_socket() {
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().expect("a port");
+    let bearer = format!("Bearer {}", app.token);
+    // The attacker's name resolves to this server: Host and Origin agree, and both are the attacker's.
+    let host = format!("evil.example:{port}");
+    let origin = format!("http://{host}");
+    let (status, body) = app
+        .ws_connect(&[("authorization", &bearer), ("host", &host), ("origin", &origin)])
+        .await
+        .err()
+        .expect("rebound origin refused");
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(error_code(&body), "forbidden");
+
+    // Dev mode trusts loopback names on any port (a UI dev server, another tab on localhost).
+    app.ws_connect(&[("authorization", &bearer), ("origin", "http://localhost:5173")]).await.expect("loopback");
+}
+
+#[tokio::test]
 async fn a_patch_is_acked_to_its_writer_and_sent_once_to_the_other_tab() {
     let app = spawn_app().await;
     with_state(&app).await;

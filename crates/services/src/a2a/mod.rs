@@ -22,14 +22,26 @@
 //! - **Idempotency.** A send whose `messageId` the caller already used
 //!   returns the task that message went to, instead of starting another.
 
+//!
+//! The code is split by job: [`A2aService`] and the task registry
+//! (`service`), who calls (`caller`), the lifecycle and agent runs
+//! (`lifecycle`), reading and paging (`listing`), webhook configs
+//! (`push_configs`) and their delivery (`push`), a task in memory (`live`)
+//! and its event streams (`stream`).
+
+mod caller;
 mod executor;
+mod lifecycle;
+mod listing;
 mod live;
 mod push;
+mod push_configs;
 mod service;
 mod stream;
 
+pub use caller::A2aCaller;
 pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
 pub use live::SequencedEvent;
 pub use push::PushOptions;
-pub use service::{A2aOptions, A2aService, Caller};
+pub use service::{A2aOptions, A2aService};
 pub use stream::EventStream;

@@ -8,6 +8,9 @@
 //! `<t>.<body>` with the server's signing key. Failures (network, 429, 5xx)
 //! are retried with exponential backoff; other 4xx answers are final.
 //!
+//! `https://` webhooks are verified against the roots of the
+//! [`OutboundHttp`] factory (Mozilla's, plus the configured CA file).
+//!
 //! Webhook URLs must be `http(s)` and, unless private networks are allowed,
 //! must not resolve to loopback, private, link-local or unspecified
 //! addresses — checked when a config is created and again at each delivery,
@@ -18,10 +21,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_a2a_protocol::{A2aError, FieldViolation, StreamResponse, TaskPushNotificationConfig};
+use backon::{ExponentialBuilder, Retryable};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
+
+use crate::outbound::OutboundHttp;
 
 /// How pushes are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,9 +95,11 @@ fn url_violation(description: impl Into<String>) -> A2aError {
 }
 
 impl Pusher {
-    pub(crate) fn new(options: PushOptions, runs: TaskTracker) -> Self {
+    /// Delivers with clients of `outbound` (so `https://` webhooks are checked against its roots).
+    pub(crate) fn new(options: PushOptions, outbound: &OutboundHttp, runs: TaskTracker) -> Self {
         // No redirects: a webhook that redirects could lead the server past the address check.
-        let http = reqwest::Client::builder()
+        let http = outbound
+            .client_builder()
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -156,49 +164,89 @@ impl Pusher {
         }
     }
 
+    /// Delivers one event to one config, retrying with exponential backoff
+    /// (`first_backoff`, doubling) up to `max_attempts` attempts in all.
     async fn deliver_one(&self, config: &TaskPushNotificationConfig, seq: i64, event: &StreamResponse) {
         let (Some(http), Ok(body)) = (&self.http, serde_json::to_vec(event)) else {
             tracing::error!(task_id = %config.task_id, seq, "push lost: no HTTP client");
             return;
         };
-        let mut backoff = self.options.first_backoff;
-        for attempt in 1..=self.options.max_attempts.max(1) {
-            if let Err(error) = self.check_url(&config.url).await {
+        let retries = usize::try_from(self.options.max_attempts.max(1) - 1).unwrap_or(usize::MAX);
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(self.options.first_backoff)
+            .with_factor(2.0)
+            .without_max_delay()
+            .with_max_times(retries);
+        let attempt = || self.attempt(http, config, seq, &body);
+        let outcome = attempt
+            .retry(backoff)
+            .when(AttemptFailure::is_retryable)
+            .notify(|failure, delay| {
+                tracing::debug!(task_id = %config.task_id, %failure, ?delay, "push not delivered; retrying");
+            })
+            .await;
+        match outcome {
+            Ok(()) => {}
+            Err(AttemptFailure::Refused(error)) => {
                 tracing::warn!(task_id = %config.task_id, config_id = %config.id, %error, "push refused");
-                return;
             }
-            let unix_secs = chrono::Utc::now().timestamp();
-            let mut request = http
-                .post(&config.url)
-                .header(reqwest::header::CONTENT_TYPE, "application/a2a+json")
-                .header("X-A2A-Event-Id", seq.to_string())
-                .header("X-A2A-Signature", self.signature(unix_secs, &body))
-                .body(body.clone());
-            if let Some(auth) = &config.authentication {
-                let credentials = auth.credentials.as_deref().unwrap_or_default();
-                request = request.header(reqwest::header::AUTHORIZATION, format!("{} {credentials}", auth.scheme));
+            Err(failure) => {
+                tracing::warn!(task_id = %config.task_id, config_id = %config.id, seq, %failure, "push given up");
             }
-            if let Some(token) = &config.token {
-                request = request.header("X-A2A-Notification-Token", token);
-            }
-            let retry = match request.send().await {
-                Ok(response) if response.status().is_success() => return,
-                Ok(response) => {
-                    let status = response.status();
-                    tracing::debug!(task_id = %config.task_id, %status, attempt, "push not accepted");
-                    status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                }
-                Err(error) => {
-                    tracing::debug!(task_id = %config.task_id, %error, attempt, "push failed");
-                    true
-                }
-            };
-            if !retry || attempt == self.options.max_attempts {
-                tracing::warn!(task_id = %config.task_id, config_id = %config.id, seq, attempt, "push given up");
-                return;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = backoff.saturating_mul(2);
+        }
+    }
+
+    /// One attempt: the address check again (DNS may have changed), then the signed POST.
+    async fn attempt(
+        &self,
+        http: &reqwest::Client,
+        config: &TaskPushNotificationConfig,
+        seq: i64,
+        body: &[u8],
+    ) -> Result<(), AttemptFailure> {
+        self.check_url(&config.url).await.map_err(AttemptFailure::Refused)?;
+        let unix_secs = chrono::Utc::now().timestamp();
+        let mut request = http
+            .post(&config.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/a2a+json")
+            .header("X-A2A-Event-Id", seq.to_string())
+            .header("X-A2A-Signature", self.signature(unix_secs, body))
+            .body(body.to_vec());
+        if let Some(auth) = &config.authentication {
+            let credentials = auth.credentials.as_deref().unwrap_or_default();
+            request = request.header(reqwest::header::AUTHORIZATION, format!("{} {credentials}", auth.scheme));
+        }
+        if let Some(token) = &config.token {
+            request = request.header("X-A2A-Notification-Token", token);
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) => Err(AttemptFailure::Status(response.status())),
+            Err(error) => Err(AttemptFailure::Transport(error)),
+        }
+    }
+}
+
+/// Why one delivery attempt did not land.
+#[derive(Debug, thiserror::Error)]
+enum AttemptFailure {
+    /// The URL no longer passes the address check: final.
+    #[error("refused: {0}")]
+    Refused(A2aError),
+    /// The receiver answered with this status: retried on 429 and 5xx, final otherwise.
+    #[error("answered HTTP {0}")]
+    Status(reqwest::StatusCode),
+    /// The request did not complete (connect, TLS, timeout): retried.
+    #[error("transport: {0}")]
+    Transport(#[source] reqwest::Error),
+}
+
+impl AttemptFailure {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Refused(_) => false,
+            Self::Status(status) => status.is_server_error() || *status == reqwest::StatusCode::TOO_MANY_REQUESTS,
+            Self::Transport(_) => true,
         }
     }
 }
@@ -231,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn private_webhooks_are_refused_unless_allowed() {
-        let strict = Pusher::new(PushOptions::default(), TaskTracker::new());
+        let strict = Pusher::new(PushOptions::default(), &OutboundHttp::default(), TaskTracker::new());
         for private in
             ["http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://[::1]/hook", "http://169.254.169.254/"]
         {
@@ -239,16 +287,22 @@ mod tests {
         }
         assert!(strict.check_url("ftp://example.com/x").await.is_err());
         assert!(strict.check_url("not a url").await.is_err());
-        let open =
-            Pusher::new(PushOptions { allow_private_networks: true, ..PushOptions::default() }, TaskTracker::new());
+        let open = Pusher::new(
+            PushOptions { allow_private_networks: true, ..PushOptions::default() },
+            &OutboundHttp::default(),
+            TaskTracker::new(),
+        );
         assert!(open.check_url("http://127.0.0.1:9/hook").await.is_ok());
         assert!(open.check_url("ftp://example.com/x").await.is_err());
     }
 
     #[test]
     fn signatures_are_hmac_sha256_over_time_and_body() {
-        let pusher =
-            Pusher::new(PushOptions { signing_key: b"key".to_vec(), ..PushOptions::default() }, TaskTracker::new());
+        let pusher = Pusher::new(
+            PushOptions { signing_key: b"key".to_vec(), ..PushOptions::default() },
+            &OutboundHttp::default(),
+            TaskTracker::new(),
+        );
         let signature = pusher.signature(1_700_000_000, b"{}");
         // echo -n '1700000000.{}' | openssl dgst -sha256 -hmac key
         assert_eq!(signature, "t=1700000000,v1=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae");

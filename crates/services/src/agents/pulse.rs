@@ -15,6 +15,8 @@ use agentdeck_domain::records::{Project, Task};
 use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use procfs::process::Process;
+use procfs::{Current, Uptime};
 use serde_json::{Value, json};
 
 use super::data::{Snapshot, answer, load, requested_project, validated, workspace_of};
@@ -82,38 +84,30 @@ impl Pulse {
     }
 }
 
-/// Fields of `/proc/self/stat` after the parenthesised command name
-/// (utime and stime are the 12th and 13th of those, starttime the 20th).
-fn proc_stat_fields() -> Option<Vec<f64>> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    Some(rest.split_whitespace().map(|field| field.parse().unwrap_or(0.0)).collect())
+/// User plus system CPU seconds of this process and its start, in seconds after boot
+/// (`/proc/self/stat` through procfs, converted with the system's clock tick rate).
+fn process_cpu_and_start_secs() -> Option<(f64, f64)> {
+    let stat = Process::myself().ok()?.stat().ok()?;
+    let ticks_per_sec = procfs::ticks_per_second().max(1) as f64;
+    Some(((stat.utime + stat.stime) as f64 / ticks_per_sec, stat.starttime as f64 / ticks_per_sec))
 }
 
-// USER_HZ is 100 on every Linux ABI Rust targets (it is fixed, unlike the kernel's HZ).
-const TICKS_PER_SEC: f64 = 100.0;
-
-/// User plus system CPU seconds of this process (Linux `/proc/self/stat`).
+/// User plus system CPU seconds of this process.
 fn process_cpu_secs() -> Option<f64> {
-    let fields = proc_stat_fields()?;
-    Some((fields.get(11)? + fields.get(12)?) / TICKS_PER_SEC)
+    process_cpu_and_start_secs().map(|(cpu, _)| cpu)
 }
 
 /// CPU percent over the process's life (the first answer has no previous sample).
 fn process_lifetime_cpu_percent() -> Option<f64> {
-    let fields = proc_stat_fields()?;
-    let cpu = (fields.get(11)? + fields.get(12)?) / TICKS_PER_SEC;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime").ok()?.split_whitespace().next()?.parse().ok()?;
-    let age = uptime - fields.get(19)? / TICKS_PER_SEC;
+    let (cpu, started) = process_cpu_and_start_secs()?;
+    let age = Uptime::current().ok()?.uptime - started;
     (age > 0.0).then(|| cpu / age * 100.0)
 }
 
 /// Resident memory in MiB (`VmRSS` of `/proc/self/status`).
 fn resident_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    let kib = Process::myself().ok()?.status().ok()?.vmrss?;
+    Some(kib as f64 / 1024.0)
 }
 
 fn band_status(band: Band) -> &'static str {
@@ -201,5 +195,21 @@ impl AgentExecutor for Pulse {
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
         updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
         updates.complete(Some(&text)).await.map_err(stopped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_memory_cpu_time_and_a_lifetime_cpu_share() {
+        let resident = resident_mib();
+        assert!(resident.is_some_and(|mib| mib > 0.0), "{resident:?}");
+        let cpu = process_cpu_secs();
+        assert!(cpu.is_some_and(|secs| secs >= 0.0), "{cpu:?}");
+        // A test process is seconds old at most minutes: its share of a core is finite and not negative.
+        let lifetime = process_lifetime_cpu_percent();
+        assert!(lifetime.is_none_or(|percent| (0.0..=100.0 * 64.0).contains(&percent)), "{lifetime:?}");
     }
 }

@@ -25,6 +25,9 @@ pub enum GatewayError {
 /// agent's report say).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
+    /// The gateway's HTTP client could not be built (its outbound settings are wrong).
+    #[error("cannot build the HTTP client: {0}")]
+    NoClient(String),
     /// The call failed: the agent was unreachable, refused, or answered outside the protocol.
     #[error(transparent)]
     Call(#[from] ClientError),

@@ -46,6 +46,7 @@ pub use error::{AgentError, GatewayError};
 use cache::{AnswerCache, AnswerKey};
 
 use crate::dashboard::DashboardService;
+use crate::outbound::OutboundHttp;
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -60,6 +61,8 @@ pub struct GatewayOptions {
     pub cache_ttl: Duration,
     /// Reuse times of particular agents, overriding `cache_ttl`.
     pub cache_ttls: HashMap<String, Duration>,
+    /// Makes the HTTP client the agents are called with (TLS roots, CA file).
+    pub outbound: OutboundHttp,
 }
 
 /// The agents the gateway calls.
@@ -99,7 +102,7 @@ pub struct AskResponse {
     pub agents: BTreeMap<String, AgentReport>,
 }
 
-/// Longest question accepted.
+/// Longest question accepted, in characters as sent.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
 
 /// The gateway.
@@ -109,7 +112,8 @@ pub struct Gateway {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// The client agents are called with, or why it could not be built.
+    http: Result<reqwest::Client, String>,
     stores: Stores,
     /// Where answers are written (it tells open tabs).
     dashboard: DashboardService,
@@ -127,7 +131,10 @@ struct Inner {
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
     pub fn new(stores: Stores, dashboard: DashboardService, options: GatewayOptions) -> Self {
-        let http = reqwest::Client::new();
+        let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
+        if let Err(error) = &http {
+            tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
+        }
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
@@ -158,7 +165,8 @@ impl Gateway {
             prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
             ..ClientOptions::default()
         };
-        let client = AgentClient::connect(self.inner.http.clone(), &url, options).await?;
+        let http = self.inner.http.clone().map_err(AgentError::NoClient)?;
+        let client = AgentClient::connect(http, &url, options).await?;
         // The card names the public URL; the gateway keeps to the address it was given.
         let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
@@ -246,7 +254,8 @@ impl Gateway {
         if question.is_empty() {
             return Err(GatewayError::InvalidQuestion("the question is empty".into()));
         }
-        if question.chars().count() > MAX_QUESTION_CHARS {
+        // Counted as sent, like the API description's `maxLength`; only emptiness is judged trimmed.
+        if request.question.chars().count() > MAX_QUESTION_CHARS {
             return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
         }
         let projects = self

@@ -1,4 +1,4 @@
-use agentdeck_domain::validation::{FieldError, ValidationErrors};
+use agentdeck_domain::validation::{CONTROL_CHARACTER_MESSAGE, FieldError, ValidationErrors};
 use agentdeck_storage::StoreError;
 use uuid::Uuid;
 
@@ -48,6 +48,9 @@ impl ServiceError {
                 "/blockedBy",
                 format!("would form a cycle: {}", describe_cycle(&cycle)),
             )])),
+            StoreError::InvalidText { path } => {
+                ServiceError::Invalid(ValidationErrors(vec![FieldError::new(path, CONTROL_CHARACTER_MESSAGE)]))
+            }
             StoreError::Unavailable(_) => ServiceError::Unavailable(error),
             other => ServiceError::Store(other),
         }

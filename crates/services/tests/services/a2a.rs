@@ -10,7 +10,7 @@ use agentdeck_a2a_protocol::{
     SendMessageRequest, SendMessageResponse, StreamResponse, Task, TaskState,
 };
 use agentdeck_domain::auth::{Principal, Role};
-use agentdeck_services::a2a::{A2aOptions, A2aService, Caller, EventStream};
+use agentdeck_services::a2a::{A2aCaller, A2aOptions, A2aService, EventStream};
 use agentdeck_services::agents::conformance::{ConformanceAgent, NAME};
 use agentdeck_storage::testing::TestDatabase;
 use agentdeck_storage::{AgentTaskStore, ConnectOptions, connect};
@@ -23,7 +23,7 @@ struct Fixture {
     database: TestDatabase,
     store: Arc<dyn AgentTaskStore>,
     service: A2aService,
-    caller: Caller,
+    caller: A2aCaller,
 }
 
 async fn open_store(database: &TestDatabase) -> anyhow::Result<Arc<dyn AgentTaskStore>> {
@@ -47,7 +47,7 @@ async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let store = open_store(&database).await?;
     let service = service_on(store.clone());
-    let caller = Caller::authenticated(person("ada"), None);
+    let caller = A2aCaller::authenticated(person("ada"), None);
     Ok(Fixture { database, store, service, caller })
 }
 
@@ -96,7 +96,7 @@ async fn a_blocking_send_returns_the_finished_task_and_a_retry_returns_the_same_
     let listed = fx.service.list_tasks(NAME, &fx.caller, ListTasksRequest::default()).await?;
     assert_eq!(listed.total_size, 1);
     // Another caller cannot see it.
-    let other = Caller::authenticated(person("bob"), None);
+    let other = A2aCaller::authenticated(person("bob"), None);
     let foreign = fx.service.get_task(NAME, &other, GetTaskRequest { id: task.id.clone(), ..Default::default() }).await;
     assert!(matches!(foreign, Err(A2aError::TaskNotFound(_))), "{foreign:?}");
     Ok(())

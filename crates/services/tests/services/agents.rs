@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use agentdeck_a2a_protocol::{Message, Part, PartContent, SendMessageRequest, SendMessageResponse, Task, TaskState};
 use agentdeck_domain::auth::{Principal, Role};
-use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, Caller};
+use agentdeck_services::a2a::{A2aCaller, A2aOptions, A2aService, AgentExecutor};
 use agentdeck_services::agents::{herald::Herald, navi::Navi, pulse::Pulse};
 use agentdeck_services::seed::{DEMO_WORKSPACE_ID, seed_demo};
 use agentdeck_storage::testing::TestDatabase;
@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 struct Fixture {
     _database: TestDatabase,
     service: A2aService,
-    caller: Caller,
+    caller: A2aCaller,
 }
 
 async fn fixture() -> anyhow::Result<Fixture> {
@@ -38,7 +38,7 @@ async fn fixture() -> anyhow::Result<Fixture> {
     ];
     let service = A2aService::new(stores.agent_tasks.clone(), agents, a2a);
     let principal = Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner };
-    let caller = Caller::authenticated(principal, None);
+    let caller = A2aCaller::authenticated(principal, None);
     Ok(Fixture { _database: database, service, caller })
 }
 
@@ -198,8 +198,10 @@ async fn herald_reports_the_recent_activity_with_counts() -> anyhow::Result<()> 
     assert_eq!(metric(counts, "People active"), json!(1));
     assert_eq!(text, "3 change(s) to the workspace in the last 7 days by 1 people; 3 task(s) completed.");
     // Anonymous callers get a failed task, not data.
-    let anonymous =
-        fx.service.send("herald", &Caller::anonymous(), SendMessageRequest::new(Message::user_text("h2", "x"))).await?;
+    let anonymous = fx
+        .service
+        .send("herald", &A2aCaller::anonymous(), SendMessageRequest::new(Message::user_text("h2", "x")))
+        .await?;
     assert!(matches!(anonymous, SendMessageResponse::Task(task) if task.status.state == TaskState::Failed));
     Ok(())
 }

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::rows::{self, activity_columns};
 use super::statement::Statement;
-use super::{SqlStore, db_error};
+use super::{SqlStore, db_error, text};
 use crate::StoreError;
 use crate::store::ActivityStore;
 use uuid::Uuid;
@@ -70,10 +70,12 @@ impl ActivityStore for SqlStore {
         filter: &ActivityFilter,
         page: PageRequest,
     ) -> Result<Page<ActivityEntry>, StoreError> {
+        text::activity_filter(filter)?;
         list(self, workspace_id, filter, page).await
     }
 
     async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {
+        text::activity(entry)?;
         let mut tx = self.begin_write().await?;
         append(&mut tx, entry).await?;
         tx.commit().await.map_err(db_error)

@@ -29,6 +29,10 @@ pub(crate) fn db_error(error: sqlx::Error) -> StoreError {
     {
         return StoreError::Conflict;
     }
+    if is_unstorable_text(&error) {
+        // A text the guards of `text.rs` did not check (they name the field; this cannot).
+        return StoreError::InvalidText { path: String::new() };
+    }
     if is_transient(&error) { StoreError::Unavailable(error) } else { StoreError::Database(error) }
 }
 
@@ -41,6 +45,13 @@ pub(crate) fn db_error_unique(error: sqlx::Error, path: &str) -> StoreError {
         }
         _ => db_error(error),
     }
+}
+
+/// Tells whether PostgreSQL refused a text it cannot hold: 22021
+/// (`character_not_in_repertoire`, a NUL byte) or 22P05 (`untranslatable_character`).
+fn is_unstorable_text(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(database) = error else { return false };
+    database.try_downcast_ref::<PgDatabaseError>().is_some_and(|postgres| matches!(postgres.code(), "22021" | "22P05"))
 }
 
 /// Tells whether retrying later may succeed.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::errors::db_error_unique;
 use super::rows::{self, member_columns};
 use super::statement::{Statement, Table, delete_cascading, update_failed};
-use super::{SqlStore, activity, db_error};
+use super::{SqlStore, activity, db_error, text};
 use crate::StoreError;
 use crate::store::MemberStore;
 
@@ -151,6 +151,8 @@ async fn ensure_user_id_free(conn: &mut AnyConnection, member: &Member) -> Resul
 #[async_trait]
 impl MemberStore for SqlStore {
     async fn insert_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::member(member)?;
+        text::activity(activity)?;
         insert(self, member, activity).await
     }
 
@@ -159,6 +161,7 @@ impl MemberStore for SqlStore {
     }
 
     async fn find_member_by_user(&self, workspace_id: Uuid, user_id: &str) -> Result<Option<Member>, StoreError> {
+        text::storable("/userId", user_id)?;
         find_by_user(self, workspace_id, user_id).await
     }
 
@@ -167,10 +170,13 @@ impl MemberStore for SqlStore {
     }
 
     async fn update_member(&self, member: &Member, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::member(member)?;
+        text::activity(activity)?;
         update(self, member, activity).await
     }
 
     async fn delete_member(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::activity(activity)?;
         delete(self, workspace_id, id, activity).await
     }
 }

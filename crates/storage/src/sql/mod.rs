@@ -29,6 +29,7 @@ mod rows;
 mod sqlite;
 mod statement;
 mod tasks;
+mod text;
 mod usage;
 mod workspaces;
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::rows::{self, project_columns};
 use super::statement::{Statement, Table, delete_cascading, update_failed};
-use super::{SqlStore, activity, db_error};
+use super::{SqlStore, activity, db_error, text};
 use crate::StoreError;
 use crate::store::ProjectStore;
 
@@ -125,6 +125,8 @@ pub(super) async fn delete(
 #[async_trait]
 impl ProjectStore for SqlStore {
     async fn insert_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::project(project)?;
+        text::activity(activity)?;
         insert(self, project, activity).await
     }
 
@@ -142,10 +144,13 @@ impl ProjectStore for SqlStore {
     }
 
     async fn update_project(&self, project: &Project, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::project(project)?;
+        text::activity(activity)?;
         update(self, project, activity).await
     }
 
     async fn delete_project(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::activity(activity)?;
         delete(self, workspace_id, id, activity).await
     }
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::rows::{self, task_columns};
 use super::statement::{Statement, Table, delete_cascading, exists};
-use super::{SqlStore, activity, db_error};
+use super::{SqlStore, activity, db_error, text};
 use crate::StoreError;
 use crate::store::TaskStore;
 
@@ -287,6 +287,8 @@ async fn insert_links(conn: &mut AnyConnection, task: &Task) -> Result<(), Store
 #[async_trait]
 impl TaskStore for SqlStore {
     async fn insert_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::task(task)?;
+        text::activity(activity)?;
         insert(self, task, activity).await
     }
 
@@ -304,10 +306,13 @@ impl TaskStore for SqlStore {
     }
 
     async fn update_task(&self, task: &Task, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::task(task)?;
+        text::activity(activity)?;
         update(self, task, activity).await
     }
 
     async fn delete_task(&self, workspace_id: Uuid, id: Uuid, activity: &ActivityEntry) -> Result<(), StoreError> {
+        text::activity(activity)?;
         delete(self, workspace_id, id, activity).await
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::rows::{self, workspace_columns};
-use super::{SqlStore, db_error};
+use super::{SqlStore, db_error, text};
 use crate::StoreError;
 use crate::store::WorkspaceStore;
 
@@ -41,6 +41,7 @@ pub(super) async fn count(store: &SqlStore) -> Result<u64, StoreError> {
 #[async_trait]
 impl WorkspaceStore for SqlStore {
     async fn insert_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
+        text::storable("/name", &workspace.name)?;
         insert(self, workspace).await
     }
 

@@ -19,8 +19,8 @@
 //!
 //! [`RedisChangeFeed`] keeps one pub/sub connection per node, owned by one
 //! task: it follows the set of watched rooms, pings the server, and reconnects
-//! with backoff when the connection is lost. Embedded mode has a single node
-//! and needs no feed.
+//! with backoff when the connection is lost; [`ChangeFeed::ping`] tells `/ready`
+//! whether it is connected now. Embedded mode has a single node and needs no feed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,8 +31,8 @@ use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::RoomKey;
 use super::redis::room_channel;
+use super::{RoomKey, StateError};
 
 /// What a watched room's feed says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,9 +64,21 @@ impl RoomSignal {
 }
 
 /// Tells a node about changes to the rooms it serves.
+#[async_trait::async_trait]
 pub trait ChangeFeed: Send + Sync + 'static {
     /// Starts watching `room` until the returned watch is dropped.
     fn watch(&self, room: &RoomKey) -> RoomWatch;
+
+    /// Checks that the feed hears changes now (for `/ready`), waiting briefly
+    /// for a connection in progress. A feed without a connection is always ready.
+    async fn ping(&self) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    /// Short name of the backend, for `/ready`.
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
 }
 
 /// The signals of one watched room; stops watching when dropped.
@@ -112,6 +124,8 @@ struct Shared {
     watchers: Mutex<HashMap<String, Vec<Watcher>>>,
     /// Wakes the task when the set of channels changes.
     changed: Notify,
+    /// Whether the task holds a working connection (set by the task only).
+    connected: watch::Sender<bool>,
 }
 
 struct Watcher {
@@ -139,7 +153,11 @@ impl RedisChangeFeed {
     /// Starts the feed's task for the server at `url`; it connects in the background.
     pub fn start(url: &str) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let shared = Arc::new(Shared { watchers: Mutex::new(HashMap::new()), changed: Notify::new() });
+        let shared = Arc::new(Shared {
+            watchers: Mutex::new(HashMap::new()),
+            changed: Notify::new(),
+            connected: watch::Sender::new(false),
+        });
         let task = tokio::spawn(run(client, Arc::clone(&shared)));
         Ok(Self { shared, task })
     }
@@ -151,7 +169,20 @@ impl Drop for RedisChangeFeed {
     }
 }
 
+#[async_trait::async_trait]
 impl ChangeFeed for RedisChangeFeed {
+    async fn ping(&self) -> Result<(), StateError> {
+        let mut connected = self.shared.connected.subscribe();
+        match tokio::time::timeout(CALL_TIMEOUT, connected.wait_for(|connected| *connected)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(StateError::Unavailable("the change feed has no connection to Redis".into())),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
     fn watch(&self, room: &RoomKey) -> RoomWatch {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -193,7 +224,9 @@ async fn run(client: redis::Client, shared: Arc<Shared>) {
         match connect(&client).await {
             Ok((sink, stream)) => {
                 backoff = BACKOFF.0;
+                shared.connected.send_replace(true);
                 let error = serve(sink, stream, &shared).await;
+                shared.connected.send_replace(false);
                 tracing::warn!(%error, "dashboard change feed lost its Redis connection; reconnecting");
             }
             Err(error) => tracing::warn!(%error, "dashboard change feed cannot reach Redis; retrying"),

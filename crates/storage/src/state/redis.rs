@@ -24,21 +24,22 @@
 //! Reads of more than one key (`load`, `history_after`) run as one `MULTI`
 //! transaction, so they see one moment. Every call is bounded by
 //! [`StateOptions::timeout`]; an unreachable or slow server is
-//! [`StateError::Unavailable`]. The [`ConnectionManager`] is one multiplexed
-//! connection that reconnects by itself, so a restarted Redis heals without
-//! the store being rebuilt.
+//! [`StateError::Unavailable`]. The connection ([`RedisConnection`]) is one
+//! multiplexed connection that reconnects by itself and answers the first
+//! call after an outage on the new connection, so a restarted Redis heals
+//! without the store being rebuilt.
 
 use std::future::Future;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, Script, ServerErrorKind};
 
 use super::{
     CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState, now_millis,
     time_from_millis,
 };
+use crate::redis_connection::RedisConnection;
 
 /// The commit script; `Script` sends it by hash (EVALSHA) and loads it on a miss.
 static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("commit.lua")));
@@ -46,7 +47,7 @@ static COMMIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("com
 /// Dashboard state in Redis (cluster mode).
 #[derive(Clone)]
 pub struct RedisStateStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     options: StateOptions,
 }
 
@@ -147,14 +148,7 @@ impl RedisStateStore {
     /// Connects to `url` (`redis://…` or `rediss://…`); fails with
     /// [`StateError::Unavailable`] when the server does not answer in time.
     pub async fn connect(url: &str, options: StateOptions) -> Result<Self, StateError> {
-        let client = redis::Client::open(url).map_err(|error| StateError::Backend(Box::new(error)))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(options.timeout))
-            .set_response_timeout(Some(options.timeout));
-        let connection = tokio::time::timeout(options.timeout, ConnectionManager::new_with_config(client, config))
-            .await
-            .map_err(|elapsed| StateError::Unavailable(Box::new(elapsed)))?
-            .map_err(redis_error)?;
+        let connection = RedisConnection::connect(url, options.timeout).await.map_err(redis_error)?;
         Ok(Self { connection, options })
     }
 

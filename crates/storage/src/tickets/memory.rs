@@ -50,6 +50,15 @@ impl TicketStore for MemoryTicketStore {
         let taken = self.tickets.lock().await.remove(value);
         Ok(taken.filter(|(_, expires)| *expires > Instant::now()).map(|(principal, _)| principal))
     }
+
+    async fn ping(&self) -> Result<(), TicketError> {
+        // Process memory is there while the process is.
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
 }
 
 #[cfg(test)]

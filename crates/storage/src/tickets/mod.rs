@@ -59,6 +59,12 @@ pub trait TicketStore: Send + Sync + 'static {
     /// Redeems a ticket: the principal the first time within its lifetime, `None`
     /// afterwards, after expiry, or for a value never issued.
     async fn redeem(&self, value: &str) -> Result<Option<Principal>, TicketError>;
+
+    /// Checks that the backing store answers (for `/ready`).
+    async fn ping(&self) -> Result<(), TicketError>;
+
+    /// Short name of the backend, for `/ready`.
+    fn backend(&self) -> &'static str;
 }
 
 /// A fresh ticket value: 256 random bits, base64url without padding.

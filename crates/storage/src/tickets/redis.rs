@@ -5,14 +5,14 @@ use std::time::Duration;
 use agentdeck_domain::auth::Principal;
 use async_trait::async_trait;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Ticket, TicketError, TicketStore, expiry, looks_like_ticket, new_ticket_value};
+use crate::redis_connection::RedisConnection;
 
 /// Tickets as `dash:ticket:<value>` keys that expire by themselves.
 #[derive(Clone)]
 pub struct RedisTicketStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     timeout: Duration,
 }
 
@@ -27,13 +27,7 @@ fn key(value: &str) -> String {
 impl RedisTicketStore {
     /// Connects to Redis; every later call is bounded by `timeout`.
     pub async fn connect(url: &str, timeout: Duration) -> Result<Self, TicketError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let config =
-            ConnectionManagerConfig::new().set_connection_timeout(Some(timeout)).set_response_timeout(Some(timeout));
-        let connection = tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
-            .await
-            .map_err(unavailable)?
-            .map_err(unavailable)?;
+        let connection = RedisConnection::connect(url, timeout).await.map_err(unavailable)?;
         Ok(Self { connection, timeout })
     }
 }
@@ -72,5 +66,18 @@ impl TicketStore for RedisTicketStore {
         stored
             .map(|text| serde_json::from_str(&text).map_err(|error| TicketError::Corrupt(error.to_string())))
             .transpose()
+    }
+
+    async fn ping(&self) -> Result<(), TicketError> {
+        let mut connection = self.connection.clone();
+        let _: String = tokio::time::timeout(self.timeout, redis::cmd("PING").query_async(&mut connection))
+            .await
+            .map_err(unavailable)?
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
     }
 }

@@ -142,3 +142,17 @@ pub async fn workspace_scoping_hides_other_workspaces(db: &TestDb) -> anyhow::Re
     assert_eq!(other.all_activity().await?.len(), 1);
     Ok(())
 }
+
+/// Text PostgreSQL cannot hold (NUL) is refused naming the field, on both
+/// backends alike, and nothing is written.
+pub async fn text_with_nul_is_refused_naming_the_field(db: &TestDb) -> anyhow::Result<()> {
+    let fx = Fx::new(db).await?;
+    let project = fx.project("a\u{0}b");
+    let entry = fx.entry(ActivityAction::ProjectCreated, project.id, Some(project.id));
+    let result = fx.stores.projects.insert_project(&project, &entry).await;
+    assert!(matches!(&result, Err(StoreError::InvalidText { path }) if path == "/name"), "{result:?}");
+    assert!(fx.stores.projects.get_project(fx.ws, project.id).await?.is_none(), "nothing was written");
+    let found = fx.stores.members.find_member_by_user(fx.ws, "a\u{0}b").await;
+    assert!(matches!(&found, Err(StoreError::InvalidText { path }) if path == "/userId"), "{found:?}");
+    Ok(())
+}

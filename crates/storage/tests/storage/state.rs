@@ -415,16 +415,8 @@ async fn redis_outage_is_unavailable_then_recovers_by_itself() -> anyhow::Result
     assert!(started.elapsed() < Duration::from_secs(5), "failures are quick: {:?}", started.elapsed());
 
     redis.restart()?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let state = loop {
-        match store.load(&room).await {
-            Ok(state) => break state.context("the room survived the restart")?,
-            Err(StateError::Unavailable(_)) if std::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(error) => bail!("store did not recover: {error}"),
-        }
-    };
+    // The first call after the outage answers (it used to get the stale error of the lost connection).
+    let state = store.load(&room).await?.context("the room survived the restart")?;
     assert_eq!((state.version, state.document.as_slice()), (1, &b"before the outage"[..]));
     committed(&store, &room, change(Some((&epoch, 1)), Some("op-after"), b"after the outage", "/alerts"), 2).await?;
     Ok(())
@@ -455,5 +447,33 @@ async fn redis_tickets_are_single_use_across_nodes() -> anyhow::Result<()> {
     let raced = node_a.issue(&who, Duration::from_secs(30)).await?;
     let (first, second) = tokio::join!(node_a.redeem(&raced.value), node_b.redeem(&raced.value));
     assert_eq!([first?.is_some(), second?.is_some()].iter().filter(|won| **won).count(), 1);
+    Ok(())
+}
+
+/// The ticket store and the change feed answer `ping` (for `/ready`) while their
+/// Redis runs, fail it quickly while it is down, and pass again when it is back.
+#[tokio::test]
+async fn redis_tickets_and_feed_ping_follow_the_server() -> anyhow::Result<()> {
+    use agentdeck_storage::tickets::{RedisTicketStore, TicketStore};
+    use agentdeck_storage::{ChangeFeed, RedisChangeFeed};
+
+    let mut redis = agentdeck_storage::testing::OwnedRedis::start()?;
+    let tickets = RedisTicketStore::connect(&redis.url(), Duration::from_millis(500)).await?;
+    let feed = RedisChangeFeed::start(&redis.url())?;
+    tickets.ping().await?;
+    feed.ping().await.context("the feed connects within its call timeout")?;
+    assert_eq!((tickets.backend(), feed.backend()), ("redis", "redis"));
+
+    redis.stop();
+    let started = std::time::Instant::now();
+    assert!(tickets.ping().await.is_err());
+    assert!(feed.ping().await.is_err(), "the feed noticed the closed connection");
+    assert!(started.elapsed() < Duration::from_secs(5), "failures are quick: {:?}", started.elapsed());
+
+    redis.restart()?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while feed.ping().await.is_err() || tickets.ping().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "not back 15 s after Redis restarted");
+    }
     Ok(())
 }

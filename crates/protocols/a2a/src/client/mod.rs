@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use eventsource_stream::Eventsource;
 use futures::{Stream, StreamExt};
 use reqwest::{Method, RequestBuilder, StatusCode, header};
@@ -209,25 +210,21 @@ impl AgentClient {
 
     /// `SubscribeToTask`, resuming after `last_event_id` when given.
     pub async fn subscribe(&self, task_id: &str, last_event_id: Option<&str>) -> Result<ClientStream, ClientError> {
-        let params = json!({"id": task_id});
-        let mut attempt = 0;
-        loop {
+        let params = &json!({"id": task_id});
+        let open = move || async move {
             let builder = match self.endpoint.binding {
-                Binding::JsonRpc => self.rpc_request("SubscribeToTask", &params)?,
+                Binding::JsonRpc => self.rpc_request("SubscribeToTask", params)?,
                 Binding::Rest => {
-                    self.rest_request(Method::POST, &format!("/tasks/{task_id}:subscribe"), Some(&params), &[])?
+                    self.rest_request(Method::POST, &format!("/tasks/{task_id}:subscribe"), Some(params), &[])?
                 }
             };
             let builder = match last_event_id {
                 Some(id) => builder.header("Last-Event-ID", id),
                 None => builder,
             };
-            match self.open_stream(builder).await {
-                Err(error) if error.is_transient() && attempt < self.options.retries => attempt += 1,
-                other => return other,
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+            self.open_stream(builder).await
+        };
+        open.retry(self.retry_policy()).when(ClientError::is_transient).await
     }
 
     /// `GetTask` (retried).
@@ -285,14 +282,16 @@ impl AgentClient {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Value, ClientError>>,
     {
-        let mut attempt = 0;
-        loop {
-            match call().await {
-                Err(error) if error.is_transient() && attempt < self.options.retries => attempt += 1,
-                other => return other,
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+        call.retry(self.retry_policy()).when(ClientError::is_transient).await
+    }
+
+    /// Backoff between tries of an idempotent call: 200 ms, doubling, at most 6.4 s, `retries` times.
+    fn retry_policy(&self) -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(200))
+            .with_factor(2.0)
+            .with_max_delay(Duration::from_millis(6_400))
+            .with_max_times(usize::try_from(self.options.retries).unwrap_or(usize::MAX))
     }
 
     fn with_headers(&self, builder: RequestBuilder) -> RequestBuilder {
@@ -391,7 +390,8 @@ impl AgentClient {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|media_type| media_type.essence_str() == mime::TEXT_EVENT_STREAM.essence_str());
         if !is_sse {
             // An error before the stream started comes as a plain JSON answer.
             let body = tokio::time::timeout(deadline, response.bytes())
@@ -447,10 +447,6 @@ impl AgentClient {
         });
         Ok(Box::pin(ended))
     }
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << attempt.min(6)))
 }
 
 fn list_query(request: &ListTasksRequest) -> Vec<(&'static str, String)> {

@@ -1,7 +1,8 @@
 //! `POST /api/ask`: a question answered with widgets by the Dashboard Agent,
 //! which also puts them on the caller's dashboard.
 
-use agentdeck_services::gateway::AskRequest;
+use agentdeck_domain::records::wire_schema;
+use agentdeck_services::gateway::{AskRequest, MAX_QUESTION_CHARS};
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Caller, bearer_token};
 use crate::state::AppState;
 
@@ -23,16 +24,55 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AskBody {
     /// The question ("workspace overview", "how is Website Redesign doing").
+    #[schema(schema_with = question_schema)]
     question: String,
     /// A project to narrow to.
     #[serde(default)]
     project_id: Option<uuid::Uuid>,
 }
 
+/// `question`: at most [`MAX_QUESTION_CHARS`] characters, not only whitespace (the gateway's rule).
+fn question_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some("The question: 1–2000 characters, not only whitespace"))
+        .max_length(Some(MAX_QUESTION_CHARS))
+        .pattern(Some(wire_schema::non_blank_pattern()))
+        .build()
+}
+
+/// The answer of `POST /api/ask` (for the API description; the gateway builds it).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AskAnswer {
+    /// A short text.
+    text: String,
+    /// The widgets, each `{id, type, title?, data}`, checked against the catalog
+    /// (`/api/schema/widgets.json`); an agent that failed becomes an Alert widget.
+    #[schema(value_type = Vec<Object>)]
+    widgets: Vec<serde_json::Value>,
+    /// Per agent called.
+    agents: std::collections::BTreeMap<String, AgentReportBody>,
+}
+
+/// How one agent call went.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AgentReportBody {
+    /// Whether it answered.
+    ok: bool,
+    /// How long it took, in milliseconds.
+    ms: u64,
+    /// Why it did not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    error: Option<String>,
+}
+
 /// Answers a question with widgets from Navigator, Vitals and Activity (called over A2A, in parallel).
 #[utoipa::path(post, path = "/api/ask", tag = "dashboard", security(("bearer" = [])), request_body = AskBody,
-    responses((status = 200, description = "`{text, widgets, agents}`: the answer, the widgets (checked against the catalog; failed agents become Alert widgets), and per agent `{ok, ms, error?}`"),
-        (status = 401, description = "No valid bearer token"), (status = 422, description = "Empty or overlong question")))]
+    responses((status = 200, description = "The answer, its widgets, and how each agent call went", body = AskAnswer),
+        (status = 409, description = "The dashboard could not take the answer: other writers kept committing, or the stored document is unreadable (DELETE /api/dashboard/state resets it)", body = ErrorBody),
+        (status = 413, description = "The dashboard with the answer would be larger than the cap", body = ErrorBody),
+        (status = 422, description = "Empty or overlong question, or a body that breaks a rule; details list the failing paths", body = ErrorBody)))]
 async fn ask(
     State(state): State<AppState>,
     caller: Caller,

@@ -22,6 +22,7 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::dashboard_document::DashboardDocument;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, Caller};
 use crate::state::AppState;
@@ -48,7 +49,7 @@ pub(crate) struct DashboardState {
     /// Committed changes in this epoch.
     version: u64,
     /// The document (see DESIGN §5.1 for its members).
-    #[schema(value_type = Object)]
+    #[schema(value_type = DashboardDocument)]
     document: Value,
     /// Present and `true` when the stored document cannot be read by this
     /// server: `document` is an empty stand-in, writes are refused until `DELETE`.
@@ -63,15 +64,36 @@ pub(crate) struct DashboardState {
 /// One RFC 6902 operation (for the API description; the body is read as raw JSON).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PatchOperation {
-    /// `add`, `remove`, `replace`, `move`, `copy` or `test`.
-    op: String,
-    /// JSON Pointer into the document.
+    /// What to do.
+    op: PatchOp,
+    /// JSON Pointer into the document (a writable member or below it).
+    #[schema(pattern = "^(/([^~/]|~[01])*)*$")]
     path: String,
-    /// The value of `add`, `replace` and `test`.
-    #[schema(value_type = Option<Object>)]
-    value: Option<Value>,
-    /// The source of `move` and `copy`.
+    /// The value of `add`, `replace` and `test`: any JSON.
+    #[schema(required = false)]
+    value: Value,
+    /// The source of `move` and `copy` (a JSON Pointer).
+    #[schema(pattern = "^(/([^~/]|~[01])*)*$")]
     from: Option<String>,
+}
+
+/// The operations of RFC 6902.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code, reason = "only described in the API document; patches are read as raw JSON")]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PatchOp {
+    /// Adds a value (or inserts into an array).
+    Add,
+    /// Removes a value.
+    Remove,
+    /// Replaces a value.
+    Replace,
+    /// Moves a value from `from`.
+    Move,
+    /// Copies a value from `from`.
+    Copy,
+    /// Checks a value; the whole patch fails (409) when it differs.
+    Test,
 }
 
 /// Reads the caller's dashboard.
@@ -102,7 +124,7 @@ async fn get_state(State(state): State<AppState>, caller: Caller, headers: Heade
 /// Replaces the whole document (starts a new epoch).
 #[utoipa::path(put, path = "/api/dashboard/state", tag = "dashboard",
     params(("If-Match" = Option<String>, Header, description = "The version the document replaces; 412 unless it is current")),
-    request_body(content = Object, description = "The whole document"),
+    request_body(content = DashboardDocument, description = "The whole document"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Stored; the body and ETag carry the new version", body = DashboardState),

@@ -2,11 +2,17 @@
 //!
 //! Mounted only when `auth.dev_login` is on, which production mode refuses, so
 //! in production the route does not exist at all (404).
+//!
+//! It hands a token to anyone who can reach it, so it answers only requests whose
+//! `Host` names this server (the public URL's host or a loopback name) and whose
+//! `Origin`, if any, is trusted ([`crate::http::origin`]): a DNS-rebinding page
+//! (`Host: evil.example:8080`) is refused with 403.
 
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_services::seed::{DEMO_USER_ID, DEMO_WORKSPACE_ID};
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -60,8 +66,11 @@ pub(crate) struct DevWorkspace {
 
 /// Signs in as the demo user of the demo workspace.
 #[utoipa::path(post, path = "/api/dev/login", tag = "dev",
-    responses((status = 200, description = "OK", body = DevLogin), (status = 404, description = "The demo workspace was not seeded", body = ErrorBody)))]
-async fn dev_login(State(state): State<AppState>) -> Result<Json<DevLogin>, ApiError> {
+    responses((status = 200, description = "OK", body = DevLogin),
+        (status = 403, description = "`Host` or `Origin` does not name this server (DNS rebinding)", body = ErrorBody),
+        (status = 404, description = "The demo workspace was not seeded", body = ErrorBody)))]
+async fn dev_login(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<DevLogin>, ApiError> {
+    check_host_and_origin(&state, &headers)?;
     let not_seeded = || ApiError::new(ErrorCode::NotFound, "the demo workspace was not seeded (auth.seed_demo is off)");
     let workspace = state.stores.workspaces.get_workspace(DEMO_WORKSPACE_ID).await?.ok_or_else(not_seeded)?;
     let member =
@@ -82,4 +91,21 @@ async fn dev_login(State(state): State<AppState>) -> Result<Json<DevLogin>, ApiE
         },
         workspace: DevWorkspace { id: workspace.id, name: workspace.name },
     }))
+}
+
+/// Refuses a request whose `Host` is not this server's name, or whose `Origin` is untrusted.
+fn check_host_and_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if !state.origins.allows_host(host) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "dev login answers only this server's own name (public_url or a loopback name) in Host",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|origin| state.origins.allows_origin(origin))
+    {
+        return Err(ApiError::new(ErrorCode::Forbidden, "dev login does not answer pages of this Origin"));
+    }
+    Ok(())
 }

@@ -93,7 +93,8 @@ async fn update_member(
 /// Removes a member; their tasks become unassigned.
 #[utoipa::path(delete, path = "/api/members/{id}", tag = "members", params(("id" = uuid::Uuid, Path)),
     security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The caller's role may not do this", body = ErrorBody), (status = 404, description = "No such record in the caller's workspace", body = ErrorBody),
+        (status = 422, description = "The workspace's last owner cannot be removed", body = ErrorBody)))]
 async fn delete_member(
     State(state): State<AppState>,
     caller: Caller,

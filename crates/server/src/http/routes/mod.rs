@@ -4,9 +4,11 @@ mod a2a;
 mod activity;
 mod ask;
 mod dashboard;
+mod dashboard_document;
 mod dev;
 mod health;
 mod members;
+mod openapi;
 mod paging;
 mod projects;
 mod schema;
@@ -15,8 +17,8 @@ mod tasks;
 mod usage;
 
 use axum::Router;
+use openapi::BearerAuth;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -38,19 +40,6 @@ use crate::state::AppState;
     )
 )]
 struct ApiDoc;
-
-/// Declares the `bearer` security scheme the routes refer to.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
-    }
-}
 
 /// The A2A routes (their contract is the A2A specification, not the OpenAPI document).
 pub(crate) fn a2a() -> Router<AppState> {
@@ -75,5 +64,6 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
     }
     let (router, mut openapi) = router.split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    openapi::complete(&mut openapi);
     (router, openapi)
 }

@@ -8,9 +8,10 @@
 //! for the checks below; 400, 422, 429 and 503 for a bad offer or query, the
 //! connection caps and a busy room):
 //!
-//! 1. `Origin`, when present, must be the server's own origin or one listed in
-//!    `http.allowed_origins` — a WebSocket is not covered by CORS, so this is
-//!    what stops another site's page from using a signed-in browser's ticket
+//! 1. `Origin`, when present, must be one the server trusts ([`crate::http::origin`]:
+//!    the public URL's, one in `http.allowed_origins`, or in dev mode a loopback
+//!    name) — a WebSocket is not covered by CORS, so this is what stops another
+//!    site's page, or a DNS-rebound one, from using a signed-in browser's ticket
 //!    (cross-site WebSocket hijacking). No `Origin` means a non-browser client.
 //! 2. The ticket is redeemed (once) or the bearer token verified.
 //! 3. The server accepts by echoing `dash.v1` only — never the ticket.
@@ -54,9 +55,9 @@ use tokio::time::{Instant, timeout};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::config::Settings;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiQuery, Caller, bearer_token, caller_of_token};
+use crate::http::origin::TrustedOrigins;
 use crate::state::AppState;
 
 /// Read buffer of one socket, allocated up front: inbound frames are small, and thousands of
@@ -120,7 +121,7 @@ async fn sync_socket(
     ApiQuery(params): ApiQuery<SyncParams>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    if !origin_allowed(&state.settings, &headers) {
+    if !origin_allowed(&state.origins, &headers) {
         return Err(ApiError::new(ErrorCode::Forbidden, "this Origin may not open the sync socket"));
     }
     let offered = parse_offered_protocols(
@@ -171,30 +172,10 @@ async fn authenticate(
     Ok(principal)
 }
 
-/// Whether the request's `Origin` (if any) may open the socket.
-fn origin_allowed(settings: &Settings, headers: &HeaderMap) -> bool {
+/// Whether the request's `Origin` (if any) may open the socket (see [`crate::http::origin`]).
+fn origin_allowed(origins: &TrustedOrigins, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
-    let Ok(origin) = origin.to_str() else { return false };
-    let same = |candidate: &str| candidate.eq_ignore_ascii_case(origin);
-    if same(origin_of(&settings.public_url())) {
-        return true;
-    }
-    // The page was served by this very host (the browser sets `Host`, a foreign page cannot change it).
-    if let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok())
-        && (same(&format!("http://{host}")) || same(&format!("https://{host}")))
-    {
-        return true;
-    }
-    settings.http.allowed_origins.iter().any(|allowed| same(allowed.trim().trim_end_matches('/')))
-}
-
-/// `scheme://host[:port]` of a URL (drops any path).
-fn origin_of(url: &str) -> &str {
-    let authority_start = url.find("://").map_or(0, |index| index + 3);
-    match url[authority_start..].find('/') {
-        Some(end) => &url[..authority_start + end],
-        None => url,
-    }
+    origin.to_str().is_ok_and(|origin| origins.allows_origin(origin))
 }
 
 /// What one socket needs to know from the settings.

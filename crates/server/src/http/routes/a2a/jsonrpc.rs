@@ -13,7 +13,7 @@ use agentdeck_a2a_protocol::{
     GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest,
     SubscribeToTaskRequest, TaskPushNotificationConfig, version,
 };
-use agentdeck_services::a2a::Caller;
+use agentdeck_services::a2a::A2aCaller;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -30,9 +30,15 @@ pub(super) fn is_json_media_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || essence == "application/a2a+json"
+    let Ok(media_type) = value.parse::<mime::Mime>() else {
+        return false;
+    };
+    // `mime` lowercases type and subtype; parameters (charset) do not matter.
+    matches!(media_type.essence_str(), "application/json" | A2A_JSON)
 }
+
+/// The A2A media type (a2a.md §2.1).
+pub(super) const A2A_JSON: &str = "application/a2a+json";
 
 /// The requested protocol version: the header, else the query parameter.
 pub(super) fn requested_version<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
@@ -109,7 +115,7 @@ pub(super) async fn handle(
 async fn dispatch(
     state: &AppState,
     agent: &str,
-    caller: &Caller,
+    caller: &A2aCaller,
     headers: &HeaderMap,
     request: Request,
 ) -> Result<Response, A2aError> {

@@ -22,7 +22,7 @@ mod jsonrpc;
 mod rest;
 mod sse;
 
-use agentdeck_services::a2a::{AgentDescriptor, Caller};
+use agentdeck_services::a2a::{A2aCaller, AgentDescriptor};
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{any, get, post};
@@ -44,15 +44,15 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// The caller of an A2A request: the bearer token's principal, or an
 /// anonymous caller where the agent allows it.
-async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescriptor) -> Result<Caller, ApiError> {
+async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescriptor) -> Result<A2aCaller, ApiError> {
     let Some(token) = bearer_token(headers) else {
         if agent.allow_anonymous {
-            return Ok(Caller::anonymous());
+            return Ok(A2aCaller::anonymous());
         }
         return Err(agentdeck_services::auth::AuthError::Missing.into());
     };
     let principal = caller_of_token(state, token).await?;
-    Ok(Caller::authenticated(principal.0, Some(token.to_owned())))
+    Ok(A2aCaller::authenticated(principal.0, Some(token.to_owned())))
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).

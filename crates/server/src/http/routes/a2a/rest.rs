@@ -13,10 +13,9 @@ use std::collections::HashMap;
 use agentdeck_a2a_protocol::jsonrpc;
 use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, FieldViolation, GetTaskPushNotificationConfigRequest, GetTaskRequest,
-    ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest, TaskPushNotificationConfig,
-    TaskState, version,
+    ListTaskPushNotificationConfigsRequest, ListTasksRequest, TaskPushNotificationConfig, TaskState, version,
 };
-use agentdeck_services::a2a::Caller;
+use agentdeck_services::a2a::A2aCaller;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -24,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::jsonrpc::{is_json_media_type, requested_version, unauthenticated};
+use super::jsonrpc::{A2A_JSON, is_json_media_type, requested_version, unauthenticated};
 use super::{a2a_caller, cards, sse};
 use crate::state::AppState;
 
@@ -39,17 +38,25 @@ pub(super) fn error_response(error: &A2aError) -> Response {
 }
 
 fn success<T: Serialize>(headers: &HeaderMap, value: &T) -> Response {
-    let wants_a2a = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.to_ascii_lowercase().contains("application/a2a+json"));
-    let content_type = if wants_a2a { "application/a2a+json" } else { "application/json" };
+    let content_type = if accepts_a2a_json(headers) { A2A_JSON } else { "application/json" };
     match serde_json::to_vec(value) {
         Ok(body) => {
             (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
         }
         Err(error) => error_response(&A2aError::Internal(format!("cannot serialize the answer: {error}"))),
     }
+}
+
+/// Whether an `Accept` media range names `application/a2a+json` (q-values are not weighed: any mention counts).
+fn accepts_a2a_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        // The header is a comma-separated list of media ranges, each parsed by `mime`.
+        .flat_map(|list| list.split(','))
+        .filter_map(|range| range.trim().parse::<mime::Mime>().ok())
+        .any(|range| range.essence_str() == A2A_JSON)
 }
 
 /// Reads a JSON body (an empty body reads as `{}`) after checking its media type.
@@ -127,7 +134,17 @@ pub(super) async fn handle(
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    match route(&state, &agent, &caller, &method, &path, &query, &headers, &body).await {
+    let call = RestCall {
+        state: &state,
+        agent: &agent,
+        caller: &caller,
+        method: &method,
+        path: &path,
+        query: &query,
+        headers: &headers,
+        body: &body,
+    };
+    match call.route().await {
         Ok(response) => response,
         Err(error) => {
             if matches!(error, A2aError::Internal(_)) {
@@ -138,101 +155,155 @@ pub(super) async fn handle(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn route(
-    state: &AppState,
-    agent: &str,
-    caller: &Caller,
-    method: &Method,
-    path: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Response, A2aError> {
-    let service = &state.a2a;
-    let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    // A leading tenant is accepted and ignored: tasks are scoped by the caller's workspace.
-    if segments.first().is_some_and(|first| !ROOTS.contains(first)) && segments.len() > 1 {
-        segments.remove(0);
+/// One request under the base, with what every route reads.
+struct RestCall<'a> {
+    state: &'a AppState,
+    agent: &'a str,
+    caller: &'a A2aCaller,
+    method: &'a Method,
+    /// The path after the base, e.g. `tasks/abc:cancel`.
+    path: &'a str,
+    query: &'a HashMap<String, String>,
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+}
+
+impl RestCall<'_> {
+    /// Picks the operation by method and path segments.
+    async fn route(&self) -> Result<Response, A2aError> {
+        let service = &self.state.a2a;
+        let (agent, caller) = (self.agent, self.caller);
+        let mut segments: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
+        // A leading tenant is accepted and ignored: tasks are scoped by the caller's workspace.
+        if segments.first().is_some_and(|first| !ROOTS.contains(first)) && segments.len() > 1 {
+            segments.remove(0);
+        }
+        match (self.method.clone(), segments.as_slice()) {
+            (Method::POST, ["message:send"]) => {
+                let outcome = service.send(agent, caller, self.body_params()?).await?;
+                Ok(self.success(&outcome))
+            }
+            (Method::POST, ["message:stream"]) => {
+                let stream = service.send_streaming(agent, caller, self.body_params()?).await?;
+                Ok(sse::rest_stream(self.state, stream))
+            }
+            (Method::GET, ["tasks"]) => {
+                Ok(self.success(&service.list_tasks(agent, caller, list_request(self.query)?).await?))
+            }
+            (_, ["tasks", target]) => self.task(target).await,
+            (_, ["tasks", task_id, "pushNotificationConfigs"]) => self.push_configs(task_id, None).await,
+            (_, ["tasks", task_id, "pushNotificationConfigs", config_id]) => {
+                self.push_configs(task_id, Some(config_id)).await
+            }
+            (Method::GET, ["extendedAgentCard"]) => {
+                let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
+                match caller.principal.as_ref().map(|principal| principal.workspace_id) {
+                    Some(workspace) => {
+                        Ok(self.success(&cards::extended_card_of(self.state, executor.as_ref(), workspace)))
+                    }
+                    None => Ok(unauthenticated()),
+                }
+            }
+            _ => Err(self.not_found()),
+        }
     }
-    let not_found = || A2aError::MethodNotFound(format!("{method} /{path} is not an A2A route"));
-    match (method.clone(), segments.as_slice()) {
-        (Method::POST, ["message:send"]) => {
-            let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
-            let outcome = service.send(agent, caller, request).await?;
-            Ok(success(headers, &outcome))
-        }
-        (Method::POST, ["message:stream"]) => {
-            let request: SendMessageRequest = jsonrpc::params(json_body(headers, body)?)?;
-            let stream = service.send_streaming(agent, caller, request).await?;
-            Ok(sse::rest_stream(state, stream))
-        }
-        (Method::GET, ["tasks"]) => {
-            Ok(success(headers, &service.list_tasks(agent, caller, list_request(query)?).await?))
-        }
-        (method, ["tasks", target]) => {
-            let (id, action) = target.split_once(':').map_or((*target, None), |(id, action)| (id, Some(action)));
-            match (method, action) {
-                (Method::GET, None) => {
-                    let request = GetTaskRequest {
-                        tenant: None,
-                        id: id.to_owned(),
-                        history_length: query_int(query, "historyLength")?,
-                    };
-                    Ok(success(headers, &service.get_task(agent, caller, request).await?))
-                }
-                (Method::POST, Some("cancel")) => {
-                    let mut request: CancelTaskRequest = jsonrpc::params(json_body(headers, body)?)?;
-                    request.id = id.to_owned();
-                    Ok(success(headers, &service.cancel_task(agent, caller, request).await?))
-                }
-                // The spec text says POST, the proto annotation GET: both are served.
-                (Method::POST | Method::GET, Some("subscribe")) => {
-                    let last_event_id = sse::last_event_id(headers)?;
-                    let stream = service.subscribe(agent, caller, id, last_event_id).await?;
-                    Ok(sse::rest_stream(state, stream))
-                }
-                _ => Err(not_found()),
+
+    /// `/tasks/{id}` and `/tasks/{id}:{action}`.
+    async fn task(&self, target: &str) -> Result<Response, A2aError> {
+        let service = &self.state.a2a;
+        let (agent, caller) = (self.agent, self.caller);
+        let (id, action) = target.split_once(':').map_or((target, None), |(id, action)| (id, Some(action)));
+        match (self.method.clone(), action) {
+            (Method::GET, None) => {
+                let history_length = query_int(self.query, "historyLength")?;
+                let request = GetTaskRequest { tenant: None, id: id.to_owned(), history_length };
+                Ok(self.success(&service.get_task(agent, caller, request).await?))
             }
-        }
-        (Method::POST, ["tasks", task_id, "pushNotificationConfigs"]) => {
-            let mut config: TaskPushNotificationConfig = jsonrpc::params(json_body(headers, body)?)?;
-            config.task_id = (*task_id).to_owned();
-            Ok(success(headers, &service.create_push_config(agent, caller, config).await?))
-        }
-        (Method::GET, ["tasks", task_id, "pushNotificationConfigs"]) => {
-            let request = ListTaskPushNotificationConfigsRequest {
-                task_id: (*task_id).to_owned(),
-                page_size: query_int(query, "pageSize")?,
-                page_token: query_param(query, "pageToken").map(str::to_owned),
-                ..Default::default()
-            };
-            Ok(success(headers, &service.list_push_configs(agent, caller, request).await?))
-        }
-        (Method::GET, ["tasks", task_id, "pushNotificationConfigs", config_id]) => {
-            let request = GetTaskPushNotificationConfigRequest {
-                tenant: None,
-                task_id: (*task_id).to_owned(),
-                id: (*config_id).to_owned(),
-            };
-            Ok(success(headers, &service.get_push_config(agent, caller, request).await?))
-        }
-        (Method::DELETE, ["tasks", task_id, "pushNotificationConfigs", config_id]) => {
-            let request = GetTaskPushNotificationConfigRequest {
-                tenant: None,
-                task_id: (*task_id).to_owned(),
-                id: (*config_id).to_owned(),
-            };
-            service.delete_push_config(agent, caller, request).await?;
-            Ok(success(headers, &serde_json::json!({})))
-        }
-        (Method::GET, ["extendedAgentCard"]) => {
-            let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-            match caller.principal.as_ref().map(|principal| principal.workspace_id) {
-                Some(workspace) => Ok(success(headers, &cards::extended_card_of(state, executor.as_ref(), workspace))),
-                None => Ok(unauthenticated()),
+            (Method::POST, Some("cancel")) => {
+                let mut request: CancelTaskRequest = self.body_params()?;
+                request.id = id.to_owned();
+                Ok(self.success(&service.cancel_task(agent, caller, request).await?))
             }
+            // The spec text says POST, the proto annotation GET: both are served.
+            (Method::POST | Method::GET, Some("subscribe")) => {
+                let last_event_id = sse::last_event_id(self.headers)?;
+                let stream = service.subscribe(agent, caller, id, last_event_id).await?;
+                Ok(sse::rest_stream(self.state, stream))
+            }
+            _ => Err(self.not_found()),
         }
-        _ => Err(not_found()),
+    }
+
+    /// `/tasks/{id}/pushNotificationConfigs` and `…/{configId}`.
+    async fn push_configs(&self, task_id: &str, config_id: Option<&str>) -> Result<Response, A2aError> {
+        let service = &self.state.a2a;
+        let (agent, caller) = (self.agent, self.caller);
+        let one = |id: &str| GetTaskPushNotificationConfigRequest {
+            tenant: None,
+            task_id: task_id.to_owned(),
+            id: id.to_owned(),
+        };
+        match (self.method.clone(), config_id) {
+            (Method::POST, None) => {
+                let mut config: TaskPushNotificationConfig = self.body_params()?;
+                config.task_id = task_id.to_owned();
+                Ok(self.success(&service.create_push_config(agent, caller, config).await?))
+            }
+            (Method::GET, None) => {
+                let request = ListTaskPushNotificationConfigsRequest {
+                    task_id: task_id.to_owned(),
+                    page_size: query_int(self.query, "pageSize")?,
+                    page_token: query_param(self.query, "pageToken").map(str::to_owned),
+                    ..Default::default()
+                };
+                Ok(self.success(&service.list_push_configs(agent, caller, request).await?))
+            }
+            (Method::GET, Some(id)) => Ok(self.success(&service.get_push_config(agent, caller, one(id)).await?)),
+            (Method::DELETE, Some(id)) => {
+                service.delete_push_config(agent, caller, one(id)).await?;
+                Ok(self.success(&serde_json::json!({})))
+            }
+            _ => Err(self.not_found()),
+        }
+    }
+
+    /// The body as the operation's params.
+    fn body_params<T: serde::de::DeserializeOwned>(&self) -> Result<T, A2aError> {
+        jsonrpc::params(json_body(self.headers, self.body)?)
+    }
+
+    fn success<T: Serialize>(&self, value: &T) -> Response {
+        success(self.headers, value)
+    }
+
+    fn not_found(&self) -> A2aError {
+        A2aError::MethodNotFound(format!("{} /{} is not an A2A route", self.method, self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn media_types_are_compared_by_essence_whatever_the_case_and_parameters() {
+        for json in ["application/json", "Application/JSON; charset=utf-8", "application/a2a+json;charset=UTF-8"] {
+            assert!(is_json_media_type(&headers(header::CONTENT_TYPE, json)), "{json}");
+        }
+        for other in ["text/plain", "application/jsonx", "application/problem+json", "json", ""] {
+            assert!(!is_json_media_type(&headers(header::CONTENT_TYPE, other)), "{other}");
+        }
+        for wanted in ["application/a2a+json", "text/html, Application/A2A+JSON;q=0.9", "*/*, application/a2a+json"] {
+            assert!(accepts_a2a_json(&headers(header::ACCEPT, wanted)), "{wanted}");
+        }
+        for plain in ["application/json", "*/*", "application/a2a+jsonx", "text/plain; note=application/a2a+json"] {
+            assert!(!accepts_a2a_json(&headers(header::ACCEPT, plain)), "{plain}");
+        }
     }
 }

@@ -52,7 +52,8 @@ impl MemoryLimiter {
 impl RateLimiter for MemoryLimiter {
     async fn check(&self, class: RouteClass, key: &str) -> Result<Decision, LimiterError> {
         let limit = self.quotas.of(class);
-        let limiter = self.limiters.get(&class).ok_or_else(|| LimiterError(format!("no limiter for {class:?}")))?;
+        let limiter =
+            self.limiters.get(&class).ok_or_else(|| LimiterError::Unavailable(format!("no limiter for {class:?}")))?;
         let interval = emission_interval(limit);
         match limiter.check_key(&key.to_owned()) {
             Ok(snapshot) => {

@@ -6,7 +6,19 @@
 //! the `governor` crate); cluster mode runs the same algorithm as one atomic
 //! Redis script per decision ([`RedisLimiter`]), so the limit holds across
 //! nodes and they share Redis's clock.
+//!
+//! # Failing open, fast
+//!
+//! A limiter that cannot decide lets the request through: an outage of the
+//! limiter must not become an outage of the server, least of all of the agent
+//! calls, which need only the records database. The Redis limiter waits for
+//! an answer only briefly ([`RedisLimiterOptions::timeout`], 100 ms by
+//! default), and after a failure its circuit skips Redis for a
+//! while ([`RedisLimiterOptions::cooldown`]): checks then answer
+//! [`LimiterError::Skipped`] at once, and one request per cooldown probes
+//! whether Redis is back. Opening and closing the circuit each log one line.
 
+mod circuit;
 mod memory;
 mod redis;
 
@@ -14,8 +26,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use self::redis::{RedisLimiter, RedisLimiterOptions};
 pub use memory::MemoryLimiter;
-pub use redis::RedisLimiter;
 
 /// Which limit a route falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,10 +98,16 @@ pub struct Decision {
     pub retry_after: Option<Duration>,
 }
 
-/// Why a decision could not be made.
+/// Why a decision could not be made; the request goes on unlimited either way.
 #[derive(Debug, thiserror::Error)]
-#[error("rate limiter unavailable: {0}")]
-pub struct LimiterError(pub String);
+pub enum LimiterError {
+    /// The limiter's store failed or did not answer in time.
+    #[error("rate limiter unavailable: {0}")]
+    Unavailable(String),
+    /// The store failed recently, so it was not asked (the circuit is open).
+    #[error("rate limiter skipped while its store recovers")]
+    Skipped,
+}
 
 /// Decides whether a request of a class from a key may go on now.
 #[async_trait]

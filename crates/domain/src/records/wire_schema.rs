@@ -1,0 +1,123 @@
+//! The text rules of record inputs spelled as JSON Schema, for the API description.
+//!
+//! [`Validator::text`](crate::validation::Validator::text) counts the minimum on
+//! the trimmed text and the maximum on the text as sent, and trims with Rust's
+//! notion of whitespace (Unicode `White_Space`). JSON Schema has no "trimmed
+//! length", but "at least one character that is not whitespace" is a pattern,
+//! so each input field's schema below admits exactly what its rule does. The
+//! unit tests hold every pattern and its rule to the same answers.
+
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+
+use super::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+
+/// One character that `char::is_whitespace` rejects (Unicode `White_Space`),
+/// spelled out because `\s` means different sets in ECMA-262, Python and Rust.
+pub const NOT_WHITESPACE: &str = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// Longest e-mail address, in characters.
+pub const MAX_EMAIL_CHARS: usize = 320;
+/// Fewest characters of an e-mail address once trimmed.
+pub const MIN_EMAIL_CHARS: usize = 3;
+
+/// A text that is not empty once trimmed: it holds a character that is not whitespace.
+pub fn non_blank_pattern() -> String {
+    NOT_WHITESPACE.to_owned()
+}
+
+/// An e-mail address as the member rules take it: holds an `@`, and is at least
+/// three characters once trimmed (the `@` is one of them: it is first, last or between).
+pub fn email_pattern() -> String {
+    let any = r"[\s\S]";
+    let nw = NOT_WHITESPACE;
+    format!("{nw}{any}*@{any}*{nw}|@{any}+{nw}|{nw}{any}+@")
+}
+
+fn text(description: &str, max_chars: usize, pattern: Option<String>, nullable: bool) -> Object {
+    let schema_type = if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { Type::String.into() };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .description(Some(description))
+        .max_length(Some(max_chars))
+        .pattern(pattern)
+        .build()
+}
+
+/// A name or title: 1–200 characters, not only whitespace (stored trimmed).
+pub fn name() -> Object {
+    text("1–200 characters, not only whitespace; stored trimmed", MAX_NAME_CHARS, Some(non_blank_pattern()), false)
+}
+
+/// A new name or title of a change; `null` leaves it unchanged.
+pub fn name_change() -> Object {
+    text(
+        "New name: 1–200 characters, not only whitespace; `null` leaves it",
+        MAX_NAME_CHARS,
+        Some(non_blank_pattern()),
+        true,
+    )
+}
+
+/// Free text of up to 10 000 characters.
+pub fn description() -> Object {
+    text("Free text, up to 10 000 characters", MAX_DESCRIPTION_CHARS, None, false)
+}
+
+/// New free text of a change; `null` leaves it unchanged.
+pub fn description_change() -> Object {
+    text("New free text, up to 10 000 characters; `null` leaves it", MAX_DESCRIPTION_CHARS, None, true)
+}
+
+/// An e-mail address or `null`.
+pub fn email() -> Object {
+    let description = "Contact address: holds an `@`, 3–320 characters (at least 3 once trimmed); `null` for none";
+    text(description, MAX_EMAIL_CHARS, Some(email_pattern()), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validation::Validator;
+
+    fn admits(pattern: &str, text: &str) -> bool {
+        let schema = serde_json::json!({"type": "string", "pattern": pattern});
+        jsonschema::validator_for(&schema).expect("a valid pattern").is_valid(&serde_json::json!(text))
+    }
+
+    const SAMPLES: [&str; 14] = [
+        "",
+        " ",
+        "\t\n",
+        "\u{3000}\u{85}\u{a0}",
+        "\u{feff}",
+        "a",
+        " a ",
+        "\u{2003}x",
+        "@",
+        "a@",
+        "@b",
+        " a@ ",
+        "a@b",
+        "a @",
+    ];
+
+    #[test]
+    fn non_blank_is_the_rule_of_names() {
+        for text in SAMPLES {
+            let mut validator = Validator::new();
+            validator.text("/name", text, 1, MAX_NAME_CHARS);
+            assert_eq!(admits(&non_blank_pattern(), text), validator.finish().is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_email_pattern_is_the_rule_of_members() {
+        for text in SAMPLES {
+            let mut validator = Validator::new();
+            validator.text("/email", text, MIN_EMAIL_CHARS, MAX_EMAIL_CHARS);
+            let rule = validator.finish().is_ok() && text.contains('@');
+            assert_eq!(admits(&email_pattern(), text), rule, "{text:?}");
+        }
+    }
+}

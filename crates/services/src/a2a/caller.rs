@@ -1,0 +1,65 @@
+//! Who calls an A2A operation, and the task scope that follows from it.
+//!
+//! Named `A2aCaller` so it is not confused with the HTTP edge's `Caller`
+//! extractor (an authenticated principal): an A2A caller may be anonymous,
+//! and carries the bearer token the agents pass on.
+
+use agentdeck_domain::auth::Principal;
+use agentdeck_storage::agent_tasks::AgentTaskScope;
+
+/// The tenant of anonymous callers (never metered).
+pub(super) const ANONYMOUS_TENANT: &str = "public";
+
+/// The owner of anonymous callers' tasks.
+const ANONYMOUS_OWNER: &str = "anonymous";
+
+/// Who is calling. Their tasks live in the scope of their workspace and user
+/// id; anonymous callers share the scope `public`/`anonymous`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct A2aCaller {
+    /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
+    pub principal: Option<Principal>,
+    /// The bearer token, passed on to the agent.
+    pub bearer: Option<String>,
+}
+
+impl A2aCaller {
+    /// An unauthenticated caller.
+    pub fn anonymous() -> Self {
+        Self { principal: None, bearer: None }
+    }
+
+    /// An authenticated caller with their token.
+    pub fn authenticated(principal: Principal, bearer: Option<String>) -> Self {
+        Self { principal: Some(principal), bearer }
+    }
+
+    /// The scope of this caller's tasks with `agent`.
+    pub(super) fn scope(&self, agent: &str) -> AgentTaskScope {
+        let (tenant, owner) = match &self.principal {
+            Some(principal) => (principal.workspace_id.to_string(), principal.subject.clone()),
+            None => (ANONYMOUS_TENANT.to_owned(), ANONYMOUS_OWNER.to_owned()),
+        };
+        AgentTaskScope { tenant, owner, agent: agent.to_owned() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agentdeck_domain::auth::Role;
+
+    use super::*;
+
+    #[test]
+    fn callers_are_scoped_by_workspace_and_subject_and_anonymous_ones_share_a_scope() {
+        let workspace_id = uuid::Uuid::from_u128(7);
+        let ada = Principal { subject: "ada".into(), workspace_id, role: Role::Member };
+        let scope = A2aCaller::authenticated(ada, None).scope("pulse");
+        assert_eq!(
+            (scope.tenant.as_str(), scope.owner.as_str(), scope.agent.as_str()),
+            (&*workspace_id.to_string(), "ada", "pulse")
+        );
+        assert_eq!(A2aCaller::anonymous().scope("x"), A2aCaller::anonymous().scope("x"));
+        assert_eq!(A2aCaller::anonymous().scope("x").tenant, ANONYMOUS_TENANT);
+    }
+}
