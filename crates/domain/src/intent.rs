@@ -19,6 +19,8 @@
 
 use uuid::Uuid;
 
+use crate::agents::{HERALD, NAVI, PULSE};
+
 /// What the question is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Intent {
@@ -137,18 +139,19 @@ pub fn plan(question: &str, project_id: Option<Uuid>, projects: &[(Uuid, String)
     let risks = mentions(&asked, RISKS);
     let activity = mentions(&asked, ACTIVITY);
     let status = mentions(&asked, STATUS);
+    let (navi, pulse, herald) = (NAVI.id, PULSE.id, HERALD.id);
     let (intent, agents): (Intent, Vec<&'static str>) = if overview {
-        (Intent::Overview, vec!["navi", "pulse", "herald"])
+        (Intent::Overview, vec![navi, pulse, herald])
     } else if risks || activity || (status && project.is_none()) {
         let mut agents = Vec::new();
         if status {
-            agents.push("navi");
+            agents.push(navi);
         }
         if risks {
-            agents.push("pulse");
+            agents.push(pulse);
         }
         if activity {
-            agents.push("herald");
+            agents.push(herald);
         }
         let intent = match (risks, activity) {
             (true, _) => Intent::Risks,
@@ -157,7 +160,7 @@ pub fn plan(question: &str, project_id: Option<Uuid>, projects: &[(Uuid, String)
         };
         (intent, agents)
     } else if project.is_some() {
-        (Intent::Project, vec!["navi", "pulse"])
+        (Intent::Project, vec![navi, pulse])
     } else {
         (Intent::Unknown, Vec::new())
     };

@@ -7,21 +7,25 @@
 //!
 //! # Layout
 //!
+//! - [`agents`]: the hosted agents' ids, shown names and roles — one table.
 //! - [`auth`]: roles and the authenticated [`auth::Principal`] a request acts as.
 //! - [`dashboard`]: the per-user dashboard document, its JSON Patch writes,
 //!   conflict checks and versions.
 //! - [`records`]: workspaces, projects, tasks, members and activity entries, with
 //!   the input types the API accepts and their validation.
 //! - [`dependencies`]: the blocked-by graph between tasks and its cycle check.
+//! - [`errors`]: an error and its sources on one line, for logs and messages.
 //! - [`insights`]: project status and the health score and risks the agents report.
 //! - [`intent`]: the gateway's deterministic question → plan of agent calls.
 //! - [`page`]: cursor pagination shared by every list.
 //! - [`validation`]: field errors with JSON paths, the common currency of 422s.
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
 
+pub mod agents;
 pub mod auth;
 pub mod dashboard;
 pub mod dependencies;
+pub mod errors;
 pub mod insights;
 pub mod intent;
 pub mod page;

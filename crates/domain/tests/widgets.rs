@@ -1,6 +1,7 @@
 //! Widget catalog tests against realistic fixtures: every type has a valid
 //! example in `tests/fixtures/widgets/<Type>.json`, and each invalid case
 //! changes one value of a fixture and names the exact path that must fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use agentdeck_domain::validation::FieldError;
 use agentdeck_domain::widgets::{Widget, WidgetData, WidgetError, WidgetType, catalog};

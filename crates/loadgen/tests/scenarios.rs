@@ -2,6 +2,7 @@
 //! server started in this process: no gap, no duplicate, every tab ends at its
 //! room's last version, and every tab of a reconnect storm recovers from history (or,
 //! beyond what the history holds, from a snapshot, still without a gap).
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::net::SocketAddr;
 use std::time::Duration;

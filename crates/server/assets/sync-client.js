@@ -25,7 +25,9 @@
 //   the ones after it), because each delta must follow the state before it.
 // - `ping` is answered with `pong`. A lost socket reconnects with full-jitter
 //   exponential backoff (base 100 ms, cap 10 s); `goaway` sets the next wait to
-//   its `retryAfterMs`.
+//   its `retryAfterMs`. Every close code leads to a reconnect (4008 too slow,
+//   4010 the server could not read the state for `sub`, 4011 restart, …), so a
+//   socket opened during a storage outage gets its state once storage is back.
 //
 // The module never writes HTML: callers render state with `textContent`.
 

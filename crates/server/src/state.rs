@@ -88,20 +88,18 @@ impl AppState {
         outbound: OutboundHttp,
     ) -> Self {
         let limits = StateLimits { max_document_bytes: settings.state.max_document_bytes, ..StateLimits::default() };
-        let dashboard = DashboardService::new(state_store.clone(), limits, settings.state.compression_threshold_bytes);
+        // A write without If-Match retries lost races for as long as its request may take.
+        let dashboard = DashboardService::new(state_store.clone(), limits, settings.state.compression_threshold_bytes)
+            .with_retry_budget(Duration::from_secs(settings.http.request_timeout_secs.max(1)));
+        // The hub hears every commit of the service from here on, whoever the writer.
         let hub = Hub::with_feed(dashboard.clone(), hub_settings(&settings), feed.clone());
-        let quota = QuotaAlerts {
-            daily_quota: settings.metering.daily_quota_tokens,
-            dashboard: dashboard.clone(),
-            hub: hub.clone(),
-        };
+        let quota = QuotaAlerts { daily_quota: settings.metering.daily_quota_tokens, dashboard: dashboard.clone() };
         let meter = Meter::new(&stores, Encoding::Cl100kBase, Some(quota));
         meter.start_flushing(METER_FLUSH_EVERY);
         let mut options = a2a_options(&settings);
         options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
-        let gateway =
-            Gateway::new(stores.clone(), dashboard.clone(), hub.clone(), gateway_options(&settings, outbound));
+        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings, outbound));
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);

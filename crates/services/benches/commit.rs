@@ -4,6 +4,7 @@
 //! `cargo bench -p agentdeck-services --bench commit` prints commits per second
 //! and latency percentiles for sequential patches to one room and for patches
 //! spread over many rooms from concurrent writers.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //!
 //! `cargo bench -p agentdeck-services --bench snapshot` prints, per size, the
 //! JSON and gzip bytes, the ratio and the time per 100 KB of JSON.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::time::Instant;
 

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //!
-//! - [`dashboard`]: each user's dashboard document — reads that migrate, JSON
+//! - [`dashboard`]: each user's dashboard document — the one commit path
+//!   (every commit announced to its listeners), reads that migrate, JSON
 //!   Patch writes with `If-Match` rebasing, idempotency keys and retries.
 //! - [`a2a`]: hosting A2A agents — tasks, their lifecycle, persistence,
 //!   streams with resumption, idempotent sends.
@@ -21,7 +22,8 @@
 //!   checks, activity entries and retries on concurrent updates; each write is
 //!   announced (for the gateway's live refresh).
 //! - [`seed`]: the demo workspace dev mode starts with.
-//! - [`sync`]: the real-time hub — one owner task per open dashboard room.
+//! - [`sync`]: the real-time hub — one owner task per open dashboard room,
+//!   listening to the dashboard service's commits.
 
 pub mod a2a;
 pub mod agents;

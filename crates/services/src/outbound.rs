@@ -22,6 +22,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use agentdeck_domain::errors::error_chain;
+
 /// Why the outbound TLS settings cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboundTlsError {
@@ -116,18 +118,6 @@ impl OutboundHttp {
     pub fn ca_file(&self) -> Option<&Path> {
         self.ca_file.as_deref()
     }
-}
-
-/// An error with its sources, `: `-separated (reqwest's own message hides the cause).
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `agentdeck` binary: the commands a newcomer and a
 //! script run, against a real server process.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -21,6 +21,34 @@ pub const FORBIDDEN_SEGMENTS: [&str; 3] = ["__proto__", "constructor", "prototyp
 /// Longest serde message kept when an operation cannot be read.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// A patch that passed every check that needs no document ([`check_operations`]).
+///
+/// [`apply_patch`](super::patch::apply_patch) takes only this, so the checks run
+/// once per patch however many times a writer applies it (a write that lost a
+/// race to another writer applies the same patch again to the newer document).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedPatch {
+    ops: Vec<PatchOperation>,
+}
+
+impl CheckedPatch {
+    /// Reads a patch from JSON ([`parse_patch`]) and checks it ([`check_operations`]).
+    pub fn parse(value: &Value, limits: &StateLimits) -> Result<Self, PatchError> {
+        Self::check(parse_patch(value, limits)?, limits)
+    }
+
+    /// Checks operations already read ([`check_operations`]).
+    pub fn check(ops: Vec<PatchOperation>, limits: &StateLimits) -> Result<Self, PatchError> {
+        check_operations(&ops, limits)?;
+        Ok(Self { ops })
+    }
+
+    /// The operations, in order.
+    pub fn ops(&self) -> &[PatchOperation] {
+        &self.ops
+    }
+}
+
 /// Reads a patch from JSON, checking the operation count before reading any
 /// operation and reporting each unreadable one at `/<index>`.
 pub fn parse_patch(value: &Value, limits: &StateLimits) -> Result<Vec<PatchOperation>, PatchError> {

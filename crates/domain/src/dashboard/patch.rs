@@ -2,7 +2,8 @@
 //!
 //! [`apply_patch`] runs in three stages, and a patch must pass all three:
 //!
-//! 1. **Before applying** ([`check_operations`]): at most `max_ops`
+//! 1. **Before applying** ([`check_operations`], once per patch: [`apply_patch`]
+//!    takes a [`CheckedPatch`], which only exists after the check): at most `max_ops`
 //!    operations; every `path` (and `from` of `move`/`copy`) starts with a
 //!    writable member ([`WRITABLE_MEMBERS`]) — so `schemaVersion`, the derived
 //!    `activeAlerts` and the root are refused, except that a `test` may read
@@ -37,7 +38,7 @@ use serde_json::Value;
 use super::conflict::WrittenPaths;
 use super::document::{DashboardDocument, StateLimits, Trimmed};
 use super::operations::from_of;
-pub use super::operations::{FORBIDDEN_SEGMENTS, WRITABLE_MEMBERS, check_operations, parse_patch};
+pub use super::operations::{CheckedPatch, FORBIDDEN_SEGMENTS, WRITABLE_MEMBERS, check_operations, parse_patch};
 use super::pointer::{first_too_deep, json_equal, serialized_len};
 use crate::validation::{FieldError, ValidationErrors, summary};
 
@@ -146,10 +147,10 @@ impl PatchError {
 /// input is untouched.
 pub fn apply_patch(
     document: &DashboardDocument,
-    ops: &[PatchOperation],
+    patch: &CheckedPatch,
     limits: &StateLimits,
 ) -> Result<Applied, PatchError> {
-    check_operations(ops, limits)?;
+    let ops = patch.ops();
     let mut working = serde_json::to_value(document).map_err(unserializable)?;
     let mut written = WrittenPaths::new();
     let copy_budget = limits.max_document_bytes.saturating_mul(COPY_GROWTH_FACTOR);

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::conflict::{WrittenPaths, check_rebase};
 use super::document::*;
-use super::patch::apply_patch;
 use super::tests::fixtures::{activity, alert, document, document_value, metric, task, widget};
 
 /// Every invariant a stored document keeps.
@@ -217,7 +216,7 @@ proptest! {
         let limits = StateLimits::default();
         let document = document();
         let before = document.clone();
-        let result = apply_patch(&document, &parse_ops(ops), &limits);
+        let result = super::tests::apply_ops(&document, parse_ops(ops), &limits);
         prop_assert_eq!(&document, &before);
         if let Ok(applied) = result {
             assert_invariants(&applied.document, &limits)?;
@@ -233,7 +232,7 @@ proptest! {
         let limits = StateLimits::default();
         let document = if nearly_full { nearly_full_document() } else { document() };
         let ops: Vec<Value> = actions.iter().enumerate().flat_map(|(n, action)| action_ops(n, action)).collect();
-        let applied = apply_patch(&document, &parse_ops(ops.clone()), &limits);
+        let applied = super::tests::apply_ops(&document, parse_ops(ops.clone()), &limits);
         prop_assert!(applied.is_ok(), "{:?}", applied.err());
         if let Ok(applied) = applied {
             assert_invariants(&applied.document, &limits)?;

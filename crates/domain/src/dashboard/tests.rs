@@ -73,7 +73,16 @@ pub(super) fn ops(value: Value) -> Vec<PatchOperation> {
 }
 
 pub(super) fn apply(document: &DashboardDocument, patch: Value) -> Result<Applied, PatchError> {
-    apply_patch(document, &ops(patch), &StateLimits::default())
+    apply_ops(document, ops(patch), &StateLimits::default())
+}
+
+/// Checks operations, then applies them (the two stages a writer runs).
+pub(super) fn apply_ops(
+    document: &DashboardDocument,
+    ops: Vec<PatchOperation>,
+    limits: &StateLimits,
+) -> Result<Applied, PatchError> {
+    apply_patch(document, &CheckedPatch::check(ops, limits)?, limits)
 }
 
 /// Applies a patch that must fail, checks the input did not change, and returns the error.
@@ -214,11 +223,11 @@ fn the_size_cap_is_a_distinct_error() {
     assert_eq!(bytes, serde_json::to_string(&document).unwrap().len());
     let tight = StateLimits { max_document_bytes: bytes + 10, ..StateLimits::default() };
     let patch = ops(json!([{"op": "replace", "path": "/activeProject", "value": "x".repeat(20)}]));
-    let error = apply_patch(&document, &patch, &tight).unwrap_err();
+    let error = apply_ops(&document, patch, &tight).unwrap_err();
     assert!(matches!(error, PatchError::TooLarge { limit, .. } if limit == bytes + 10), "{error}");
     assert_eq!(error.code(), "too_large");
     let small = ops(json!([{"op": "replace", "path": "/activeProject", "value": "p-12"}]));
-    assert_eq!(apply_patch(&document, &small, &tight).unwrap().json.len(), bytes + 1);
+    assert_eq!(apply_ops(&document, small, &tight).unwrap().json.len(), bytes + 1);
     let value = serde_json::to_value(&document).unwrap();
     let limits = StateLimits { max_document_bytes: bytes - 1, ..StateLimits::default() };
     assert_eq!(replace_document(&value, &limits), Err(PatchError::TooLarge { bytes, limit: bytes - 1 }));
@@ -232,7 +241,7 @@ fn copying_a_subtree_into_itself_cannot_blow_up() {
     let limits = StateLimits { max_document_bytes: 64 * 1024, ..StateLimits::default() };
     let doubling: Vec<Value> =
         (0..100).map(|_| json!({"op": "copy", "from": "/metrics", "path": "/metrics/0"})).collect();
-    let error = apply_patch(&document, &ops(Value::Array(doubling)), &limits).unwrap_err();
+    let error = apply_ops(&document, ops(Value::Array(doubling)), &limits).unwrap_err();
     assert!(matches!(error, PatchError::TooLarge { bytes, limit } if bytes > 2 * limit), "{error}");
 }
 

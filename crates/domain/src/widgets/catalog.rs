@@ -69,6 +69,7 @@ impl std::fmt::Debug for WidgetCatalog {
 /// Panics on first use if the embedded schema does not compile: that file is
 /// part of the build and checked by this crate's tests, so a failure here is a
 /// build bug, not something input can cause.
+#[allow(clippy::expect_used, reason = "the schema is a build input checked by this crate's tests, never user input")]
 pub fn catalog() -> &'static WidgetCatalog {
     static CATALOG: LazyLock<WidgetCatalog> =
         LazyLock::new(|| WidgetCatalog::new().expect("the embedded widget schema compiles (see the crate's tests)"));

@@ -1,6 +1,7 @@
 //! The A2A client against fake peers that inject failures and sloppiness:
 //! deadlines, retries of idempotent calls only, and lenient reading.
 //! (Interop with a real foreign implementation is in the server's tests.)
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 #![cfg(feature = "client")]
 
 use std::sync::Arc;

@@ -10,11 +10,15 @@ use std::sync::Arc;
 
 use agentdeck_domain::dashboard::patch::PatchError;
 use agentdeck_domain::dashboard::version::StateVersion;
+use agentdeck_domain::errors::error_chain;
 use agentdeck_domain::validation::{CONTROL_CHARACTER_MESSAGE, FieldError, ValidationErrors};
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::dashboard::DashboardError;
+use agentdeck_services::gateway::GatewayError;
 use agentdeck_services::projects::ServiceError;
+use agentdeck_services::sync::HubError;
 use agentdeck_storage::StoreError;
+use agentdeck_storage::tickets::TicketError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -204,18 +208,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders an error and its sources on one line.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
@@ -294,6 +286,41 @@ impl From<DashboardError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         ApiError::new(ErrorCode::Unauthorized, error.to_string())
+    }
+}
+
+impl From<GatewayError> for ApiError {
+    /// An empty or overlong question is 422 at `/question`; the rest is the store's or the dashboard's.
+    fn from(error: GatewayError) -> Self {
+        match error {
+            GatewayError::InvalidQuestion(message) => ApiError::new(ErrorCode::ValidationFailed, message.clone())
+                .with_details(serde_json::json!([{"path": "/question", "message": message}])),
+            GatewayError::Store(error) => error.into(),
+            GatewayError::Dashboard(error) => error.into(),
+        }
+    }
+}
+
+impl From<HubError> for ApiError {
+    /// A socket over the connection caps is 429; a busy or stopping room is 503 (retry shortly).
+    fn from(error: HubError) -> Self {
+        let code = match error {
+            HubError::TooManyConnections { .. } => ErrorCode::RateLimited,
+            HubError::Busy | HubError::Closed => ErrorCode::Unavailable,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<TicketError> for ApiError {
+    /// An unreachable or full ticket store is 503; a corrupt ticket is a bug (500).
+    fn from(error: TicketError) -> Self {
+        match error {
+            TicketError::Unavailable(_) | TicketError::Full => {
+                ApiError::new(ErrorCode::Unavailable, "tickets are unavailable; retry shortly").with_cause(error)
+            }
+            TicketError::Corrupt(_) => ApiError::internal().with_cause(error),
+        }
     }
 }
 

@@ -51,7 +51,7 @@ async fn a_workspace_overview_has_the_seeded_numbers_and_lands_on_the_dashboard(
     );
     let health =
         of_type(widgets, "Metrics").into_iter().find(|w| w["id"] == "pulse-health").cloned().unwrap_or_default();
-    // The value worked out by hand in services/tests/agents.rs.
+    // The value worked out by hand in services/tests/services/agents.rs.
     assert_eq!(metric(&health, "Health score").as_f64(), Some(70.0));
     assert_eq!(of_type(widgets, "Alert").len(), 3, "the three seeded risks");
     assert_eq!(of_type(widgets, "TeamActivity").len(), 1);

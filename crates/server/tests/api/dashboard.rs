@@ -367,3 +367,49 @@ async fn a_redis_outage_is_a_503_and_service_resumes_by_itself() {
     let after = patch(&app, &app.token, &[], set_theme("light")).await;
     assert_eq!((after.status, &after.body["version"]), (StatusCode::OK, &json!(2)), "{}", after.body);
 }
+
+/// 7.8: PATCHes without `If-Match` have no base to conflict with: from
+/// concurrent writers on disjoint paths every one is applied (none answers
+/// 409), and a 409 would name the conflicting paths, never none.
+#[tokio::test]
+async fn concurrent_patches_without_if_match_all_apply() {
+    const WRITERS: usize = 8;
+    const PATCHES: usize = 20;
+    let app = std::sync::Arc::new(spawn_app().await);
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        let app = app.clone();
+        writers.push(tokio::spawn(async move {
+            let mut refused = Vec::new();
+            for n in 0..PATCHES {
+                let widget = json!({ "type": "Loading", "data": {}, "title": format!("{writer}.{n}") });
+                let ops = json!([{ "op": "add", "path": format!("/widgets/w{writer}"), "value": widget }]);
+                let answer = patch(&app, &app.token, &[], ops).await;
+                if answer.status == StatusCode::CONFLICT {
+                    let paths = &answer.body["error"]["details"]["paths"];
+                    assert!(
+                        paths.as_array().is_some_and(|paths| !paths.is_empty()),
+                        "a 409 without paths: {}",
+                        answer.body
+                    );
+                }
+                if answer.status != StatusCode::OK {
+                    refused.push((answer.status, answer.body));
+                }
+            }
+            refused
+        }));
+    }
+    for writer in writers {
+        let refused = writer.await.expect("writer");
+        assert!(refused.is_empty(), "refused: {refused:?}");
+    }
+    let read = get(&app, &app.token, &[]).await;
+    assert_eq!(read.body["version"], json!(WRITERS * PATCHES), "each patch committed once");
+    for writer in 0..WRITERS {
+        assert_eq!(
+            read.body["document"]["widgets"][format!("w{writer}")]["title"],
+            format!("{writer}.{}", PATCHES - 1)
+        );
+    }
+}

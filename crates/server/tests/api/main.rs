@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP edge: each test starts the real server on a
 //! random port (SQLite in a temp dir unless it says otherwise) and talks HTTP to it.
 //! One test binary, one link.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 mod a2a;
 mod a2a_interop;

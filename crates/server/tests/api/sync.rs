@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, WsClient, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, WsClient, error_code, spawn_app, spawn_app_on_postgres_and_redis, spawn_app_with};
 
 const STATE: &str = "/api/dashboard/state";
 
@@ -362,4 +362,37 @@ async fn sockets_past_the_per_user_and_per_workspace_caps_are_refused_with_429()
     let refused = app.ws_connect(&[("authorization", &colleague)]).await;
     let Err((status, _)) = refused else { panic!("a fourth socket in the workspace is refused") };
     assert_eq!(status, 429);
+}
+
+/// 7.3: a `sub` the server cannot answer while Redis is down is refused and the
+/// socket closed with 4010 (insufficient state), on which the browser client
+/// reconnects — instead of staying open and never getting the state. Once Redis
+/// is back, the reconnect gets it.
+#[tokio::test]
+async fn a_sub_refused_in_an_outage_closes_the_socket_and_a_reconnect_gets_the_state() {
+    let mut redis = agentdeck_storage::testing::OwnedRedis::start().expect("a redis-server of this test");
+    let app = spawn_app_on_postgres_and_redis(&redis.url()).await;
+    with_state(&app).await;
+    let mut client = app.ws_open().await;
+
+    redis.stop();
+    client.send(&json!({ "t": "sub" })).await;
+    let reject = client.recv().await;
+    assert_eq!((reject["t"].as_str(), reject["code"].as_str()), (Some("reject"), Some("unavailable")), "{reject}");
+    assert_eq!(client.close_code().await, agentdeck_sync_protocol::close::INSUFFICIENT_STATE);
+
+    redis.restart().expect("redis-server restarts");
+    // What the client does on 4010: reconnect (with backoff) and subscribe again, until the store answers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let answer = loop {
+        let mut client = app.ws_open().await;
+        client.send(&json!({ "t": "sub" })).await;
+        let answer = client.recv().await;
+        if answer["t"] != "reject" || std::time::Instant::now() > deadline {
+            break answer;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(answer["t"], "snapshot", "{answer}");
+    assert_eq!(answer["state"]["preferences"]["theme"], "dark");
 }

@@ -20,7 +20,7 @@ use super::data::{answer, load_projects, requested_project, time, validated, wor
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
-pub const NAME: &str = "herald";
+pub const NAME: &str = agentdeck_domain::agents::HERALD.id;
 /// Entries shown in the feed.
 const FEED_LENGTH: u32 = 20;
 /// Most entries counted for the weekly numbers.
@@ -47,7 +47,7 @@ impl Herald {
         };
         let descriptor = AgentDescriptor {
             name: NAME.into(),
-            display_name: "Activity".into(),
+            display_name: agentdeck_domain::agents::HERALD.display_name.into(),
             description: "The activity feed of the workspace or a project, with counts.".into(),
             skills: vec![skill],
             output_modes: vec!["text/plain".into(), "application/json".into()],

@@ -18,7 +18,7 @@ use super::data::{Snapshot, answer, load, requested_project, time, validated, wo
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
-pub const NAME: &str = "navi";
+pub const NAME: &str = agentdeck_domain::agents::NAVI.id;
 /// Most days a burndown chart plots.
 const MAX_BURNDOWN_DAYS: i64 = 120;
 
@@ -45,7 +45,7 @@ impl Navi {
         };
         let descriptor = AgentDescriptor {
             name: NAME.into(),
-            display_name: "Navigator".into(),
+            display_name: agentdeck_domain::agents::NAVI.display_name.into(),
             description: "Project status: progress, on track / at risk / behind, tasks, Kanban, Gantt and burndown."
                 .into(),
             skills: vec![skill],

@@ -23,7 +23,7 @@ use super::data::{Snapshot, answer, load, requested_project, validated, workspac
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
-pub const NAME: &str = "pulse";
+pub const NAME: &str = agentdeck_domain::agents::PULSE.id;
 
 /// The Pulse agent.
 pub struct Pulse {
@@ -56,7 +56,7 @@ impl Pulse {
         };
         let descriptor = AgentDescriptor {
             name: NAME.into(),
-            display_name: "Vitals".into(),
+            display_name: agentdeck_domain::agents::PULSE.display_name.into(),
             description: "Health score (on-time, blockers, capacity, velocity), risks as alerts, server vitals.".into(),
             skills: vec![skill],
             output_modes: vec!["text/plain".into(), "application/json".into()],

@@ -22,12 +22,12 @@ pub enum DashboardError {
         /// The current version, `None` when there is no state.
         current: Option<StateVersion>,
     },
-    /// The write overlaps changes made since its base version, or kept losing races.
+    /// The write overlaps changes made since its base version, or lost every race for the retry budget.
     #[error("the change conflicts with changes made since its base version")]
     Conflict {
         /// The current version, to read and retry against.
         current: StateVersion,
-        /// The places of the patch that conflict (may be empty after lost races).
+        /// The places of the write that conflict (after lost races: every place it writes); never empty.
         paths: Vec<String>,
     },
     /// The patch or document breaks a rule.

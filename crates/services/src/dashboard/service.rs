@@ -1,37 +1,35 @@
-//! [`DashboardService`]: the read, check, apply and commit cycle of one room.
+//! [`DashboardService`]: the read, check, apply and commit cycle of one room,
+//! and the one place that commits and announces dashboard changes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::dashboard::codec;
-use agentdeck_domain::dashboard::conflict::{Conflict, WrittenPaths, check_rebase};
+use agentdeck_domain::dashboard::conflict::{WrittenPaths, check_rebase};
 use agentdeck_domain::dashboard::document::{DashboardDocument, StateLimits};
-use agentdeck_domain::dashboard::migrations;
-use agentdeck_domain::dashboard::patch::{apply_patch, check_operations, parse_patch, replace_document};
+use agentdeck_domain::dashboard::patch::{CheckedPatch, apply_patch, replace_document};
 use agentdeck_domain::dashboard::version::{Precondition, StateVersion, new_epoch};
 use agentdeck_storage::{CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateStore};
-use json_patch::PatchOperation;
-use json_patch::jsonptr::PointerBuf;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
 use super::error::DashboardError;
+use super::listener::{CommitListener, CommittedChange, Listeners};
+use super::stored::{conflict_paths, decode_written, encode_written, read_document, written_by};
 
-/// How many times a write runs its read-check-apply-commit cycle when other
-/// writers keep committing in between, before it answers a conflict.
-pub const MAX_ATTEMPTS: usize = 3;
-
-/// Marks a shifted array in the stored written paths. A JSON Pointer is empty
-/// or starts with `/`, so a marked entry can never be mistaken for one.
-const SHIFTED_PREFIX: &str = "shifted:";
+/// Longest a write keeps retrying when other writers commit first (a request's deadline may cut it shorter).
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(10);
 
 /// Epoch of an op key probe's expected version: not base32, so no room is ever at it.
 const PROBE_EPOCH: &str = "-";
 
 /// Bytes of documents (as compact JSON) the write cache keeps at most.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-/// How long a room's cached document lives without a write.
+/// How long a room's cached document and write turn live without a write.
 const CACHE_IDLE: Duration = Duration::from_secs(10 * 60);
+/// Rooms whose write turn is remembered at most.
+const MAX_WRITE_TURNS: u64 = 100_000;
 
 /// Reads and writes each principal's dashboard document (cheap to clone).
 #[derive(Clone)]
@@ -39,14 +37,21 @@ pub struct DashboardService {
     store: Arc<dyn StateStore>,
     limits: StateLimits,
     compression_threshold: usize,
+    /// How long a write retries after losing races to other writers.
+    retry_budget: Duration,
     /// The last document this service wrote or read per room, as the base of the next patch.
     ///
     /// A patch applied to it is committed with its version as the expected
     /// one, so the store's own version check says whether it was still
     /// current; when it was not (another node or process wrote), the patch runs
-    /// again from a fresh read. A hit saves the read, decode and validation of
-    /// the whole stored document on the hot write path.
+    /// again from a fresh read. A hit saves the read and decode of the whole
+    /// stored document on the hot write path.
     written: moka::future::Cache<RoomKey, Arc<CachedState>>,
+    /// One writer at a time per room in this process: writers of one node
+    /// never race each other through the store, only writers of other nodes do.
+    turns: moka::sync::Cache<RoomKey, Arc<tokio::sync::Mutex<()>>>,
+    /// Told of every commit (the sync hub).
+    listeners: Listeners,
 }
 
 /// A document with the version it was stored under.
@@ -96,9 +101,9 @@ enum Attempt {
 enum Current {
     /// No state yet (or it expired).
     Absent,
-    /// A document that passed every rule.
+    /// A document that can be read.
     Readable { version: StateVersion, document: DashboardDocument },
-    /// Stored bytes that cannot be decoded, migrated or validated.
+    /// Stored bytes that cannot be decoded or migrated.
     Unreadable { version: StateVersion },
 }
 
@@ -110,12 +115,32 @@ impl DashboardService {
             .weigher(|_, state: &Arc<CachedState>| u32::try_from(state.bytes).unwrap_or(u32::MAX))
             .time_to_idle(CACHE_IDLE)
             .build();
-        Self { store, limits, compression_threshold, written }
+        let turns = moka::sync::Cache::builder().max_capacity(MAX_WRITE_TURNS).time_to_idle(CACHE_IDLE).build();
+        Self {
+            store,
+            limits,
+            compression_threshold,
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            written,
+            turns,
+            listeners: Listeners::default(),
+        }
+    }
+
+    /// The same service retrying lost races for at most `budget` (the HTTP edge passes its request timeout).
+    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
     }
 
     /// The limits every write is checked against.
     pub fn limits(&self) -> &StateLimits {
         &self.limits
+    }
+
+    /// Tells `listener` about every change committed from now on, until it is dropped.
+    pub fn listen(&self, listener: Weak<dyn CommitListener>) {
+        self.listeners.add(listener);
     }
 
     /// The principal's dashboard, `None` before the first write.
@@ -138,30 +163,41 @@ impl DashboardService {
         precondition: Option<Precondition>,
         op_key: Option<String>,
     ) -> Result<Committed, DashboardError> {
-        // Checked before any I/O: a malformed or forbidden patch never costs a read.
-        let parsed = parse_patch(ops, &self.limits)?;
-        check_operations(&parsed, &self.limits)?;
+        // Checked once, before any I/O: a malformed or forbidden patch never costs a read.
+        let patch = CheckedPatch::parse(ops, &self.limits)?;
         let room = room_of(principal);
+        let turn = self.turn(&room);
+        let _turn = turn.lock().await;
+        let write = PatchWrite {
+            room: &room,
+            ops,
+            patch: &patch,
+            precondition: precondition.as_ref(),
+            op_key: op_key.as_deref(),
+        };
         // First from the cached document; anything but a commit from it is tried again from the store.
         if let Some(cached) = self.written.get(&room).await {
-            let base = Some((&cached.version, &cached.document));
-            let attempt = self.try_patch(&room, base, ops, &parsed, precondition.as_ref(), op_key.as_deref()).await;
-            if let Ok(Attempt::Done(committed)) = attempt {
+            if let Ok(Attempt::Done(committed)) =
+                self.try_patch(&write, Some((&cached.version, &cached.document))).await
+            {
                 return Ok(*committed);
             }
             self.written.invalidate(&room).await;
         }
-        let mut last_seen = None;
-        for _ in 0..MAX_ATTEMPTS {
-            let attempt = self.try_patch(&room, None, ops, &parsed, precondition.as_ref(), op_key.as_deref()).await;
-            match attempt {
+        let deadline = Instant::now() + self.retry_budget;
+        loop {
+            match self.try_patch(&write, None).await {
                 Ok(Attempt::Done(committed)) => return Ok(*committed),
-                Ok(Attempt::Raced(current)) => last_seen = current,
+                Ok(Attempt::Raced(current)) => {
+                    if Instant::now() >= deadline {
+                        return Err(lost_races(current, written_by(patch.ops())));
+                    }
+                }
                 Err(error) => {
                     // A retry of a write that was committed may no longer apply
                     // (an `add` of the same id, a stale If-Match): it must still
                     // be answered as the replay it is, not as a refusal.
-                    if let Some(key) = op_key.as_deref()
+                    if let Some(key) = write.op_key
                         && is_refusal(&error)
                         && let Some(first) = self.committed_before(&room, key).await?
                     {
@@ -171,24 +207,19 @@ impl DashboardService {
                 }
             }
         }
-        Err(lost_races(last_seen))
     }
 
     /// One read-check-apply-commit cycle of a patch, from `base` when given, else from a fresh read.
     async fn try_patch(
         &self,
-        room: &RoomKey,
+        write: &PatchWrite<'_>,
         base: Option<(&StateVersion, &DashboardDocument)>,
-        ops: &Value,
-        parsed: &[PatchOperation],
-        precondition: Option<&Precondition>,
-        op_key: Option<&str>,
     ) -> Result<Attempt, DashboardError> {
         let (read, empty);
         let (current, document) = match base {
             Some((version, document)) => (Some(version.clone()), document),
             None => {
-                read = self.read_current(room).await?;
+                read = self.read_current(write.room).await?;
                 match &read {
                     Current::Absent => {
                         empty = DashboardDocument::default();
@@ -199,31 +230,38 @@ impl DashboardService {
                 }
             }
         };
-        if let Some(precondition) = precondition {
-            self.check_base(room, precondition, current.as_ref(), parsed).await?;
+        if let Some(precondition) = write.precondition {
+            self.check_base(write.room, precondition, current.as_ref(), write.patch).await?;
         }
-        let applied = apply_patch(document, parsed, &self.limits)?;
-        let committed_ops = applied.committed_ops(ops);
+        let applied = apply_patch(document, write.patch, &self.limits)?;
+        let committed_ops = applied.committed_ops(write.ops);
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),
-            op_key: op_key.map(str::to_owned),
+            op_key: write.op_key.map(str::to_owned),
             document: self.compress(&applied.json),
             ops: committed_ops.clone(),
             written_paths: encode_written(&applied.written),
             new_epoch: current.is_none().then(new_epoch),
         };
-        match self.store.commit(room, request).await? {
+        match self.store.commit(write.room, request).await? {
             CommitOutcome::Committed { epoch, version } => {
                 let version = StateVersion { epoch, version };
-                self.remember(room, &version, &applied.document, applied.json.len()).await;
+                self.listeners
+                    .announce(write.room, CommittedChange::Patched { version: &version, ops: &committed_ops });
+                self.remember(write.room, &version, &applied.document, applied.json.len()).await;
                 let document = applied.document;
                 Ok(Attempt::Done(Box::new(Committed { version, document, replayed: false, ops: committed_ops })))
             }
             CommitOutcome::Duplicate { epoch, version } => {
-                Ok(Attempt::Done(Box::new(self.replayed(room, StateVersion { epoch, version }).await?)))
+                Ok(Attempt::Done(Box::new(self.replayed(write.room, StateVersion { epoch, version }).await?)))
             }
             CommitOutcome::VersionMismatch { current } => Ok(Attempt::Raced(current)),
         }
+    }
+
+    /// The room's write turn: one writer at a time per room in this process.
+    fn turn(&self, room: &RoomKey) -> Arc<tokio::sync::Mutex<()>> {
+        self.turns.get_with_by_ref(room, || Arc::new(tokio::sync::Mutex::new(())))
     }
 
     /// Keeps `document` as the room's base for its next patch.
@@ -272,8 +310,10 @@ impl DashboardService {
     ) -> Result<Committed, DashboardError> {
         let document = replace_document(document, &self.limits)?;
         let room = room_of(principal);
-        let mut last_seen = None;
-        for _ in 0..MAX_ATTEMPTS {
+        let turn = self.turn(&room);
+        let _turn = turn.lock().await;
+        let deadline = Instant::now() + self.retry_budget;
+        loop {
             let current = match self.read_current(&room).await? {
                 Current::Absent => None,
                 Current::Readable { version, .. } => Some(version),
@@ -298,23 +338,26 @@ impl DashboardService {
                     if precondition.is_some() {
                         return Err(DashboardError::PreconditionFailed { current: current.map(state_version) });
                     }
-                    last_seen = current;
+                    if Instant::now() >= deadline {
+                        return Err(lost_races(current, vec![String::new()]));
+                    }
                 }
             }
         }
-        Err(lost_races(last_seen))
     }
 
     /// Removes the principal's dashboard (also the way out of a degraded one).
     ///
-    /// The store has no conditional delete, so a write that lands between the
-    /// `If-Match` check and the delete is removed with the rest.
+    /// The store has no conditional delete, so a write of another node that
+    /// lands between the `If-Match` check and the delete is removed with the rest.
     pub async fn delete(
         &self,
         principal: &Principal,
         precondition: Option<Precondition>,
     ) -> Result<(), DashboardError> {
         let room = room_of(principal);
+        let turn = self.turn(&room);
+        let _turn = turn.lock().await;
         if let Some(precondition) = precondition {
             // Only the version matters here, so the document is not decoded.
             let Some(stored) = self.store.load(&room).await? else {
@@ -326,7 +369,11 @@ impl DashboardService {
             }
         }
         self.written.invalidate(&room).await;
-        if self.store.delete(&room).await? { Ok(()) } else { Err(DashboardError::NotFound) }
+        if !self.store.delete(&room).await? {
+            return Err(DashboardError::NotFound);
+        }
+        self.listeners.announce(&room, CommittedChange::Deleted);
+        Ok(())
     }
 
     /// The committed changes after `version` of `epoch`, oldest first; `None`
@@ -340,13 +387,13 @@ impl DashboardService {
         Ok(self.store.history_after(&room_of(principal), epoch, version).await?)
     }
 
-    /// Loads, decodes, migrates and checks the room's document.
+    /// Loads and decodes the room's document, migrating an older format.
     async fn read_current(&self, room: &RoomKey) -> Result<Current, DashboardError> {
         let Some(stored) = self.store.load(room).await? else {
             return Ok(Current::Absent);
         };
         let version = StateVersion { epoch: stored.epoch, version: stored.version };
-        let (document, applied) = match self.read_document(&stored.document) {
+        let (document, applied) = match read_document(&stored.document, &self.limits) {
             Ok(read) => read,
             Err(reason) => {
                 tracing::error!(
@@ -379,25 +426,13 @@ impl DashboardService {
         }
     }
 
-    /// Stored bytes to a checked document and the migration steps that ran.
-    fn read_document(&self, stored: &[u8]) -> Result<(DashboardDocument, Vec<&'static str>), String> {
-        // Twice the cap: a document stored under a larger cap still loads, a bomb does not.
-        let max_len = self.limits.max_document_bytes.saturating_mul(2);
-        let json = codec::decode(stored, max_len).map_err(|error| error.to_string())?;
-        let value: Value = serde_json::from_slice(&json).map_err(|error| format!("not JSON: {error}"))?;
-        let migrated = migrations::migrate(value).map_err(|error| error.to_string())?;
-        let mut document = DashboardDocument::from_value(&migrated.document).map_err(|error| error.to_string())?;
-        document.normalize();
-        Ok((document, migrated.applied))
-    }
-
     /// `If-Match` for a patch: `Ok` to go on (current, or rebased), or the error to answer.
     async fn check_base(
         &self,
         room: &RoomKey,
         precondition: &Precondition,
         current: Option<&StateVersion>,
-        ops: &[PatchOperation],
+        patch: &CheckedPatch,
     ) -> Result<(), DashboardError> {
         if precondition.if_match_passes(current) {
             return Ok(());
@@ -417,7 +452,7 @@ impl DashboardService {
         let history = self.store.history_after(room, &current.epoch, base).await?;
         let written: Option<Vec<WrittenPaths>> =
             history.map(|entries| entries.iter().map(|entry| decode_written(&entry.written_paths)).collect());
-        check_rebase(ops, written.as_deref())
+        check_rebase(patch.ops(), written.as_deref())
             .map_err(|conflict| DashboardError::Conflict { current: current.clone(), paths: conflict_paths(conflict) })
     }
 
@@ -430,7 +465,7 @@ impl DashboardService {
         Ok(Committed { version: first, document, replayed: true, ops: json!([]) })
     }
 
-    /// Commits a whole document under a new epoch (a replace or a migration).
+    /// Commits a whole document under a new epoch (a replace or a migration) and announces it.
     async fn commit_whole(
         &self,
         room: &RoomKey,
@@ -446,7 +481,12 @@ impl DashboardService {
             written_paths: encode_written(&WrittenPaths::whole_document()),
             new_epoch: Some(new_epoch()),
         };
-        Ok(self.store.commit(room, request).await?)
+        let outcome = self.store.commit(room, request).await?;
+        if let CommitOutcome::Committed { epoch, version } = &outcome {
+            let version = StateVersion { epoch: epoch.clone(), version: *version };
+            self.listeners.announce(room, CommittedChange::Replaced { version: &version });
+        }
+        Ok(outcome)
     }
 
     /// A document as stored: compact JSON, compressed above the threshold.
@@ -461,6 +501,16 @@ impl DashboardService {
     }
 }
 
+/// One patch request, as every attempt at it needs it.
+struct PatchWrite<'a> {
+    room: &'a RoomKey,
+    /// The operations as sent (the committed change starts with them).
+    ops: &'a Value,
+    patch: &'a CheckedPatch,
+    precondition: Option<&'a Precondition>,
+    op_key: Option<&'a str>,
+}
+
 /// The room of a principal: its own dashboard in its own workspace.
 pub(crate) fn room_of(principal: &Principal) -> RoomKey {
     RoomKey::new(principal.workspace_id, principal.subject.clone())
@@ -470,10 +520,11 @@ fn state_version((epoch, version): (String, u64)) -> StateVersion {
     StateVersion { epoch, version }
 }
 
-/// The answer after every attempt lost a race to another writer.
-fn lost_races(last_seen: Option<(String, u64)>) -> DashboardError {
+/// The answer after other writers kept committing first for the whole retry budget:
+/// a conflict naming the places the write would have written.
+fn lost_races(last_seen: Option<(String, u64)>, paths: Vec<String>) -> DashboardError {
     match last_seen {
-        Some(current) => DashboardError::Conflict { current: state_version(current), paths: Vec::new() },
+        Some(current) => DashboardError::Conflict { current: state_version(current), paths },
         // The room vanished under us each time (deleted concurrently).
         None => DashboardError::PreconditionFailed { current: None },
     }
@@ -490,50 +541,4 @@ fn is_refusal(error: &DashboardError) -> bool {
         error,
         DashboardError::Rejected(_) | DashboardError::Conflict { .. } | DashboardError::PreconditionFailed { .. }
     )
-}
-
-/// The places of a conflict to show the client.
-fn conflict_paths(conflict: Conflict) -> Vec<String> {
-    match conflict {
-        Conflict::Overlap { path, .. } | Conflict::Unguarded { path, .. } => vec![path],
-    }
-}
-
-/// Written places as the store keeps them: pointers, and shifted arrays marked with [`SHIFTED_PREFIX`].
-fn encode_written(written: &WrittenPaths) -> Vec<String> {
-    let places = written.written().map(ToString::to_string);
-    let shifted = written.shifted().map(|array| format!("{SHIFTED_PREFIX}{array}"));
-    places.chain(shifted).collect()
-}
-
-/// Reads back [`encode_written`]; anything unreadable counts as the whole
-/// document, so a bad entry can only cause a conflict, never a lost update.
-fn decode_written(paths: &[String]) -> WrittenPaths {
-    let mut written = WrittenPaths::new();
-    for path in paths {
-        match path.strip_prefix(SHIFTED_PREFIX) {
-            Some(array) => match PointerBuf::parse(array) {
-                Ok(array) => written.insert_shifted(array),
-                Err(_) => written.insert(PointerBuf::root()),
-            },
-            None => written.insert(PointerBuf::parse(path.as_str()).unwrap_or_else(|_| PointerBuf::root())),
-        }
-    }
-    written
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn written_paths_round_trip_through_the_store_form() {
-        let mut written = WrittenPaths::new();
-        written.insert(PointerBuf::parse("/widgets/a").unwrap());
-        written.insert_shifted(PointerBuf::parse("/alerts").unwrap());
-        let stored = encode_written(&written);
-        assert_eq!(stored, ["/widgets/a", "shifted:/alerts"]);
-        assert_eq!(decode_written(&stored), written);
-        assert_eq!(decode_written(&["nonsense".to_owned()]), WrittenPaths::whole_document());
-    }
 }

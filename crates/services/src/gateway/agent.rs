@@ -9,7 +9,7 @@ use super::{AskRequest, Gateway};
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
-pub const NAME: &str = "gateway";
+pub const NAME: &str = agentdeck_domain::agents::GATEWAY.id;
 
 /// The Dashboard Agent.
 pub struct GatewayAgent {
@@ -33,7 +33,7 @@ impl GatewayAgent {
         };
         let descriptor = AgentDescriptor {
             name: NAME.into(),
-            display_name: "Dashboard Agent".into(),
+            display_name: agentdeck_domain::agents::GATEWAY.display_name.into(),
             description: "Turns a question into widgets from the specialist agents, on your live dashboard.".into(),
             skills: vec![skill],
             output_modes: vec!["text/plain".into(), "application/json".into()],

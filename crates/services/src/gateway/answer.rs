@@ -1,20 +1,11 @@
 //! Reading an agent's answer into widgets, and the widgets that stand in for
 //! what went wrong.
 
+use super::error::AgentError;
 use agentdeck_a2a_protocol::{PartContent, SendMessageResponse, TaskState};
+use agentdeck_domain::agents::display_name;
 use agentdeck_domain::widgets::{Widget, catalog};
 use serde_json::{Value, json};
-
-/// The shown name of an agent (DESIGN §4: one mapping, used everywhere).
-pub fn display_name(agent: &str) -> &str {
-    match agent {
-        "navi" => "Navigator",
-        "pulse" => "Vitals",
-        "herald" => "Activity",
-        "gateway" => "Dashboard Agent",
-        other => other,
-    }
-}
 
 /// What an agent answered: its text and its widgets, unchecked.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,13 +18,13 @@ pub struct AgentAnswer {
 
 impl AgentAnswer {
     /// Reads a `SendMessage` answer: a completed task's artifacts, or a message's parts.
-    pub fn from_response(response: SendMessageResponse) -> Result<Self, String> {
+    pub fn from_response(response: SendMessageResponse) -> Result<Self, AgentError> {
         let parts = match response {
             SendMessageResponse::Message(message) => message.parts,
             SendMessageResponse::Task(task) => {
                 if task.status.state != TaskState::Completed {
                     let why = task.status.message.as_ref().and_then(|m| m.first_text()).unwrap_or("no reason given");
-                    return Err(format!("the task ended {}: {why}", task.status.state.as_str()));
+                    return Err(AgentError::NotCompleted { state: task.status.state.as_str(), reason: why.to_owned() });
                 }
                 task.artifacts.into_iter().flat_map(|artifact| artifact.parts).collect()
             }
@@ -82,7 +73,7 @@ impl AgentAnswer {
 }
 
 /// The warning `Alert` that stands in for an agent that failed or was late.
-pub(crate) fn unavailable_alert(agent: &str, error: &str) -> Value {
+pub(crate) fn unavailable_alert(agent: &str, error: &AgentError) -> Value {
     let name = display_name(agent);
     let message: String = format!("{name} did not answer: {error}").chars().take(1_000).collect();
     json!({"type": "Alert", "id": format!("gateway-unavailable-{agent}"), "title": name,
@@ -115,7 +106,7 @@ mod tests {
 
     #[test]
     fn an_unavailable_agent_is_a_valid_warning_alert() {
-        let alert = unavailable_alert("pulse", "no answer within 5000 ms");
+        let alert = unavailable_alert("pulse", &AgentError::Deadline(std::time::Duration::from_secs(5)));
         assert_eq!(alert["data"]["severity"], "warning");
         assert!(alert["data"]["message"].as_str().is_some_and(|m| m.starts_with("Vitals did not answer")));
         assert!(catalog().validate_widget(&alert).is_ok());

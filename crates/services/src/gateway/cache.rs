@@ -18,6 +18,7 @@ use moka::future::Cache;
 use uuid::Uuid;
 
 use super::answer::AgentAnswer;
+use super::error::AgentError;
 
 /// What identifies an answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -60,13 +61,13 @@ impl AnswerCache {
     }
 
     /// The cached answer for `key`, or the result of `call` (shared with concurrent askers, kept if it succeeded).
-    pub async fn get_or_call<F>(&self, key: AnswerKey, call: F) -> Result<Arc<AgentAnswer>, String>
+    pub async fn get_or_call<F>(&self, key: AnswerKey, call: F) -> Result<Arc<AgentAnswer>, Arc<AgentError>>
     where
-        F: Future<Output = Result<AgentAnswer, String>>,
+        F: Future<Output = Result<AgentAnswer, AgentError>>,
     {
         let Some(cache) = self.caches.get(key.agent) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return call.await.map(Arc::new);
+            return call.await.map(Arc::new).map_err(Arc::new);
         };
         let called = std::sync::atomic::AtomicBool::new(false);
         let result = cache
@@ -74,8 +75,7 @@ impl AnswerCache {
                 called.store(true, Ordering::Relaxed);
                 call.await.map(Arc::new)
             })
-            .await
-            .map_err(|error: Arc<String>| (*error).clone());
+            .await;
         let counter = if called.load(Ordering::Relaxed) { &self.misses } else { &self.hits };
         counter.fetch_add(1, Ordering::Relaxed);
         result
@@ -136,7 +136,7 @@ mod tests {
         let cache = AnswerCache::new(&["navi", "pulse"], |agent| {
             if agent == "pulse" { Duration::ZERO } else { Duration::from_secs(10) }
         });
-        assert!(cache.get_or_call(key(1), async { Err("down".to_owned()) }).await.is_err());
+        assert!(cache.get_or_call(key(1), async { Err(AgentError::Deadline(Duration::from_secs(1))) }).await.is_err());
         let after = cache.get_or_call(key(1), async { Ok(answer("up")) }).await;
         assert_eq!(after.map(|a| a.text.clone()).ok().as_deref(), Some("up"));
         let pulse = AnswerKey { agent: "pulse", ..key(1) };

@@ -18,6 +18,7 @@
 mod agent;
 mod answer;
 mod cache;
+mod error;
 mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use agentdeck_a2a_protocol::client::{AgentClient, ClientOptions};
 use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
+use agentdeck_domain::agents;
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
@@ -37,14 +39,14 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use agent::GatewayAgent;
-pub use answer::{AgentAnswer, display_name};
+pub use answer::AgentAnswer;
 pub use cache::CacheStats;
+pub use error::{AgentError, GatewayError};
 
 use cache::{AnswerCache, AnswerKey};
 
-use crate::dashboard::{DashboardError, DashboardService};
+use crate::dashboard::DashboardService;
 use crate::outbound::OutboundHttp;
-use crate::sync::{Change, Hub};
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -64,7 +66,7 @@ pub struct GatewayOptions {
 }
 
 /// The agents the gateway calls.
-const SPECIALISTS: [&str; 3] = ["navi", "pulse", "herald"];
+const SPECIALISTS: [&str; 3] = [agents::NAVI.id, agents::PULSE.id, agents::HERALD.id];
 
 /// A question.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -100,20 +102,6 @@ pub struct AskResponse {
     pub agents: BTreeMap<String, AgentReport>,
 }
 
-/// Why a question could not be answered at all.
-#[derive(Debug, thiserror::Error)]
-pub enum GatewayError {
-    /// The question is empty or too long.
-    #[error("{0}")]
-    InvalidQuestion(String),
-    /// The project list could not be read.
-    #[error("cannot read the projects: {0}")]
-    Store(#[from] agentdeck_storage::StoreError),
-    /// The answer could not be written to the dashboard.
-    #[error("cannot write the answer to the dashboard: {0}")]
-    Dashboard(#[from] DashboardError),
-}
-
 /// Longest question accepted, in characters as sent.
 pub const MAX_QUESTION_CHARS: usize = 2_000;
 
@@ -127,16 +115,12 @@ struct Inner {
     /// The client agents are called with, or why it could not be built.
     http: Result<reqwest::Client, String>,
     stores: Stores,
+    /// Where answers are written (it tells open tabs).
     dashboard: DashboardService,
-    /// Open tabs of this node hear of each write through it.
-    hub: Hub,
     options: GatewayOptions,
     /// A client per agent, made from its card on first use.
     clients: Mutex<HashMap<String, AgentClient>>,
     cache: AnswerCache,
-    /// One writer at a time per dashboard: many answers for one user at once
-    /// would otherwise keep losing the store's optimistic races.
-    writers: moka::sync::Cache<(Uuid, String), Arc<tokio::sync::Mutex<()>>>,
     /// The last question answered for each user, for live refresh.
     subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
     /// The refresher and its refreshes.
@@ -146,7 +130,7 @@ struct Inner {
 
 impl Gateway {
     /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(stores: Stores, dashboard: DashboardService, hub: Hub, options: GatewayOptions) -> Self {
+    pub fn new(stores: Stores, dashboard: DashboardService, options: GatewayOptions) -> Self {
         let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
         if let Err(error) = &http {
             tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
@@ -154,12 +138,10 @@ impl Gateway {
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
         let clients = Mutex::new(HashMap::new());
-        let writers = moka::sync::Cache::builder().max_capacity(10_000).time_to_idle(Duration::from_secs(60)).build();
         let subscriptions =
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner =
-            Inner { http, stores, dashboard, hub, options, clients, cache, writers, subscriptions, tasks, shutdown };
+        let inner = Inner { http, stores, dashboard, options, clients, cache, subscriptions, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -172,7 +154,7 @@ impl Gateway {
         self.inner.options.deadlines.get(agent).copied().unwrap_or(self.inner.options.deadline)
     }
 
-    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, String> {
+    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, AgentError> {
         if let Some(client) = self.inner.clients.lock().ok().and_then(|clients| clients.get(agent).cloned()) {
             return Ok(client);
         }
@@ -183,7 +165,8 @@ impl Gateway {
             prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
             ..ClientOptions::default()
         };
-        let client = AgentClient::connect(self.inner.http.clone()?, &url, options).await.map_err(|e| e.to_string())?;
+        let http = self.inner.http.clone().map_err(AgentError::NoClient)?;
+        let client = AgentClient::connect(http, &url, options).await?;
         // The card names the public URL; the gateway keeps to the address it was given.
         let client = client.at(&url);
         if let Ok(mut clients) = self.inner.clients.lock() {
@@ -198,16 +181,14 @@ impl Gateway {
         key: AnswerKey,
         bearer: &str,
         traceparent: Option<&str>,
-    ) -> (AgentReport, Option<Arc<AgentAnswer>>) {
+    ) -> (AgentReport, Result<Arc<AgentAnswer>, Arc<AgentError>>) {
         let started = Instant::now();
         let (agent, question, project_id) = (key.agent, key.question.clone(), key.project);
         let outcome =
             self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, bearer, traceparent)).await;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match outcome {
-            Ok(answer) => (AgentReport { ok: true, ms, error: None }, Some(answer)),
-            Err(error) => (AgentReport { ok: false, ms, error: Some(error) }, None),
-        }
+        let report = AgentReport { ok: outcome.is_ok(), ms, error: outcome.as_ref().err().map(ToString::to_string) };
+        (report, outcome)
     }
 
     /// Calls one agent for the question over A2A, within its deadline.
@@ -218,7 +199,7 @@ impl Gateway {
         project_id: Option<Uuid>,
         bearer: &str,
         traceparent: Option<&str>,
-    ) -> Result<AgentAnswer, String> {
+    ) -> Result<AgentAnswer, AgentError> {
         let deadline = self.deadline_of(agent);
         let attempt = async {
             let client = self.client(agent, deadline).await?;
@@ -229,12 +210,12 @@ impl Gateway {
                 parts.push(Part::data(json!({ "projectId": project })));
             }
             let message = Message { parts, ..Message::user_text(format!("gateway-{}", Uuid::now_v7()), "") };
-            let response = client.send(&SendMessageRequest::new(message)).await.map_err(|e| e.to_string())?;
+            let response = client.send(&SendMessageRequest::new(message)).await?;
             AgentAnswer::from_response(response)
         };
         match tokio::time::timeout(deadline, attempt).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!("no answer within {} ms", deadline.as_millis())),
+            Err(_) => Err(AgentError::Deadline(deadline)),
         }
     }
 
@@ -317,17 +298,15 @@ impl Gateway {
         let mut texts = Vec::new();
         let mut widgets = Vec::new();
         let mut agents = BTreeMap::new();
-        for (call, (report, answer)) in plan.calls.iter().zip(outcomes) {
-            match answer {
-                Some(answer) => {
+        for (call, (report, outcome)) in plan.calls.iter().zip(outcomes) {
+            match outcome {
+                Ok(answer) => {
                     if !answer.text.is_empty() {
                         texts.push(answer.text.clone());
                     }
                     widgets.extend(answer.checked_widgets(call.agent));
                 }
-                None => {
-                    widgets.push(answer::unavailable_alert(call.agent, report.error.as_deref().unwrap_or("failed")))
-                }
+                Err(error) => widgets.push(answer::unavailable_alert(call.agent, &error)),
             }
             agents.insert(call.agent.to_owned(), report);
         }
@@ -353,13 +332,8 @@ impl Gateway {
             layout.push(id.to_owned());
         }
         ops.push(json!({"op": "add", "path": "/layout", "value": layout}));
-        let room = (principal.workspace_id, principal.subject.clone());
-        let writer = self.inner.writers.get_with(room, || Arc::new(tokio::sync::Mutex::new(())));
-        let _turn = writer.lock().await;
-        let committed = self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
-        // The caller's open tabs get the change as a delta (other nodes learn of it from the change feed).
-        let change = Change::Patched { version: committed.version.clone(), ops: committed.ops.clone() };
-        self.inner.hub.notify(principal, change).await;
+        // The service tells the caller's open tabs (other nodes learn of it from the change feed).
+        self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
         Ok(())
     }
 }

@@ -28,10 +28,8 @@ type Pending = HashMap<(String, String), (i64, i64)>;
 pub struct QuotaAlerts {
     /// Tokens in and out a workspace may use per UTC day.
     pub daily_quota: u64,
-    /// The dashboards the alerts are written to.
+    /// The dashboards the alerts are written to (it tells open tabs).
     pub dashboard: crate::dashboard::DashboardService,
-    /// Open tabs hear of them through it.
-    pub hub: crate::sync::Hub,
 }
 
 /// Shares of the quota that raise an alert, in percent, and their severities.
@@ -179,12 +177,8 @@ impl Meter {
         let alert = serde_json::json!({"id": format!("usage-{}-{threshold}", totals.day), "severity": severity,
             "message": message, "createdAt": agentdeck_a2a_protocol::format_timestamp(&at)});
         let ops = serde_json::json!([{"op": "add", "path": "/alerts/-", "value": alert}]);
-        match quota.dashboard.patch(&principal, &ops, None, None).await {
-            Ok(committed) => {
-                let change = crate::sync::Change::Patched { version: committed.version, ops: committed.ops };
-                quota.hub.notify(&principal, change).await;
-            }
-            Err(error) => tracing::warn!(%error, "quota alert not written to the dashboard"),
+        if let Err(error) = quota.dashboard.patch(&principal, &ops, None, None).await {
+            tracing::warn!(%error, "quota alert not written to the dashboard");
         }
     }
 

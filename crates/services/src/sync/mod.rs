@@ -48,17 +48,30 @@
 //! of `patches_per_minute`); a patch over it is answered `reject{rate_limited}`
 //! with the wait, and nothing is committed.
 //!
-//! # REST writes
+//! # Writes from elsewhere
 //!
-//! `PATCH`/`PUT`/`DELETE /api/dashboard/state` commit through the service
-//! and then tell the hub ([`Hub::notify`]) what they committed. The owner
-//! places the change after the last version it has sent: the next version of
-//! the same epoch becomes a `delta` (without `origin`); a version it has
-//! already sent (its own patch raced ahead) is ignored; a gap is filled from
-//! the history (else one snapshot); a new epoch, a replace or a delete makes
-//! it re-read the state and send every subscriber a fresh `snapshot`. The
-//! REST handlers stay fast when nobody is connected, and a lost notification
-//! costs a catch-up later, never a wrong state.
+//! Every write of a dashboard commits through the [`DashboardService`], which
+//! announces each commit to its listeners; the hub is one
+//! ([`CommitListener`]). A REST `PATCH`, the gateway's answer, a quota alert
+//! or a migration on read thus reach the room with nothing for the writer to
+//! remember. The hub passes the change to the room's owner only when this
+//! node has the room open (nothing is copied otherwise, so writes stay cheap
+//! when nobody is connected), and never waits: a room whose queue is full
+//! misses the notice, and its next change it cannot place makes it catch up.
+//! The owner places the change after the last version it has sent: the next
+//! version of the same epoch becomes a `delta` (without `origin`); a version
+//! it has already sent (its own patch, announced like any other) is ignored;
+//! a gap is filled from the history (else one snapshot); a new epoch, a
+//! replace or a delete makes it re-read the state and send every subscriber a
+//! fresh `snapshot`. A lost notice costs a catch-up later, never a wrong state.
+//!
+//! # When the state cannot be read
+//!
+//! A `sub` or `resync` the owner cannot answer (the state store is down) is
+//! refused with `reject{unavailable}` and the socket is then closed with
+//! 4010 (insufficient state): the client reconnects with backoff and
+//! subscribes again, so a tab that connected during an outage gets its state
+//! once the store is back instead of waiting on an open socket forever.
 //!
 //! # Several nodes
 //!
@@ -103,8 +116,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::dashboard::DashboardService;
-use crate::dashboard::room_of;
+use crate::dashboard::{CommitListener, CommittedChange, DashboardService, room_of};
 
 /// Commands a room queues before senders wait.
 pub const ROOM_CAPACITY: usize = 1024;
@@ -154,18 +166,15 @@ pub enum HubError {
     },
 }
 
-/// A change committed outside the hub (by the REST routes), for the room's subscribers.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// A JSON Patch was committed and produced `version`.
-    Patched {
-        /// The version after the patch.
-        version: StateVersion,
-        /// The RFC 6902 operations.
-        ops: Value,
-    },
-    /// The whole document was replaced or deleted: subscribers need a snapshot.
-    Reset,
+/// A committed change for a room's owner to place (an owned [`CommittedChange`]).
+#[derive(Debug)]
+enum Change {
+    /// A JSON Patch produced `version`; `ops` as committed.
+    Patched { version: StateVersion, ops: Value },
+    /// A new epoch starting at `version`: subscribers need a snapshot unless they were sent it.
+    Replaced { version: StateVersion },
+    /// The document is gone: subscribers need a snapshot of the empty room.
+    Deleted,
 }
 
 /// What the owner of a room is asked to do.
@@ -261,7 +270,11 @@ impl Hub {
             next_id: AtomicU64::new(1),
             feed,
         };
-        Self { inner: Arc::new(inner) }
+        let inner = Arc::new(inner);
+        // Weak: the service outlives no hub through it, and a dropped hub stops listening.
+        let listener: std::sync::Weak<dyn CommitListener> = Arc::downgrade(&inner) as _;
+        inner.service.listen(listener);
+        Self { inner }
     }
 
     /// The per-user patch limit announced in `hello`.
@@ -318,17 +331,24 @@ impl Hub {
         })?;
         Ok(Connection { id: conn, commands, outbox, kicked, _slot: slot })
     }
+}
 
-    /// Tells the principal's room (if anyone is connected) about a change committed elsewhere.
-    pub async fn notify(&self, principal: &Principal, change: Change) {
-        let commands = self.inner.rooms().get(&room_of(principal)).map(|entry| entry.commands.clone());
-        let Some(commands) = commands else { return };
-        match tokio::time::timeout(SEND_TIMEOUT, commands.send(Command::Committed(Box::new(change)))).await {
-            Ok(Ok(())) => {}
+impl CommitListener for Inner {
+    /// Hands the change to the room's owner when this node has the room open; never waits.
+    fn committed(&self, room: &RoomKey, change: CommittedChange<'_>) {
+        let Some(commands) = self.rooms().get(room).map(|entry| entry.commands.clone()) else { return };
+        let change = match change {
+            CommittedChange::Patched { version, ops } => Change::Patched { version: version.clone(), ops: ops.clone() },
+            CommittedChange::Replaced { version } => Change::Replaced { version: version.clone() },
+            CommittedChange::Deleted => Change::Deleted,
+        };
+        match commands.try_send(Command::Committed(Box::new(change))) {
             // The owner stopped: nobody is listening any more.
-            Ok(Err(_)) => {}
-            // Subscribers fall behind by one change; the next one they cannot place gives them a snapshot.
-            Err(_) => tracing::warn!("sync room busy; a REST change was not announced"),
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            // Subscribers fall behind by one change; the next one they cannot place gives them the rest.
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!("sync room busy; a committed change was not announced to it");
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 //! rate limiters (`ratelimit.rs`) and every Redis component's recovery after
 //! an outage (`redis_outage.rs`, each on a `redis-server` of its own) are
 //! plain tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 mod activity;
 mod agent_tasks;

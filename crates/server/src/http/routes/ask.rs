@@ -2,7 +2,7 @@
 //! which also puts them on the caller's dashboard.
 
 use agentdeck_domain::records::wire_schema;
-use agentdeck_services::gateway::{AskRequest, GatewayError, MAX_QUESTION_CHARS};
+use agentdeck_services::gateway::{AskRequest, MAX_QUESTION_CHARS};
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Caller, bearer_token};
 use crate::state::AppState;
 
@@ -67,17 +67,6 @@ pub(crate) struct AgentReportBody {
     error: Option<String>,
 }
 
-impl From<GatewayError> for ApiError {
-    fn from(error: GatewayError) -> Self {
-        match error {
-            GatewayError::InvalidQuestion(message) => ApiError::new(ErrorCode::ValidationFailed, message.clone())
-                .with_details(serde_json::json!([{"path": "/question", "message": message}])),
-            GatewayError::Store(error) => error.into(),
-            GatewayError::Dashboard(error) => error.into(),
-        }
-    }
-}
-
 /// Answers a question with widgets from Navigator, Vitals and Activity (called over A2A, in parallel).
 #[utoipa::path(post, path = "/api/ask", tag = "dashboard", security(("bearer" = [])), request_body = AskBody,
     responses((status = 200, description = "The answer, its widgets, and how each agent call went", body = AskAnswer),
@@ -89,14 +78,10 @@ async fn ask(
     caller: Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<AskBody>,
-) -> Response {
-    let Some(token) = bearer_token(&headers) else {
-        return ApiError::from(agentdeck_services::auth::AuthError::Missing).into_response();
-    };
+) -> Result<Response, ApiError> {
+    let token = bearer_token(&headers).ok_or(agentdeck_services::auth::AuthError::Missing)?;
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
     let request = AskRequest { question: body.question, project_id: body.project_id };
-    match state.gateway.ask(&caller, token, traceparent, &request).await {
-        Ok(answer) => Json(answer).into_response(),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    let answer = state.gateway.ask(&caller, token, traceparent, &request).await?;
+    Ok(Json(answer).into_response())
 }

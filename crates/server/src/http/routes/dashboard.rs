@@ -7,13 +7,12 @@
 //! (`Content-Type: application/json-patch+json`), so a client that meant to
 //! send a whole document never has it read as operations, or the reverse.
 //!
-//! Every committed write is also announced to the user's open sockets
-//! ([`agentdeck_services::sync::Hub::notify`]): a patch as a delta, a replace
-//! or delete as a fresh snapshot.
+//! The dashboard service announces every committed write to the user's open
+//! sockets (see [`agentdeck_services::sync`]): a patch as a delta, a replace
+//! or delete as a fresh snapshot. Nothing here has to remember to.
 
 use agentdeck_domain::dashboard::version::{Precondition, StateVersion};
 use agentdeck_services::dashboard::{Committed, DashboardView};
-use agentdeck_services::sync::Change;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -145,8 +144,6 @@ async fn replace_state(
 ) -> Result<Response, ApiError> {
     let if_match = precondition(&headers, &header::IF_MATCH)?;
     let committed = state.dashboard.replace(&caller, &document, if_match).await?;
-    // A new epoch: open sockets take a snapshot.
-    state.hub.notify(&caller, Change::Reset).await;
     committed_response(committed)
 }
 
@@ -161,7 +158,7 @@ async fn replace_state(
         (status = 200, description = "Applied (or replayed); the body and ETag carry the version", body = DashboardState),
         (status = 400, description = "A header is malformed, or the body is not JSON", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody),
-        (status = 409, description = "Conflict: the patch overlaps changes made since its base, a test op failed, or the stored document is unreadable; details hold the current version", body = ErrorBody),
+        (status = 409, description = "Conflict: the patch overlaps changes made since its base (details hold the current version and the conflicting paths, never none), a test op failed, or the stored document is unreadable", body = ErrorBody),
         (status = 412, description = "If-Match names another epoch; details hold the current version", body = ErrorBody),
         (status = 413, description = "The resulting document is larger than the cap", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json-patch+json", body = ErrorBody),
@@ -184,11 +181,6 @@ async fn patch_state(
     // Scoped to the caller, so one user's key can never replay another's write.
     let op_key = idempotency_key(&headers)?.map(|key| format!("{}:{key}", caller.subject));
     let committed = state.dashboard.patch(&caller, &ops, if_match, op_key).await?;
-    if !committed.replayed {
-        // Open sockets of this user get the change as a delta (see agentdeck_services::sync).
-        let ops = committed.ops.clone();
-        state.hub.notify(&caller, Change::Patched { version: committed.version.clone(), ops }).await;
-    }
     committed_response(committed)
 }
 
@@ -210,7 +202,6 @@ async fn delete_state(
 ) -> Result<StatusCode, ApiError> {
     let if_match = precondition(&headers, &header::IF_MATCH)?;
     state.dashboard.delete(&caller, if_match).await?;
-    state.hub.notify(&caller, Change::Reset).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,6 +12,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use agentdeck_domain::errors::error_chain;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -161,16 +162,4 @@ async fn check<E: std::error::Error>(
         error,
         causes,
     }
-}
-
-/// An error with its causes, `outer: inner: …` (the outer message alone is often just "unavailable").
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

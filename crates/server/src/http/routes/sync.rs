@@ -34,8 +34,8 @@ use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::auth::AuthError;
-use agentdeck_services::sync::{Connection, Frames, HubError, OutFrame};
-use agentdeck_storage::tickets::{DEFAULT_TICKET_TTL, TicketError};
+use agentdeck_services::sync::{Connection, Frames, OutFrame};
+use agentdeck_storage::tickets::DEFAULT_TICKET_TTL;
 use agentdeck_sync_protocol::{
     ClientFrame, FrameError, Limits, OfferedProtocols, RejectCode, SUBPROTOCOL, ServerFrame, close, parse_client_frame,
     parse_offered_protocols,
@@ -95,7 +95,7 @@ pub(crate) struct WsTicket {
         (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody),
         (status = 503, description = "The ticket store is unavailable or full; retry shortly", body = ErrorBody)))]
 async fn issue_ticket(State(state): State<AppState>, caller: Caller) -> Result<Json<WsTicket>, ApiError> {
-    let ticket = state.tickets.issue(&caller, DEFAULT_TICKET_TTL).await.map_err(ticket_error)?;
+    let ticket = state.tickets.issue(&caller, DEFAULT_TICKET_TTL).await?;
     Ok(Json(WsTicket { ticket: ticket.value, expires_at: ticket.expires_at }))
 }
 
@@ -129,10 +129,7 @@ async fn sync_socket(
     );
     let principal = authenticate(&state, &headers, &offered).await?;
     let gzip = params.compress == Some(Compression::Gzip);
-    let connection = state.hub.connect(&principal, gzip).map_err(|error| match error {
-        HubError::TooManyConnections { .. } => ApiError::new(ErrorCode::RateLimited, error.to_string()),
-        HubError::Busy | HubError::Closed => ApiError::new(ErrorCode::Unavailable, error.to_string()),
-    })?;
+    let connection = state.hub.connect(&principal, gzip)?;
     let max_frame_bytes = state.settings.sync.max_frame_bytes;
     let socket_settings = SocketSettings {
         max_frame_bytes,
@@ -167,21 +164,12 @@ async fn authenticate(
         return Err(ApiError::new(ErrorCode::BadRequest, format!("offer {SUBPROTOCOL} next to the ticket")));
     }
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "the ticket is unknown, expired or already used");
-    let principal = state.tickets.redeem(ticket).await.map_err(ticket_error)?.ok_or_else(unauthorized)?;
+    let principal = state.tickets.redeem(ticket).await?.ok_or_else(unauthorized)?;
     // The workspace may have gone in the seconds since the ticket was issued.
     if !state.workspace_exists(principal.workspace_id).await? {
         return Err(AuthError::UnknownWorkspace.into());
     }
     Ok(principal)
-}
-
-fn ticket_error(error: TicketError) -> ApiError {
-    match error {
-        TicketError::Unavailable(_) | TicketError::Full => {
-            ApiError::new(ErrorCode::Unavailable, "tickets are unavailable; retry shortly").with_cause(error)
-        }
-        TicketError::Corrupt(_) => ApiError::internal().with_cause(error),
-    }
 }
 
 /// Whether the request's `Origin` (if any) may open the socket (see [`crate::http::origin`]).
@@ -201,9 +189,78 @@ struct SocketSettings {
     shutdown: watch::Receiver<bool>,
 }
 
+/// Why a socket is being closed: a protocol close code and its reason, or nothing (the peer is gone).
+type Closing = Option<(u16, &'static str)>;
+
+/// What serving a socket does after one event.
+enum Next {
+    /// Keep serving.
+    Serve,
+    /// Stop, closing with the code when there is one.
+    Stop(Closing),
+}
+
 /// Serves one upgraded socket until either side ends it.
 async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: SocketSettings) {
-    let hello = ServerFrame::Hello {
+    // The awaits below are boxed: an idle socket's task then holds only its waiting
+    // state, not the largest state of every write it might make (thousands of sockets add up).
+    if Box::pin(send_frame(&mut socket, &hello(&connection, &settings))).await.is_err() {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
+    let mut missed = 0u32;
+    let frames = connection.frames();
+    let closing = loop {
+        if *settings.shutdown.borrow_and_update() {
+            break Box::pin(going_away(&mut socket)).await;
+        }
+        let next = tokio::select! {
+            // Checked at the top of the loop; a dropped sender means the server is gone too.
+            changed = settings.shutdown.changed() => match changed {
+                Ok(()) => Next::Serve,
+                Err(_) => Next::Stop(Box::pin(going_away(&mut socket)).await),
+            },
+            frame = frames.next() => match frame {
+                Some(frame) => match Box::pin(send_queued(&mut socket, frame, &frames)).await {
+                    Ok(()) => Next::Serve,
+                    Err(()) => Next::Stop(None),
+                },
+                // The room let this connection go: it says why (too slow, no state), or the hub is going away.
+                None => Next::Stop(Some(let_go(connection.kicked.try_recv().ok()))),
+            },
+            code = &mut connection.kicked => {
+                // What the room queued before letting go (a `reject` saying why) goes out first.
+                let _peer_may_be_gone = Box::pin(send_rest(&mut socket, &frames)).await;
+                Next::Stop(Some(let_go(code.ok())))
+            }
+            message = socket.recv() => Box::pin(on_message(&mut socket, &connection, &settings, message, &mut missed)).await,
+            _ = heartbeat.tick() => {
+                if missed >= MISSED_PONGS {
+                    Next::Stop(Some((close::NO_PONG, "no pong")))
+                } else {
+                    missed += 1;
+                    let ts = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+                    match Box::pin(send_frame(&mut socket, &ServerFrame::Ping { ts })).await {
+                        Ok(()) => Next::Serve,
+                        Err(()) => Next::Stop(None),
+                    }
+                }
+            }
+        };
+        if let Next::Stop(closing) = next {
+            break closing;
+        }
+    };
+    if let Some((code, reason)) = closing {
+        let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+        let _peer_may_be_gone = Box::pin(timeout(WRITE_TIMEOUT, socket.send(frame))).await;
+    }
+    // Dropping `connection` leaves the room.
+}
+
+/// The `hello` that opens every socket.
+fn hello(connection: &Connection, settings: &SocketSettings) -> ServerFrame {
+    ServerFrame::Hello {
         sid: connection.id().to_string(),
         proto: SUBPROTOCOL.to_owned(),
         heartbeat_ms: u64::try_from(settings.heartbeat.as_millis()).unwrap_or(u64::MAX),
@@ -213,100 +270,75 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
             patches_per_minute: settings.patches_per_minute,
         },
         server_time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-    };
-    // The awaits below are boxed: an idle socket's task then holds only its waiting
-    // state, not the largest state of every write it might make (thousands of sockets add up).
-    if Box::pin(send_frame(&mut socket, &hello)).await.is_err() {
-        return;
     }
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
-    let mut missed = 0u32;
-    let frames = connection.frames();
-    let close = loop {
-        if *settings.shutdown.borrow_and_update() {
-            let _closing_anyway = Box::pin(send_frame(&mut socket, &goaway())).await;
-            break Some((close::SERVER_RESTART, "server restarting"));
-        }
-        tokio::select! {
-            // Checked at the top of the loop; a dropped sender means the server is gone too.
-            changed = settings.shutdown.changed() => {
-                if changed.is_err() {
-                    let _closing_anyway = Box::pin(send_frame(&mut socket, &goaway())).await;
-                    break Some((close::SERVER_RESTART, "server restarting"));
-                }
-            }
-            frame = frames.next() => match frame {
-                Some(frame) => {
-                    if Box::pin(send_queued(&mut socket, frame, &frames)).await.is_err() {
-                        break None;
-                    }
-                }
-                // The room dropped this connection: too slow (it says so), or the hub is going away.
-                None => match connection.kicked.try_recv() {
-                    Ok(code) => break Some((code, "too slow; reconnect and recover")),
-                    Err(_) => break Some((close::SERVER_RESTART, "server restarting")),
-                },
-            },
-            code = &mut connection.kicked => match code {
-                Ok(code) => break Some((code, "too slow; reconnect and recover")),
-                Err(_) => break Some((close::SERVER_RESTART, "server restarting")),
-            },
-            message = socket.recv() => match message {
-                None => break None,
-                Some(Err(error)) => {
-                    // tungstenite reports a frame over the transport limit as a capacity error.
-                    if error.to_string().contains("Space limit exceeded") {
-                        break Some((close::FRAME_TOO_LARGE, "frame too large"));
-                    }
-                    break None;
-                }
-                Some(Ok(Message::Text(text))) => match parse_client_frame(text.as_str(), settings.max_frame_bytes) {
-                    Ok(ClientFrame::Pong { .. }) => missed = 0,
-                    Ok(frame) => {
-                        if let Err(error) = Box::pin(connection.send(frame)).await {
-                            tracing::warn!(%error, "sync room did not take a frame");
-                            break Some((close::RATE_LIMITED, "room busy; back off"));
-                        }
-                    }
-                    Err(FrameError::TooLarge { .. }) => break Some((close::FRAME_TOO_LARGE, "frame too large")),
-                    Err(FrameError::Malformed(detail)) => {
-                        if Box::pin(bad_frame(&mut socket, json!({ "message": detail }))).await.is_err() {
-                            break None;
-                        }
-                    }
-                },
-                Some(Ok(Message::Binary(bytes))) => {
-                    if bytes.len() > settings.max_frame_bytes {
-                        break Some((close::FRAME_TOO_LARGE, "frame too large"));
-                    }
-                    let detail = json!({ "message": "dash.v1 frames are JSON text" });
-                    if Box::pin(bad_frame(&mut socket, detail)).await.is_err() {
-                        break None;
-                    }
-                }
-                // A transport-level pong counts as a sign of life too.
-                Some(Ok(Message::Pong(_))) => missed = 0,
-                // Answered by the WebSocket layer itself.
-                Some(Ok(Message::Ping(_))) => {}
-                Some(Ok(Message::Close(_))) => break None,
-            },
-            _ = heartbeat.tick() => {
-                if missed >= MISSED_PONGS {
-                    break Some((close::NO_PONG, "no pong"));
-                }
-                missed += 1;
-                let ts = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-                if Box::pin(send_frame(&mut socket, &ServerFrame::Ping { ts })).await.is_err() {
-                    break None;
-                }
-            }
-        }
-    };
-    if let Some((code, reason)) = close {
-        let frame = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
-        let _peer_may_be_gone = Box::pin(timeout(WRITE_TIMEOUT, socket.send(frame))).await;
+}
+
+/// Sends `goaway` (the server is stopping) and says how to close.
+async fn going_away(socket: &mut WebSocket) -> Closing {
+    let _closing_anyway = send_frame(socket, &goaway()).await;
+    Some((close::SERVER_RESTART, "server restarting"))
+}
+
+/// The close for a connection the room let go with `code` (none: the hub is going away).
+fn let_go(code: Option<u16>) -> (u16, &'static str) {
+    match code {
+        Some(close::INSUFFICIENT_STATE) => (close::INSUFFICIENT_STATE, "state unavailable; reconnect and subscribe"),
+        Some(code) => (code, "too slow; reconnect and recover"),
+        None => (close::SERVER_RESTART, "server restarting"),
     }
-    // Dropping `connection` leaves the room.
+}
+
+/// Handles one message from the client (or the end of its stream).
+async fn on_message(
+    socket: &mut WebSocket,
+    connection: &Connection,
+    settings: &SocketSettings,
+    message: Option<Result<Message, axum::Error>>,
+    missed: &mut u32,
+) -> Next {
+    let sent = |result: Result<(), ()>| if result.is_ok() { Next::Serve } else { Next::Stop(None) };
+    let too_large = Next::Stop(Some((close::FRAME_TOO_LARGE, "frame too large")));
+    match message {
+        None | Some(Ok(Message::Close(_))) => Next::Stop(None),
+        // A frame over the transport limit: the transport says so with a capacity error.
+        Some(Err(error)) if is_over_capacity(&error) => too_large,
+        Some(Err(_)) => Next::Stop(None),
+        Some(Ok(Message::Text(text))) => match parse_client_frame(text.as_str(), settings.max_frame_bytes) {
+            Ok(ClientFrame::Pong { .. }) => {
+                *missed = 0;
+                Next::Serve
+            }
+            Ok(frame) => match connection.send(frame).await {
+                Ok(()) => Next::Serve,
+                Err(error) => {
+                    tracing::warn!(%error, "sync room did not take a frame");
+                    Next::Stop(Some((close::RATE_LIMITED, "room busy; back off")))
+                }
+            },
+            Err(FrameError::TooLarge { .. }) => too_large,
+            Err(FrameError::Malformed(detail)) => sent(bad_frame(socket, json!({ "message": detail })).await),
+        },
+        Some(Ok(Message::Binary(bytes))) if bytes.len() > settings.max_frame_bytes => too_large,
+        Some(Ok(Message::Binary(_))) => {
+            sent(bad_frame(socket, json!({ "message": "dash.v1 frames are JSON text" })).await)
+        }
+        // A transport-level pong counts as a sign of life too.
+        Some(Ok(Message::Pong(_))) => {
+            *missed = 0;
+            Next::Serve
+        }
+        // Answered by the WebSocket layer itself.
+        Some(Ok(Message::Ping(_))) => Next::Serve,
+    }
+}
+
+/// Whether the transport refused a message for being over its size limit.
+fn is_over_capacity(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    matches!(
+        error.source().and_then(|inner| inner.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(_))
+    )
 }
 
 /// Longest random wait a `goaway` suggests before reconnecting.
@@ -332,6 +364,14 @@ async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), (
     let text =
         serde_json::to_string(frame).map_err(|error| tracing::error!(%error, "server frame does not serialise"))?;
     send_text(socket, &text).await
+}
+
+/// Writes what the room still has queued for a connection it let go, within [`WRITE_TIMEOUT`].
+async fn send_rest(socket: &mut WebSocket, frames: &Frames) -> Result<(), ()> {
+    match frames.try_next() {
+        Some(first) => send_queued(socket, first, frames).await,
+        None => Ok(()),
+    }
 }
 
 /// Writes one text frame within [`WRITE_TIMEOUT`].

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use agentdeck_domain::errors::error_chain;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -349,23 +350,11 @@ fn in_savepoint(
 
 /// A copy of a batch's failure for each of its commits: same kind, same message.
 fn replicate(error: &StateError) -> StateError {
-    let copy = |source: &BoxError| -> BoxError { Box::new(WorkerError::Batch(describe(source.as_ref()))) };
+    let copy = |source: &BoxError| -> BoxError { Box::new(WorkerError::Batch(error_chain(source.as_ref()))) };
     match error {
         StateError::Unavailable(source) => StateError::Unavailable(copy(source)),
         StateError::Backend(source) => StateError::Backend(copy(source)),
         StateError::Corrupt(message) => StateError::Corrupt(message.clone()),
         StateError::Invalid(message) => StateError::Invalid(message),
     }
-}
-
-/// An error with its sources, as one line.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

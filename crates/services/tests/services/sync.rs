@@ -8,7 +8,7 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::dashboard::codec::DEFAULT_COMPRESSION_THRESHOLD;
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::dashboard::DashboardService;
-use agentdeck_services::sync::{Change, Connection, Hub, HubSettings, OutFrame, QueueLimits};
+use agentdeck_services::sync::{Connection, Hub, HubSettings, OutFrame, QueueLimits};
 use agentdeck_storage::testing::TestDatabase;
 use agentdeck_storage::{ChangeFeed, ConnectOptions, RoomKey, RoomSignal, RoomWatch, StateOptions, connect};
 use agentdeck_sync_protocol::{ClientFrame, close};
@@ -85,13 +85,12 @@ fn set_project(n: u32) -> Value {
     serde_json::json!([{ "op": "add", "path": "/activeProject", "value": format!("project-number-{n:04}") }])
 }
 
-/// Commits `count` patches the way REST does (through the service, then told to the hub).
-async fn commit_elsewhere(hub: &Hub, service: &DashboardService, principal: &Principal, from: u32, count: u32) {
+/// Commits `count` patches the way REST does: through the service, which tells the hub.
+async fn commit_elsewhere(service: &DashboardService, principal: &Principal, from: u32, count: u32) {
     for n in from..from + count {
         // Paced, so a reader that reads keeps up on any machine.
         tokio::time::sleep(Duration::from_millis(2)).await;
-        let committed = service.patch(principal, &set_project(n), None, None).await.expect("commits");
-        hub.notify(principal, Change::Patched { version: committed.version, ops: set_project(n) }).await;
+        service.patch(principal, &set_project(n), None, None).await.expect("commits");
     }
 }
 
@@ -120,7 +119,7 @@ async fn a_tab_that_falls_behind_gets_one_snapshot_instead_of_its_backlog() -> a
     let (mut reader, _) = subscribed(&hub, &principal).await?;
 
     // ~150 bytes per delta: 20 of them pass the 2 000-byte mark once while `slow` reads nothing.
-    commit_elsewhere(&hub, &service, &principal, 1, 20).await;
+    commit_elsewhere(&service, &principal, 1, 20).await;
     settle(&mut reader).await?;
     assert!(slow.queued_bytes() < 2_000, "the backlog was replaced: {} bytes queued", slow.queued_bytes());
 
@@ -167,7 +166,7 @@ async fn a_tab_that_cannot_even_take_its_snapshot_is_dropped_with_4008() -> anyh
         }
         anyhow::Ok(())
     });
-    commit_elsewhere(&hub, &service, &principal, 1, 60).await;
+    commit_elsewhere(&service, &principal, 1, 60).await;
     let code = tokio::time::timeout(Duration::from_secs(10), &mut slow.kicked).await??;
     assert_eq!(code, close::SLOW_CONSUMER);
     // The room kept serving the reader every delta, in order.
@@ -271,11 +270,12 @@ async fn a_node_fills_a_gap_from_the_history_or_else_sends_a_snapshot() -> anyho
     store.database.migrate().await?;
     let state_options = StateOptions { history_len: 4, ..StateOptions::default() };
     let state = store.database.embedded_state(state_options).context("SQLite keeps the state")?;
-    let service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
+    let service = DashboardService::new(state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
-    // Node B hears other nodes' commits only through the feed; "node A" is the service itself.
+    // Node B hears other nodes' commits only through the feed; "node A" is another service on the same store.
     let feed = std::sync::Arc::new(ManualFeed::default());
-    let node_b = Hub::with_feed(service.clone(), HubSettings::default(), Some(feed.clone()));
+    let node_b_service = DashboardService::new(state, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
+    let node_b = Hub::with_feed(node_b_service, HubSettings::default(), Some(feed.clone()));
 
     let first = service.patch(&principal, &set_project(0), None, None).await?.version;
     let mut tab = node_b.connect(&principal, false)?;
@@ -342,5 +342,43 @@ async fn deltas_and_acks_carry_what_the_rules_changed_so_replicas_match_the_stor
     let stored = next_frame(&mut reader).await?;
     assert_eq!(replica, stored["state"], "the reader's replica is the stored document");
     assert_eq!(replica["activeAlerts"], serde_json::json!(["late"]));
+    Ok(())
+}
+
+/// §2: the service announces every commit, so a writer that only calls the
+/// service (REST, the gateway, the meter) reaches open tabs: a patch as a
+/// delta, a replace and a delete as a fresh snapshot.
+#[tokio::test]
+async fn every_write_through_the_service_reaches_open_tabs() -> anyhow::Result<()> {
+    let (_database, service, principal) = service().await?;
+    let hub = Hub::new(service.clone(), HubSettings::default());
+    let first = service.patch(&principal, &set_project(0), None, None).await?.version;
+    let (mut tab, start) = subscribed(&hub, &principal).await?;
+    assert_eq!(start, first.version);
+
+    let patched = service.patch(&principal, &set_project(1), None, None).await?.version;
+    let delta = next_frame(&mut tab).await?;
+    assert_eq!(
+        (delta["t"].as_str(), delta["base"].as_u64(), delta["v"].as_u64()),
+        (Some("delta"), Some(start), Some(patched.version)),
+        "{delta}"
+    );
+    assert_eq!(delta["ops"][0]["value"], "project-number-0001");
+
+    let replaced = service
+        .replace(&principal, &serde_json::json!({"schemaVersion": 2, "activeProject": "p-new"}), None)
+        .await?
+        .version;
+    let snapshot = next_frame(&mut tab).await?;
+    assert_eq!(
+        (snapshot["t"].as_str(), snapshot["epoch"].as_str()),
+        (Some("snapshot"), Some(replaced.epoch.as_str())),
+        "{snapshot}"
+    );
+    assert_eq!(snapshot["state"]["activeProject"], "p-new");
+
+    service.delete(&principal, None).await?;
+    let snapshot = next_frame(&mut tab).await?;
+    assert_eq!((snapshot["t"].as_str(), snapshot["v"].as_u64()), (Some("snapshot"), Some(0)), "{snapshot}");
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Token counts against Python tiktoken's, on the committed corpus
-//! (`tests/fixtures/token-corpus.json`, counts written by `scripts/tiktoken-corpus`).
+//! (`tests/services/fixtures/token-corpus.json`, counts written by `scripts/tiktoken-corpus`).
 
 use agentdeck_services::metering::{Encoding, count_tokens};
 use serde_json::Value;

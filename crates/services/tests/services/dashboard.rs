@@ -122,28 +122,38 @@ async fn a_retried_patch_that_no_longer_applies_is_still_a_replay() -> anyhow::R
     Ok(())
 }
 
+/// 7.8: writes without `If-Match` cannot conflict with a base, so concurrent
+/// writers on disjoint paths all land — those of one process (who take turns)
+/// and those of two processes sharing the store (who race and retry).
 #[tokio::test]
-async fn concurrent_writers_retry_and_all_land() -> anyhow::Result<()> {
+async fn concurrent_writers_without_a_base_all_land() -> anyhow::Result<()> {
+    const WRITERS: usize = 8;
+    const PATCHES: usize = 20;
     let fixture = fixture().await?;
-    // Each writer can lose at most once per other writer: with MAX_ATTEMPTS
-    // writers, every one of them commits within its attempts.
-    let writers = agentdeck_services::dashboard::MAX_ATTEMPTS;
+    // A second process on the same store: its writers do not take turns with the first's.
+    let other = DashboardService::new(fixture.state.clone(), StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
     let mut tasks = Vec::new();
-    for index in 0..writers {
-        let service = fixture.service.clone();
+    for writer in 0..WRITERS {
+        let service = if writer % 2 == 0 { fixture.service.clone() } else { other.clone() };
         let principal = fixture.principal.clone();
         tasks.push(tokio::spawn(async move {
-            let ops = json!([{"op": "add", "path": "/alerts/-", "value":
-                {"id": format!("a{index}"), "severity": "info", "message": "m", "createdAt": "2026-01-01T00:00:00Z"}}]);
-            service.patch(&principal, &ops, None, None).await
+            for n in 0..PATCHES {
+                let widget = json!({"type": "Loading", "data": {}, "title": format!("{n}")});
+                let ops = json!([{"op": "add", "path": format!("/widgets/w{writer}"), "value": widget}]);
+                service.patch(&principal, &ops, None, None).await?;
+            }
+            Ok::<_, DashboardError>(())
         }));
     }
     for task in tasks {
         task.await??;
     }
     let view = fixture.service.get(&fixture.principal).await?.expect("a document");
-    assert_eq!(view.version.version, writers as u64);
-    assert_eq!(view.document.alerts.len(), writers);
+    assert_eq!(view.version.version, (WRITERS * PATCHES) as u64, "every patch committed once");
+    for writer in 0..WRITERS {
+        let title = view.document.widgets[&format!("w{writer}")].title.clone();
+        assert_eq!(title, Some((PATCHES - 1).to_string()), "each writer's last patch is the one kept");
+    }
     Ok(())
 }
 

@@ -1,0 +1,45 @@
+//! Why a question, or one agent's part of it, failed.
+
+use std::time::Duration;
+
+use agentdeck_a2a_protocol::client::ClientError;
+
+use crate::dashboard::DashboardError;
+
+/// Why a question could not be answered at all.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The question is empty or too long.
+    #[error("{0}")]
+    InvalidQuestion(String),
+    /// The project list could not be read.
+    #[error("cannot read the projects: {0}")]
+    Store(#[from] agentdeck_storage::StoreError),
+    /// The answer could not be written to the dashboard.
+    #[error("cannot write the answer to the dashboard: {0}")]
+    Dashboard(#[from] DashboardError),
+}
+
+/// Why one agent gave no usable answer; the others still count, and this one
+/// becomes a warning `Alert` naming it (its text is what the alert and the
+/// agent's report say).
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The gateway's HTTP client could not be built (its outbound settings are wrong).
+    #[error("cannot build the HTTP client: {0}")]
+    NoClient(String),
+    /// The call failed: the agent was unreachable, refused, or answered outside the protocol.
+    #[error(transparent)]
+    Call(#[from] ClientError),
+    /// No answer within the agent's deadline.
+    #[error("no answer within {} ms", .0.as_millis())]
+    Deadline(Duration),
+    /// The agent's task ended without completing.
+    #[error("the task ended {state}: {reason}")]
+    NotCompleted {
+        /// The state it ended in (`failed`, `canceled`, …).
+        state: &'static str,
+        /// What the agent said, or that it said nothing.
+        reason: String,
+    },
+}
