@@ -166,8 +166,9 @@ async fn cancel_ends_a_running_task_and_a_finished_one_is_not_cancelable() -> an
     assert_eq!(canceled.status.state, TaskState::Canceled);
     let again = fx.service.cancel_task(NAME, &fx.caller, cancel).await;
     assert_eq!(again.err().map(|e| e.code()), Some(-32002));
-    // The agent run stopped and wrote nothing after the cancel.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The agent run stopped and wrote nothing after the cancel: once every run
+    // has ended (shutdown waits for them, leaving tasks as stored), it is still canceled.
+    fx.service.shutdown().await;
     let stored = fx.service.get_task(NAME, &fx.caller, GetTaskRequest { id: running.id, ..Default::default() }).await?;
     assert_eq!(stored.status.state, TaskState::Canceled);
     Ok(())
@@ -264,9 +265,9 @@ async fn after_a_restart_the_task_is_there_its_run_ends_failed_and_a_resume_has_
 async fn lists_page_newest_first_and_leave_artifacts_out_unless_asked() -> anyhow::Result<()> {
     let fx = fixture().await?;
     let mut ids = Vec::new();
+    // Tasks finished within one millisecond are ordered by id (UUIDv7s of one process follow creation order).
     for index in 0..5 {
         ids.push(task_of(&fx, send(&format!("tck-artifact-text-{index}"), "x")).await?.id);
-        tokio::time::sleep(Duration::from_millis(3)).await;
     }
     ids.reverse();
     let mut seen = Vec::new();

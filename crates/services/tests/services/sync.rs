@@ -14,6 +14,7 @@ use agentdeck_storage::{ChangeFeed, ConnectOptions, RoomKey, RoomSignal, RoomWat
 use agentdeck_sync_protocol::{ClientFrame, close};
 use anyhow::Context;
 use serde_json::Value;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 async fn hub() -> anyhow::Result<(TestDatabase, Hub, Principal)> {
@@ -86,11 +87,23 @@ fn set_project(n: u32) -> Value {
 }
 
 /// Commits `count` patches the way REST does: through the service, which tells the hub.
-async fn commit_elsewhere(service: &DashboardService, principal: &Principal, from: u32, count: u32) {
+/// With `reader_holds` (the version a reading connection holds), each commit
+/// waits until the reader has the one before, so the reader keeps up on any
+/// machine; stops early if the reader is gone.
+async fn commit_elsewhere(
+    service: &DashboardService,
+    principal: &Principal,
+    from: u32,
+    count: u32,
+    mut reader_holds: Option<watch::Receiver<u64>>,
+) {
     for n in from..from + count {
-        // Paced, so a reader that reads keeps up on any machine.
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        service.patch(principal, &set_project(n), None, None).await.expect("commits");
+        let committed = service.patch(principal, &set_project(n), None, None).await.expect("commits");
+        if let Some(holds) = reader_holds.as_mut()
+            && holds.wait_for(|held| *held >= committed.version.version).await.is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -119,7 +132,7 @@ async fn a_tab_that_falls_behind_gets_one_snapshot_instead_of_its_backlog() -> a
     let (mut reader, _) = subscribed(&hub, &principal).await?;
 
     // ~150 bytes per delta: 20 of them pass the 2 000-byte mark once while `slow` reads nothing.
-    commit_elsewhere(&service, &principal, 1, 20).await;
+    commit_elsewhere(&service, &principal, 1, 20, None).await;
     settle(&mut reader).await?;
     assert!(slow.queued_bytes() < 2_000, "the backlog was replaced: {} bytes queued", slow.queued_bytes());
 
@@ -154,23 +167,24 @@ async fn a_tab_that_cannot_even_take_its_snapshot_is_dropped_with_4008() -> anyh
     let (mut slow, _) = subscribed(&hub, &principal).await?;
     let (mut reader, start) = subscribed(&hub, &principal).await?;
 
-    // The reader keeps up while 60 deltas pass `slow`'s mark twice: coalesced once, then dropped.
+    // The reader keeps up (each commit waits for it) while 60 deltas pass `slow`'s
+    // mark twice: coalesced once, then dropped.
+    let (reader_holds, holds) = watch::channel(start);
     let reading = tokio::spawn(async move {
         let mut held = start;
         while held < start + 60 {
             let frame = next_frame(&mut reader).await?;
-            // A reader that itself falls a few deltas behind may get a snapshot too; never a gap.
-            let follows = frame["t"] == "snapshot" || (frame["t"] == "delta" && frame["base"] == held);
-            anyhow::ensure!(follows, "held v{held}, got {frame}");
+            anyhow::ensure!(frame["t"] == "delta" && frame["base"] == held, "held v{held}, got {frame}");
             held = frame["v"].as_u64().context("v")?;
+            reader_holds.send_replace(held);
         }
         anyhow::Ok(())
     });
-    commit_elsewhere(&service, &principal, 1, 60).await;
-    let code = tokio::time::timeout(Duration::from_secs(10), &mut slow.kicked).await??;
-    assert_eq!(code, close::SLOW_CONSUMER);
+    commit_elsewhere(&service, &principal, 1, 60, Some(holds)).await;
     // The room kept serving the reader every delta, in order.
     reading.await??;
+    let code = tokio::time::timeout(Duration::from_secs(10), &mut slow.kicked).await??;
+    assert_eq!(code, close::SLOW_CONSUMER);
     Ok(())
 }
 
