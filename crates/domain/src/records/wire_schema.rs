@@ -16,6 +16,15 @@ use super::{MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 /// spelled out because `\s` means different sets in ECMA-262, Python and Rust.
 pub const NOT_WHITESPACE: &str = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
+/// One character the text rules admit: anything but the C0 control characters
+/// other than tab, line feed and carriage return
+/// ([`has_forbidden_control`](crate::validation::has_forbidden_control)).
+pub const NOT_CONTROL: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f]";
+
+/// One character that is neither whitespace nor a C0 control character.
+const NOT_WHITESPACE_OR_CONTROL: &str =
+    r"[^\u0000-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
 /// Longest e-mail address, in characters.
 pub const MAX_EMAIL_CHARS: usize = 320;
 /// Fewest characters of an e-mail address once trimmed.
@@ -26,12 +35,23 @@ pub fn non_blank_pattern() -> String {
     NOT_WHITESPACE.to_owned()
 }
 
-/// An e-mail address as the member rules take it: holds an `@`, and is at least
-/// three characters once trimmed (the `@` is one of them: it is first, last or between).
+/// A stored text: no control character but tab and line breaks, anywhere.
+pub fn text_pattern() -> String {
+    format!("^{NOT_CONTROL}*$")
+}
+
+/// A stored name or title: a text holding a character that is not whitespace.
+pub fn name_pattern() -> String {
+    format!("^{NOT_CONTROL}*{NOT_WHITESPACE_OR_CONTROL}{NOT_CONTROL}*$")
+}
+
+/// An e-mail address as the member rules take it: a text that holds an `@`, and
+/// is at least three characters once trimmed (the `@` is one of them: it is
+/// first, last or between).
 pub fn email_pattern() -> String {
-    let any = r"[\s\S]";
-    let nw = NOT_WHITESPACE;
-    format!("{nw}{any}*@{any}*{nw}|@{any}+{nw}|{nw}{any}+@")
+    let any = NOT_CONTROL;
+    let nw = NOT_WHITESPACE_OR_CONTROL;
+    format!("^{any}*(?:{nw}{any}*@{any}*{nw}|@{any}+{nw}|{nw}{any}+@){any}*$")
 }
 
 fn text(description: &str, max_chars: usize, pattern: Option<String>, nullable: bool) -> Object {
@@ -46,27 +66,35 @@ fn text(description: &str, max_chars: usize, pattern: Option<String>, nullable: 
 
 /// A name or title: 1–200 characters, not only whitespace (stored trimmed).
 pub fn name() -> Object {
-    text("1–200 characters, not only whitespace; stored trimmed", MAX_NAME_CHARS, Some(non_blank_pattern()), false)
+    text(
+        "1–200 characters, not only whitespace, no control characters but tab and line breaks; stored trimmed",
+        MAX_NAME_CHARS,
+        Some(name_pattern()),
+        false,
+    )
 }
 
 /// A new name or title of a change; `null` leaves it unchanged.
 pub fn name_change() -> Object {
     text(
-        "New name: 1–200 characters, not only whitespace; `null` leaves it",
+        "New name: 1–200 characters, not only whitespace, no control characters but tab and line breaks; `null` leaves it",
         MAX_NAME_CHARS,
-        Some(non_blank_pattern()),
+        Some(name_pattern()),
         true,
     )
 }
 
 /// Free text of up to 10 000 characters.
 pub fn description() -> Object {
-    text("Free text, up to 10 000 characters", MAX_DESCRIPTION_CHARS, None, false)
+    let description = "Free text, up to 10 000 characters, no control characters but tab and line breaks";
+    text(description, MAX_DESCRIPTION_CHARS, Some(text_pattern()), false)
 }
 
 /// New free text of a change; `null` leaves it unchanged.
 pub fn description_change() -> Object {
-    text("New free text, up to 10 000 characters; `null` leaves it", MAX_DESCRIPTION_CHARS, None, true)
+    let description =
+        "New free text, up to 10 000 characters, no control characters but tab and line breaks; `null` leaves it";
+    text(description, MAX_DESCRIPTION_CHARS, Some(text_pattern()), true)
 }
 
 /// An e-mail address or `null`.
@@ -85,7 +113,7 @@ mod tests {
         jsonschema::validator_for(&schema).expect("a valid pattern").is_valid(&serde_json::json!(text))
     }
 
-    const SAMPLES: [&str; 14] = [
+    const SAMPLES: [&str; 23] = [
         "",
         " ",
         "\t\n",
@@ -100,14 +128,39 @@ mod tests {
         " a@ ",
         "a@b",
         "a @",
+        "a\u{0}b",
+        "\u{0}",
+        "\u{1}@x",
+        "a@b\u{1b}[31m",
+        "\u{1f}",
+        "\u{b}a",
+        "a\u{c}",
+        "\u{7f}",
+        "line one\r\nline\ttwo",
     ];
 
     #[test]
-    fn non_blank_is_the_rule_of_names() {
+    fn the_name_pattern_is_the_rule_of_names() {
         for text in SAMPLES {
             let mut validator = Validator::new();
             validator.text("/name", text, 1, MAX_NAME_CHARS);
-            assert_eq!(admits(&non_blank_pattern(), text), validator.finish().is_ok(), "{text:?}");
+            assert_eq!(admits(&name_pattern(), text), validator.finish().is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_text_pattern_is_the_rule_of_free_text() {
+        for text in SAMPLES {
+            let mut validator = Validator::new();
+            validator.text("/description", text, 0, MAX_DESCRIPTION_CHARS);
+            assert_eq!(admits(&text_pattern(), text), validator.finish().is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn non_blank_is_not_only_whitespace() {
+        for text in SAMPLES {
+            assert_eq!(admits(&non_blank_pattern(), text), !text.trim().is_empty(), "{text:?}");
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use agentdeck_domain::dashboard::version::PRECONDITION_PATTERN;
 use agentdeck_domain::page::CURSOR_PATTERN;
+use agentdeck_domain::records::wire_schema;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -113,9 +114,15 @@ async fn the_document_states_the_formats_and_rules_of_inputs() {
                 assert_eq!(parameter["schema"]["pattern"], CURSOR_PATTERN, "{method} {path}");
                 cursors += 1;
             }
+            if parameter["name"] == "actor" {
+                // Every query parameter refuses control characters (7.1), and says so.
+                assert_eq!(parameter["schema"]["pattern"], wire_schema::text_pattern(), "{method} {path}");
+            }
         }
     }
     assert_eq!((preconditions, cursors), (4, 4));
+    let project_name = &schemas["NewProject"]["properties"]["name"];
+    assert_eq!(project_name["pattern"], wire_schema::name_pattern(), "{project_name}");
 
     // A question must hold more than whitespace; a dashboard document names its format.
     let question = &schemas["AskBody"]["properties"]["question"];
@@ -179,7 +186,9 @@ async fn a_schema_based_fuzzer_finds_no_server_error_undocumented_status_or_sche
         .arg(&config)
         .args(["--no-color", "run", &format!("{}/api/openapi.json", app.address)])
         // Every check is switched on in the config file (see there why not with `--checks all`).
-        .args(["--max-examples", "25", "--seed", "20260101", "--workers", "1"])
+        // Fixed by default so a failure replays; AGENTDECK_FUZZ_SEED / _EXAMPLES explore further.
+        .args(["--max-examples", &env_or("AGENTDECK_FUZZ_EXAMPLES", "25")])
+        .args(["--seed", &env_or("AGENTDECK_FUZZ_SEED", "20260101"), "--workers", "1"])
         .args(["--generation-database", "none"])
         .args(["--header", &format!("Authorization: Bearer {}", app.token)])
         .current_dir(workdir.path())
@@ -198,4 +207,9 @@ async fn a_schema_based_fuzzer_finds_no_server_error_undocumented_status_or_sche
     assert!(stdout.contains("Tested: "), "schemathesis tested nothing:\n{stdout}");
     // What was run and found, for the test log (`--nocapture`).
     eprintln!("{}", stdout.split_once("SUMMARY").map_or(stdout.as_ref(), |(_, summary)| summary));
+}
+
+/// An environment variable's value, else `default`.
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }

@@ -28,7 +28,7 @@ use agentdeck_domain::page::CURSOR_PATTERN;
 use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Schema, Type};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 
@@ -51,6 +51,7 @@ impl utoipa::Modify for BearerAuth {
 /// Adds the shared answers and parameter formats to every operation of `openapi`.
 pub(super) fn complete(openapi: &mut OpenApi) {
     let idempotency_key = idempotency_key_pattern();
+    let query_text = agentdeck_domain::records::wire_schema::text_pattern();
     for (path, item) in openapi.paths.paths.iter_mut() {
         let operations = [
             (Method::GET, &mut item.get),
@@ -62,7 +63,7 @@ pub(super) fn complete(openapi: &mut OpenApi) {
         for (method, operation) in operations {
             let Some(operation) = operation else { continue };
             add_shared_answers(operation, ratelimit::classify(&method, path).is_some());
-            set_parameter_formats(operation, &idempotency_key);
+            set_parameter_formats(operation, &idempotency_key, &query_text);
         }
     }
 }
@@ -125,13 +126,23 @@ fn idempotency_key_pattern() -> String {
     format!(r"^[ \t]*[!-~]([\t -~]{{0,{inner}}}[!-~])?[ \t]*$")
 }
 
-fn set_parameter_formats(operation: &mut Operation, idempotency_key: &str) {
+fn set_parameter_formats(operation: &mut Operation, idempotency_key: &str, query_text: &str) {
     for parameter in operation.parameters.iter_mut().flatten() {
         let RefOr::T(parameter) = parameter else { continue };
         let (pattern, example) = match (&parameter.parameter_in, parameter.name.as_str()) {
             (ParameterIn::Query, "cursor") => (CURSOR_PATTERN, "0000018f2b3c4d5e0190a1b2c3d4e5f60718293a4b5c6d7e"),
             (ParameterIn::Header, "If-Match" | "If-None-Match") => (PRECONDITION_PATTERN, "\"k7gq3mj5vx2ab.4\""),
             (ParameterIn::Header, "Idempotency-Key") => (idempotency_key, "3f2c9a1e-retry-1"),
+            (ParameterIn::Query, _) => {
+                // ApiQuery refuses a control character in any query parameter (422),
+                // so every free-text one says so; typed ones (ids, times, numbers) already do.
+                if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut()
+                    && is_free_text(schema)
+                {
+                    schema.pattern = Some(query_text.to_owned());
+                }
+                continue;
+            }
             _ => continue,
         };
         if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
@@ -141,6 +152,13 @@ fn set_parameter_formats(operation: &mut Operation, idempotency_key: &str) {
             schema.examples = vec![serde_json::Value::from(example)];
         }
     }
+}
+
+/// A string schema with no format, pattern or enumeration of its own.
+fn is_free_text(schema: &utoipa::openapi::schema::Object) -> bool {
+    let is_string = matches!(&schema.schema_type, SchemaType::Type(Type::String))
+        || matches!(&schema.schema_type, SchemaType::Array(types) if types.contains(&Type::String));
+    is_string && schema.format.is_none() && schema.pattern.is_none() && schema.enum_values.is_none()
 }
 
 #[cfg(test)]
