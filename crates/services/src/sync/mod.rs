@@ -56,8 +56,10 @@
 //! or a migration on read thus reach the room with nothing for the writer to
 //! remember. The hub passes the change to the room's owner only when this
 //! node has the room open (nothing is copied otherwise, so writes stay cheap
-//! when nobody is connected), and never waits: a room whose queue is full
-//! misses the notice, and its next change it cannot place makes it catch up.
+//! when nobody is connected), and never waits: when a room's queue is full
+//! the notice is dropped and the room's `missed` signal is raised instead
+//! (a [`tokio::sync::Notify`], which keeps one wake-up for an owner that is
+//! busy), so the owner catches up from the store as soon as it is free.
 //! The owner places the change after the last version it has sent: the next
 //! version of the same epoch becomes a `delta` (without `origin`); a version
 //! it has already sent (its own patch, announced like any other) is ignored;
@@ -113,7 +115,7 @@ use agentdeck_domain::dashboard::version::StateVersion;
 use agentdeck_storage::{ChangeFeed, RoomKey};
 use agentdeck_sync_protocol::ClientFrame;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::dashboard::{CommitListener, CommittedChange, DashboardService, room_of};
@@ -235,6 +237,8 @@ struct RoomEntry {
     /// Tells this owner from a later one of the same room.
     generation: u64,
     commands: mpsc::Sender<Command>,
+    /// Raised when a commit notice could not be queued: the owner then catches up from the store.
+    missed: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -308,6 +312,7 @@ impl Hub {
             Some(entry) if !entry.commands.is_closed() => entry.commands.clone(),
             _ => {
                 let (commands, receiver) = mpsc::channel(ROOM_CAPACITY);
+                let missed = Arc::new(Notify::new());
                 // Watched from before the owner's first read, so no commit of another node falls in between.
                 let watch = self.inner.feed.as_ref().map(|feed| feed.watch(&key));
                 let owner = room::Owner::new(
@@ -317,10 +322,10 @@ impl Hub {
                     self.inner.service.clone(),
                     principal.clone(),
                     self.inner.settings,
-                    watch,
+                    room::OutsideChanges { watch, missed: Arc::clone(&missed) },
                 );
                 let task = tokio::spawn(owner.run(receiver));
-                rooms.insert(key, RoomEntry { generation: conn, commands: commands.clone(), task });
+                rooms.insert(key, RoomEntry { generation: conn, commands: commands.clone(), missed, task });
                 commands
             }
         };
@@ -345,9 +350,12 @@ impl CommitListener for Inner {
         match commands.try_send(Command::Committed(Box::new(change))) {
             // The owner stopped: nobody is listening any more.
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            // Subscribers fall behind by one change; the next one they cannot place gives them the rest.
+            // The owner is behind: instead of the notice, it catches up from the store once free.
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!("sync room busy; a committed change was not announced to it");
+                if let Some(entry) = self.rooms().get(room) {
+                    entry.missed.notify_one();
+                }
+                tracing::debug!("sync room busy; it will catch up from the store");
             }
         }
     }
@@ -428,6 +436,9 @@ impl Drop for Connection {
         let _swept_later_if_full = self.commands.try_send(Command::Leave { conn: self.id });
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 /// gzip of a frame's JSON, as sent to sockets that take binary frames; `None` when it does not shrink.
 ///

@@ -20,7 +20,7 @@ use agentdeck_domain::dashboard::version::StateVersion;
 use agentdeck_storage::{RoomKey, RoomWatch};
 use agentdeck_sync_protocol::{DeltaEntry, RejectCode, ServerFrame, close};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use self::catch_up::{delta_entry, next_signal};
 use self::fanout::{SnapshotFrames, encode, kick};
@@ -64,6 +64,16 @@ pub(super) struct Owner {
     settings: HubSettings,
     /// Connections whose state frames were dropped: they get nothing but a replacement snapshot next.
     lagging: BTreeSet<u64>,
+    /// Raised by the hub when a commit notice for this room could not be queued.
+    missed: Arc<Notify>,
+}
+
+/// How an owner hears of changes it did not commit itself.
+pub(super) struct OutsideChanges {
+    /// Commits made on other nodes (cluster mode); `None` on a single node.
+    pub(super) watch: Option<RoomWatch>,
+    /// Raised by the hub when a notice of this node's commit could not be queued.
+    pub(super) missed: Arc<Notify>,
 }
 
 impl Owner {
@@ -74,8 +84,9 @@ impl Owner {
         service: DashboardService,
         principal: Principal,
         settings: HubSettings,
-        watch: Option<RoomWatch>,
+        outside: OutsideChanges,
     ) -> Self {
+        let OutsideChanges { watch, missed } = outside;
         let budget = PatchBudget::new(settings.patches_per_minute);
         Self {
             key,
@@ -89,12 +100,14 @@ impl Owner {
             watch,
             settings,
             lagging: BTreeSet::new(),
+            missed,
         }
     }
 
     /// Serves the room until its last connection has left.
     pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut sweep = tokio::time::interval(SWEEP_INTERVAL);
+        let missed = Arc::clone(&self.missed);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -104,6 +117,7 @@ impl Owner {
                     None => return,
                 },
                 _ = sweep.tick() => self.members.retain(|_, member| !member.outbox.reader_gone()),
+                () = missed.notified() => Box::pin(self.catch_up(None)).await,
                 signal = next_signal(&mut self.watch) => match signal {
                     Some(signal) => Box::pin(self.on_signal(signal)).await,
                     None => {
