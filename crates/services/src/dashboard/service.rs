@@ -166,6 +166,12 @@ impl DashboardService {
         // Checked once, before any I/O: a malformed or forbidden patch never costs a read.
         let patch = CheckedPatch::parse(ops, &self.limits)?;
         let room = room_of(principal);
+        // Every patch commits with an op key, the caller's or one made here: a
+        // commit the store runs twice (a Redis reply lost to a reset connection,
+        // sent again by storage's `redis_connection`) is then answered as the
+        // replay it is, instead of failing its version check and being applied
+        // a second time from a fresh read.
+        let op_key = op_key.unwrap_or_else(server_op_key);
         let turn = self.turn(&room);
         let _turn = turn.lock().await;
         let write = PatchWrite {
@@ -173,7 +179,7 @@ impl DashboardService {
             ops,
             patch: &patch,
             precondition: precondition.as_ref(),
-            op_key: op_key.as_deref(),
+            op_key: Some(op_key.as_str()),
         };
         // First from the cached document; anything but a commit from it is tried again from the store.
         if let Some(cached) = self.written.get(&room).await {
@@ -536,6 +542,11 @@ fn storage_bug(error: &serde_json::Error) -> DashboardError {
 }
 
 /// Refusals a replayed write may legitimately run into (its own first commit changed the state).
+/// An op key for a patch whose writer gave none (unique per call).
+fn server_op_key() -> String {
+    format!("server:{}", uuid::Uuid::now_v7().simple())
+}
+
 fn is_refusal(error: &DashboardError) -> bool {
     matches!(
         error,

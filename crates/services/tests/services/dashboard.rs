@@ -10,7 +10,10 @@ use agentdeck_domain::dashboard::codec::{DEFAULT_COMPRESSION_THRESHOLD, encode};
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::dashboard::{DashboardError, DashboardService};
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{CommitOutcome, CommitRequest, ConnectOptions, RoomKey, StateOptions, StateStore, connect};
+use agentdeck_storage::{
+    CommitOutcome, CommitRequest, ConnectOptions, HistoryEntry, RoomKey, StateError, StateOptions, StateStore,
+    StoredState, connect,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -192,5 +195,60 @@ async fn a_patch_from_a_stale_cached_document_is_redone_from_the_store() -> anyh
         fixture.service.patch(&fixture.principal, &set("p4"), Some(Precondition::Tags(vec![tag])), None).await?;
     assert_eq!(matched.version.version, current.version + 1);
     assert_eq!(first.version.epoch, matched.version.epoch);
+    Ok(())
+}
+
+/// A state store whose every commit runs twice and answers the second result,
+/// as when a Redis reply is lost to a reset connection and the command is sent
+/// again (storage `redis_connection`).
+struct CommitsTwice(Arc<dyn StateStore>);
+
+#[async_trait::async_trait]
+impl StateStore for CommitsTwice {
+    fn backend(&self) -> &'static str {
+        self.0.backend()
+    }
+    async fn load(&self, room: &RoomKey) -> Result<Option<StoredState>, StateError> {
+        self.0.load(room).await
+    }
+    async fn commit(&self, room: &RoomKey, request: CommitRequest) -> Result<CommitOutcome, StateError> {
+        self.0.commit(room, request.clone()).await?;
+        self.0.commit(room, request).await
+    }
+    async fn history_after(
+        &self,
+        room: &RoomKey,
+        epoch: &str,
+        version: u64,
+    ) -> Result<Option<Vec<HistoryEntry>>, StateError> {
+        self.0.history_after(room, epoch, version).await
+    }
+    async fn delete(&self, room: &RoomKey) -> Result<bool, StateError> {
+        self.0.delete(room).await
+    }
+    async fn purge_expired(&self) -> Result<u64, StateError> {
+        self.0.purge_expired().await
+    }
+    async fn ping(&self) -> Result<(), StateError> {
+        self.0.ping().await
+    }
+}
+
+/// A patch without an op key that the store ran twice is applied once and
+/// answered as a replay, not applied again from a fresh read.
+#[tokio::test]
+async fn a_patch_the_store_ran_twice_is_applied_once() -> anyhow::Result<()> {
+    let fixture = fixture().await?;
+    let twice: Arc<dyn StateStore> = Arc::new(CommitsTwice(fixture.state.clone()));
+    let service = DashboardService::new(twice, StateLimits::default(), DEFAULT_COMPRESSION_THRESHOLD);
+    let ops = json!([{"op": "add", "path": "/alerts/-", "value":
+        {"id": "a1", "severity": "info", "message": "m", "createdAt": "2026-01-01T00:00:00Z"}}]);
+
+    let committed = service.patch(&fixture.principal, &ops, None, None).await?;
+
+    assert!(committed.replayed, "the second run was answered as a replay");
+    assert_eq!(committed.version.version, 1);
+    let current = fixture.service.get(&fixture.principal).await?.expect("a document");
+    assert_eq!((current.version.version, current.document.alerts.len()), (1, 1));
     Ok(())
 }
