@@ -39,8 +39,11 @@
 //!
 //!   A whole-document `PUT` and a `DELETE` take only rules 1, 2 and 4: they
 //!   write everywhere, so there is nothing to rebase.
-//! - **Idempotency**: a patch may carry an op key; the store applies a key
-//!   once and answers the first version to a retry ([`Committed::replayed`]).
+//! - **Idempotency**: a patch may carry an op key (the writer's idempotency
+//!   key); one without is given a key of its own, so a commit the store runs
+//!   twice (a Redis command sent again after a lost connection) is never applied
+//!   twice. The store applies a key once and answers the first version to a
+//!   retry ([`Committed::replayed`]).
 //!
 //! # Layout
 //!
