@@ -3,8 +3,8 @@
 use std::any::Any;
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{Request, header};
+use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ErrorCode};
 
@@ -77,39 +77,6 @@ pub(super) async fn not_found() -> ApiError {
 /// 405 for a known path with an unsupported method.
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "this route does not support the request method")
-}
-
-/// The start page: says what is running and lets a dev-mode visitor sign in.
-pub(super) async fn index() -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(include_str!("../../assets/index.html")))
-}
-
-/// `GET /assets/index.js`: the start page's script (a file, as the CSP allows no inline script).
-pub(super) async fn index_js() -> impl IntoResponse {
-    asset(JAVASCRIPT, include_str!("../../assets/index.js"))
-}
-
-/// `GET /assets/index.css`: the start page's style.
-pub(super) async fn index_css() -> impl IntoResponse {
-    asset("text/css; charset=utf-8", include_str!("../../assets/index.css"))
-}
-
-/// `GET /assets/sync-client.js`: the browser sync client, an ES module embedded in the binary.
-pub(super) async fn sync_client_js() -> impl IntoResponse {
-    asset(JAVASCRIPT, include_str!("../../assets/sync-client.js"))
-}
-
-const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
-
-/// A file embedded in the binary, revalidated on each use (it changes with the server).
-fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        ],
-        body,
-    )
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! 7. rate limits (429) of the A2A, discovery and health routes ([`ratelimit`]);
 //! 8. the routes, whose extractors reject bad input with [`error::ApiError`].
 
+mod assets;
 pub mod error;
 pub mod extract;
 mod layers;
@@ -50,10 +51,8 @@ pub fn app(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json) }),
         )
-        .route("/", get(layers::index))
-        .route("/assets/index.js", get(layers::index_js))
-        .route("/assets/index.css", get(layers::index_css))
-        .route("/assets/sync-client.js", get(layers::sync_client_js))
+        .route("/", get(assets::index))
+        .route("/assets/{*path}", get(assets::asset))
         .fallback(layers::not_found)
         .method_not_allowed_fallback(layers::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))

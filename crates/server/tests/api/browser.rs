@@ -5,100 +5,24 @@
 //! Each test starts its own `chromedriver` and browsers; when they are not
 //! installed the test fails (run `scripts/test`, which installs them).
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
-use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::spawn_app;
+use crate::web::support::{Driver, Page};
 
-/// A `chromedriver` process in its own process group, which is killed on drop
-/// with every browser it started (also when a test panics before closing them).
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        for binary in ["chromedriver", "chromium"] {
-            let found = Command::new("which").arg(binary).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
-            assert!(
-                found,
-                "`{binary}` is not installed; run scripts/test, which installs chromium and chromium-driver"
-            );
-        }
-        let port = TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("address").port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts; run scripts/test, which installs chromium-driver");
-        let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
-        let status = format!("{}/status", driver.url);
-        for _ in 0..100 {
-            if reqwest::get(&status).await.is_ok_and(|response| response.status().is_success()) {
-                return driver;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not come up on {}", driver.url);
-    }
-
-    /// A new headless Chromium session with a fresh profile, on `app`'s start page
-    /// (so the page's Origin is the server's own and the sync socket accepts it).
-    async fn tab(&self, app: &TestApp) -> Tab {
-        let profile = tempfile::tempdir().expect("profile dir");
-        let args = [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--no-first-run",
-        ]
-        .iter()
-        .map(|arg| (*arg).to_owned())
-        .chain([format!("--user-data-dir={}", profile.path().display())])
-        .collect::<Vec<_>>();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), json!("chrome"));
-        capabilities.insert("goog:chromeOptions".into(), json!({ "binary": "/usr/bin/chromium", "args": args }));
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session (run scripts/test, which installs chromium)");
-        client.goto(&format!("{}/", app.address)).await.expect("start page");
-        let tab = Tab { client, _profile: profile };
-        tab.run(SETUP, json!({})).await;
-        tab
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // The browsers are chromedriver's children in its group: `kill -- -pgid` ends them all.
-        let group = format!("-{}", self.child.id());
-        let _already_gone = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _reaped = self.child.wait();
-    }
+/// A browser on the start page running a sync client as `window.sync`.
+async fn tab(driver: &Driver, app: &crate::helpers::TestApp) -> Tab {
+    let page = driver.page(app).await;
+    let tab = Tab { page };
+    tab.run(SETUP, json!({})).await;
+    tab
 }
 
 /// One browser session running a sync client as `window.sync`.
 struct Tab {
-    client: Client,
-    _profile: TempDir,
+    page: Page,
 }
 
 /// Signs in as the demo user, imports the module and starts a client.
@@ -138,7 +62,7 @@ const done = arguments[arguments.length - 1];
 impl Tab {
     /// Runs an async script whose body ends by calling `done(result)`; `arg` is `arguments[0]`.
     async fn run(&self, body: &str, arg: Value) -> Value {
-        let result = self.client.execute_async(body, vec![arg]).await.expect("script runs");
+        let result = self.page.client.execute_async(body, vec![arg]).await.expect("script runs");
         if let Some(text) = result.as_str() {
             assert!(!text.starts_with("error") && !text.starts_with("not live"), "{text}");
         }
@@ -180,7 +104,7 @@ impl Tab {
     }
 
     async fn quit(self) {
-        let _browser_already_gone = self.client.close().await;
+        self.page.quit().await;
     }
 }
 
@@ -188,8 +112,8 @@ impl Tab {
 async fn two_tabs_see_each_others_changes_and_a_disconnected_tab_catches_up() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
-    let a = driver.tab(&app).await;
-    let b = driver.tab(&app).await;
+    let a = tab(&driver, &app).await;
+    let b = tab(&driver, &app).await;
 
     // (a) A's change reaches B.
     a.patch(json!([{ "op": "replace", "path": "/preferences/theme", "value": "dark" }])).await;
@@ -220,7 +144,7 @@ async fn two_tabs_see_each_others_changes_and_a_disconnected_tab_catches_up() {
 async fn a_large_snapshot_arrives_compressed_and_is_inflated_in_order() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
-    let a = driver.tab(&app).await;
+    let a = tab(&driver, &app).await;
     // 50 alerts of ~300 bytes: a document well above the 8 KiB compression threshold.
     let ops: Vec<Value> = (0..50)
         .map(|n| {
@@ -234,7 +158,7 @@ async fn a_large_snapshot_arrives_compressed_and_is_inflated_in_order() {
     let a_view = a.snapshot().await;
 
     // A new tab's first snapshot is large: it comes as a gzip binary frame and is inflated.
-    let b = driver.tab(&app).await;
+    let b = tab(&driver, &app).await;
     let b_view = b.snapshot().await;
     assert_eq!(b_view["state"], a_view["state"]);
     assert_eq!(b_view["version"], a_view["version"]);
@@ -252,7 +176,7 @@ async fn a_large_snapshot_arrives_compressed_and_is_inflated_in_order() {
 async fn markup_in_state_rendered_with_text_content_stays_inert() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
-    let a = driver.tab(&app).await;
+    let a = tab(&driver, &app).await;
     let payload = r#"<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">"#;
 
     let alert = json!({ "id": "xss", "severity": "info", "message": payload, "createdAt": "2026-01-01T00:00:00Z" });
@@ -338,41 +262,11 @@ const done = arguments[arguments.length - 1];
 async fn the_json_patch_applier_follows_rfc_6902() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
-    let a = driver.tab(&app).await;
+    let a = tab(&driver, &app).await;
     let results = a.run(PATCH_CASES, json!(null)).await;
     let cases = results.as_array().expect("results");
     assert!(cases.len() >= 19, "{results}");
     let failed: Vec<&Value> = cases.iter().filter(|case| case["ok"] != true).collect();
     assert!(failed.is_empty(), "failing RFC 6902 cases: {failed:?}");
     a.quit().await;
-}
-
-/// The start page under its Content-Security-Policy: the script (a file, not
-/// inline) runs, the sign-in button works, and the styles apply.
-#[tokio::test]
-async fn the_start_page_signs_in_under_its_content_security_policy() {
-    let app = spawn_app().await;
-    let driver = Driver::start().await;
-    let tab = driver.tab(&app).await;
-    tab.client.goto(&format!("{}/", app.address)).await.expect("start page");
-    let outcome = tab
-        .run(
-            r##"const done = arguments[arguments.length - 1];
-               (async () => {
-                 document.getElementById("login").click();
-                 const who = document.getElementById("who");
-                 const deadline = Date.now() + 10000;
-                 while (!who.textContent && Date.now() < deadline) {
-                   await new Promise((resolve) => setTimeout(resolve, 50));
-                 }
-                 return { who: who.textContent, rows: document.querySelectorAll("#projects tbody tr").length,
-                          font: getComputedStyle(document.body).fontSize };
-               })().then(done, (error) => done("error: " + error));"##,
-            json!(null),
-        )
-        .await;
-    assert_eq!(outcome["who"], "Demo User in Demo Workspace", "{outcome}");
-    assert!(outcome["rows"].as_u64().unwrap_or_default() > 0, "{outcome}");
-    assert_eq!(outcome["font"], "15px", "index.css applied: {outcome}");
-    tab.quit().await;
 }

@@ -21,3 +21,4 @@ mod rate_limits;
 mod sync;
 mod tenancy;
 mod usage;
+mod web;
