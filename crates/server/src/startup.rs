@@ -166,6 +166,7 @@ impl Application {
         // reqwest's clients (ours and any other in the process) need a rustls provider: ring.
         agentdeck_services::outbound::install_crypto_provider();
         settings.check_production()?;
+        settings.check_agents()?;
         // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
         settings.check_cluster()?;
         let keys = settings.token_keys()?;

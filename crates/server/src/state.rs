@@ -6,6 +6,7 @@ use std::time::Duration;
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, PushOptions};
 use agentdeck_services::agents::conformance::ConformanceAgent;
+use agentdeck_services::agents::failing::FailingAgent;
 use agentdeck_services::agents::herald::Herald;
 use agentdeck_services::agents::navi::Navi;
 use agentdeck_services::agents::pulse::Pulse;
@@ -105,6 +106,17 @@ impl AppState {
         gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
         let mut agents = hosted_agents(&settings, &stores, &options);
         agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
+        // `agents.fail` (tests and demos): those agents keep their cards but fail every message.
+        let agents = agents
+            .into_iter()
+            .map(|agent| -> Arc<dyn AgentExecutor> {
+                if settings.agents.fail.contains(&agent.descriptor().name) {
+                    Arc::new(FailingAgent::new(agent))
+                } else {
+                    agent
+                }
+            })
+            .collect();
         let a2a = A2aService::new(stores.agent_tasks.clone(), agents, options);
         Self {
             a2a,

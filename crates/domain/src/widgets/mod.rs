@@ -2,8 +2,9 @@
 //!
 //! An agent answers with *widgets*: small JSON documents such as a project's
 //! status or a kanban board, which the browser draws. Each widget is an
-//! envelope `{"type", "id"?, "title"?, "timestamp"?, "data"}` whose `type` (one
-//! of [`WidgetType::ALL`]) decides the shape of `data`.
+//! envelope `{"type", "id"?, "title"?, "timestamp"?, "source"?, "data"}` whose
+//! `type` (one of [`WidgetType::ALL`]) decides the shape of `data`; `source`
+//! is the question that produced it ([`WidgetSource`]).
 //!
 //! # One schema, three users
 //!
@@ -46,7 +47,7 @@ pub use data::{
 };
 pub use messages::MAX_REPORTED_ERRORS;
 pub use schema_file::{SCHEMA_JSON, SCHEMA_PATH, generate_schema, generate_schema_text};
-pub use types::{Widget, WidgetData, WidgetType};
+pub use types::{MAX_QUESTION_CHARS, Widget, WidgetData, WidgetSource, WidgetType};
 
 #[cfg(test)]
 mod tests;

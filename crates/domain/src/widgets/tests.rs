@@ -105,6 +105,33 @@ fn a_valid_envelope_comes_back_typed() {
 }
 
 #[test]
+fn a_source_names_the_question_and_is_checked_at_its_paths() {
+    let mut widget = project_status();
+    widget["source"] = json!({"question": "how is Apollo doing", "projectId": "0190a1b2-c3d4-7e5f-8071-8293a4b5c6d7"});
+    let typed = catalog().validate_widget(&widget).unwrap();
+    let source = typed.source.clone().unwrap();
+    assert_eq!(source.question, "how is Apollo doing");
+    assert_eq!(source.project_id.as_deref(), Some("0190a1b2-c3d4-7e5f-8071-8293a4b5c6d7"));
+    assert_eq!(serde_json::to_value(&typed).unwrap(), widget, "round-trips");
+    widget["source"] = json!({"question": "overview"});
+    assert!(catalog().validate_widget(&widget).is_ok(), "the project is optional");
+
+    let too_long = "q".repeat(MAX_QUESTION_CHARS as usize + 1);
+    for (source, path) in [
+        (json!({"question": ""}), "/source/question"),
+        (json!({"question": too_long}), "/source/question"),
+        (json!({"question": "q", "projectId": "p-1"}), "/source/projectId"),
+        (json!({"question": "q", "extra": 1}), "/source/extra"),
+        (json!({"projectId": "0190a1b2-c3d4-7e5f-8071-8293a4b5c6d7"}), "/source"),
+    ] {
+        widget["source"] = source.clone();
+        let error = catalog().validate_widget(&widget).unwrap_err();
+        let WidgetError::Invalid { errors, .. } = &error else { panic!("{error}") };
+        assert_eq!(errors.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), [path], "{source}: {errors:?}");
+    }
+}
+
+#[test]
 fn envelope_errors_point_into_the_envelope() {
     let mut widget = project_status();
     widget["data"]["progress"] = json!(101);

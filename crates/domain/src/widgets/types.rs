@@ -102,9 +102,49 @@ impl JsonSchema for WidgetType {
     }
 }
 
+/// Longest question a widget's [`WidgetSource`] may carry, in characters.
+pub const MAX_QUESTION_CHARS: u32 = 500;
+
+/// The `/api/ask` request that produced a widget, so a client can ask it again
+/// (the retry of an `Error` widget) or show what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WidgetSource {
+    /// The question, as asked.
+    pub question: String,
+    /// The project the question was narrowed to (a UUID), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+}
+
+impl WidgetSource {
+    /// The JSON Schema of `source` (hand-written beside the envelope's, whose members it follows).
+    fn json_schema() -> Schema {
+        json_schema!({
+            "description": "The `/api/ask` request that produced the widget, so it can be asked again.",
+            "type": "object",
+            "properties": {
+                "question": {
+                    "description": "The question, as asked.",
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_QUESTION_CHARS,
+                },
+                "projectId": {
+                    "description": "The project the question was narrowed to.",
+                    "type": "string",
+                    "format": "uuid",
+                },
+            },
+            "required": ["question"],
+            "additionalProperties": false,
+        })
+    }
+}
+
 /// What an agent answers with: a typed payload plus optional display metadata.
 ///
-/// On the wire: `{"type": "ProjectStatus", "id"?, "title"?, "timestamp"?, "data": {…}}`.
+/// On the wire: `{"type": "ProjectStatus", "id"?, "title"?, "timestamp"?, "source"?, "data": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Widget {
@@ -117,6 +157,9 @@ pub struct Widget {
     /// When the data was read (RFC 3339 date-time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// The request that produced the widget (set by the gateway).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<WidgetSource>,
     /// The type and its payload (`type` and `data` on the wire).
     #[serde(flatten)]
     pub data: WidgetData,
@@ -125,7 +168,7 @@ pub struct Widget {
 impl Widget {
     /// Wraps a payload in an envelope without metadata.
     pub fn new(data: WidgetData) -> Self {
-        Self { id: None, title: None, timestamp: None, data }
+        Self { id: None, title: None, timestamp: None, source: None, data }
     }
 
     /// The widget's type.
@@ -187,6 +230,7 @@ impl JsonSchema for Widget {
                     "format": "date-time",
                     "maxLength": MAX_DATE_TIME_CHARS,
                 },
+                "source": WidgetSource::json_schema(),
                 "data": {
                     "description": "The payload; its shape is `$defs/<type>Data`, chosen by `type`.",
                 },

@@ -8,13 +8,14 @@
 //!
 //! This module holds [`Settings`] (the top-level keys), loading and errors; each
 //! `[section]` lives in its own module with its defaults and the helpers that read
-//! it: [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
+//! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
 //! [`metering`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
 pub mod a2a;
+pub mod agents;
 pub mod auth;
 pub mod gateway;
 pub mod http;
@@ -37,6 +38,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use a2a::{A2aSettings, AgentFault};
+pub use agents::AgentsSettings;
 pub use auth::AuthSettings;
 pub use gateway::GatewaySettings;
 pub use http::HttpSettings;
@@ -114,6 +116,8 @@ pub struct Settings {
     pub sync: SyncSettings,
     /// `[a2a]`: hosted A2A agents.
     pub a2a: A2aSettings,
+    /// `[agents]`: the hosted agents themselves (fault injection for tests and demos).
+    pub agents: AgentsSettings,
     /// `[gateway]`: the Dashboard Agent's calls to the specialists.
     pub gateway: GatewaySettings,
     /// `[rate_limit]`: requests per minute per workspace (else client address).
@@ -138,6 +142,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             state: StateSettings::default(),
             a2a: A2aSettings::default(),
+            agents: AgentsSettings::default(),
             gateway: GatewaySettings::default(),
             rate_limit: RateLimitSettings::default(),
             metering: MeteringSettings::default(),
@@ -213,6 +218,18 @@ pub enum ConfigError {
     /// Key material is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A setting names agents this server does not host.
+    #[error("{setting} ({env}) names agents this server does not host: {unknown:?}; the hosted agents are {}", .known.join(", "))]
+    UnknownAgents {
+        /// The setting, e.g. `agents.fail`.
+        setting: &'static str,
+        /// Its environment variable.
+        env: String,
+        /// The ids it names that are not hosted.
+        unknown: Vec<String>,
+        /// The ids of the hosted agents.
+        known: Vec<String>,
+    },
     /// Cluster mode without a Redis for the dashboard state.
     #[error(
         "database_url is PostgreSQL (cluster mode), which keeps dashboard state in Redis: \
@@ -222,7 +239,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 17] = [
+const TOP_LEVEL_KEYS: [&str; 18] = [
     "mode",
     "bind",
     "data_dir",
@@ -237,6 +254,7 @@ const TOP_LEVEL_KEYS: [&str; 17] = [
     "state",
     "sync",
     "a2a",
+    "agents",
     "gateway",
     "rate_limit",
     "metering",

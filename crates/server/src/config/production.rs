@@ -36,6 +36,13 @@ impl Settings {
         if !self.a2a.faults.is_empty() {
             problems.push("a2a.faults injects failures for tests and benchmarks: remove it in production".to_owned());
         }
+        if !self.agents.fail.is_empty() {
+            problems.push(format!(
+                "agents.fail makes agents fail on purpose (tests and demos): unset AGENTDECK_AGENTS__FAIL and remove \
+                 [agents] fail from the config file (it lists {:?})",
+                self.agents.fail
+            ));
+        }
         if self.http.allowed_origins.iter().any(|origin| origin.trim() == "*") {
             problems.push(
                 "http.allowed_origins (AGENTDECK_HTTP__ALLOWED_ORIGINS) must list exact origins, not \"*\"".to_owned(),

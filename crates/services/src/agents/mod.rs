@@ -5,6 +5,8 @@
 //! - [`herald`] ("Activity"): the activity feed with counts.
 //! - [`conformance`]: the test agent an independent A2A conformance suite is
 //!   pointed at; off unless configured.
+//! - [`failing`]: wraps any of them so that every message fails (the
+//!   `agents.fail` setting, for tests and demos).
 //!
 //! The three project agents read the caller's workspace (they serve
 //! authenticated callers only) and answer with a task whose artifact holds a
@@ -13,6 +15,7 @@
 
 pub mod conformance;
 mod data;
+pub mod failing;
 pub mod herald;
 pub mod navi;
 pub mod pulse;
