@@ -1,6 +1,6 @@
 //! `POST /api/ask` and the Dashboard Agent: the specialists called over
 //! A2A in parallel, their widgets checked and written to the dashboard, a
-//! late agent turned into an Alert.
+//! late or failing agent turned into a retryable Error widget.
 
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,7 @@ async fn a_workspace_overview_has_the_seeded_numbers_and_lands_on_the_dashboard(
 }
 
 #[tokio::test]
-async fn a_late_agent_becomes_an_alert_and_the_answer_still_comes_in_time() {
+async fn a_late_agent_becomes_a_retryable_error_and_the_answer_still_comes_in_time() {
     let app = spawn_app_with(|settings| {
         settings.gateway.agent_deadline_ms = 5_000;
         settings.gateway.agent_deadlines_ms.insert("pulse".into(), 1);
@@ -83,10 +83,15 @@ async fn a_late_agent_becomes_an_alert_and_the_answer_still_comes_in_time() {
         (answer["agents"]["navi"]["ok"].as_bool(), answer["agents"]["herald"]["ok"].as_bool()),
         (Some(true), Some(true))
     );
-    let alerts = of_type(&answer["widgets"], "Alert");
-    assert_eq!(alerts.len(), 1, "{answer}");
-    assert_eq!(alerts[0]["data"]["severity"], "warning");
-    assert_eq!(alerts[0]["data"]["title"], "Vitals is unavailable");
+    let errors = of_type(&answer["widgets"], "Error");
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert_eq!(errors[0]["id"], "gateway-unavailable-pulse");
+    assert_eq!(errors[0]["title"], "Vitals");
+    assert_eq!(errors[0]["data"]["retryable"], true);
+    assert!(
+        errors[0]["data"]["message"].as_str().is_some_and(|m| m.starts_with("Vitals did not answer: no answer within"))
+    );
+    assert_eq!(errors[0]["source"], json!({"question": "workspace overview"}));
     assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4, "the other agents' widgets still arrive");
 }
 
@@ -99,6 +104,11 @@ async fn unknown_questions_get_help_and_bad_ones_a_clear_error() {
     assert_eq!(answer["widgets"], json!([]));
     let (status, error) = app.post("/api/ask", &json!({"question": "   "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    // Every widget names its question, and a widget's question is at most 500 characters.
+    let (status, error) = app.post("/api/ask", &json!({"question": format!("status {}", "x".repeat(494))})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, answer) = app.post("/api/ask", &json!({"question": format!("status {}", "x".repeat(493))})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, _) = app.post("/api/ask", &json!({"question": "x", "extra": 1})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = app.request(reqwest::Method::POST, "/api/ask", None, Some(&json!({"question": "status"}))).await;
@@ -167,7 +177,7 @@ async fn identical_questions_share_one_call_per_agent_until_the_data_changes() {
 }
 
 #[tokio::test]
-async fn a_failing_or_slow_agent_endpoint_becomes_an_alert_within_the_deadline() {
+async fn a_failing_or_slow_agent_endpoint_becomes_an_error_widget_within_the_deadline() {
     use agentdeck_server::config::AgentFault;
     let app = spawn_app_with(|settings| {
         settings.gateway.agent_deadline_ms = 400;
@@ -185,9 +195,8 @@ async fn a_failing_or_slow_agent_endpoint_becomes_an_alert_within_the_deadline()
     assert_eq!(answer["agents"]["navi"]["ok"], true, "50 ms is within the deadline: {answer}");
     assert_eq!(answer["agents"]["pulse"]["ok"], false);
     assert!(answer["agents"]["herald"]["error"].as_str().is_some_and(|e| e.contains("fault injected")), "{answer}");
-    let titles: Vec<&str> =
-        of_type(&answer["widgets"], "Alert").iter().filter_map(|a| a["data"]["title"].as_str()).collect();
-    assert_eq!(titles, ["Vitals is unavailable", "Activity is unavailable"]);
+    let ids: Vec<&str> = of_type(&answer["widgets"], "Error").iter().filter_map(|a| a["id"].as_str()).collect();
+    assert_eq!(ids, ["gateway-unavailable-pulse", "gateway-unavailable-herald"]);
     assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4);
 }
 
@@ -250,4 +259,35 @@ async fn the_gateway_reaches_the_agents_over_loopback_whatever_the_public_url() 
         card["supportedInterfaces"][0]["url"], "https://dash.example.com/a2a/herald",
         "cards name the public URL"
     );
+}
+
+#[tokio::test]
+async fn an_agent_set_to_fail_is_a_retryable_error_on_every_ask_while_the_others_answer() {
+    let app = spawn_app_with(|settings| settings.agents.fail = vec!["pulse".into()]).await;
+    for attempt in ["the ask", "the retry"] {
+        let (status, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+        assert_eq!(status, StatusCode::OK, "{attempt}: {answer}");
+        assert_eq!(answer["agents"]["pulse"]["ok"], false, "{attempt}: {answer}");
+        assert_eq!(
+            (answer["agents"]["navi"]["ok"].as_bool(), answer["agents"]["herald"]["ok"].as_bool()),
+            (Some(true), Some(true)),
+            "{attempt}"
+        );
+        let (_, state) = app.get("/api/dashboard/state").await;
+        let vitals = &state["document"]["widgets"]["gateway-unavailable-pulse"];
+        assert_eq!(vitals["type"], "Error", "{attempt}: {state}");
+        assert_eq!(vitals["title"], "Vitals");
+        assert_eq!(vitals["data"]["retryable"], true);
+        assert_eq!(
+            vitals["data"]["message"],
+            "Vitals did not answer: the task ended failed: fault injection: pulse is set to fail (agents.fail)"
+        );
+        assert_eq!(vitals["source"], json!({"question": "workspace overview"}));
+        assert!(state["document"]["widgets"]["pulse-health"].is_null(), "{attempt}: no Vitals widget");
+        assert_eq!(of_type(&answer["widgets"], "ProjectStatus").len(), 4, "{attempt}: Navigator answered");
+        assert_eq!(of_type(&answer["widgets"], "TeamActivity").len(), 1, "{attempt}: Activity answered");
+    }
+    // The failures are real tasks of pulse's, one per ask: the cache kept neither.
+    assert_eq!(tasks_with(&app, "pulse").await, 2);
+    assert_eq!(tasks_with(&app, "navi").await, 1, "the answers that succeeded were cached");
 }

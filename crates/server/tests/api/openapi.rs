@@ -126,7 +126,7 @@ async fn the_document_states_the_formats_and_rules_of_inputs() {
 
     // A question must hold more than whitespace; a dashboard document names its format.
     let question = &schemas["AskBody"]["properties"]["question"];
-    assert_eq!(question["maxLength"], 2000);
+    assert_eq!(question["maxLength"], 500);
     assert!(question["pattern"].as_str().is_some_and(|pattern| pattern.starts_with("[^")), "{question}");
     let document_schema = &schemas["DashboardDocument"];
     assert_eq!(document_schema["properties"]["schemaVersion"]["enum"], json!([2]));

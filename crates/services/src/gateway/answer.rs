@@ -4,7 +4,7 @@
 use super::error::AgentError;
 use agentdeck_a2a_protocol::{PartContent, SendMessageResponse, TaskState};
 use agentdeck_domain::agents::display_name;
-use agentdeck_domain::widgets::{Widget, catalog};
+use agentdeck_domain::widgets::{Widget, WidgetSource, catalog};
 use serde_json::{Value, json};
 
 /// What an agent answered: its text and its widgets, unchecked.
@@ -24,7 +24,9 @@ impl AgentAnswer {
             SendMessageResponse::Task(task) => {
                 if task.status.state != TaskState::Completed {
                     let why = task.status.message.as_ref().and_then(|m| m.first_text()).unwrap_or("no reason given");
-                    return Err(AgentError::NotCompleted { state: task.status.state.as_str(), reason: why.to_owned() });
+                    // `TASK_STATE_FAILED` reads as `failed` in a sentence people see.
+                    let state = task.status.state.as_str().trim_start_matches("TASK_STATE_").to_lowercase();
+                    return Err(AgentError::NotCompleted { state, reason: why.to_owned() });
                 }
                 task.artifacts.into_iter().flat_map(|artifact| artifact.parts).collect()
             }
@@ -45,8 +47,10 @@ impl AgentAnswer {
 
     /// The widgets after the catalog's check: valid ones as they are (with an
     /// id, made up from the agent and position when missing), invalid ones
-    /// replaced by an `Error` widget with the failing paths.
-    pub fn checked_widgets(&self, agent: &str) -> Vec<Value> {
+    /// replaced by an `Error` widget with the failing paths (not retryable:
+    /// the same answer would fail again); each carries `source`, the question
+    /// that produced it.
+    pub fn checked_widgets(&self, agent: &str, source: &WidgetSource) -> Vec<Value> {
         self.widgets
             .iter()
             .enumerate()
@@ -65,6 +69,7 @@ impl AgentAnswer {
                         replacement
                     }
                 };
+                let checked = Widget { source: Some(source.clone()), ..checked };
                 serde_json::to_value(checked).unwrap_or(Value::Null)
             })
             .filter(|value| !value.is_null())
@@ -72,12 +77,13 @@ impl AgentAnswer {
     }
 }
 
-/// The warning `Alert` that stands in for an agent that failed or was late.
-pub(crate) fn unavailable_alert(agent: &str, error: &AgentError) -> Value {
+/// The retryable `Error` widget that stands in for an agent that failed or
+/// was late: asking `source` again may well succeed.
+pub(crate) fn unavailable_error(agent: &str, error: &AgentError, source: &WidgetSource) -> Value {
     let name = display_name(agent);
     let message: String = format!("{name} did not answer: {error}").chars().take(1_000).collect();
-    json!({"type": "Alert", "id": format!("gateway-unavailable-{agent}"), "title": name,
-        "data": {"severity": "warning", "title": format!("{name} is unavailable"), "message": message}})
+    json!({"type": "Error", "id": format!("gateway-unavailable-{agent}"), "title": name,
+        "data": {"message": message, "retryable": true}, "source": source})
 }
 
 #[cfg(test)]
@@ -94,21 +100,28 @@ mod tests {
                 json!({"type": "NoSuchWidget", "data": {}}),
             ],
         };
-        let checked = answer.checked_widgets("navi");
+        let source = WidgetSource { question: "status".into(), project_id: None };
+        let checked = answer.checked_widgets("navi", &source);
         assert_eq!(checked[0]["id"], "navi-0", "a missing id is made up");
         assert_eq!(checked[1]["type"], "Error");
         assert!(checked[1]["data"]["message"].as_str().is_some_and(|m| m.contains("/data/progress")), "{}", checked[1]);
         assert_eq!(checked[2]["type"], "Error");
         for widget in &checked {
             assert!(catalog().validate_widget(widget).is_ok(), "{widget}");
+            assert_eq!(widget["source"], json!({"question": "status"}), "{widget}");
         }
+        assert_eq!(checked[1]["data"]["retryable"], false, "an invalid widget would be invalid again");
     }
 
     #[test]
-    fn an_unavailable_agent_is_a_valid_warning_alert() {
-        let alert = unavailable_alert("pulse", &AgentError::Deadline(std::time::Duration::from_secs(5)));
-        assert_eq!(alert["data"]["severity"], "warning");
-        assert!(alert["data"]["message"].as_str().is_some_and(|m| m.starts_with("Vitals did not answer")));
-        assert!(catalog().validate_widget(&alert).is_ok());
+    fn an_unavailable_agent_is_a_valid_retryable_error_naming_the_question() {
+        let source = WidgetSource { question: "how is Apollo".into(), project_id: Some(uuid::Uuid::nil().to_string()) };
+        let error = unavailable_error("pulse", &AgentError::Deadline(std::time::Duration::from_secs(5)), &source);
+        assert_eq!((error["type"].as_str(), error["id"].as_str()), (Some("Error"), Some("gateway-unavailable-pulse")));
+        assert_eq!(error["title"], "Vitals");
+        assert_eq!(error["data"]["message"], "Vitals did not answer: no answer within 5000 ms");
+        assert_eq!(error["data"]["retryable"], true);
+        assert_eq!(error["source"], json!({"question": "how is Apollo", "projectId": uuid::Uuid::nil()}));
+        assert!(catalog().validate_widget(&error).is_ok(), "{error}");
     }
 }

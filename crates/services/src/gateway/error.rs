@@ -21,8 +21,8 @@ pub enum GatewayError {
 }
 
 /// Why one agent gave no usable answer; the others still count, and this one
-/// becomes a warning `Alert` naming it (its text is what the alert and the
-/// agent's report say).
+/// becomes a retryable `Error` widget naming it (its text is what the widget
+/// and the agent's report say).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     /// The gateway's HTTP client could not be built (its outbound settings are wrong).
@@ -37,8 +37,8 @@ pub enum AgentError {
     /// The agent's task ended without completing.
     #[error("the task ended {state}: {reason}")]
     NotCompleted {
-        /// The state it ended in (`failed`, `canceled`, …).
-        state: &'static str,
+        /// The state it ended in, in lower case (`failed`, `canceled`, `input_required`, …).
+        state: String,
         /// What the agent said, or that it said nothing.
         reason: String,
     },

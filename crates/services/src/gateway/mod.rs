@@ -8,8 +8,11 @@
 //! - every widget an agent answered with is checked against the widget
 //!   catalog; an invalid one becomes an `Error` widget naming the failing
 //!   paths (never an unchecked widget);
-//! - an agent that failed or missed its deadline becomes a warning `Alert`
-//!   naming it, and the others still count;
+//! - an agent that failed or missed its deadline becomes a retryable `Error`
+//!   widget naming it (`gateway-unavailable-<agent>`), and the others still
+//!   count;
+//! - every widget carries `source`, the question that produced it, so a
+//!   client can ask it again (the retry of an `Error` widget);
 //! - the widgets are written into the caller's dashboard (one patch: each
 //!   widget added by id, the layout set to this answer's order), so every
 //!   open tab updates, and returned with a short text and, per agent,
@@ -32,6 +35,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
+use agentdeck_domain::widgets::WidgetSource;
 use agentdeck_storage::Stores;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -79,6 +83,13 @@ pub struct AskRequest {
     pub project_id: Option<Uuid>,
 }
 
+impl AskRequest {
+    /// The `source` of the widgets answering this request.
+    pub fn source(&self) -> WidgetSource {
+        WidgetSource { question: self.question.clone(), project_id: self.project_id.map(|id| id.to_string()) }
+    }
+}
+
 /// How one agent did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentReport {
@@ -102,8 +113,9 @@ pub struct AskResponse {
     pub agents: BTreeMap<String, AgentReport>,
 }
 
-/// Longest question accepted, in characters as sent.
-pub const MAX_QUESTION_CHARS: usize = 2_000;
+/// Longest question accepted, in characters as sent: what a widget's `source`
+/// may carry, so every widget can name the exact question to ask again.
+pub const MAX_QUESTION_CHARS: usize = agentdeck_domain::widgets::MAX_QUESTION_CHARS as usize;
 
 /// The gateway.
 #[derive(Clone)]
@@ -295,6 +307,7 @@ impl Gateway {
             self.call(key, bearer, traceparent)
         });
         let outcomes = futures::future::join_all(calls).await;
+        let source = request.source();
         let mut texts = Vec::new();
         let mut widgets = Vec::new();
         let mut agents = BTreeMap::new();
@@ -304,9 +317,9 @@ impl Gateway {
                     if !answer.text.is_empty() {
                         texts.push(answer.text.clone());
                     }
-                    widgets.extend(answer.checked_widgets(call.agent));
+                    widgets.extend(answer.checked_widgets(call.agent, &source));
                 }
-                Err(error) => widgets.push(answer::unavailable_alert(call.agent, &error)),
+                Err(error) => widgets.push(answer::unavailable_error(call.agent, &error, &source)),
             }
             agents.insert(call.agent.to_owned(), report);
         }

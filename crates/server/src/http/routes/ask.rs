@@ -35,7 +35,7 @@ pub(crate) struct AskBody {
 fn question_schema() -> utoipa::openapi::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .description(Some("The question: 1–2000 characters, not only whitespace"))
+        .description(Some(format!("The question: 1–{MAX_QUESTION_CHARS} characters, not only whitespace")))
         .max_length(Some(MAX_QUESTION_CHARS))
         .pattern(Some(wire_schema::non_blank_pattern()))
         .build()
@@ -46,8 +46,9 @@ fn question_schema() -> utoipa::openapi::Object {
 pub(crate) struct AskAnswer {
     /// A short text.
     text: String,
-    /// The widgets, each `{id, type, title?, data}`, checked against the catalog
-    /// (`/api/schema/widgets.json`); an agent that failed becomes an Alert widget.
+    /// The widgets, each `{id, type, title?, source, data}`, checked against the catalog
+    /// (`/api/schema/widgets.json`); `source` is this question; an agent that failed or
+    /// was late becomes a retryable Error widget `gateway-unavailable-<agent>`.
     #[schema(value_type = Vec<Object>)]
     widgets: Vec<serde_json::Value>,
     /// Per agent called.
