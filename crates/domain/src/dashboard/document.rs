@@ -15,8 +15,16 @@
 //!   "metrics": [ { "label": "Velocity", "value": 21 } ],
 //!   "activity": [ { "id": "e1", "user": "Ada", "action": "completed",
 //!                   "time": "2025-03-01T12:00:00Z" } ],
-//!   "preferences": { "theme": "system" } }
+//!   "preferences": { "theme": "system" },
+//!   "widgetSizes": { "w1": { "columns": 2, "rows": 1 } },
+//!   "lastAnswer": { "question": "workspace overview", "text": "4 projects…",
+//!                   "askedAt": "2025-03-01T12:00:00Z" } }
 //! ```
+//!
+//! `widgetSizes` and `lastAnswer` came after format 2 was fixed; like every
+//! member but `schemaVersion` they may be left out (a document stored before
+//! them loads unchanged, reading them as empty), so adding them needed no
+//! migration and no new `schemaVersion`.
 //!
 //! Three kinds of rule keep it healthy:
 //!
@@ -30,7 +38,9 @@
 //!   oldest items (the front) past their bound instead of refusing a write: an
 //!   agent appending its 101st activity entry should succeed, not fail.
 //! - **Derived values** — `activeAlerts` is recomputed by `normalize` on every
-//!   write, so readers never filter and clients can never make it lie.
+//!   write, so readers never filter and clients can never make it lie; and
+//!   `normalize` drops the `widgetSizes` of widgets no longer in `widgets`, so
+//!   removing a widget never fails a write for the size it leaves behind.
 
 use std::collections::BTreeMap;
 
@@ -48,6 +58,12 @@ pub const MAX_ACTIVITY: usize = 100;
 pub const MAX_METRICS: usize = 50;
 /// Most task runs kept; finished ones are dropped before running ones.
 pub const MAX_ACTIVE_TASKS: usize = 20;
+/// Widest a widget may be made, in grid columns.
+pub const MAX_WIDGET_COLUMNS: u8 = 3;
+/// Tallest a widget may be made, in grid rows.
+pub const MAX_WIDGET_ROWS: u8 = 2;
+/// Longest `lastAnswer.text`, in characters.
+pub const MAX_ANSWER_TEXT_CHARS: usize = 4000;
 /// Default cap on the serialized document, in bytes (1 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 /// Default cap on nesting: the root object is level 1.
@@ -110,6 +126,12 @@ pub struct DashboardDocument {
     /// How the user likes the dashboard shown.
     #[serde(default)]
     pub preferences: Preferences,
+    /// How big the user made each widget, by widget id; only widgets in `widgets`.
+    #[serde(default)]
+    pub widget_sizes: BTreeMap<String, WidgetSize>,
+    /// The gateway's latest answer, so every tab shows its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_answer: Option<LastAnswer>,
 }
 
 impl Default for DashboardDocument {
@@ -125,8 +147,36 @@ impl Default for DashboardDocument {
             metrics: Vec::new(),
             activity: Vec::new(),
             preferences: Preferences::default(),
+            widget_sizes: BTreeMap::new(),
+            last_answer: None,
         }
     }
+}
+
+/// How many grid cells a widget spans, as the user sized it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WidgetSize {
+    /// Columns, 1 to [`MAX_WIDGET_COLUMNS`].
+    pub columns: u8,
+    /// Rows, 1 to [`MAX_WIDGET_ROWS`].
+    pub rows: u8,
+}
+
+/// The gateway's latest answer to this user (`POST /api/ask`), kept so that
+/// every open tab, not only the one that asked, shows its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LastAnswer {
+    /// The question, as asked (1 to 500 characters, like a widget's `source`).
+    pub question: String,
+    /// The project the question was narrowed to (a UUID), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// The answer's text (at most [`MAX_ANSWER_TEXT_CHARS`] characters).
+    pub text: String,
+    /// When it was asked (RFC 3339 date-time).
+    pub asked_at: String,
 }
 
 /// Where a long agent run stands.
@@ -276,7 +326,8 @@ impl DashboardDocument {
     /// Enforces the bounds and recomputes the derived values; run on every write.
     ///
     /// Bounded collections drop their oldest items (the front) first;
-    /// `activeTasks` drops finished runs before pending or running ones.
+    /// `activeTasks` drops finished runs before pending or running ones;
+    /// `widgetSizes` keeps only the sizes of widgets in `widgets`.
     pub fn normalize(&mut self) -> Trimmed {
         let trimmed = Trimmed {
             alerts: drop_oldest(&mut self.alerts, MAX_ALERTS),
@@ -285,6 +336,8 @@ impl DashboardDocument {
             active_tasks: drop_oldest_tasks(&mut self.active_tasks, MAX_ACTIVE_TASKS),
         };
         self.active_alerts = self.derive_active_alerts();
+        let widgets = &self.widgets;
+        self.widget_sizes.retain(|id, _| widgets.contains_key(id));
         trimmed
     }
 

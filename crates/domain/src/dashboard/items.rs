@@ -1,20 +1,26 @@
-//! The rules of the document's lists and preferences: task runs, alerts,
-//! metrics, activity and the closed set of preference keys.
+//! The rules of the document's lists, preferences and view state: task runs,
+//! alerts, metrics, activity, the closed set of preference keys, the widget
+//! sizes and the last answer.
 //!
 //! Metrics and activity items are checked by the widget catalog (they are the
 //! `Metrics` and `TeamActivity` item types), and so is the display part of an
 //! alert (the `Alert` widget's data); what only the dashboard has — ids,
 //! `createdAt`, `dismissed`, task progress — is checked here.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::document::{Alert, Density, Preferences, TaskProgress, Theme};
+use super::document::{
+    Alert, Density, LastAnswer, MAX_ANSWER_TEXT_CHARS, MAX_WIDGET_COLUMNS, MAX_WIDGET_ROWS, Preferences, TaskProgress,
+    Theme, WidgetSize,
+};
 use super::pointer::child;
 use super::rules::{Errors, date_time_problem, id_problem, text_problem, typed};
-use crate::widgets::{MAX_COUNT, MAX_ID_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_TEXT_CHARS, WidgetError, catalog};
+use crate::widgets::{
+    MAX_COUNT, MAX_ID_CHARS, MAX_ITEMS, MAX_NAME_CHARS, MAX_QUESTION_CHARS, MAX_TEXT_CHARS, WidgetError, catalog,
+};
 
 /// The keys of `preferences`.
 const PREFERENCE_KEYS: [&str; 3] = ["theme", "density", "reducedMotion"];
@@ -218,4 +224,111 @@ pub(super) fn check_preferences(value: &Value, errors: &mut Errors) -> Option<Pr
 /// Deserializes an optional member; a bad value is reported and read as absent.
 fn optional<T: DeserializeOwned>(path: &str, value: Option<&Value>, errors: &mut Errors) -> Option<T> {
     typed(path, value?, errors)
+}
+
+/// The members of a widget size.
+const SIZE_MEMBERS: [&str; 2] = ["columns", "rows"];
+/// The members of the last answer.
+const ANSWER_MEMBERS: [&str; 4] = ["question", "projectId", "text", "askedAt"];
+
+/// `widgetSizes`: `{ <widget id>: {columns: 1..=3, rows: 1..=2} }`. Ids are
+/// not checked against `widgets` here: sizes of widgets that are gone are
+/// dropped by `normalize`, so removing a widget never fails for its size.
+pub(super) fn check_widget_sizes(value: &Value, errors: &mut Errors) -> Option<BTreeMap<String, WidgetSize>> {
+    let Some(entries) = value.as_object() else {
+        errors.push("/widgetSizes", "must be an object of sizes by widget id");
+        return None;
+    };
+    let before = errors.count();
+    let mut sizes = BTreeMap::new();
+    for (id, size) in entries {
+        let path = child("/widgetSizes", id);
+        if let Some(problem) = id_problem(id) {
+            errors.push(&path, format!("key {problem}"));
+            continue;
+        }
+        let Some(fields) = size.as_object() else {
+            errors.push(&path, "must be an object {columns, rows}");
+            continue;
+        };
+        unknown_members(&path, fields, &SIZE_MEMBERS, errors);
+        let columns = small_count(&child(&path, "columns"), fields.get("columns"), MAX_WIDGET_COLUMNS, errors);
+        let rows = small_count(&child(&path, "rows"), fields.get("rows"), MAX_WIDGET_ROWS, errors);
+        if let (Some(columns), Some(rows)) = (columns, rows) {
+            sizes.insert(id.clone(), WidgetSize { columns, rows });
+        }
+    }
+    (errors.count() == before).then_some(sizes)
+}
+
+/// A required integer from 1 to `max`.
+fn small_count(path: &str, value: Option<&Value>, max: u8, errors: &mut Errors) -> Option<u8> {
+    let Some(value) = value else {
+        errors.push(path, "is required");
+        return None;
+    };
+    let count = value.as_u64().and_then(|count| u8::try_from(count).ok()).filter(|count| (1..=max).contains(count));
+    if count.is_none() {
+        errors.push(path, format!("must be an integer from 1 to {max}"));
+    }
+    count
+}
+
+/// Reports each member of `fields` not in `known`, at its own path.
+fn unknown_members(path: &str, fields: &serde_json::Map<String, Value>, known: &[&str], errors: &mut Errors) {
+    for name in fields.keys().filter(|name| !known.contains(&name.as_str())) {
+        errors.push(child(path, name), format!("is not a member here (known: {})", known.join(", ")));
+    }
+}
+
+/// `lastAnswer`: absent or `null`, or `{question, projectId?, text, askedAt}`.
+pub(super) fn check_last_answer(value: &Value, errors: &mut Errors) -> Option<Option<LastAnswer>> {
+    const PATH: &str = "/lastAnswer";
+    if value.is_null() {
+        return Some(None);
+    }
+    let Some(fields) = value.as_object() else {
+        errors.push(PATH, "must be an object {question, projectId?, text, askedAt} or null");
+        return None;
+    };
+    let before = errors.count();
+    unknown_members(PATH, fields, &ANSWER_MEMBERS, errors);
+    let text_member = |name: &str, min: usize, max: usize, errors: &mut Errors| -> Option<String> {
+        let path = child(PATH, name);
+        match fields.get(name) {
+            Some(Value::String(text)) => match text_problem(text, min, max) {
+                Some(problem) => {
+                    errors.push(path, problem);
+                    None
+                }
+                None => Some(text.clone()),
+            },
+            Some(_) => {
+                errors.push(path, "must be a string");
+                None
+            }
+            None => {
+                errors.push(path, "is required");
+                None
+            }
+        }
+    };
+    let question = text_member("question", 1, MAX_QUESTION_CHARS as usize, errors);
+    let text = text_member("text", 0, MAX_ANSWER_TEXT_CHARS, errors);
+    let asked_at = text_member("askedAt", 0, usize::MAX, errors);
+    if let Some(problem) = asked_at.as_deref().and_then(date_time_problem) {
+        errors.push(child(PATH, "askedAt"), problem);
+    }
+    let project_id = match fields.get("projectId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if uuid::Uuid::parse_str(id).is_ok() => Some(id.clone()),
+        Some(_) => {
+            errors.push(child(PATH, "projectId"), "must be a project id (a UUID)");
+            None
+        }
+    };
+    if errors.count() != before {
+        return None;
+    }
+    Some(Some(LastAnswer { question: question?, project_id, text: text?, asked_at: asked_at? }))
 }

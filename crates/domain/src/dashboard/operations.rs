@@ -14,8 +14,18 @@ use super::pointer::first_too_deep;
 use crate::validation::FieldError;
 
 /// The top-level members a patch may write.
-pub const WRITABLE_MEMBERS: [&str; 8] =
-    ["widgets", "layout", "activeProject", "activeTasks", "alerts", "metrics", "activity", "preferences"];
+pub const WRITABLE_MEMBERS: [&str; 10] = [
+    "widgets",
+    "layout",
+    "activeProject",
+    "activeTasks",
+    "alerts",
+    "metrics",
+    "activity",
+    "preferences",
+    "widgetSizes",
+    "lastAnswer",
+];
 /// Segments refused anywhere in a path: they reach into JavaScript prototypes.
 pub const FORBIDDEN_SEGMENTS: [&str; 3] = ["__proto__", "constructor", "prototype"];
 /// Longest serde message kept when an operation cannot be read.

@@ -23,6 +23,10 @@ fn assert_invariants(document: &DashboardDocument, limits: &StateLimits) -> Resu
         prop_assert!(document.widgets.contains_key(id));
         prop_assert!(!document.layout[..index].contains(id));
     }
+    for (id, size) in &document.widget_sizes {
+        prop_assert!(document.widgets.contains_key(id), "a size outlived its widget: {}", id);
+        prop_assert!((1..=MAX_WIDGET_COLUMNS).contains(&size.columns) && (1..=MAX_WIDGET_ROWS).contains(&size.rows));
+    }
     prop_assert!(document.serialized_len() <= limits.max_document_bytes);
     // Round trips: through the rule checker, and through plain serde text.
     let wire = serde_json::to_value(document).map_err(|error| TestCaseError::fail(error.to_string()))?;
@@ -68,6 +72,8 @@ fn any_value() -> impl Strategy<Value = Value> {
         1 => Just(activity("x3")),
         1 => Just(widget("w3", 50.0)),
         1 => Just(json!("w1")),
+        1 => Just(json!({"columns": 2, "rows": 1})),
+        1 => Just(json!({"question": "overview", "text": "ok", "askedAt": "2025-03-01T12:00:00Z"})),
     ]
 }
 
@@ -84,6 +90,8 @@ fn any_path() -> impl Strategy<Value = String> {
         4 => Just("metrics"),
         4 => Just("activity"),
         4 => Just("preferences"),
+        3 => Just("widgetSizes"),
+        2 => Just("lastAnswer"),
         1 => Just("activeAlerts"),
         1 => Just("schemaVersion"),
         1 => Just("__proto__"),
@@ -100,6 +108,8 @@ fn any_path() -> impl Strategy<Value = String> {
         2 => Just("progress"),
         2 => Just("dismissed"),
         2 => Just("theme"),
+        2 => Just("columns"),
+        1 => Just("text"),
         1 => Just("constructor"),
         1 => Just("a~1b"),
     ];
@@ -125,15 +135,44 @@ fn any_op() -> impl Strategy<Value = Value> {
 /// One step of a patch that is valid by construction; `n` makes ids unique.
 #[derive(Debug, Clone)]
 enum Action {
-    AppendAlert { dismissed: bool },
-    DismissAlert { index: usize, dismissed: bool },
+    AppendAlert {
+        dismissed: bool,
+    },
+    DismissAlert {
+        index: usize,
+        dismissed: bool,
+    },
     AppendActivity,
     AppendMetric,
-    AppendTask { status: &'static str },
-    AddWidget { progress: u8 },
-    SetProgress { widget: &'static str, progress: u8 },
-    SetTheme { theme: &'static str },
-    SetActiveProject { project: Option<&'static str> },
+    AppendTask {
+        status: &'static str,
+    },
+    AddWidget {
+        progress: u8,
+    },
+    SetProgress {
+        widget: &'static str,
+        progress: u8,
+    },
+    SetTheme {
+        theme: &'static str,
+    },
+    SetActiveProject {
+        project: Option<&'static str>,
+    },
+    /// Sizes the widget at this position of the layout (modulo its length).
+    SizeWidget {
+        pick: usize,
+        columns: u8,
+        rows: u8,
+    },
+    /// Removes one of the widgets earlier actions added, from the layout and `widgets`.
+    RemoveWidget {
+        pick: usize,
+    },
+    SetLastAnswer {
+        text_len: usize,
+    },
 }
 
 fn any_action() -> impl Strategy<Value = Action> {
@@ -149,10 +188,18 @@ fn any_action() -> impl Strategy<Value = Action> {
             .prop_map(|(widget, progress)| Action::SetProgress { widget, progress }),
         prop::sample::select(vec!["light", "dark", "system"]).prop_map(|theme| Action::SetTheme { theme }),
         prop::option::of(Just("p-9")).prop_map(|project| Action::SetActiveProject { project }),
+        (0..8usize, 1..=MAX_WIDGET_COLUMNS, 1..=MAX_WIDGET_ROWS).prop_map(|(pick, columns, rows)| Action::SizeWidget {
+            pick,
+            columns,
+            rows
+        }),
+        (0..8usize).prop_map(|pick| Action::RemoveWidget { pick }),
+        (0..=MAX_ANSWER_TEXT_CHARS).prop_map(|text_len| Action::SetLastAnswer { text_len }),
     ]
 }
 
-fn action_ops(n: usize, action: &Action) -> Vec<Value> {
+/// The operations of one action; `layout` is the layout as the earlier actions left it.
+fn action_ops(n: usize, action: &Action, layout: &mut Vec<String>) -> Vec<Value> {
     match action {
         Action::AppendAlert { dismissed } => {
             vec![json!({"op": "add", "path": "/alerts/-", "value": alert(&format!("g{n}"), *dismissed)})]
@@ -167,10 +214,35 @@ fn action_ops(n: usize, action: &Action) -> Vec<Value> {
         Action::AppendTask { status } => {
             vec![json!({"op": "add", "path": "/activeTasks/-", "value": task(&format!("g{n}"), status)})]
         }
-        Action::AddWidget { progress } => vec![
-            json!({"op": "add", "path": format!("/widgets/g{n}"), "value": widget(&format!("g{n}"), f64::from(*progress))}),
-            json!({"op": "add", "path": "/layout/-", "value": format!("g{n}")}),
-        ],
+        Action::AddWidget { progress } => {
+            layout.push(format!("g{n}"));
+            vec![
+                json!({"op": "add", "path": format!("/widgets/g{n}"), "value": widget(&format!("g{n}"), f64::from(*progress))}),
+                json!({"op": "add", "path": "/layout/-", "value": format!("g{n}")}),
+            ]
+        }
+        Action::SizeWidget { pick, columns, rows } => {
+            // With no widget left, a size for one that is gone: dropped, never refused.
+            let id = if layout.is_empty() { "gone".to_owned() } else { layout[pick % layout.len()].clone() };
+            vec![
+                json!({"op": "add", "path": format!("/widgetSizes/{id}"), "value": {"columns": columns, "rows": rows}}),
+            ]
+        }
+        Action::RemoveWidget { pick } => {
+            // Only widgets added by earlier actions: `SetProgress` relies on the fixture's.
+            let added: Vec<usize> = (0..layout.len()).filter(|&index| layout[index].starts_with('g')).collect();
+            if added.is_empty() {
+                return Vec::new();
+            }
+            let index = added[pick % added.len()];
+            let id = layout.remove(index);
+            vec![
+                json!({"op": "remove", "path": format!("/layout/{index}")}),
+                json!({"op": "remove", "path": format!("/widgets/{id}")}),
+            ]
+        }
+        Action::SetLastAnswer { text_len } => vec![json!({"op": "add", "path": "/lastAnswer", "value": {
+            "question": format!("question {n}"), "text": "t".repeat(*text_len), "askedAt": "2025-03-01T12:00:00Z"}})],
         Action::SetProgress { widget, progress } => {
             vec![json!({"op": "replace", "path": format!("/widgets/{widget}/data/progress"), "value": progress})]
         }
@@ -231,7 +303,9 @@ proptest! {
     fn valid_patches_keep_every_invariant(actions in vec(any_action(), 0..40), nearly_full in any::<bool>()) {
         let limits = StateLimits::default();
         let document = if nearly_full { nearly_full_document() } else { document() };
-        let ops: Vec<Value> = actions.iter().enumerate().flat_map(|(n, action)| action_ops(n, action)).collect();
+        let mut layout = document.layout.clone();
+        let ops: Vec<Value> =
+            actions.iter().enumerate().flat_map(|(n, action)| action_ops(n, action, &mut layout)).collect();
         let applied = super::tests::apply_ops(&document, parse_ops(ops.clone()), &limits);
         prop_assert!(applied.is_ok(), "{:?}", applied.err());
         if let Ok(applied) = applied {

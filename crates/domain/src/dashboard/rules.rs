@@ -14,13 +14,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::document::{CURRENT_SCHEMA_VERSION, DashboardDocument};
-use super::items::{CatalogList, check_alerts, check_catalog_items, check_preferences, check_tasks};
+use super::items::{
+    CatalogList, check_alerts, check_catalog_items, check_last_answer, check_preferences, check_tasks,
+    check_widget_sizes,
+};
 use super::pointer::{child, escape};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::widgets::{MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_REPORTED_ERRORS, Widget, WidgetError, catalog};
 
 /// Every top-level member a document may have.
-const MEMBERS: [&str; 10] = [
+const MEMBERS: [&str; 12] = [
     "schemaVersion",
     "widgets",
     "layout",
@@ -31,6 +34,8 @@ const MEMBERS: [&str; 10] = [
     "metrics",
     "activity",
     "preferences",
+    "widgetSizes",
+    "lastAnswer",
 ];
 /// The one member a document must have: without it, its format is unknown.
 /// Every other member may be left out and reads as empty (`null` for
@@ -81,6 +86,9 @@ impl DashboardDocument {
             check_catalog_items(value, CatalogList::ACTIVITY, errors)
         });
         let preferences = check_member(members, "preferences", &mut errors, check_preferences);
+        // Sizes of widgets not in `widgets` are not errors: `normalize` drops them.
+        let widget_sizes = check_member(members, "widgetSizes", &mut errors, check_widget_sizes);
+        let last_answer = check_member(members, "lastAnswer", &mut errors, check_last_answer);
 
         let (
             Some(widgets),
@@ -91,7 +99,20 @@ impl DashboardDocument {
             Some(metrics),
             Some(activity),
             Some(preferences),
-        ) = (widgets, layout, active_project, active_tasks, alerts, metrics, activity, preferences)
+            Some(widget_sizes),
+            Some(last_answer),
+        ) = (
+            widgets,
+            layout,
+            active_project,
+            active_tasks,
+            alerts,
+            metrics,
+            activity,
+            preferences,
+            widget_sizes,
+            last_answer,
+        )
         else {
             return Err(errors.into_result_error());
         };
@@ -109,6 +130,8 @@ impl DashboardDocument {
             metrics,
             activity,
             preferences,
+            widget_sizes,
+            last_answer,
         };
         document.active_alerts = document.derive_active_alerts();
         Ok(document)

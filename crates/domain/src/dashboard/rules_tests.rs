@@ -16,7 +16,8 @@ fn the_default_document_is_empty_valid_and_camel_case() {
         wire,
         json!({
             "schemaVersion": 2, "widgets": {}, "layout": [], "activeProject": null, "activeTasks": [],
-            "alerts": [], "activeAlerts": [], "metrics": [], "activity": [], "preferences": {"theme": "system"}
+            "alerts": [], "activeAlerts": [], "metrics": [], "activity": [], "preferences": {"theme": "system"},
+            "widgetSizes": {}
         })
     );
     assert_eq!(replace_document(&wire, &StateLimits::default()), Ok(document));
@@ -230,4 +231,96 @@ fn script_like_strings_are_stored_as_data() {
     let payload = "<script>alert(1)</script>";
     let applied = apply(&document, json!([{"op": "replace", "path": "/alerts/0/message", "value": payload}])).unwrap();
     assert_eq!(applied.document.alerts[0].message, payload);
+}
+
+#[test]
+fn widget_sizes_are_checked_at_their_paths_and_follow_the_widgets() {
+    let document = document();
+    let sized = apply(&document, json!([{"op": "add", "path": "/widgetSizes/w1", "value": {"columns": 3, "rows": 2}}]))
+        .unwrap();
+    assert_eq!(sized.document.widget_sizes.get("w1"), Some(&WidgetSize { columns: 3, rows: 2 }));
+    let cases = [
+        (json!({"columns": 4, "rows": 1}), vec!["/widgetSizes/w1/columns"]),
+        (json!({"columns": 0, "rows": 3}), vec!["/widgetSizes/w1/columns", "/widgetSizes/w1/rows"]),
+        (json!({"columns": 1.5, "rows": "1"}), vec!["/widgetSizes/w1/columns", "/widgetSizes/w1/rows"]),
+        (json!({"columns": 2}), vec!["/widgetSizes/w1/rows"]),
+        (json!({"columns": 2, "rows": 1, "depth": 1}), vec!["/widgetSizes/w1/depth"]),
+        (json!([2, 1]), vec!["/widgetSizes/w1"]),
+    ];
+    for (size, expected) in cases {
+        let error = refuse(&document, json!([{"op": "add", "path": "/widgetSizes/w1", "value": size}]));
+        let mut found = paths(&error);
+        found.sort_unstable();
+        assert_eq!(found, expected, "{size}: {error}");
+    }
+    assert_eq!(
+        paths(&refuse(&document, json!([{"op": "add", "path": "/widgetSizes", "value": []}]))),
+        ["/widgetSizes"]
+    );
+
+    // Removing a widget never fails for its size: the size goes with it, and replicas hear of it.
+    let removed =
+        apply(&sized.document, json!([{"op": "remove", "path": "/layout/0"}, {"op": "remove", "path": "/widgets/w1"}]))
+            .unwrap();
+    assert!(!removed.document.widget_sizes.contains_key("w1"));
+    assert!(removed.document.widget_sizes.contains_key("w2"), "other sizes stay");
+    assert!(removed.effects.iter().any(|op| op.path().as_str() == "/widgetSizes/w1"), "{:?}", removed.effects);
+    // A size for a widget that does not exist is dropped, not refused.
+    let ghost =
+        apply(&document, json!([{"op": "add", "path": "/widgetSizes/ghost", "value": {"columns": 1, "rows": 1}}]))
+            .unwrap();
+    assert!(!ghost.document.widget_sizes.contains_key("ghost"));
+}
+
+#[test]
+fn the_last_answer_is_checked_at_its_paths() {
+    let document = document();
+    let answer = json!({"question": "workspace overview", "projectId": "0190a1b2-c3d4-7e5f-8071-8293a4b5c6d7",
+        "text": "All good.", "askedAt": "2025-03-01T12:00:00Z"});
+    let applied = apply(&document, json!([{"op": "add", "path": "/lastAnswer", "value": answer}])).unwrap();
+    let stored = applied.document.last_answer.clone().unwrap();
+    assert_eq!((stored.question.as_str(), stored.text.as_str()), ("workspace overview", "All good."));
+    assert_eq!(serde_json::to_value(&applied.document).unwrap()["lastAnswer"], answer, "round-trips");
+    let cleared = apply(&applied.document, json!([{"op": "replace", "path": "/lastAnswer", "value": null}])).unwrap();
+    assert_eq!(cleared.document.last_answer, None);
+    assert!(serde_json::to_value(&cleared.document).unwrap().get("lastAnswer").is_none(), "absent, not null");
+
+    let long_text = "t".repeat(MAX_ANSWER_TEXT_CHARS + 1);
+    let long_question = "q".repeat(501);
+    let cases = [
+        (json!({"question": "", "text": "", "askedAt": "2025-03-01T12:00:00Z"}), vec!["/lastAnswer/question"]),
+        (
+            json!({"question": long_question, "text": "", "askedAt": "2025-03-01T12:00:00Z"}),
+            vec!["/lastAnswer/question"],
+        ),
+        (json!({"question": "q", "text": long_text, "askedAt": "2025-03-01T12:00:00Z"}), vec!["/lastAnswer/text"]),
+        (json!({"question": "q", "text": "", "askedAt": "noon"}), vec!["/lastAnswer/askedAt"]),
+        (
+            json!({"question": "q", "text": "", "askedAt": "2025-03-01T12:00:00Z", "projectId": "p-1"}),
+            vec!["/lastAnswer/projectId"],
+        ),
+        (
+            json!({"question": "q", "askedAt": "2025-03-01T12:00:00Z", "colour": 1}),
+            vec!["/lastAnswer/colour", "/lastAnswer/text"],
+        ),
+        (json!("overview"), vec!["/lastAnswer"]),
+    ];
+    for (value, expected) in cases {
+        let error = refuse(&document, json!([{"op": "add", "path": "/lastAnswer", "value": value}]));
+        let mut found = paths(&error);
+        found.sort_unstable();
+        assert_eq!(found, expected, "{value}: {error}");
+    }
+}
+
+#[test]
+fn a_document_stored_before_sizes_and_answers_loads_unchanged() {
+    // What a build before `widgetSizes` and `lastAnswer` stored.
+    let mut older = document_value();
+    older.as_object_mut().unwrap().remove("widgetSizes");
+    assert!(older.get("lastAnswer").is_none());
+    let document = DashboardDocument::from_value(&older).unwrap();
+    assert!(document.widget_sizes.is_empty() && document.last_answer.is_none());
+    assert_eq!(document.widgets.len(), 2);
+    assert_eq!(document.layout, ["w1", "w2"]);
 }

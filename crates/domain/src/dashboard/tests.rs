@@ -55,7 +55,8 @@ pub(super) mod fixtures {
             "alerts": [alert("a1", false), alert("a2", true), alert("a3", false)],
             "metrics": [metric("Velocity")],
             "activity": [activity("e1")],
-            "preferences": { "theme": "dark" }
+            "preferences": { "theme": "dark" },
+            "widgetSizes": { "w2": { "columns": 2, "rows": 1 } }
         })
     }
 

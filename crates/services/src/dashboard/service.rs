@@ -101,8 +101,8 @@ enum Attempt {
 enum Current {
     /// No state yet (or it expired).
     Absent,
-    /// A document that can be read.
-    Readable { version: StateVersion, document: DashboardDocument },
+    /// A document that can be read (boxed: it is large next to the other variants).
+    Readable { version: StateVersion, document: Box<DashboardDocument> },
     /// Stored bytes that cannot be decoded or migrated.
     Unreadable { version: StateVersion },
 }
@@ -147,7 +147,9 @@ impl DashboardService {
     pub async fn get(&self, principal: &Principal) -> Result<Option<DashboardView>, DashboardError> {
         let view = match self.read_current(&room_of(principal)).await? {
             Current::Absent => None,
-            Current::Readable { version, document } => Some(DashboardView { version, document, degraded: false }),
+            Current::Readable { version, document } => {
+                Some(DashboardView { version, document: *document, degraded: false })
+            }
             Current::Unreadable { version } => {
                 Some(DashboardView { version, document: DashboardDocument::default(), degraded: true })
             }
@@ -231,7 +233,7 @@ impl DashboardService {
                         empty = DashboardDocument::default();
                         (None, &empty)
                     }
-                    Current::Readable { version, document } => (Some(version.clone()), document),
+                    Current::Readable { version, document } => (Some(version.clone()), &**document),
                     Current::Unreadable { .. } => return Err(DashboardError::Unreadable),
                 }
             }
@@ -413,7 +415,7 @@ impl DashboardService {
             }
         };
         if applied.is_empty() {
-            return Ok(Current::Readable { version, document });
+            return Ok(Current::Readable { version, document: Box::new(document) });
         }
         tracing::info!(
             workspace_id = %room.workspace_id,
@@ -425,10 +427,10 @@ impl DashboardService {
         // that says how, so clients must take a snapshot: a new epoch.
         match self.commit_whole(room, Some(&version), &document).await? {
             CommitOutcome::Committed { epoch, version } | CommitOutcome::Duplicate { epoch, version } => {
-                Ok(Current::Readable { version: StateVersion { epoch, version }, document })
+                Ok(Current::Readable { version: StateVersion { epoch, version }, document: Box::new(document) })
             }
             // Someone else wrote (or migrated) first; serve ours, a write will re-read.
-            CommitOutcome::VersionMismatch { .. } => Ok(Current::Readable { version, document }),
+            CommitOutcome::VersionMismatch { .. } => Ok(Current::Readable { version, document: Box::new(document) }),
         }
     }
 
@@ -465,7 +467,7 @@ impl DashboardService {
     /// The answer to a replayed write: the first commit's version with the current document.
     async fn replayed(&self, room: &RoomKey, first: StateVersion) -> Result<Committed, DashboardError> {
         let document = match self.read_current(room).await? {
-            Current::Readable { document, .. } => document,
+            Current::Readable { document, .. } => *document,
             Current::Absent | Current::Unreadable { .. } => DashboardDocument::default(),
         };
         Ok(Committed { version: first, document, replayed: true, ops: json!([]) })

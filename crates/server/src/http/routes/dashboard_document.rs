@@ -8,7 +8,10 @@
 
 use std::borrow::Cow;
 
-use agentdeck_domain::dashboard::document::CURRENT_SCHEMA_VERSION;
+use agentdeck_domain::dashboard::document::{
+    CURRENT_SCHEMA_VERSION, MAX_ANSWER_TEXT_CHARS, MAX_WIDGET_COLUMNS, MAX_WIDGET_ROWS,
+};
+use agentdeck_domain::widgets::MAX_QUESTION_CHARS;
 use serde_json::json;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{Object, Schema};
@@ -52,6 +55,22 @@ fn document_schema() -> serde_json::Value {
             "metrics": objects("Key figures, oldest first (at most 50 kept)"),
             "activity": objects("What people and agents did, oldest first (at most 100 kept)"),
             "preferences": {"type": "object", "description": "How the user likes the dashboard shown"},
+            "widgetSizes": {"type": "object",
+                "description": "How big the user made each widget, by widget id; sizes of widgets not in widgets are dropped on write",
+                "additionalProperties": {"type": "object", "required": ["columns", "rows"], "additionalProperties": false,
+                    "properties": {
+                        "columns": {"type": "integer", "minimum": 1, "maximum": MAX_WIDGET_COLUMNS},
+                        "rows": {"type": "integer", "minimum": 1, "maximum": MAX_WIDGET_ROWS},
+                    }}},
+            "lastAnswer": {"type": ["object", "null"],
+                "description": "The Dashboard Agent's latest answer to this user (POST /api/ask), so every tab shows its text",
+                "required": ["question", "text", "askedAt"], "additionalProperties": false,
+                "properties": {
+                    "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+                    "projectId": {"type": "string", "format": "uuid"},
+                    "text": {"type": "string", "maxLength": MAX_ANSWER_TEXT_CHARS},
+                    "askedAt": {"type": "string", "format": "date-time"},
+                }},
         }
     })
 }
@@ -66,5 +85,7 @@ mod tests {
         let back = serde_json::to_value(&converted).expect("serializes");
         assert_eq!(back["properties"]["schemaVersion"]["enum"], json!([CURRENT_SCHEMA_VERSION]));
         assert_eq!(back["required"], json!(["schemaVersion"]));
+        assert_eq!(back["properties"]["widgetSizes"]["additionalProperties"]["properties"]["columns"]["maximum"], 3);
+        assert_eq!(back["properties"]["lastAnswer"]["properties"]["text"]["maxLength"], 4000);
     }
 }
