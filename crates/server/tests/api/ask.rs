@@ -291,3 +291,97 @@ async fn an_agent_set_to_fail_is_a_retryable_error_on_every_ask_while_the_others
     assert_eq!(tasks_with(&app, "pulse").await, 2);
     assert_eq!(tasks_with(&app, "navi").await, 1, "the answers that succeeded were cached");
 }
+
+/// The layout of the caller's dashboard.
+async fn layout_now(app: &crate::helpers::TestApp) -> Vec<String> {
+    let (_, state) = app.get("/api/dashboard/state").await;
+    state["document"]["layout"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+async fn patch_state(app: &crate::helpers::TestApp, ops: Value) {
+    let body = serde_json::to_vec(&ops).unwrap();
+    let (status, answer) =
+        app.send_raw(reqwest::Method::PATCH, "/api/dashboard/state", "application/json-patch+json", body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+}
+
+/// Completes a seeded Website Redesign task, then waits for the live refresh to show it on the dashboard.
+async fn finish_a_task_and_await_the_refresh(app: &crate::helpers::TestApp, widget_id: &str, title: &str) -> Value {
+    let (_, tasks) = app.get("/api/tasks?limit=200").await;
+    let task = tasks["items"].as_array().into_iter().flatten().find(|t| t["title"] == title).cloned().unwrap();
+    let (_, before) = app.get("/api/dashboard/state").await;
+    let completed = before["document"]["widgets"][widget_id]["data"]["tasksCompleted"].as_u64().unwrap();
+    let (status, _) =
+        app.patch(&format!("/api/tasks/{}", task["id"].as_str().unwrap()), &json!({"status": "done"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let started = Instant::now();
+    loop {
+        let (_, state) = app.get("/api/dashboard/state").await;
+        if state["document"]["widgets"][widget_id]["data"]["tasksCompleted"].as_u64() == Some(completed + 1) {
+            return state;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no refresh of {widget_id}: {state}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_gateway_keeps_the_users_layout_and_an_ask_brings_back_what_a_refresh_does_not() {
+    let app = spawn_app().await;
+    let question = json!({"question": "status of my active projects"});
+    let (status, answer) = app.post("/api/ask", &question).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let ids: Vec<String> = answer["widgets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["id"].as_str())
+        .map(str::to_owned)
+        .collect();
+    assert!(ids.len() >= 3, "{answer}");
+    assert_eq!(layout_now(&app).await, ids);
+    let (_, state) = app.get("/api/dashboard/state").await;
+    let last = &state["document"]["lastAnswer"];
+    assert_eq!((&last["question"], &last["text"]), (&question["question"], &answer["text"]), "{last}");
+    let asked_at = last["askedAt"].clone();
+    let website = of_type(&answer["widgets"], "ProjectStatus")
+        .into_iter()
+        .find(|w| w["data"]["projectName"] == "Website Redesign")
+        .and_then(|w| w["id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // The user reverses the order and sizes a widget; a data change refreshes the contents, not the order.
+    let reversed: Vec<String> = ids.iter().rev().cloned().collect();
+    patch_state(
+        &app,
+        json!([{"op": "replace", "path": "/layout", "value": reversed},
+               {"op": "add", "path": format!("/widgetSizes/{website}"), "value": {"columns": 2, "rows": 1}}]),
+    )
+    .await;
+    let state = finish_a_task_and_await_the_refresh(&app, &website, "Build responsive navigation").await;
+    assert_eq!(layout_now(&app).await, reversed, "the refresh kept the user's order");
+    assert_eq!(state["document"]["widgetSizes"][&website], json!({"columns": 2, "rows": 1}));
+    assert_eq!(state["document"]["lastAnswer"]["askedAt"], asked_at, "still the answer to that ask");
+
+    // The user removes a widget (from the layout and the widgets); the next refresh leaves it out.
+    let removed = reversed.iter().find(|id| **id != website).cloned().unwrap();
+    let index = reversed.iter().position(|id| *id == removed).unwrap();
+    patch_state(
+        &app,
+        json!([{"op": "remove", "path": format!("/layout/{index}")},
+               {"op": "remove", "path": format!("/widgets/{removed}")}]),
+    )
+    .await;
+    let kept: Vec<String> = reversed.iter().filter(|id| **id != removed).cloned().collect();
+    let state = finish_a_task_and_await_the_refresh(&app, &website, "Migrate blog content").await;
+    assert_eq!(layout_now(&app).await, kept, "a refresh does not bring back a removed widget");
+    assert!(state["document"]["widgets"][&removed].is_null());
+
+    // Asking again brings it back, after the widgets the user kept in their order.
+    let (status, _) = app.post("/api/ask", &question).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut expected = kept.clone();
+    expected.push(removed);
+    assert_eq!(layout_now(&app).await, expected);
+}

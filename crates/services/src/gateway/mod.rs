@@ -13,15 +13,20 @@
 //!   count;
 //! - every widget carries `source`, the question that produced it, so a
 //!   client can ask it again (the retry of an `Error` widget);
-//! - the widgets are written into the caller's dashboard (one patch: each
-//!   widget added by id, the layout set to this answer's order), so every
-//!   open tab updates, and returned with a short text and, per agent,
-//!   whether it answered and how long it took.
+//! - the widgets are written into the caller's dashboard in one patch,
+//!   keeping the layout the user made ([`placement`]: ids already shown keep
+//!   their place, new ones follow in answer order, an earlier answer's widgets
+//!   go) together with `lastAnswer`, so every open tab updates and shows the
+//!   text; they are returned with that text and, per agent, whether it
+//!   answered and how long it took;
+//! - each agent's last outcome is remembered per workspace
+//!   ([`Gateway::agent_outcomes`], `GET /api/agents`).
 
 mod agent;
 mod answer;
 mod cache;
 mod error;
+mod placement;
 mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,8 +54,11 @@ pub use error::{AgentError, GatewayError};
 
 use cache::{AnswerCache, AnswerKey};
 
-use crate::dashboard::DashboardService;
+use crate::dashboard::{DashboardError, DashboardService};
 use crate::outbound::OutboundHttp;
+use agentdeck_domain::dashboard::document::LastAnswer;
+use agentdeck_domain::dashboard::patch::PatchError;
+use placement::Placement;
 
 /// How the gateway reaches and waits for the specialists.
 #[derive(Debug, Clone)]
@@ -107,7 +115,7 @@ pub struct AgentReport {
 pub struct AskResponse {
     /// A short text.
     pub text: String,
-    /// The widgets, each `{id, type, title?, data}`, checked against the catalog.
+    /// The widgets, each `{id, type, title?, source, data}`, checked against the catalog.
     pub widgets: Vec<Value>,
     /// Per agent called.
     pub agents: BTreeMap<String, AgentReport>,
@@ -116,6 +124,28 @@ pub struct AskResponse {
 /// Longest question accepted, in characters as sent: what a widget's `source`
 /// may carry, so every widget can name the exact question to ask again.
 pub const MAX_QUESTION_CHARS: usize = agentdeck_domain::widgets::MAX_QUESTION_CHARS as usize;
+
+/// How the gateway's last call to an agent went, for one workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentOutcome {
+    /// When the call ended (an answer, a failure or the deadline).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// It answered in time.
+    pub ok: bool,
+    /// Milliseconds until its answer (or the deadline).
+    pub ms: u64,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+/// Most (workspace, agent) outcomes remembered; the least recently used go first.
+const MAX_OUTCOMES: u64 = 30_000;
+/// How long an outcome is remembered without a newer call.
+const OUTCOME_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Longest `lastAnswer.text` written; a longer answer text is cut.
+const MAX_ANSWER_TEXT_CHARS: usize = agentdeck_domain::dashboard::document::MAX_ANSWER_TEXT_CHARS;
+/// How often a write is planned again after the dashboard changed under it.
+const WRITE_ATTEMPTS: usize = 5;
 
 /// The gateway.
 #[derive(Clone)]
@@ -135,6 +165,8 @@ struct Inner {
     cache: AnswerCache,
     /// The last question answered for each user, for live refresh.
     subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
+    /// The last call outcome per (workspace, agent).
+    outcomes: moka::sync::Cache<(Uuid, &'static str), AgentOutcome>,
     /// The refresher and its refreshes.
     tasks: tokio_util::task::TaskTracker,
     shutdown: tokio_util::sync::CancellationToken,
@@ -152,14 +184,25 @@ impl Gateway {
         let clients = Mutex::new(HashMap::new());
         let subscriptions =
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
+        let outcomes = moka::sync::Cache::builder().max_capacity(MAX_OUTCOMES).time_to_idle(OUTCOME_TTL).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner = Inner { http, stores, dashboard, options, clients, cache, subscriptions, tasks, shutdown };
+        let inner =
+            Inner { http, stores, dashboard, options, clients, cache, subscriptions, outcomes, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
     /// Answer cache hits and misses so far.
     pub fn cache_stats(&self) -> CacheStats {
         self.inner.cache.stats()
+    }
+
+    /// The last call outcome of each agent the gateway called for `workspace`
+    /// (agents not called lately are absent).
+    pub fn agent_outcomes(&self, workspace: Uuid) -> HashMap<&'static str, AgentOutcome> {
+        SPECIALISTS
+            .iter()
+            .filter_map(|agent| self.inner.outcomes.get(&(workspace, *agent)).map(|outcome| (*agent, outcome)))
+            .collect()
     }
 
     fn deadline_of(&self, agent: &str) -> Duration {
@@ -195,11 +238,14 @@ impl Gateway {
         traceparent: Option<&str>,
     ) -> (AgentReport, Result<Arc<AgentAnswer>, Arc<AgentError>>) {
         let started = Instant::now();
-        let (agent, question, project_id) = (key.agent, key.question.clone(), key.project);
+        let (workspace, agent, question, project_id) = (key.workspace, key.agent, key.question.clone(), key.project);
         let outcome =
             self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, bearer, traceparent)).await;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let report = AgentReport { ok: outcome.is_ok(), ms, error: outcome.as_ref().err().map(ToString::to_string) };
+        let remembered =
+            AgentOutcome { at: chrono::Utc::now(), ok: report.ok, ms: report.ms, error: report.error.clone() };
+        self.inner.outcomes.insert((workspace, agent), remembered);
         (report, outcome)
     }
 
@@ -241,27 +287,35 @@ impl Gateway {
         traceparent: Option<&str>,
         request: &AskRequest,
     ) -> Result<AskResponse, GatewayError> {
-        let answer = self.answer(principal, bearer, traceparent, request, true).await?;
-        if !answer.widgets.is_empty() {
+        let asked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (answer, written) = self.answer(principal, bearer, traceparent, request, Some(&asked_at), None).await?;
+        // Only a written answer is refreshed: one nobody answered left the dashboard as it was.
+        if let Some(answer_ids) = written {
             let subscription = refresh::Subscription {
+                ask_id: Uuid::now_v7(),
                 principal: principal.clone(),
                 bearer: bearer.to_owned(),
                 request: request.clone(),
+                asked_at,
+                answer_ids: Arc::new(answer_ids),
             };
             self.inner.subscriptions.insert((principal.workspace_id, principal.subject.clone()), subscription);
         }
         Ok(answer)
     }
 
-    /// Plans, calls, checks and (when `write`) writes one answer.
+    /// Plans, calls, checks and (when `asked_at` is given) writes one answer,
+    /// placed as an ask, or as a refresh of the answer whose widget ids are
+    /// `previous`; returns the answer and, when it was written, its widget ids.
     async fn answer(
         &self,
         principal: &Principal,
         bearer: &str,
         traceparent: Option<&str>,
         request: &AskRequest,
-        write: bool,
-    ) -> Result<AskResponse, GatewayError> {
+        asked_at: Option<&str>,
+        previous: Option<&[String]>,
+    ) -> Result<(AskResponse, Option<Vec<String>>), GatewayError> {
         let question = request.question.trim();
         if question.is_empty() {
             return Err(GatewayError::InvalidQuestion("the question is empty".into()));
@@ -283,7 +337,7 @@ impl Gateway {
         let plan = plan(question, request.project_id, &projects);
         if plan.intent == Intent::Unknown {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
-            return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
+            return Ok((AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() }, None));
         }
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
@@ -325,28 +379,64 @@ impl Gateway {
         }
         let text = if texts.is_empty() { "No agent could answer right now.".to_owned() } else { texts.join(" ") };
         let anyone_answered = agents.values().any(|report: &AgentReport| report.ok);
-        if write && anyone_answered {
-            self.write_to_dashboard(principal, &widgets).await?;
+        let mut written = None;
+        if let Some(asked_at) = asked_at
+            && anyone_answered
+        {
+            let last_answer = LastAnswer {
+                question: source.question.clone(),
+                project_id: source.project_id.clone(),
+                text: cut(&text, MAX_ANSWER_TEXT_CHARS),
+                asked_at: asked_at.to_owned(),
+            };
+            let last_answer = serde_json::to_value(last_answer).unwrap_or(Value::Null);
+            let placement = previous.map_or(Placement::Ask, |previous| Placement::Refresh { previous });
+            self.write_to_dashboard(principal, &widgets, &last_answer, placement).await?;
+            written = Some(placement::answer_ids(&widgets));
         }
-        Ok(AskResponse { text, widgets, agents })
+        Ok((AskResponse { text, widgets, agents }, written))
     }
 
-    /// One patch: each widget added under its id, the layout set to their order.
-    async fn write_to_dashboard(&self, principal: &Principal, widgets: &[Value]) -> Result<(), GatewayError> {
-        if widgets.is_empty() {
-            return Ok(());
+    /// One patch placing the answer on the dashboard ([`placement`]) with
+    /// `lastAnswer`; planned again from a fresh read when the dashboard
+    /// changed under it (the user moved a widget meanwhile).
+    async fn write_to_dashboard(
+        &self,
+        principal: &Principal,
+        widgets: &[Value],
+        last_answer: &Value,
+        placement: Placement<'_>,
+    ) -> Result<(), GatewayError> {
+        let max_ops = self.inner.dashboard.limits().max_ops;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = match self.inner.dashboard.get(principal).await? {
+                Some(view) => serde_json::to_value(&view.document).unwrap_or(Value::Null),
+                None => Value::Null,
+            };
+            let Some(ops) = placement::plan(&current, widgets, last_answer, placement, max_ops) else {
+                return Ok(());
+            };
+            // The service tells the caller's open tabs (other nodes learn of it from the change feed).
+            match self.inner.dashboard.patch(principal, &ops, None, None).await {
+                Ok(_) => return Ok(()),
+                // The plan was made from a document that changed meanwhile: read and plan again.
+                Err(DashboardError::Rejected(
+                    PatchError::TestFailed { .. } | PatchError::InvalidOp { .. } | PatchError::Invalid(_),
+                )) if attempt < WRITE_ATTEMPTS => {}
+                Err(error) => return Err(error.into()),
+            }
         }
-        let mut ops = Vec::with_capacity(widgets.len() + 1);
-        let mut layout = Vec::with_capacity(widgets.len());
-        for widget in widgets {
-            let Some(id) = widget.get("id").and_then(Value::as_str) else { continue };
-            let pointer_id = id.replace('~', "~0").replace('/', "~1");
-            ops.push(json!({"op": "add", "path": format!("/widgets/{pointer_id}"), "value": widget}));
-            layout.push(id.to_owned());
-        }
-        ops.push(json!({"op": "add", "path": "/layout", "value": layout}));
-        // The service tells the caller's open tabs (other nodes learn of it from the change feed).
-        self.inner.dashboard.patch(principal, &Value::Array(ops), None, None).await?;
-        Ok(())
     }
+}
+
+/// `text` cut to at most `max` characters, ending with `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    kept.push('…');
+    kept
 }

@@ -3,18 +3,23 @@
 //! tabs update without anyone asking.
 //!
 //! The gateway remembers, per user, the last question it answered for them
-//! (with their token, for at most an hour). Writes of project data are
-//! announced on a channel; the refresher collects them for `debounce` (a burst
-//! of edits makes one refresh), then re-asks each remembered question of the
-//! changed workspaces — the answer cache misses, since the data generation
-//! moved on. A refresh in which every agent failed (the token expired, say)
-//! writes nothing and forgets the question. Changes made on other nodes are
-//! not seen here (cluster mode refreshes on the node that took the write).
+//! (with their token, for at most an hour) and the widget ids of the answer it
+//! placed last. Writes of project data are announced on a channel; the
+//! refresher collects them for `debounce` (a burst of edits makes one
+//! refresh), then re-asks each remembered question of the changed workspaces —
+//! the answer cache misses, since the data generation moved on — and places
+//! the new answer as a refresh (see `placement.rs`: the user's layout is kept,
+//! widgets they removed stay away), remembering its ids for the next one. A
+//! refresh in which every agent failed (the token expired, say) writes
+//! nothing and forgets the question. Changes made on other nodes are not seen
+//! here (cluster mode refreshes on the node that took the write).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
+use moka::ops::compute::Op;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
@@ -23,9 +28,15 @@ use super::{AskRequest, Gateway};
 /// A question to ask again.
 #[derive(Clone)]
 pub(crate) struct Subscription {
+    /// Which ask this is: a refresh updates the subscription only while no newer ask replaced it.
+    pub ask_id: Uuid,
     pub principal: Principal,
     pub bearer: String,
     pub request: AskRequest,
+    /// When the question was asked (RFC 3339), kept in `lastAnswer` by refreshes.
+    pub asked_at: String,
+    /// The widget ids of the answer placed last (by the ask or the latest refresh).
+    pub answer_ids: Arc<Vec<String>>,
 }
 
 /// How long a remembered question is refreshed.
@@ -84,10 +95,18 @@ impl Gateway {
             self.inner.tasks.spawn(async move {
                 let key = (subscription.principal.workspace_id, subscription.principal.subject.clone());
                 let refreshed = gateway
-                    .answer(&subscription.principal, &subscription.bearer, None, &subscription.request, true)
+                    .answer(
+                        &subscription.principal,
+                        &subscription.bearer,
+                        None,
+                        &subscription.request,
+                        Some(&subscription.asked_at),
+                        Some(&subscription.answer_ids),
+                    )
                     .await;
                 match refreshed {
-                    Ok(answer) if answer.agents.values().any(|report| report.ok) => {}
+                    Ok((_, Some(answer_ids))) => gateway.remember_answer(&key, subscription.ask_id, answer_ids),
+                    Ok((answer, None)) if answer.agents.values().any(|report| report.ok) => {}
                     Ok(_) => {
                         tracing::info!(user = %key.1, "no agent answered a refresh; forgetting the question");
                         gateway.inner.subscriptions.invalidate(&key);
@@ -96,6 +115,17 @@ impl Gateway {
                 }
             });
         }
+    }
+
+    /// Remembers the ids a refresh placed, unless a newer ask replaced the subscription meanwhile.
+    fn remember_answer(&self, key: &(Uuid, String), ask_id: Uuid, answer_ids: Vec<String>) {
+        let answer_ids = Arc::new(answer_ids);
+        self.inner.subscriptions.entry_by_ref(key).and_compute_with(|entry| match entry {
+            Some(entry) if entry.value().ask_id == ask_id => {
+                Op::Put(Subscription { answer_ids: answer_ids.clone(), ..entry.into_value() })
+            }
+            _ => Op::Nop,
+        });
     }
 
     /// Stops the refresher and waits for refreshes in flight.
