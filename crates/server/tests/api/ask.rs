@@ -385,3 +385,56 @@ async fn the_gateway_keeps_the_users_layout_and_an_ask_brings_back_what_a_refres
     expected.push(removed);
     assert_eq!(layout_now(&app).await, expected);
 }
+
+/// `GET /api/agents` as the demo user: the items by id.
+async fn agents_by_id(app: &crate::helpers::TestApp, token: &str) -> std::collections::BTreeMap<String, Value> {
+    let response = app.client.get(format!("{}/api/agents", app.address)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (item["id"].as_str().unwrap().to_owned(), item.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_agents_show_the_gateways_last_call_for_the_callers_workspace() {
+    let app = spawn_app_with(|settings| settings.agents.fail = vec!["herald".into()]).await;
+    let before = agents_by_id(&app, &app.token).await;
+    let ids: Vec<&str> = before.keys().map(String::as_str).collect();
+    assert_eq!(ids, ["conformance", "gateway", "herald", "navi", "pulse"], "every hosted agent");
+    let navi = &before["navi"];
+    assert_eq!((navi["name"].as_str(), navi["role"].as_str()), (Some("Navigator"), Some("project status")));
+    assert_eq!(navi["url"], format!("{}/a2a/navi", app.address));
+    for field in ["lastAnswerAt", "ok", "ms", "error"] {
+        assert!(navi[field].is_null(), "{field} before any call: {navi}");
+    }
+
+    let (status, _) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = agents_by_id(&app, &app.token).await;
+    for agent in ["navi", "pulse"] {
+        let item = &after[agent];
+        assert_eq!((item["ok"].as_bool(), item["error"].is_null()), (Some(true), true), "{item}");
+        assert!(item["ms"].is_u64(), "{item}");
+        let at = item["lastAnswerAt"].as_str().and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok());
+        assert!(at.is_some(), "{item}");
+    }
+    let herald = &after["herald"];
+    assert_eq!(herald["ok"], false, "{herald}");
+    assert!(herald["error"].as_str().is_some_and(|e| e.contains("herald is set to fail")), "{herald}");
+    assert!(after["gateway"]["ok"].is_null(), "the gateway does not call itself");
+    // The order people know: Navigator, Vitals, Activity, Dashboard Agent, then the rest.
+    let response = app.client.get(format!("{}/api/agents", app.address)).bearer_auth(&app.token).send().await.unwrap();
+    let listed: Value = response.json().await.unwrap();
+    let order: Vec<&str> = listed["items"].as_array().unwrap().iter().filter_map(|i| i["id"].as_str()).collect();
+    assert_eq!(order, ["navi", "pulse", "herald", "gateway", "conformance"]);
+
+    // Another workspace has seen no calls.
+    let (_, other) = app.other_workspace().await;
+    assert!(agents_by_id(&app, &other).await["navi"]["ok"].is_null());
+    let (status, _) = app.request(reqwest::Method::GET, "/api/agents", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -13,6 +13,7 @@ async fn usage_counts_what_was_sent_to_and_answered_by_the_agents() {
     let (status, before) = app.get("/api/usage").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((before["today"]["tokensIn"].as_i64(), before["encoding"].as_str()), (Some(0), Some("cl100k_base")));
+    assert_eq!(before["dailyQuotaTokens"], 0, "no quota by default");
     let question = "how is Website Redesign doing";
     let message = json!({"message": {"messageId": "u-1", "role": "ROLE_USER", "parts": [{"text": question}]}});
     let (_, _, reply) = app.a2a_call("/a2a/navi", Some(&app.token), "SendMessage", message).await;
@@ -79,6 +80,8 @@ async fn flushed(app: &crate::helpers::TestApp) {
 async fn passing_80_and_95_percent_of_the_daily_quota_raises_each_alert_once() {
     use agentdeck_services::metering::count_tokens;
     let app = crate::helpers::spawn_app_with(|settings| settings.metering.daily_quota_tokens = 1_000).await;
+    let (_, usage) = app.get("/api/usage").await;
+    assert_eq!(usage["dailyQuotaTokens"], 1_000, "the quota is shown with the usage: {usage}");
     // 850 tokens in and "Hello from TCK" (4) out: 85 % of 1 000.
     let big = vec!["hello"; 850].join(" ");
     assert_eq!(count_tokens(Encoding::Cl100kBase, &big), 850);

@@ -2,6 +2,7 @@
 
 mod a2a;
 mod activity;
+mod agents;
 mod ask;
 mod dashboard;
 mod dashboard_document;
@@ -58,6 +59,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(dashboard::router())
         .merge(ask::router())
         .merge(usage::router())
+        .merge(agents::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());

@@ -42,6 +42,8 @@ pub(crate) struct UsageBody {
     today: UsageDayBody,
     /// The last 30 days with counts, oldest first.
     days: Vec<UsageDayBody>,
+    /// Tokens (in and out) the workspace may use per UTC day (`metering.daily_quota_tokens`); 0: no quota.
+    daily_quota_tokens: u64,
 }
 
 /// Tokens the workspace's agent messages carried, in and out, per day.
@@ -66,5 +68,6 @@ async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Usa
         encoding: state.meter.encoding().as_str(),
         today,
         days: days.iter().map(body).collect(),
+        daily_quota_tokens: state.settings.metering.daily_quota_tokens,
     }))
 }

@@ -56,6 +56,6 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).
-fn agent_base_url(state: &AppState, name: &str) -> String {
+pub(super) fn agent_base_url(state: &AppState, name: &str) -> String {
     format!("{}/a2a/{name}", state.settings.public_url())
 }
