@@ -288,7 +288,8 @@ impl Gateway {
         request: &AskRequest,
     ) -> Result<AskResponse, GatewayError> {
         let asked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let (answer, written) = self.answer(principal, bearer, traceparent, request, Some(&asked_at), None).await?;
+        let answer = self.answer(principal, bearer, traceparent, request).await?;
+        let written = self.place(principal, request, &answer, &asked_at, Placement::Ask).await?;
         // Only a written answer is refreshed: one nobody answered left the dashboard as it was.
         if let Some(answer_ids) = written {
             let subscription = refresh::Subscription {
@@ -304,18 +305,14 @@ impl Gateway {
         Ok(answer)
     }
 
-    /// Plans, calls, checks and (when `asked_at` is given) writes one answer,
-    /// placed as an ask, or as a refresh of the answer whose widget ids are
-    /// `previous`; returns the answer and, when it was written, its widget ids.
+    /// Plans, calls and checks one answer.
     async fn answer(
         &self,
         principal: &Principal,
         bearer: &str,
         traceparent: Option<&str>,
         request: &AskRequest,
-        asked_at: Option<&str>,
-        previous: Option<&[String]>,
-    ) -> Result<(AskResponse, Option<Vec<String>>), GatewayError> {
+    ) -> Result<AskResponse, GatewayError> {
         let question = request.question.trim();
         if question.is_empty() {
             return Err(GatewayError::InvalidQuestion("the question is empty".into()));
@@ -337,7 +334,7 @@ impl Gateway {
         let plan = plan(question, request.project_id, &projects);
         if plan.intent == Intent::Unknown {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
-            return Ok((AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() }, None));
+            return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
         }
         // Every write of project data appends an activity entry: its newest id versions the cache.
         let generation = self
@@ -378,23 +375,33 @@ impl Gateway {
             agents.insert(call.agent.to_owned(), report);
         }
         let text = if texts.is_empty() { "No agent could answer right now.".to_owned() } else { texts.join(" ") };
-        let anyone_answered = agents.values().any(|report: &AgentReport| report.ok);
-        let mut written = None;
-        if let Some(asked_at) = asked_at
-            && anyone_answered
-        {
-            let last_answer = LastAnswer {
-                question: source.question.clone(),
-                project_id: source.project_id.clone(),
-                text: cut(&text, MAX_ANSWER_TEXT_CHARS),
-                asked_at: asked_at.to_owned(),
-            };
-            let last_answer = serde_json::to_value(last_answer).unwrap_or(Value::Null);
-            let placement = previous.map_or(Placement::Ask, |previous| Placement::Refresh { previous });
-            self.write_to_dashboard(principal, &widgets, &last_answer, placement).await?;
-            written = Some(placement::answer_ids(&widgets));
+        Ok(AskResponse { text, widgets, agents })
+    }
+
+    /// Writes an answer to the dashboard, placed as `placement` says, with
+    /// `lastAnswer`; returns its widget ids, or `None` when nothing was
+    /// written because no agent answered (the dashboard keeps what it showed).
+    async fn place(
+        &self,
+        principal: &Principal,
+        request: &AskRequest,
+        answer: &AskResponse,
+        asked_at: &str,
+        placement: Placement<'_>,
+    ) -> Result<Option<Vec<String>>, GatewayError> {
+        if !answer.agents.values().any(|report| report.ok) {
+            return Ok(None);
         }
-        Ok((AskResponse { text, widgets, agents }, written))
+        let source = request.source();
+        let last_answer = LastAnswer {
+            question: source.question,
+            project_id: source.project_id,
+            text: cut(&answer.text, MAX_ANSWER_TEXT_CHARS),
+            asked_at: asked_at.to_owned(),
+        };
+        let last_answer = serde_json::to_value(last_answer).unwrap_or(Value::Null);
+        self.write_to_dashboard(principal, &answer.widgets, &last_answer, placement).await?;
+        Ok(Some(placement::answer_ids(&answer.widgets)))
     }
 
     /// One patch placing the answer on the dashboard ([`placement`]) with

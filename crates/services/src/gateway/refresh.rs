@@ -23,7 +23,8 @@ use moka::ops::compute::Op;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
-use super::{AskRequest, Gateway};
+use super::placement::Placement;
+use super::{AskRequest, Gateway, GatewayError};
 
 /// A question to ask again.
 #[derive(Clone)]
@@ -37,6 +38,16 @@ pub(crate) struct Subscription {
     pub asked_at: String,
     /// The widget ids of the answer placed last (by the ask or the latest refresh).
     pub answer_ids: Arc<Vec<String>>,
+}
+
+/// How a refresh ended.
+enum Refreshed {
+    /// The new answer is on the dashboard.
+    Written,
+    /// No agent answered; nothing was written.
+    NobodyAnswered,
+    /// A newer ask replaced the question meanwhile; its answer stands.
+    Superseded,
 }
 
 /// How long a remembered question is refreshed.
@@ -94,26 +105,38 @@ impl Gateway {
             let gateway = self.clone();
             self.inner.tasks.spawn(async move {
                 let key = (subscription.principal.workspace_id, subscription.principal.subject.clone());
-                let refreshed = gateway
-                    .answer(
-                        &subscription.principal,
-                        &subscription.bearer,
-                        None,
-                        &subscription.request,
-                        Some(&subscription.asked_at),
-                        Some(&subscription.answer_ids),
-                    )
-                    .await;
+                let refreshed = gateway.refresh(&key, &subscription).await;
                 match refreshed {
-                    Ok((_, Some(answer_ids))) => gateway.remember_answer(&key, subscription.ask_id, answer_ids),
-                    Ok((answer, None)) if answer.agents.values().any(|report| report.ok) => {}
-                    Ok(_) => {
+                    Ok(Refreshed::Written) | Ok(Refreshed::Superseded) => {}
+                    Ok(Refreshed::NobodyAnswered) => {
                         tracing::info!(user = %key.1, "no agent answered a refresh; forgetting the question");
-                        gateway.inner.subscriptions.invalidate(&key);
+                        gateway.forget(&key, subscription.ask_id);
                     }
                     Err(error) => tracing::warn!(user = %key.1, %error, "dashboard refresh failed"),
                 }
             });
+        }
+    }
+
+    /// Asks a remembered question again and places the answer as a refresh,
+    /// unless a newer ask replaced the subscription while the agents answered.
+    async fn refresh(&self, key: &(Uuid, String), subscription: &Subscription) -> Result<Refreshed, GatewayError> {
+        let Subscription { principal, bearer, request, .. } = subscription;
+        let answer = self.answer(principal, bearer, None, request).await?;
+        if !answer.agents.values().any(|report| report.ok) {
+            return Ok(Refreshed::NobodyAnswered);
+        }
+        let current = self.inner.subscriptions.get(key).is_some_and(|now| now.ask_id == subscription.ask_id);
+        if !current {
+            return Ok(Refreshed::Superseded);
+        }
+        let placement = Placement::Refresh { previous: &subscription.answer_ids };
+        match self.place(principal, request, &answer, &subscription.asked_at, placement).await? {
+            Some(answer_ids) => {
+                self.remember_answer(key, subscription.ask_id, answer_ids);
+                Ok(Refreshed::Written)
+            }
+            None => Ok(Refreshed::NobodyAnswered),
         }
     }
 
@@ -124,6 +147,14 @@ impl Gateway {
             Some(entry) if entry.value().ask_id == ask_id => {
                 Op::Put(Subscription { answer_ids: answer_ids.clone(), ..entry.into_value() })
             }
+            _ => Op::Nop,
+        });
+    }
+
+    /// Forgets a question, unless a newer ask replaced it meanwhile.
+    fn forget(&self, key: &(Uuid, String), ask_id: Uuid) {
+        self.inner.subscriptions.entry_by_ref(key).and_compute_with(|entry| match entry {
+            Some(entry) if entry.value().ask_id == ask_id => Op::Remove,
             _ => Op::Nop,
         });
     }
