@@ -232,8 +232,10 @@ function showSignIn(message) {
   views.page.replaceChildren();
   views.signin.hidden = false;
   notices.replaceChildren();
-  if (message) notify(message, "info");
-  $("#signin-heading").focus();
+  if (message) {
+    notify(message, "info");
+    $("#signin-heading").focus();
+  }
 }
 
 // ---- routing ------------------------------------------------------------------
