@@ -256,9 +256,11 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
       focusAfterRender = null;
       const code = error?.frame?.code;
       const why =
-        code === "conflict" || code === "test_failed" || error?.frame?.details?.reason === "test_failed"
-          ? "the dashboard changed in the meantime"
-          : (error?.frame?.message ?? error?.message ?? "unknown error");
+        code === "test_failed" || code === "conflict"
+          ? "the dashboard changed in the meantime (another tab or device)"
+          : code
+            ? `the server refused it (${code}${error.frame.detail ? `: ${error.frame.detail}` : ""})`
+            : (error?.message ?? "unknown error");
       notify(`Could not ${what}: ${why}. The dashboard shows the saved layout.`, "error");
       render(sync.state ?? current, { force: false });
     }

@@ -179,7 +179,8 @@ function startDashboard(session) {
       }
     },
     onReject: (frame) => {
-      if (!frame?.op) notify(`The server refused a change: ${frame?.message ?? frame?.code}`, "error");
+      // A refused patch of ours is reported by whoever sent it; one without an op id by us.
+      if (!frame?.op) notify(`The server refused a change: ${frame?.detail ?? frame?.code}`, "error");
     },
   });
   hooks.sync = sync;

@@ -322,6 +322,26 @@ async fn layout_edits_are_one_patch_each_written_to_the_state_and_shown_in_the_o
     // The focus stays on the control that moved with its widget.
     assert!(focused(&one).await.contains("move-down"), "{}", focused(&one).await);
 
+    // An edit computed from a layout that changed meanwhile is refused, not applied over the change:
+    // `two` is offline while the layout changes, then its move goes out after it caught up.
+    two.eval("window.agentdeck.sync.disconnect(); return null;", Value::Null).await;
+    patch_state(&app, json!([{ "op": "replace", "path": "/layout", "value": ["c", "b", "a", "d"] }])).await;
+    cell_action(&two, "b", "move-down").await;
+    two.eval("window.agentdeck.sync.reconnectNow(); return null;", Value::Null).await;
+    let notice = two
+        .wait_for(
+            "the refusal notice",
+            "document.querySelector('[data-role=\"notices\"] .notice-error')?.textContent",
+            10,
+        )
+        .await;
+    assert!(notice.as_str().unwrap_or_default().contains("changed in the meantime"), "{notice}");
+    wait_for_ids(&two, "the saved layout", &["c", "b", "a", "d"]).await;
+    assert_eq!(document(&app).await["layout"], json!(["c", "b", "a", "d"]), "the stale move was not applied");
+    patch_state(&app, json!([{ "op": "replace", "path": "/layout", "value": ["b", "a", "c", "d"] }])).await;
+    wait_for_ids(&one, "the layout back", &["b", "a", "c", "d"]).await;
+    wait_for_ids(&two, "the layout back", &["b", "a", "c", "d"]).await;
+
     // Resize: c becomes two columns wide, and the other window lays it out so.
     cell_action(&one, "c", "resize").await;
     two.wait_for(
