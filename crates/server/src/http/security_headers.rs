@@ -3,7 +3,7 @@
 //! handler set its own.
 //!
 //! - `Content-Security-Policy`: scripts, styles, fetches and sockets from this
-//!   origin only — no inline script or style (the start page loads
+//!   origin only — no inline script or style (the page loads
 //!   `/assets/app/main.js` and `/assets/css/*.css`), no `eval`, no plugins, no
 //!   `<base>` rewriting, and no framing (`frame-ancestors 'none'`). `connect-src
 //!   'self'` covers this origin's `ws:`/`wss:` too, so the sync socket works.
