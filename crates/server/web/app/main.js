@@ -84,7 +84,11 @@ function notify(text, kind = "info") {
     "div",
     { class: ["notice", `notice-${kind}`], role: kind === "error" ? "alert" : null },
     el("p", {}, text),
-    el("button", { type: "button", class: "button-quiet", "aria-label": "Dismiss notice", onclick: () => notice.remove() }, "✕"),
+    el(
+      "button",
+      { type: "button", class: "button-quiet", "aria-label": "Dismiss notice", onclick: () => notice.remove() },
+      "✕",
+    ),
   );
   notices.append(notice);
   while (notices.children.length > MAX_NOTICES) notices.firstElementChild.remove();
@@ -97,14 +101,19 @@ const darkQuery = window.matchMedia("(prefers-color-scheme: dark)");
 let themePreference = THEMES.has(localStorage.getItem(THEME_KEY)) ? localStorage.getItem(THEME_KEY) : "system";
 
 function applyTheme(preference) {
-  themePreference = THEMES.has(preference) ? preference : "system";
+  const next = THEMES.has(preference) ? preference : "system";
+  const unchanged = next === themePreference && document.documentElement.dataset.themePreference === next;
+  themePreference = next;
+  if (unchanged && themePreference !== "system") return;
   const resolved = themePreference === "system" ? (darkQuery.matches ? "dark" : "light") : themePreference;
   document.documentElement.dataset.theme = resolved;
   document.documentElement.dataset.themePreference = themePreference;
   if (themeSelect.value !== themePreference) themeSelect.value = themePreference;
-  localStorage.setItem(THEME_KEY, themePreference);
+  if (localStorage.getItem(THEME_KEY) !== themePreference) localStorage.setItem(THEME_KEY, themePreference);
 }
-darkQuery.addEventListener("change", () => applyTheme(themePreference));
+darkQuery.addEventListener("change", () => {
+  if (themePreference === "system") applyTheme("system");
+});
 applyTheme(themePreference);
 
 themeSelect.addEventListener("change", () => {
@@ -138,8 +147,10 @@ function startDashboard(session) {
   let firstRendered = false;
   let checkingToken = false;
 
+  // Declared before the client so its first callbacks find it; `grid` is set right after.
+  const current = { session, sync: null, grid: null, indicator, listeners, page: null, panels: [] };
   const render = (state) => {
-    if (!schemaLoaded || !state || current !== dashboard) return;
+    if (!schemaLoaded || !state || !current.grid || current !== dashboard) return;
     if (!firstRendered) {
       current.grid.render(state);
       firstRendered = true;
@@ -185,17 +196,10 @@ function startDashboard(session) {
   });
   hooks.sync = sync;
 
-  const grid = createGrid($('[data-role="grid-host"]'), {
-    sync,
-    api,
-    hooks,
-    notify,
-    now,
-    navigate,
-  });
-  const current = { session, sync, grid, indicator, listeners, page: null, panels: [] };
+  current.sync = sync;
+  current.grid = createGrid($('[data-role="grid-host"]'), { sync, api, hooks, notify, now, navigate });
   dashboard = current;
-  grid.render(null);
+  current.grid.render(null);
 
   loadWidgetSchema()
     .catch((error) => notify(`The widget schema could not be loaded: ${error.message}`, "error"))
@@ -305,7 +309,10 @@ async function route({ focus = true } = {}) {
     if (counter !== routeCounter || current !== dashboard) return;
     current.page = module.mount(container, pageContext()) ?? null;
   } catch (error) {
-    container.replaceChildren(el("h1", { tabindex: "-1" }, "This page could not be loaded"), el("p", {}, String(error)));
+    container.replaceChildren(
+      el("h1", { tabindex: "-1" }, "This page could not be loaded"),
+      el("p", {}, String(error)),
+    );
   }
   if (focus) {
     const heading = container.querySelector("h1, h2");

@@ -37,7 +37,11 @@ function userFromToken(token) {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const claims = JSON.parse(atob(payload));
     return {
-      user: { id: String(claims.sub ?? ""), displayName: String(claims.sub ?? "token user"), role: claims.role ?? null },
+      user: {
+        id: String(claims.sub ?? ""),
+        displayName: String(claims.sub ?? "token user"),
+        role: claims.role ?? null,
+      },
       workspace: { id: String(claims.workspace ?? ""), name: null },
     };
   } catch {
