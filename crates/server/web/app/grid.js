@@ -10,8 +10,8 @@
 // entry and nothing else, however long the page stays open, and
 // `window.agentdeck.renders[id]` counts how often each card was built.
 //
-// Every layout edit is ONE JSON Patch through the sync client: a reorder
-// replaces `/layout`, a resize adds `/widgetSizes/<id>`, a removal removes
+// Every layout edit is ONE JSON Patch through the sync client: a reorder (the
+// arrow buttons, or dragging a cell's handle onto another cell) replaces `/layout`, a resize adds `/widgetSizes/<id>`, a removal removes
 // `/widgets/<id>` and replaces `/layout`. Each carries a `test` of what it was
 // computed from (the layout, or the widget's presence), so an edit made in
 // another tab at the same time is refused (`reject`) instead of being silently
@@ -74,6 +74,7 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
   const retryStates = new Map();
   let current = null;
   let focusAfterRender = null;
+  let dragging = null; // the id whose handle is being dragged
 
   function retryStateFor(id) {
     let state = retryStates.get(id);
@@ -158,8 +159,45 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
       rows: control("resize-rows", "⇕", () => resize(id, "rows")),
       remove: control("remove", "✕", () => remove(id)),
     };
-    const group = el("div", { class: "cell-controls", role: "group" }, Object.values(controls));
+    // Mouse users may also drag the handle onto another cell (it takes that cell's place);
+    // the arrow buttons do the same by keyboard, so the handle is hidden from assistive technology.
+    const handle = el(
+      "span",
+      {
+        class: "cell-drag",
+        draggable: "true",
+        "aria-hidden": "true",
+        title: "Drag onto another widget to move it there",
+      },
+      "⠿",
+    );
+    const group = el("div", { class: "cell-controls", role: "group" }, handle, Object.values(controls));
     const node = el("li", { class: "cell", dataset: { cellId: id } }, slot, group);
+    handle.addEventListener("dragstart", (event) => {
+      dragging = id;
+      event.dataTransfer?.setData("text/plain", id);
+      if (event.dataTransfer) event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer?.setDragImage(node, 24, 24);
+      node.classList.add("is-dragging");
+    });
+    handle.addEventListener("dragend", () => {
+      dragging = null;
+      node.classList.remove("is-dragging");
+      for (const cell of cells.values()) cell.node.classList.remove("is-drop-target");
+    });
+    node.addEventListener("dragover", (event) => {
+      if (!dragging || dragging === id) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = "move";
+      node.classList.add("is-drop-target");
+    });
+    node.addEventListener("dragleave", () => node.classList.remove("is-drop-target"));
+    node.addEventListener("drop", (event) => {
+      node.classList.remove("is-drop-target");
+      if (!dragging || dragging === id) return;
+      event.preventDefault();
+      moveOnto(dragging, id);
+    });
     return { node, slot, group, controls, json: null, size: null, label: null };
   }
 
@@ -279,6 +317,23 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
       const preferred = delta < 0 ? cell.controls.up : cell.controls.down;
       return preferred.disabled ? (delta < 0 ? cell.controls.down : cell.controls.up) : preferred;
     };
+    commit(
+      [
+        { op: "test", path: "/layout", value: layout },
+        { op: "replace", path: "/layout", value: next },
+      ],
+      `move ${widgetLabel(current?.widgets?.[id])}`,
+    );
+  }
+
+  /** Drag and drop: `id` takes the place of `targetId` (the ones between shift by one). */
+  function moveOnto(id, targetId) {
+    const layout = Array.isArray(current?.layout) ? current.layout : [];
+    const from = layout.indexOf(id);
+    const to = layout.indexOf(targetId);
+    if (from < 0 || to < 0 || from === to) return;
+    const next = layout.filter((entry) => entry !== id);
+    next.splice(to, 0, id);
     commit(
       [
         { op: "test", path: "/layout", value: layout },

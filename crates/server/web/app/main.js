@@ -132,7 +132,8 @@ themeSelect.addEventListener("change", () => {
 let dashboard = null;
 const ask = createAsk(views.dashboard, { api, notify });
 
-function startDashboard(session) {
+/** Starts the signed-in page; `interactive`: the person just signed in here, so the focus moves to the content. */
+function startDashboard(session, { interactive = false } = {}) {
   stopDashboard();
   const { user, workspace } = session.user ?? {};
   who.textContent = [user?.displayName, workspace?.name].filter(Boolean).join(" · ");
@@ -208,7 +209,7 @@ function startDashboard(session) {
       render(sync.state);
     });
   ask.loadProjects();
-  route({ focus: false });
+  route({ focus: interactive });
 }
 
 function stopDashboard() {
@@ -341,7 +342,7 @@ window.addEventListener("hashchange", () => route());
 // ---- start --------------------------------------------------------------------
 
 const session = initSession(document, {
-  onSignedIn: (started) => startDashboard(started),
+  onSignedIn: (started, { interactive }) => startDashboard(started, { interactive }),
   onSignedOut: (message) => showSignIn(message),
 });
 if (!session.resume()) showSignIn(null);

@@ -51,7 +51,8 @@ function userFromToken(token) {
 
 /**
  * Wires the sign-in view and the sign-out button.
- * `onSignedIn(session)` runs when a session starts (here or in another tab),
+ * `onSignedIn(session, {interactive})` runs when a session starts (`interactive`:
+ * signed in on this page just now, not resumed or started by another tab),
  * `onSignedOut(message)` when it ends (`message`: why, or `null`).
  * Returns `{ current(), signOut(message) }`.
  */
@@ -80,7 +81,7 @@ export function initSession(root, { onSignedIn, onSignedOut }) {
     showError(tokenError, null);
     tokenInput.removeAttribute("aria-invalid");
     tokenForm.reset();
-    onSignedIn(next);
+    onSignedIn(next, { interactive: store });
   }
 
   function end(message, { forget = true } = {}) {

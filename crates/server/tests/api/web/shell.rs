@@ -376,6 +376,20 @@ async fn layout_edits_are_one_patch_each_written_to_the_state_and_shown_in_the_o
     assert_eq!(stored["layout"], json!(["b", "a", "c"]));
     assert!(stored["widgets"].get("d").is_none(), "{stored}");
 
+    // Drag and drop (mouse): c's handle dropped on b's cell puts c in b's place.
+    one.eval(
+        r#"const cell = (id) => document.querySelector(`[data-widget-id="${id}"]`).closest('li');
+           const transfer = new DataTransfer();
+           const fire = (node, type) => node.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+           const handle = cell('c').querySelector('.cell-drag');
+           fire(handle, 'dragstart'); fire(cell('b'), 'dragover'); fire(cell('b'), 'drop'); fire(handle, 'dragend');
+           return null;"#,
+        Value::Null,
+    )
+    .await;
+    wait_for_ids(&two, "the drop in the other window", &["c", "b", "a"]).await;
+    assert_eq!(document(&app).await["layout"], json!(["c", "b", "a"]));
+
     // None of these edits rebuilt a card in the other window: the cells moved.
     assert_eq!(two.eval("return window.agentdeck.renderTotal;", Value::Null).await, builds_before);
 
