@@ -395,9 +395,8 @@ async fn layout_edits_are_one_patch_each_written_to_the_state_and_shown_in_the_o
 
     // A delta touching one widget rebuilds that card only.
     let renders_before = two.eval("return window.agentdeck.renders;", Value::Null).await;
-    patch_state(&app, json!([{ "op": "replace", "path": "/widgets/a", "value": metrics("a", "Widget a", 4242) }]))
-        .await;
-    two.wait_for("the new value", "document.querySelector('[data-widget-id=\"a\"]').textContent.includes('4242')", 10)
+    patch_state(&app, json!([{ "op": "replace", "path": "/widgets/a", "value": metrics("a", "Widget a", 777) }])).await;
+    two.wait_for("the new value", "document.querySelector('[data-widget-id=\"a\"]').textContent.includes('777')", 10)
         .await;
     let renders_after = two.eval("return window.agentdeck.renders;", Value::Null).await;
     assert_eq!(renders_after["a"].as_u64(), renders_before["a"].as_u64().map(|n| n + 1), "{renders_after}");
@@ -510,7 +509,19 @@ async fn keyboard_only_the_question_box_is_reached_in_order_and_enter_asks() {
     let driver = Driver::start().await;
     let mut page = driver.page(&app).await;
     sign_in(&page).await;
-    page.eval("document.activeElement.blur(); window.scrollTo(0, 0); return null;", Value::Null).await;
+    // A fresh load of the signed-in page: Tab starts at the top of the document.
+    page.client.refresh().await.expect("reload");
+    page.run(
+        r#"const done = arguments[arguments.length - 1];
+           const deadline = Date.now() + 10000;
+           (async () => {
+             while (!window.agentdeck?.sync?.live && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+             await window.agentdeck.ready;
+             return "ok";
+           })().then(done, (e) => done("error: " + e));"#,
+        Value::Null,
+    )
+    .await;
     let mut order = Vec::new();
     for _ in 0..20 {
         press(&page, Key::Tab).await;
