@@ -12,8 +12,11 @@ use fantoccini::key::Key;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use agentdeck_domain::auth::{Principal, Role};
+use agentdeck_services::seed::{DEMO_USER_ID, DEMO_WORKSPACE_ID};
+
 use super::support::{Driver, Page, sign_in};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// Console messages the page may log while the server is down on purpose.
 const SERVER_DOWN: &[&str] = &["ERR_CONNECTION_REFUSED", "WebSocket connection to", "503"];
@@ -208,16 +211,25 @@ async fn one_click_sign_in_and_a_workspace_overview_show_the_seeded_numbers_in_t
 }
 
 #[tokio::test]
-async fn a_pasted_token_signs_in_a_wrong_one_is_refused_and_sign_out_reaches_the_other_tab() {
-    let app = spawn_app().await;
+async fn with_dev_sign_in_off_a_pasted_token_signs_in_a_wrong_one_is_refused_and_sign_out_reaches_the_other_tab() {
+    let mut app = spawn_app_with(|settings| settings.auth.dev_login = Some(false)).await;
+    // No dev login: a token minted with the server's keys, as `agentdeck token` would.
+    app.token =
+        app.token_for(&Principal { subject: DEMO_USER_ID.into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner });
     let driver = Driver::start().await;
     let mut page = driver.page(&app).await;
-    page.wait_for(
-        "the token form",
-        "document.querySelector('form[data-role=\"token-login\"] input[name=\"token\"]')",
-        10,
-    )
-    .await;
+
+    // The one-click button says that development sign-in is off and points to the token field.
+    click(&page, "[data-action=\"dev-login\"]").await;
+    let said = page
+        .wait_for(
+            "the dev sign-in message",
+            "!document.querySelector('[data-role=\"dev-login-error\"]').hidden && document.querySelector('[data-role=\"dev-login-error\"]').textContent",
+            10,
+        )
+        .await;
+    assert!(said.as_str().unwrap_or_default().contains("sign-in is off"), "{said}");
+    assert_eq!(page.eval("return document.activeElement.name;", Value::Null).await, "token");
     let submit_token = r#"const form = document.querySelector('form[data-role="token-login"]');
                           form.elements.token.value = arguments[0];
                           form.requestSubmit(); return null;"#;
@@ -295,7 +307,43 @@ async fn a_pasted_token_signs_in_a_wrong_one_is_refused_and_sign_out_reaches_the
     assert_eq!(after["stored"], Value::Null, "{after}");
     assert!(after["notice"].as_str().unwrap_or_default().contains("another tab"), "{after}");
 
-    // The refused token answered 401: the only console error allowed.
+    // The dev login answered 404 and the refused token 401: the only console errors allowed.
+    page.assert_no_console_errors(&[
+        "status of 401",
+        "dev/login - Failed to load resource: the server responded with a status of 404",
+    ])
+    .await;
+    page.quit().await;
+}
+
+#[tokio::test]
+async fn a_401_while_the_server_is_up_returns_to_sign_in_with_a_message() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let mut page = driver.page(&app).await;
+    sign_in(&page).await;
+    // The token stops being accepted (as a revoked or expired one would): the next call answers 401.
+    page.run(
+        r#"const done = arguments[arguments.length - 1];
+           import('/assets/app/api.js').then((api) => { api.setToken('revoked'); done('ok'); }, (e) => done('error: ' + e));"#,
+        Value::Null,
+    )
+    .await;
+    click(&page, "[data-role=\"quick-questions\"] button").await;
+    page.wait_for("the sign-in view", "!document.querySelector('[data-view=\"signin\"]').hidden", 10).await;
+    let after = page
+        .eval(
+            r#"return { notice: document.querySelector('[data-role="notices"]').textContent,
+                        stored: localStorage.getItem('agentdeck.token'), sync: window.agentdeck.sync,
+                        indicatorHidden: document.querySelector('[data-sync-status]').hidden };"#,
+            Value::Null,
+        )
+        .await;
+    assert!(after["notice"].as_str().unwrap_or_default().contains("sign in again"), "{after}");
+    assert_eq!(
+        (&after["stored"], &after["sync"], &after["indicatorHidden"]),
+        (&Value::Null, &Value::Null, &json!(true))
+    );
     page.assert_no_console_errors(&["status of 401"]).await;
     page.quit().await;
 }
@@ -455,6 +503,21 @@ async fn the_page_reconnects_after_a_server_restart_and_catches_up() {
     let version =
         page.eval("return document.querySelector('[data-sync-status]').dataset.syncVersion;", Value::Null).await;
     assert_eq!(version, json!(document_version(&app).await.to_string()), "the indicator names the version shown");
+
+    // The browser says it lost the network: offline at once; back online: connected.
+    page.eval(
+        r#"Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => false });
+           window.dispatchEvent(new Event('offline')); return null;"#,
+        Value::Null,
+    )
+    .await;
+    page.wait_for("offline", &format!("{status} === 'offline'"), 5).await;
+    page.eval(
+        "delete navigator.onLine; window.dispatchEvent(new Event('online')); return navigator.onLine;",
+        Value::Null,
+    )
+    .await;
+    page.wait_for("connected when online", &format!("{status} === 'connected'"), 5).await;
 
     // Every status the indicator shows, in order (a restart can be quicker than a poll).
     page.eval(
