@@ -46,12 +46,11 @@ export function createAsk(section, { api, notify }) {
   }
 
   function showAnswer(text, question) {
+    // The live region stays in the page (only emptied), so screen readers announce what arrives in it.
     if (!text) {
-      answer.hidden = true;
       answer.replaceChildren();
       return;
     }
-    answer.hidden = false;
     answer.replaceChildren(
       question ? el("p", { class: "answer-question" }, `You asked: ${question}`) : null,
       el("p", { class: "answer-text" }, text),

@@ -130,7 +130,8 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
       retryState: retryStateFor(id),
       retry: undefined,
       moveCard,
-      openProject: (projectId) => navigate(`#/projects/${encodeURIComponent(projectId)}`),
+      // A project's own view is its task list (the tasks page filtered to it).
+      openProject: (projectId) => navigate(`#/tasks?projectId=${encodeURIComponent(projectId)}`),
     };
     const source = widget?.source;
     if (widget?.type === "Error" && widget.data?.retryable === true && source && typeof source === "object") {
