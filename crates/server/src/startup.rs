@@ -284,7 +284,7 @@ impl Application {
         }
         if settings.dev_login_enabled() {
             lines.push(format!(
-                "  sign in    POST {}/api/dev/login returns a token for the demo user (or use the button on the start page)",
+                "  sign in    POST {}/api/dev/login returns a token for the demo user (or use the button on the page)",
                 self.url()
             ));
         }

@@ -3,8 +3,8 @@
 //! handler set its own.
 //!
 //! - `Content-Security-Policy`: scripts, styles, fetches and sockets from this
-//!   origin only — no inline script or style (the start page loads
-//!   `/assets/index.js` and `/assets/index.css`), no `eval`, no plugins, no
+//!   origin only — no inline script or style (the page loads
+//!   `/assets/app/main.js` and `/assets/css/*.css`), no `eval`, no plugins, no
 //!   `<base>` rewriting, and no framing (`frame-ancestors 'none'`). `connect-src
 //!   'self'` covers this origin's `ws:`/`wss:` too, so the sync socket works.
 //! - `X-Content-Type-Options: nosniff`: a JSON body is never run as a script.

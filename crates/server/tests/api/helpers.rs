@@ -138,6 +138,39 @@ impl TestApp {
         }
     }
 
+    /// Stops the server, waits until it is down, and starts a new one with the
+    /// same settings and data dir on the same port (the page's URL stays valid),
+    /// as an operator's restart would.
+    pub async fn restart(&mut self) {
+        self.stop_server_and_wait().await;
+        self.start_again().await;
+    }
+
+    /// Starts a new server with the same settings and data dir on the port the
+    /// stopped one used; call after [`TestApp::stop_server_and_wait`].
+    pub async fn start_again(&mut self) {
+        assert!(self.server.is_none(), "the server is still running; stop it first");
+        let mut settings = self.settings.clone();
+        settings.bind = self.address.trim_start_matches("http://").parse().expect("the old address");
+        // The port was closed a moment ago; give the kernel a few tries to hand it out again.
+        let mut attempts = 0;
+        let application = loop {
+            match Application::build(settings.clone()).await {
+                Ok(application) => break application,
+                Err(_) if attempts < 50 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("the server does not start again: {error}"),
+            }
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(application.run_until_stopped(async move {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+    }
+
     /// Polls `GetTask` on the agent at `path` until task `id` is in `state`, for
     /// at most 10 s; returns the state seen last.
     pub async fn await_task_state(&self, path: &str, token: Option<&str>, id: &str, state: &str) -> String {

@@ -154,7 +154,7 @@ async fn start_page_is_served() {
 #[tokio::test]
 async fn html_and_json_answers_carry_the_security_headers() {
     let app = spawn_app().await;
-    for path in ["/", "/health", "/api/projects", "/no-such-route", "/assets/index.js"] {
+    for path in ["/", "/health", "/api/projects", "/no-such-route", "/assets/app/main.js"] {
         let response = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
         let headers = response.headers();
         let policy = headers["content-security-policy"].to_str().unwrap();
@@ -174,7 +174,7 @@ async fn the_start_page_has_no_inline_script_or_style() {
         page.match_indices("<script").any(|(at, _)| !page[at..].split('>').next().unwrap().contains("src="));
     assert!(!inline_script, "{page}");
     assert!(!page.contains("<style") && !page.contains(" style=") && !page.contains(" onclick="), "{page}");
-    for (asset, content_type) in [("/assets/index.js", "text/javascript"), ("/assets/index.css", "text/css")] {
+    for (asset, content_type) in [("/assets/app/main.js", "text/javascript"), ("/assets/css/base.css", "text/css")] {
         let response = app.client.get(format!("{}{asset}", app.address)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{asset}");
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with(content_type), "{asset}");

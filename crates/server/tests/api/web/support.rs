@@ -8,7 +8,9 @@
 //! `target/test-tools`) and returns the serious and critical violations.
 //!
 //! Each test starts its own `chromedriver`; when Chromium is not installed the
-//! test fails saying so (run `scripts/test`, which installs it).
+//! test fails saying so (run `scripts/test`, which installs it). Set
+//! `AGENTDECK_BROWSER_VISIBLE=1` (with a display) to see the browsers instead of
+//! running them headless.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -71,6 +73,9 @@ impl Driver {
     /// Like [`Driver::browser`] with extra Chromium flags (e.g. `--force-dark-mode`).
     pub async fn browser_with(&self, extra: &[&str]) -> Page {
         let profile = tempfile::tempdir().expect("profile dir");
+        // `AGENTDECK_BROWSER_VISIBLE=1` opens real windows (needs a display) to watch a flow or debug it.
+        let visible =
+            std::env::var_os("AGENTDECK_BROWSER_VISIBLE").is_some_and(|value| value != "0" && !value.is_empty());
         let args = [
             "--headless=new",
             "--no-sandbox",
@@ -89,6 +94,7 @@ impl Driver {
         ]
         .iter()
         .chain(extra)
+        .filter(|arg| !(visible && **arg == "--headless=new"))
         .map(|arg| (*arg).to_owned())
         .chain([
             format!("--user-data-dir={}", profile.path().display()),

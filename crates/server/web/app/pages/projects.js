@@ -1,0 +1,9 @@
+// provisional: replaced by the projects page (H4). Writes a heading and "coming".
+
+import { el } from "../dom.js";
+
+/** provisional: a heading and "coming". */
+export function mount(container) {
+  container.replaceChildren(el("h1", {}, "Projects"), el("p", {}, "coming"));
+  return () => container.replaceChildren();
+}
