@@ -7,7 +7,10 @@
 // at once without signing in (the schema endpoint is public).
 //
 // `window.gallery` lets the browser tests reach the widget modules of this page:
-// `{ready, widgets, fixtures, now, mount(widget, ctx) → card}`.
+// `{ready, widgets, fixtures, now, mount(widget, ctx) → card, isolate(name)}`.
+// `isolate(name)` shows that one item alone at the page's top left, so its
+// screenshot does not depend on the items above it (a card that grows by a
+// fraction of a pixel would otherwise shift, and re-antialias, every later one).
 
 import * as widgets from "./widgets/index.js";
 import { FIXTURES, FIXTURE_NOW, loadingFixture } from "./widgets/fixtures.js";
@@ -76,5 +79,12 @@ window.gallery = {
     const card = widgets.renderWidgetCard(widget, { now, ...ctx });
     area.append(card);
     return card;
+  },
+  /** Shows only the item `name` (`null`: every item again). */
+  isolate(name) {
+    document.body.classList.toggle("gallery--isolated", name !== null);
+    for (const item of document.querySelectorAll("[data-gallery-item]")) {
+      item.closest(".gallery__figure")?.classList.toggle("gallery__figure--shown", item.dataset.galleryItem === name);
+    }
   },
 };
