@@ -100,11 +100,11 @@ export function dateTicks(low, high, maxTicks = 6) {
 
 const tickFormats = {
   day: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" }),
-  month: new Intl.DateTimeFormat(undefined, { month: "short", year: "2-digit", timeZone: "UTC" }),
+  month: new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" }),
   year: new Intl.DateTimeFormat(undefined, { year: "numeric", timeZone: "UTC" }),
 };
 
-/** The label of a date tick in the format of its step's unit ("Mar 3", "Mar 26", "2027"). */
+/** The label of a date tick in the format of its step's unit ("Mar 3", "Mar 2026", "2027"). */
 export function dateTickLabel(time, unit) {
   return (tickFormats[unit] ?? tickFormats.day).format(time);
 }

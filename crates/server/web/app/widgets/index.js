@@ -163,7 +163,11 @@ function leafError({ instanceLocation, keyword, error }) {
     }
   }
   if (keyword === "format") return { path, message: message.replace(/^String does not match format "(.*)"\.$/, "must be a $1") };
-  if (keyword === "minLength" && /\(0 < 1\)/.test(message)) return { path, message: "must not be empty" };
+  if (keyword === "minLength" || keyword === "maxLength") {
+    const limit = /\(\d+ [<>] (\d+)\)/.exec(message)?.[1];
+    if (limit === "1" && keyword === "minLength") return { path, message: "must not be empty" };
+    if (limit) return { path, message: `must be at ${keyword === "minLength" ? "least" : "most"} ${limit} characters` };
+  }
   if (keyword === "pattern" && path.endsWith("/href")) return { path, message: "must be a relative link or an https URL" };
   return { path, message: message.replace(/\.$/, "") };
 }
