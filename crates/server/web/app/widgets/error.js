@@ -74,25 +74,33 @@ function bind(state, container, retry) {
 }
 
 function show(state, container, onRetry) {
+  // One button for the card's life, so keyboard focus stays on it through "Retrying…" (it is
+  // `aria-disabled`, not `disabled`, while running: a disabled button would drop the focus).
+  const hadFocus = container.contains(document.activeElement);
+  if (state.count >= MAX_RETRIES && !state.running) {
+    const message = el(
+      "p",
+      { class: "w-retry__exhausted", role: "status", tabindex: "-1" },
+      `Maximum retries (${MAX_RETRIES}) exceeded`,
+    );
+    container.replaceChildren(message);
+    if (hadFocus) message.focus();
+    return;
+  }
+  let button = container.querySelector("button");
+  if (!button) {
+    button = el("button", { type: "button", class: "w-button", dataset: { action: "retry" } });
+    button.addEventListener("click", () => {
+      if (button.getAttribute("aria-disabled") !== "true") onRetry();
+    });
+    container.replaceChildren(button);
+  }
   if (state.running) {
-    container.replaceChildren(
-      el(
-        "button",
-        { type: "button", class: "w-button", disabled: true, "aria-busy": "true" },
-        el("span", { class: "w-spinner", "aria-hidden": "true" }),
-        "Retrying…",
-      ),
-    );
-  } else if (state.count >= MAX_RETRIES) {
-    container.replaceChildren(el("p", { class: "w-retry__exhausted", role: "status" }, `Maximum retries (${MAX_RETRIES}) exceeded`));
+    button.setAttribute("aria-disabled", "true");
+    button.replaceChildren(el("span", { class: "w-spinner", "aria-hidden": "true" }), "Retrying…");
   } else {
-    container.replaceChildren(
-      el(
-        "button",
-        { type: "button", class: "w-button", dataset: { action: "retry" }, onclick: onRetry },
-        state.count === 0 ? "Retry" : `Retry (${state.count}/${MAX_RETRIES})`,
-      ),
-    );
+    button.removeAttribute("aria-disabled");
+    button.replaceChildren(state.count === 0 ? "Retry" : `Retry (${state.count}/${MAX_RETRIES})`);
   }
 }
 

@@ -9,6 +9,8 @@ import { emptyState, moreNote, numberText } from "./common.js";
 
 /** Cards a column builds at most; the rest are counted ("and N more"). */
 const MAX_CARDS = 30;
+/** Columns drawn at most (the schema allows 50): the board stays readable and its DOM bounded. */
+const MAX_COLUMNS = 12;
 const DRAG_TYPE = "application/x-agentdeck-card";
 
 /** The heading when the widget has no title. */
@@ -21,12 +23,15 @@ export function render(data, ctx) {
   const columns = Array.isArray(data.columns) ? data.columns : [];
   if (columns.length === 0) return emptyState("No columns");
   const canMove = typeof ctx.moveCard === "function";
-  const board = el(
-    "div",
-    { class: "w-board" },
-    columns.map((column) => renderColumn(column, columns, ctx, canMove)),
-  );
-  return board;
+  const shown = columns.slice(0, MAX_COLUMNS);
+  return [
+    el(
+      "div",
+      { class: "w-board" },
+      shown.map((column) => renderColumn(column, shown, ctx, canMove)),
+    ),
+    moreNote(columns.length - shown.length, "more columns"),
+  ];
 }
 
 function renderColumn(column, columns, ctx, canMove) {
