@@ -61,6 +61,8 @@ async function start() {
     main.removeAttribute("aria-busy");
   }
   main.append(...items());
+  // Charts draw again at their laid-out width on the next frame (chart.js, responsiveChart): wait for it.
+  for (let frame = 0; frame < 3; frame += 1) await new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
 const ready = start();

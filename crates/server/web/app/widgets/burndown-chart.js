@@ -4,13 +4,11 @@
 // line and a legend. A visually hidden table gives the numbers to screen readers.
 
 import { el, svg } from "../dom.js";
-import { coord, dateAxis, dateTicks, linearScale, numberTicks, timeDomain, todayLine } from "./chart.js";
+import { coord, dateAxis, dateTicks, linearScale, numberTicks, responsiveChart, timeDomain, todayLine } from "./chart.js";
 import { dayText, emptyState, finite, nowOf, numberText, timeOf, uniqueId } from "./common.js";
 
-const WIDTH = 480;
 const HEIGHT = 240;
 const LEFT = 44;
-const RIGHT = 466;
 const TOP = 20;
 const BOTTOM = 208;
 /** Points drawn as dots at most (a long sprint keeps its line, without dots). */
@@ -38,67 +36,11 @@ export function render(data, ctx, widget) {
   if (points.length === 0) return [caption, emptyState("No progress recorded yet")];
 
   const domain = timeDomain([start, end, ...points.map((point) => point.time)].filter((time) => time !== null));
-  const x = linearScale(domain[0], domain[1], LEFT, RIGHT);
-  const highest = Math.max(0, ...points.flatMap((point) => [point.ideal ?? 0, point.actual ?? 0]));
-  const yTicks = numberTicks(highest, 4);
-  const y = linearScale(0, yTicks[yTicks.length - 1], BOTTOM, TOP);
-  const line = (key) =>
-    points
-      .filter((point) => point[key] !== null)
-      .map((point, index) => `${index === 0 ? "M" : "L"}${coord(x(point.time))},${coord(y(point[key]))}`)
-      .join(" ");
-  const titleId = uniqueId("w-burndown-title");
-  const descId = uniqueId("w-burndown-desc");
   const name = widget.title ?? data.sprintName ?? "Burndown";
-  const last = points[points.length - 1];
-
-  const chart = svg(
-    "svg",
-    { class: "w-chart w-burndown", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
-    svg("title", { id: titleId }, `Burndown chart: ${name}`),
-    svg(
-      "desc",
-      { id: descId },
-      `${numberText(points.length)} days from ${dayText(domain[0])} to ${dayText(domain[1])}; ` +
-        `on ${dayText(last.time)} ${numberText(last.actual)} remained against ${numberText(last.ideal)} ideal.`,
-    ),
-    svg(
-      "g",
-      { class: "w-axis w-axis--y", "aria-hidden": "true" },
-      yTicks.map((tick) =>
-        svg(
-          "g",
-          {},
-          svg("line", { class: "w-grid", x1: LEFT, x2: RIGHT, y1: coord(y(tick)), y2: coord(y(tick)) }),
-          svg("text", { class: "w-axis__label", x: coord(LEFT - 6), y: coord(y(tick) + 4), "text-anchor": "end" }, numberText(tick)),
-        ),
-      ),
-    ),
-    dateAxis(x, dateTicks(domain[0], domain[1], 6), { y: BOTTOM, gridTop: BOTTOM, gridBottom: BOTTOM }),
-    svg("line", { class: "w-axis__line", x1: LEFT, x2: RIGHT, y1: BOTTOM, y2: BOTTOM }),
-    svg("line", { class: "w-axis__line", x1: LEFT, x2: LEFT, y1: TOP, y2: BOTTOM }),
-    svg("path", { class: "w-line w-line--ideal", d: line("ideal") }),
-    svg("path", { class: "w-line w-line--actual", d: line("actual") }),
-    points.length <= MAX_DOTS
-      ? svg(
-          "g",
-          { class: "w-dots" },
-          points
-            .filter((point) => point.actual !== null)
-            .map((point) =>
-              svg(
-                "circle",
-                { class: "w-dot", cx: coord(x(point.time)), cy: coord(y(point.actual)), r: "3" },
-                svg("title", {}, `${dayText(point.time)}: ${numberText(point.actual)} remaining (ideal ${numberText(point.ideal)})`),
-              ),
-            ),
-        )
-      : null,
-    todayLine(x, nowOf(ctx), domain, { top: TOP - 4, bottom: BOTTOM }),
-  );
+  const now = nowOf(ctx);
   return [
     caption,
-    el("div", { class: "w-chart-wrap" }, chart),
+    responsiveChart((width) => draw(width, { points, domain, name, now })),
     el(
       "ul",
       { class: "w-legend" },
@@ -125,6 +67,68 @@ export function render(data, ctx, widget) {
       ),
     ),
   ];
+}
+
+/** The chart at `width` px. */
+function draw(width, { points, domain, name, now }) {
+  const right = width - 14;
+  const x = linearScale(domain[0], domain[1], LEFT, right);
+  const highest = Math.max(0, ...points.flatMap((point) => [point.ideal ?? 0, point.actual ?? 0]));
+  const yTicks = numberTicks(highest, 4);
+  const y = linearScale(0, yTicks[yTicks.length - 1], BOTTOM, TOP);
+  const line = (key) =>
+    points
+      .filter((point) => point[key] !== null)
+      .map((point, index) => `${index === 0 ? "M" : "L"}${coord(x(point.time))},${coord(y(point[key]))}`)
+      .join(" ");
+  const titleId = uniqueId("w-burndown-title");
+  const descId = uniqueId("w-burndown-desc");
+  const last = points[points.length - 1];
+
+  return svg(
+    "svg",
+    { class: "w-chart w-burndown", viewBox: `0 0 ${width} ${HEIGHT}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
+    svg("title", { id: titleId }, `Burndown chart: ${name}`),
+    svg(
+      "desc",
+      { id: descId },
+      `${numberText(points.length)} days from ${dayText(domain[0])} to ${dayText(domain[1])}; ` +
+        `on ${dayText(last.time)} ${numberText(last.actual)} remained against ${numberText(last.ideal)} ideal.`,
+    ),
+    svg(
+      "g",
+      { class: "w-axis w-axis--y", "aria-hidden": "true" },
+      yTicks.map((tick) =>
+        svg(
+          "g",
+          {},
+          svg("line", { class: "w-grid", x1: LEFT, x2: right, y1: coord(y(tick)), y2: coord(y(tick)) }),
+          svg("text", { class: "w-axis__label", x: coord(LEFT - 6), y: coord(y(tick) + 4), "text-anchor": "end" }, numberText(tick)),
+        ),
+      ),
+    ),
+    dateAxis(x, dateTicks(domain[0], domain[1], Math.max(2, Math.floor((right - LEFT) / 64))), { y: BOTTOM, gridTop: BOTTOM, gridBottom: BOTTOM }),
+    svg("line", { class: "w-axis__line", x1: LEFT, x2: right, y1: BOTTOM, y2: BOTTOM }),
+    svg("line", { class: "w-axis__line", x1: LEFT, x2: LEFT, y1: TOP, y2: BOTTOM }),
+    svg("path", { class: "w-line w-line--ideal", d: line("ideal") }),
+    svg("path", { class: "w-line w-line--actual", d: line("actual") }),
+    points.length <= MAX_DOTS
+      ? svg(
+          "g",
+          { class: "w-dots" },
+          points
+            .filter((point) => point.actual !== null)
+            .map((point) =>
+              svg(
+                "circle",
+                { class: "w-dot", cx: coord(x(point.time)), cy: coord(y(point.actual)), r: "3" },
+                svg("title", {}, `${dayText(point.time)}: ${numberText(point.actual)} remaining (ideal ${numberText(point.ideal)})`),
+              ),
+            ),
+        )
+      : null,
+    todayLine(x, now, domain, { top: TOP - 4, bottom: BOTTOM }),
+  );
 }
 
 function legendItem(lineClass, text) {

@@ -2,12 +2,14 @@
 // axis whose tick step is picked from the span (days, weeks, months, years),
 // number ticks on round values, and the "today" line.
 //
-// Charts are drawn in a fixed coordinate system (`viewBox`) and scale with
-// their card. Every coordinate goes through `coord()`, which turns anything
+// A chart is drawn for the width its card gives it (`responsiveChart`): one
+// SVG unit is one CSS pixel, so labels keep their size in a narrow cell and a
+// wide one, and the chart is drawn again when the cell is resized. Every
+// coordinate goes through `coord()`, which turns anything
 // that is not a finite number into 0: a payload can make a chart look odd, but
 // never put `NaN` or `Infinity` into an attribute. Dates are laid out in UTC.
 
-import { svg } from "../dom.js";
+import { el, svg } from "../dom.js";
 import { uniqueId } from "./common.js";
 
 const DAY = 86_400_000;
@@ -168,4 +170,32 @@ export function arrowMarker() {
     ),
   );
   return { defs, reference: `url(#${id})` };
+}
+
+/** Width a chart is drawn at before its card is laid out (and where `ResizeObserver` is missing). */
+export const DEFAULT_CHART_WIDTH = 450;
+
+/**
+ * A box holding `draw(width)` → `<svg>`, drawn again at the box's width whenever
+ * that changes (a resized grid cell). The redraw waits for the next frame, so
+ * it never resizes the box inside the observer's own callback.
+ */
+export function responsiveChart(draw) {
+  const box = el("div", { class: "w-chart-wrap" });
+  let drawnWidth = DEFAULT_CHART_WIDTH;
+  box.append(draw(drawnWidth));
+  if (typeof ResizeObserver === "function") {
+    let frame = 0;
+    const observer = new ResizeObserver((entries) => {
+      const width = Math.floor(entries[entries.length - 1].contentRect.width);
+      if (!Number.isFinite(width) || width < 160 || width === drawnWidth) return;
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        drawnWidth = width;
+        box.replaceChildren(draw(width));
+      });
+    });
+    observer.observe(box);
+  }
+  return box;
 }

@@ -6,15 +6,11 @@
 // readers. At most MAX_BARS rows are drawn ("and N more" below).
 
 import { el, svg } from "../dom.js";
-import { arrowMarker, coord, dateAxis, dateTicks, linearScale, timeDomain, todayLine } from "./chart.js";
+import { arrowMarker, coord, dateAxis, dateTicks, linearScale, responsiveChart, timeDomain, todayLine } from "./chart.js";
 import { clamp, dayText, emptyState, finite, moreNote, nowOf, numberText, timeOf, truncate, uniqueId } from "./common.js";
 
 /** Rows drawn at most. */
 const MAX_BARS = 30;
-const WIDTH = 480;
-const LABEL_WIDTH = 128;
-const PLOT_LEFT = 136;
-const PLOT_RIGHT = 468;
 const TOP = 20;
 const ROW = 26;
 const BAR = 14;
@@ -39,21 +35,36 @@ export function render(data, ctx, widget) {
   if (tasks.length === 0) return emptyState("No tasks to chart");
   const shown = tasks.slice(0, MAX_BARS);
   const domain = timeDomain(shown.flatMap((bar) => [bar.start, bar.end]));
-  const x = linearScale(domain[0], domain[1], PLOT_LEFT, PLOT_RIGHT);
+  const name = widget.title ?? defaultTitle();
+  const now = nowOf(ctx);
+  return [
+    responsiveChart((width) => draw(width, { tasks, shown, domain, name, now })),
+    moreNote(tasks.length - shown.length, "more tasks"),
+    fallbackTable(shown, name),
+  ];
+}
+
+/** The chart at `width` px: task titles on the left, the bars on the rest. */
+function draw(width, { tasks, shown, domain, name, now }) {
+  // The title column takes about a quarter of the width; titles longer than it fit are cut.
+  const labelWidth = clamp(Math.round(width * 0.28), 96, 220);
+  const plotLeft = labelWidth + 8;
+  const plotRight = width - 12;
+  const labelCharacters = Math.max(6, Math.floor((labelWidth - 8) / 6.3));
+  const x = linearScale(domain[0], domain[1], plotLeft, plotRight);
   const axisY = TOP + shown.length * ROW + 4;
   const height = axisY + 26;
   const titleId = uniqueId("w-gantt-title");
   const descId = uniqueId("w-gantt-desc");
-  const name = widget.title ?? defaultTitle();
   const arrow = arrowMarker();
   const rowOf = new Map(shown.map((bar, index) => [bar.task.id, index]));
   const middle = (index) => TOP + index * ROW + ROW / 2;
 
-  const chart = svg(
+  return svg(
     "svg",
     {
       class: "w-chart w-gantt",
-      viewBox: `0 0 ${WIDTH} ${coord(height)}`,
+      viewBox: `0 0 ${width} ${coord(height)}`,
       role: "img",
       "aria-labelledby": `${titleId} ${descId}`,
     },
@@ -64,27 +75,31 @@ export function render(data, ctx, widget) {
       `${numberText(tasks.length)} tasks from ${dayText(domain[0])} to ${dayText(domain[1])}.`,
     ),
     arrow.defs,
-    dateAxis(x, dateTicks(domain[0], domain[1], 5), { y: axisY, gridTop: TOP, gridBottom: axisY }),
-    svg("line", { class: "w-axis__line", x1: PLOT_LEFT, x2: PLOT_RIGHT, y1: coord(axisY), y2: coord(axisY) }),
+    dateAxis(x, dateTicks(domain[0], domain[1], Math.max(2, Math.floor((plotRight - plotLeft) / 64))), {
+      y: axisY,
+      gridTop: TOP,
+      gridBottom: axisY,
+    }),
+    svg("line", { class: "w-axis__line", x1: plotLeft, x2: plotRight, y1: coord(axisY), y2: coord(axisY) }),
     shown.map((bar, index) => {
       const left = x(bar.start);
-      const width = Math.max(MIN_BAR, x(bar.end) - left);
+      const barWidth = Math.max(MIN_BAR, x(bar.end) - left);
       const y = TOP + index * ROW + (ROW - BAR) / 2;
       const tooltip = `${bar.task.title}: ${dayText(bar.start)} – ${dayText(bar.end)}, ${numberText(bar.progress)} % done`;
       return svg(
         "g",
         { class: "w-gantt__row", dataset: { taskId: bar.task.id } },
         svg("title", {}, tooltip),
-        svg("text", { class: "w-gantt__label", x: "4", y: coord(middle(index) + 4) }, truncate(bar.task.title, 19)),
+        svg("text", { class: "w-gantt__label", x: "4", y: coord(middle(index) + 4) }, truncate(bar.task.title, labelCharacters)),
         bar.start === bar.end
           ? milestone(left, middle(index))
-          : svg("rect", { class: "w-gantt__bar", x: coord(left), y: coord(y), width: coord(width), height: BAR, rx: "3" }),
+          : svg("rect", { class: "w-gantt__bar", x: coord(left), y: coord(y), width: coord(barWidth), height: BAR, rx: "3" }),
         bar.progress > 0 && bar.start !== bar.end
           ? svg("rect", {
               class: "w-gantt__progress",
               x: coord(left),
               y: coord(y),
-              width: coord((width * bar.progress) / 100),
+              width: coord((barWidth * bar.progress) / 100),
               height: BAR,
               rx: "3",
             })
@@ -112,13 +127,8 @@ export function render(data, ctx, widget) {
           }),
       ),
     ),
-    todayLine(x, nowOf(ctx), domain, { top: TOP - 6, bottom: axisY }),
+    todayLine(x, now, domain, { top: TOP - 6, bottom: axisY }),
   );
-  return [
-    el("div", { class: "w-chart-wrap" }, chart),
-    moreNote(tasks.length - shown.length, "more tasks"),
-    fallbackTable(shown, name),
-  ];
 }
 
 /** A zero-length task (a milestone) as a diamond on its day. */
