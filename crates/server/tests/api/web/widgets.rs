@@ -676,6 +676,15 @@ async fn odd_but_valid_data_draws_bounded_and_finite() {
              start: day(i), end: day(i + 3), progress: i % 101, dependencies: i > 0 ? ["t" + (i - 1)] : [] })) } });
            out.gantt = { type: gantt.dataset.widgetType, bars: gantt.querySelectorAll(".w-gantt__row").length,
              more: gantt.querySelector(".w-more")?.textContent };
+           // A chart draws at its card's width, and again when the card is resized.
+           const frames = async () => { for (let i = 0; i < 3; i += 1) await new Promise((r) => requestAnimationFrame(r)); };
+           await frames();
+           const viewBoxWidth = () => Number(gantt.querySelector("svg.w-chart").getAttribute("viewBox").split(" ")[2]);
+           const bodyWidth = () => Math.floor(gantt.querySelector(".w-chart-wrap").getBoundingClientRect().width);
+           out.resize = { before: viewBoxWidth() === bodyWidth() };
+           gantt.style.width = "800px";
+           await frames();
+           out.resize.after = viewBoxWidth() === bodyWidth() && viewBoxWidth() > 700;
            const zero = mount({ type: "GanttChart", data: { tasks: [{ id: "m", title: "Launch", start: day(0), end: day(0) }] } });
            out.zero = { type: zero.dataset.widgetType, milestones: zero.querySelectorAll(".w-gantt__milestone").length,
              ticks: zero.querySelectorAll(".w-axis--x text").length };
@@ -710,6 +719,7 @@ async fn odd_but_valid_data_draws_bounded_and_finite() {
     assert_eq!(result["list"], json!({ "rows": 50, "more": "and 150 more" }));
     assert_eq!(result["limited"], json!({ "rows": 3, "more": "and 5 more" }));
     assert_eq!(result["gantt"], json!({ "type": "GanttChart", "bars": 30, "more": "and 170 more tasks" }));
+    assert_eq!(result["resize"], json!({ "before": true, "after": true }), "the Gantt chart follows its card's width");
     assert_eq!(result["zero"]["type"], "GanttChart");
     assert_eq!(result["zero"]["milestones"], 1);
     assert!(result["zero"]["ticks"].as_u64().expect("ticks") >= 1, "{}", result["zero"]);
