@@ -39,7 +39,8 @@ function items() {
   for (const type of widgets.WIDGET_TYPES) {
     const fixtures = FIXTURES[type];
     const extra = type === "Error" ? { retry: failingRetry, retryState: { count: 0, running: false } } : {};
-    const moves = type === "KanbanBoard" ? { moveCard: () => Promise.reject(new Error("the gallery does not save moves")) } : {};
+    const moves =
+      type === "KanbanBoard" ? { moveCard: () => Promise.reject(new Error("the gallery does not save moves")) } : {};
     figures.push(item(`${type}-normal`, `${type} — normal`, fixtures.normal, { ...extra, ...moves }));
     if (fixtures.empty) figures.push(item(`${type}-empty`, `${type} — empty`, fixtures.empty, {}));
     figures.push(item(`${type}-error`, `${type} — error (payload fails the schema)`, fixtures.broken, {}));

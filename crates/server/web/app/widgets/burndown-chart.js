@@ -4,7 +4,16 @@
 // line and a legend. A visually hidden table gives the numbers to screen readers.
 
 import { el, svg } from "../dom.js";
-import { coord, dateAxis, dateTicks, linearScale, numberTicks, responsiveChart, timeDomain, todayLine } from "./chart.js";
+import {
+  coord,
+  dateAxis,
+  dateTicks,
+  linearScale,
+  numberTicks,
+  responsiveChart,
+  timeDomain,
+  todayLine,
+} from "./chart.js";
 import { dayText, emptyState, finite, nowOf, numberText, timeOf, uniqueId } from "./common.js";
 
 const HEIGHT = 240;
@@ -24,7 +33,11 @@ export function render(data, ctx, widget) {
   const start = timeOf(data.startDate);
   const end = timeOf(data.endDate);
   const points = (Array.isArray(data.points) ? data.points : [])
-    .map((point) => ({ time: timeOf(point.date), ideal: finite(point.ideal, null), actual: finite(point.actual, null) }))
+    .map((point) => ({
+      time: timeOf(point.date),
+      ideal: finite(point.ideal, null),
+      actual: finite(point.actual, null),
+    }))
     .filter((point) => point.time !== null)
     .sort((a, b) => a.time - b.time);
   const caption = el(
@@ -51,7 +64,15 @@ export function render(data, ctx, widget) {
       "table",
       { class: "w-sr-only" },
       el("caption", {}, `Remaining work of ${name} by day`),
-      el("thead", {}, el("tr", {}, ["Day", "Ideal", "Actual"].map((column) => el("th", { scope: "col" }, column)))),
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          ["Day", "Ideal", "Actual"].map((column) => el("th", { scope: "col" }, column)),
+        ),
+      ),
       el(
         "tbody",
         {},
@@ -87,7 +108,12 @@ function draw(width, { points, domain, name, now }) {
 
   return svg(
     "svg",
-    { class: "w-chart w-burndown", viewBox: `0 0 ${width} ${HEIGHT}`, role: "img", "aria-labelledby": `${titleId} ${descId}` },
+    {
+      class: "w-chart w-burndown",
+      viewBox: `0 0 ${width} ${HEIGHT}`,
+      role: "img",
+      "aria-labelledby": `${titleId} ${descId}`,
+    },
     svg("title", { id: titleId }, `Burndown chart: ${name}`),
     svg(
       "desc",
@@ -103,11 +129,19 @@ function draw(width, { points, domain, name, now }) {
           "g",
           {},
           svg("line", { class: "w-grid", x1: LEFT, x2: right, y1: coord(y(tick)), y2: coord(y(tick)) }),
-          svg("text", { class: "w-axis__label", x: coord(LEFT - 6), y: coord(y(tick) + 4), "text-anchor": "end" }, numberText(tick)),
+          svg(
+            "text",
+            { class: "w-axis__label", x: coord(LEFT - 6), y: coord(y(tick) + 4), "text-anchor": "end" },
+            numberText(tick),
+          ),
         ),
       ),
     ),
-    dateAxis(x, dateTicks(domain[0], domain[1], Math.max(2, Math.floor((right - LEFT) / 64))), { y: BOTTOM, gridTop: BOTTOM, gridBottom: BOTTOM }),
+    dateAxis(x, dateTicks(domain[0], domain[1], Math.max(2, Math.floor((right - LEFT) / 64))), {
+      y: BOTTOM,
+      gridTop: BOTTOM,
+      gridBottom: BOTTOM,
+    }),
     svg("line", { class: "w-axis__line", x1: LEFT, x2: right, y1: BOTTOM, y2: BOTTOM }),
     svg("line", { class: "w-axis__line", x1: LEFT, x2: LEFT, y1: TOP, y2: BOTTOM }),
     svg("path", { class: "w-line w-line--ideal", d: line("ideal") }),
@@ -122,7 +156,11 @@ function draw(width, { points, domain, name, now }) {
               svg(
                 "circle",
                 { class: "w-dot", cx: coord(x(point.time)), cy: coord(y(point.actual)), r: "3" },
-                svg("title", {}, `${dayText(point.time)}: ${numberText(point.actual)} remaining (ideal ${numberText(point.ideal)})`),
+                svg(
+                  "title",
+                  {},
+                  `${dayText(point.time)}: ${numberText(point.actual)} remaining (ideal ${numberText(point.ideal)})`,
+                ),
               ),
             ),
         )
@@ -135,7 +173,11 @@ function legendItem(lineClass, text) {
   return el(
     "li",
     {},
-    svg("svg", { class: "w-legend__swatch", viewBox: "0 0 28 8", "aria-hidden": "true" }, svg("line", { class: ["w-line", lineClass], x1: "1", x2: "27", y1: "4", y2: "4" })),
+    svg(
+      "svg",
+      { class: "w-legend__swatch", viewBox: "0 0 28 8", "aria-hidden": "true" },
+      svg("line", { class: ["w-line", lineClass], x1: "1", x2: "27", y1: "4", y2: "4" }),
+    ),
     text,
   );
 }

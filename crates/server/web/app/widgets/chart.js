@@ -84,7 +84,7 @@ export function dateTicks(low, high, maxTicks = 6) {
   } else {
     // Beyond the yearly step the span may be centuries: widen the step until the ticks fit.
     let months = step.months;
-    while ((spanDays / 30.4) / months > maxTicks) months *= 2;
+    while (spanDays / 30.4 / months > maxTicks) months *= 2;
     const start = new Date(low);
     let year = start.getUTCFullYear();
     let month = Math.ceil((start.getUTCMonth() + (start.getUTCDate() > 1 ? 1 : 0)) / months) * months;
@@ -165,7 +165,15 @@ export function arrowMarker() {
     {},
     svg(
       "marker",
-      { id, viewBox: "0 0 8 8", refX: "7", refY: "4", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+      {
+        id,
+        viewBox: "0 0 8 8",
+        refX: "7",
+        refY: "4",
+        markerWidth: "7",
+        markerHeight: "7",
+        orient: "auto-start-reverse",
+      },
       svg("path", { d: "M0,0 L8,4 L0,8 z", class: "w-arrowhead" }),
     ),
   );

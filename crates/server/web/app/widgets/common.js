@@ -29,7 +29,12 @@ export function clamp(value, low, high) {
   return Math.min(high, Math.max(low, value));
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+const dateFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  timeZone: "UTC",
+});
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   year: "numeric",
   month: "short",

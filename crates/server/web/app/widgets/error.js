@@ -39,7 +39,12 @@ export function render(data, ctx, _widget, errors = []) {
     el(
       "p",
       { class: "w-error__message" },
-      el("span", { class: "w-badge w-tone-danger" }, el("span", { class: "w-badge__icon", "aria-hidden": "true" }, "✕"), "Error"),
+      el(
+        "span",
+        { class: "w-badge w-tone-danger" },
+        el("span", { class: "w-badge__icon", "aria-hidden": "true" }, "✕"),
+        "Error",
+      ),
       " ",
       String(data.message ?? "Something went wrong."),
     ),
@@ -50,9 +55,9 @@ export function render(data, ctx, _widget, errors = []) {
       ? el(
           "ul",
           { class: "w-error__paths", "aria-label": "Failing paths" },
-          errors.slice(0, 20).map((error) =>
-            el("li", {}, el("code", {}, error.path === "" ? "/" : error.path), ` ${error.message}`),
-          ),
+          errors
+            .slice(0, 20)
+            .map((error) => el("li", {}, el("code", {}, error.path === "" ? "/" : error.path), ` ${error.message}`)),
           errors.length > 20 ? el("li", {}, `and ${errors.length - 20} more`) : null,
         )
       : null,

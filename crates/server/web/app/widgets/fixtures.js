@@ -8,12 +8,40 @@
 export const FIXTURE_NOW = "2026-03-10T12:00:00Z";
 
 const tasks = [
-  { id: "t1", title: "Write the API spec", status: "done", priority: "high", assignee: "Ada Lovelace", dueDate: "2026-03-02T17:00:00Z" },
-  { id: "t2", title: "Build the sync client", status: "in_progress", priority: "urgent", assignee: "Grace Hopper", dueDate: "2026-03-09T17:00:00Z" },
-  { id: "t3", title: "Design the dashboard grid", status: "in_progress", priority: "medium", assignee: "Alan Turing", dueDate: "2026-03-16T17:00:00Z" },
+  {
+    id: "t1",
+    title: "Write the API spec",
+    status: "done",
+    priority: "high",
+    assignee: "Ada Lovelace",
+    dueDate: "2026-03-02T17:00:00Z",
+  },
+  {
+    id: "t2",
+    title: "Build the sync client",
+    status: "in_progress",
+    priority: "urgent",
+    assignee: "Grace Hopper",
+    dueDate: "2026-03-09T17:00:00Z",
+  },
+  {
+    id: "t3",
+    title: "Design the dashboard grid",
+    status: "in_progress",
+    priority: "medium",
+    assignee: "Alan Turing",
+    dueDate: "2026-03-16T17:00:00Z",
+  },
   { id: "t4", title: "Migrate the old records", status: "blocked", priority: "high", dueDate: "2026-03-20T17:00:00Z" },
   { id: "t5", title: "Accessibility review", status: "todo", priority: "low", assignee: "Katherine Johnson" },
-  { id: "t6", title: "Release notes", status: "todo", priority: "medium", assignee: "Ada Lovelace", dueDate: "2026-03-31T17:00:00Z" },
+  {
+    id: "t6",
+    title: "Release notes",
+    status: "todo",
+    priority: "medium",
+    assignee: "Ada Lovelace",
+    dueDate: "2026-03-31T17:00:00Z",
+  },
 ];
 
 /** Payloads by widget type: `{normal, empty?, broken}`. */
@@ -47,7 +75,9 @@ export const FIXTURES = {
       type: "TaskList",
       id: "fixture-tasks-broken",
       title: "Open tasks",
-      data: { tasks: [{ id: "t1", title: "Write the API spec", status: "finished", priority: "high", dueDate: "tomorrow" }] },
+      data: {
+        tasks: [{ id: "t1", title: "Write the API spec", status: "finished", priority: "high", dueDate: "tomorrow" }],
+      },
     },
   },
   Metrics: {
@@ -58,7 +88,13 @@ export const FIXTURES = {
       data: {
         metrics: [
           { label: "Tasks done", value: 42, change: { value: 8, direction: "up" }, status: "ok" },
-          { label: "Cycle time", value: 3.5, unit: "days", change: { value: 0.5, direction: "down" }, status: "warning" },
+          {
+            label: "Cycle time",
+            value: 3.5,
+            unit: "days",
+            change: { value: 0.5, direction: "down" },
+            status: "warning",
+          },
           { label: "Blocked", value: 4, change: { value: 0, direction: "stable" }, status: "critical" },
           { label: "Focus time", value: "3h 20m" },
         ],
@@ -96,8 +132,20 @@ export const FIXTURES = {
       title: "Recent activity",
       data: {
         activities: [
-          { id: "a1", user: "Grace Hopper", action: "completed", target: "Write the API spec", time: "2026-03-10T09:00:00Z" },
-          { id: "a2", user: "Alan Turing", action: "commented on", target: "Design the dashboard grid", time: "2026-03-09T15:30:00Z" },
+          {
+            id: "a1",
+            user: "Grace Hopper",
+            action: "completed",
+            target: "Write the API spec",
+            time: "2026-03-10T09:00:00Z",
+          },
+          {
+            id: "a2",
+            user: "Alan Turing",
+            action: "commented on",
+            target: "Design the dashboard grid",
+            time: "2026-03-09T15:30:00Z",
+          },
           { id: "a3", user: "Ada Lovelace", action: "created", target: "Release notes", time: "2026-03-06T10:00:00Z" },
           { id: "a4", user: "Katherine Johnson", action: "joined the project", time: "2026-02-20T08:00:00Z" },
         ],
@@ -118,12 +166,21 @@ export const FIXTURES = {
       title: "Website relaunch",
       data: {
         columns: [
-          { id: "todo", title: "To do", cards: [{ id: "t5", title: "Accessibility review", assignee: "Katherine Johnson" }] },
+          {
+            id: "todo",
+            title: "To do",
+            cards: [{ id: "t5", title: "Accessibility review", assignee: "Katherine Johnson" }],
+          },
           {
             id: "in_progress",
             title: "In progress",
             cards: [
-              { id: "t2", title: "Build the sync client", assignee: "Grace Hopper", description: "Reconnect with backoff." },
+              {
+                id: "t2",
+                title: "Build the sync client",
+                assignee: "Grace Hopper",
+                description: "Reconnect with backoff.",
+              },
               { id: "t3", title: "Design the dashboard grid" },
             ],
           },
@@ -146,11 +203,42 @@ export const FIXTURES = {
       title: "Website relaunch",
       data: {
         tasks: [
-          { id: "g1", title: "Write the API spec", start: "2026-03-01T00:00:00Z", end: "2026-03-05T00:00:00Z", progress: 100 },
-          { id: "g2", title: "Build the sync client", start: "2026-03-05T00:00:00Z", end: "2026-03-14T00:00:00Z", progress: 60, dependencies: ["g1"] },
-          { id: "g3", title: "Design the dashboard grid", start: "2026-03-03T00:00:00Z", end: "2026-03-12T00:00:00Z", progress: 30 },
-          { id: "g4", title: "Accessibility review", start: "2026-03-14T00:00:00Z", end: "2026-03-20T00:00:00Z", dependencies: ["g2", "g3"] },
-          { id: "g5", title: "Launch", start: "2026-03-21T00:00:00Z", end: "2026-03-21T00:00:00Z", dependencies: ["g4"] },
+          {
+            id: "g1",
+            title: "Write the API spec",
+            start: "2026-03-01T00:00:00Z",
+            end: "2026-03-05T00:00:00Z",
+            progress: 100,
+          },
+          {
+            id: "g2",
+            title: "Build the sync client",
+            start: "2026-03-05T00:00:00Z",
+            end: "2026-03-14T00:00:00Z",
+            progress: 60,
+            dependencies: ["g1"],
+          },
+          {
+            id: "g3",
+            title: "Design the dashboard grid",
+            start: "2026-03-03T00:00:00Z",
+            end: "2026-03-12T00:00:00Z",
+            progress: 30,
+          },
+          {
+            id: "g4",
+            title: "Accessibility review",
+            start: "2026-03-14T00:00:00Z",
+            end: "2026-03-20T00:00:00Z",
+            dependencies: ["g2", "g3"],
+          },
+          {
+            id: "g5",
+            title: "Launch",
+            start: "2026-03-21T00:00:00Z",
+            end: "2026-03-21T00:00:00Z",
+            dependencies: ["g4"],
+          },
         ],
       },
     },
@@ -200,7 +288,11 @@ export const FIXTURES = {
       type: "Error",
       id: "gateway-unavailable-pulse",
       title: "Vitals",
-      data: { message: "Vitals did not answer: the agent timed out after 10 s.", widgetType: "Metrics", retryable: true },
+      data: {
+        message: "Vitals did not answer: the agent timed out after 10 s.",
+        widgetType: "Metrics",
+        retryable: true,
+      },
     },
     broken: { type: "Error", id: "fixture-error-broken", data: { message: "", retryable: "yes" } },
   },

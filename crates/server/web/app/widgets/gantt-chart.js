@@ -6,8 +6,28 @@
 // readers. At most MAX_BARS rows are drawn ("and N more" below).
 
 import { el, svg } from "../dom.js";
-import { arrowMarker, coord, dateAxis, dateTicks, linearScale, responsiveChart, timeDomain, todayLine } from "./chart.js";
-import { clamp, dayText, emptyState, finite, moreNote, nowOf, numberText, timeOf, truncate, uniqueId } from "./common.js";
+import {
+  arrowMarker,
+  coord,
+  dateAxis,
+  dateTicks,
+  linearScale,
+  responsiveChart,
+  timeDomain,
+  todayLine,
+} from "./chart.js";
+import {
+  clamp,
+  dayText,
+  emptyState,
+  finite,
+  moreNote,
+  nowOf,
+  numberText,
+  timeOf,
+  truncate,
+  uniqueId,
+} from "./common.js";
 
 /** Rows drawn at most. */
 const MAX_BARS = 30;
@@ -29,7 +49,12 @@ export function render(data, ctx, widget) {
       const end = timeOf(task.end);
       if (start === null || end === null) return null;
       // A bar that ends before it starts is drawn over the span it names.
-      return { task, start: Math.min(start, end), end: Math.max(start, end), progress: clamp(finite(task.progress), 0, 100) };
+      return {
+        task,
+        start: Math.min(start, end),
+        end: Math.max(start, end),
+        progress: clamp(finite(task.progress), 0, 100),
+      };
     })
     .filter(Boolean);
   if (tasks.length === 0) return emptyState("No tasks to chart");
@@ -90,10 +115,21 @@ function draw(width, { tasks, shown, domain, name, now }) {
         "g",
         { class: "w-gantt__row", dataset: { taskId: bar.task.id } },
         svg("title", {}, tooltip),
-        svg("text", { class: "w-gantt__label", x: "4", y: coord(middle(index) + 4) }, truncate(bar.task.title, labelCharacters)),
+        svg(
+          "text",
+          { class: "w-gantt__label", x: "4", y: coord(middle(index) + 4) },
+          truncate(bar.task.title, labelCharacters),
+        ),
         bar.start === bar.end
           ? milestone(left, middle(index))
-          : svg("rect", { class: "w-gantt__bar", x: coord(left), y: coord(y), width: coord(barWidth), height: BAR, rx: "3" }),
+          : svg("rect", {
+              class: "w-gantt__bar",
+              x: coord(left),
+              y: coord(y),
+              width: coord(barWidth),
+              height: BAR,
+              rx: "3",
+            }),
         bar.progress > 0 && bar.start !== bar.end
           ? svg("rect", {
               class: "w-gantt__progress",
@@ -149,7 +185,11 @@ function fallbackTable(shown, name) {
     el(
       "thead",
       {},
-      el("tr", {}, ["Task", "Start", "End", "Progress", "Depends on"].map((column) => el("th", { scope: "col" }, column))),
+      el(
+        "tr",
+        {},
+        ["Task", "Start", "End", "Progress", "Depends on"].map((column) => el("th", { scope: "col" }, column)),
+      ),
     ),
     el(
       "tbody",

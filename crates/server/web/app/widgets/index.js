@@ -130,7 +130,9 @@ function envelopeErrors(widget) {
   }
   if (typeof widget.type !== "string") return [{ path: "/type", message: "is required" }];
   if (!Object.hasOwn(RENDERERS, widget.type)) {
-    return [{ path: "/type", message: `unknown widget type "${widget.type}"; known types: ${WIDGET_TYPES.join(", ")}` }];
+    return [
+      { path: "/type", message: `unknown widget type "${widget.type}"; known types: ${WIDGET_TYPES.join(", ")}` },
+    ];
   }
   if (widget.data === null || typeof widget.data !== "object" || Array.isArray(widget.data)) {
     return [{ path: "/data", message: "must be an object" }];
@@ -143,7 +145,9 @@ function leafError({ instanceLocation, keyword, error }) {
   const message = String(error ?? "");
   if (keyword === "additionalProperties") {
     const name = /Property "(.*)" does not match/.exec(message)?.[1];
-    return name === undefined ? { path, message: "has an unknown property" } : { path: `${path}/${escapePointer(name)}`, message: "is not allowed" };
+    return name === undefined
+      ? { path, message: "has an unknown property" }
+      : { path: `${path}/${escapePointer(name)}`, message: "is not allowed" };
   }
   if (WRAPPERS.has(keyword)) return null;
   if (keyword === "required") {
@@ -162,13 +166,15 @@ function leafError({ instanceLocation, keyword, error }) {
       return { path, message };
     }
   }
-  if (keyword === "format") return { path, message: message.replace(/^String does not match format "(.*)"\.$/, "must be a $1") };
+  if (keyword === "format")
+    return { path, message: message.replace(/^String does not match format "(.*)"\.$/, "must be a $1") };
   if (keyword === "minLength" || keyword === "maxLength") {
     const limit = /\(\d+ [<>] (\d+)\)/.exec(message)?.[1];
     if (limit === "1" && keyword === "minLength") return { path, message: "must not be empty" };
     if (limit) return { path, message: `must be at ${keyword === "minLength" ? "least" : "most"} ${limit} characters` };
   }
-  if (keyword === "pattern" && path.endsWith("/href")) return { path, message: "must be a relative link or an https URL" };
+  if (keyword === "pattern" && path.endsWith("/href"))
+    return { path, message: "must be a relative link or an https URL" };
   return { path, message: message.replace(/\.$/, "") };
 }
 
@@ -176,7 +182,9 @@ function leafError({ instanceLocation, keyword, error }) {
 function mergeAlternatives(errors) {
   const merged = [];
   for (const error of errors) {
-    const earlier = merged.find((candidate) => candidate.path === error.path && candidate.message.startsWith("must be a "));
+    const earlier = merged.find(
+      (candidate) => candidate.path === error.path && candidate.message.startsWith("must be a "),
+    );
     if (earlier && error.message.startsWith("must be a ")) {
       earlier.message += ` or ${error.message.slice("must be a ".length)}`;
     } else {

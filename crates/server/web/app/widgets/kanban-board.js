@@ -93,9 +93,7 @@ function renderCard(card, column, columns, ctx, canMove) {
   const select = el(
     "select",
     { id: selectId, class: "w-card__move" },
-    columns.map((target) =>
-      el("option", { value: target.id, selected: target.id === column.id }, target.title),
-    ),
+    columns.map((target) => el("option", { value: target.id, selected: target.id === column.id }, target.title)),
   );
   select.addEventListener("change", () => {
     if (select.value !== column.id) move(item, card.id, select.value, ctx);

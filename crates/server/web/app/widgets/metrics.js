@@ -46,10 +46,14 @@ export function render(data) {
                 "span",
                 { class: ["w-metric__change", `w-change--${change.direction}`] },
                 el("span", { "aria-hidden": "true" }, direction.icon + " "),
-                change.direction === "stable" ? direction.text : `${direction.text} ${numberText(Math.abs(change.value))}`,
+                change.direction === "stable"
+                  ? direction.text
+                  : `${direction.text} ${numberText(Math.abs(change.value))}`,
               )
             : null,
-          metric.status ? badge(STATUS_TEXT[metric.status] ?? words(metric.status), STATUS_TONE[metric.status] ?? "muted") : null,
+          metric.status
+            ? badge(STATUS_TEXT[metric.status] ?? words(metric.status), STATUS_TONE[metric.status] ?? "muted")
+            : null,
         );
       }),
     ),

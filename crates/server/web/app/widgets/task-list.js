@@ -42,7 +42,11 @@ export function render(data, ctx) {
             "p",
             { class: "w-task__meta" },
             badge(words(task.status), status.tone, status.icon),
-            el("span", { class: ["w-priority", `w-tone-${PRIORITY[task.priority] ?? "muted"}`] }, `${words(task.priority)} priority`),
+            el(
+              "span",
+              { class: ["w-priority", `w-tone-${PRIORITY[task.priority] ?? "muted"}`] },
+              `${words(task.priority)} priority`,
+            ),
             el("span", { class: "w-task__assignee" }, task.assignee ?? el("span", { class: "w-muted" }, "Unassigned")),
             due === null
               ? null
