@@ -508,7 +508,7 @@ async fn retry_counts_attempts_shows_progress_and_stops_after_three() {
              slot.replaceChildren(gallery.widgets.renderWidgetCard(gallery.fixtures.Metrics.normal, { id: "w2" })); } };
            slot.replaceChildren(gallery.widgets.renderWidgetCard(widget, freshCtx));
            button().click(); await tick(); await tick();
-           seen.push(slot.firstChild.dataset.widgetType);
+           seen.push(slot.firstChild.dataset.widgetType, String(fresh.count), String(fresh.running));
            // Not retryable, or no way to retry: no button.
            const plain = gallery.widgets.renderWidgetCard({ ...widget, data: { ...widget.data, retryable: false } }, ctx);
            const noRetry = gallery.widgets.renderWidgetCard(widget, { id: "n" });
@@ -534,6 +534,8 @@ async fn retry_counts_attempts_shows_progress_and_stops_after_three() {
             "true",
             "3",
             "Metrics",
+            "0",
+            "false",
             "true",
             "true"
         ])

@@ -113,13 +113,16 @@ async function attempt(state, retry) {
   if (state.running || state.count >= MAX_RETRIES) return;
   state.running = true;
   notify(state);
+  let failed = false;
   try {
     await retry();
   } catch {
-    // A rejected retry counts as a failed attempt, like one that leaves the widget an Error.
+    failed = true;
   }
-  // Counted either way: if the retry worked, the widget is no longer an Error and this card is gone.
-  state.count += 1;
+  // A retry also failed when it resolved but the widget is still an Error: an Error card of
+  // this state is still on the page (the grid rebuilt it, or left it as it was).
+  const cards = cardsByState.get(state);
+  if (failed || (cards && [...cards].some((card) => card.container.isConnected))) state.count += 1;
   state.running = false;
   notify(state);
 }
