@@ -171,11 +171,10 @@ async fn a_project_is_created_edited_and_deleted_through_the_projects_page() {
     .await;
     assert_eq!(shown, json!(["Launch plan", "2027-03-01", "2027-04-15"]));
     let (_, edited) = app.get(&format!("/api/projects/{id}")).await;
-    assert_eq!((&edited["name"], &edited["archived"], &edited["dueDate"]), (
-        &json!("Launch plan v2"),
-        &json!(true),
-        &json!("2027-04-15T00:00:00Z")
-    ));
+    assert_eq!(
+        (&edited["name"], &edited["archived"], &edited["dueDate"]),
+        (&json!("Launch plan v2"), &json!(true), &json!("2027-04-15T00:00:00Z"))
+    );
     // Archived: gone from the active list, back under "Archived", deleted after a confirmation.
     act(
         &page,
@@ -268,7 +267,8 @@ async fn api_validation_errors_show_next_to_their_fields_and_nothing_typed_is_lo
 #[tokio::test]
 async fn a_task_is_created_with_assignee_and_blocker_and_a_cycle_is_shown_beside_blocked_by() {
     let app = spawn_app().await;
-    let project = list(&app, "/api/projects").await.into_iter().find(|p| p["name"] == "Website Redesign").expect("demo");
+    let project =
+        list(&app, "/api/projects").await.into_iter().find(|p| p["name"] == "Website Redesign").expect("demo");
     let project_id = project["id"].as_str().expect("id").to_owned();
     let tasks = list(&app, &format!("/api/tasks?projectId={project_id}")).await;
     let blocker = tasks.iter().find(|t| t["title"] == "Migrate blog content").expect("demo task").clone();
@@ -286,7 +286,8 @@ async fn a_task_is_created_with_assignee_and_blocker_and_a_cycle_is_shown_beside
     )
     .await;
     let count = tasks.len();
-    page.wait_for("the project's tasks", &format!("document.querySelectorAll('tbody tr').length === {count}"), 10).await;
+    page.wait_for("the project's tasks", &format!("document.querySelectorAll('tbody tr').length === {count}"), 10)
+        .await;
     assert_accessible(&page, "the tasks table").await;
     act(
         &page,
@@ -316,7 +317,10 @@ async fn a_task_is_created_with_assignee_and_blocker_and_a_cycle_is_shown_beside
     assert_eq!((&created["dueDate"], &created["blockedBy"]), (&json!("2027-01-20T00:00:00Z"), &json!([blocker_id])));
     let row_text = page
         .eval(
-            &format!("return document.querySelector('tr[data-id=\"{}\"]').textContent;", created["id"].as_str().expect("id")),
+            &format!(
+                "return document.querySelector('tr[data-id=\"{}\"]').textContent;",
+                created["id"].as_str().expect("id")
+            ),
             Value::Null,
         )
         .await;
@@ -350,7 +354,8 @@ async fn a_task_is_created_with_assignee_and_blocker_and_a_cycle_is_shown_beside
 #[tokio::test]
 async fn a_members_capacity_is_edited_and_a_member_role_is_told_it_may_not() {
     let app = spawn_app().await;
-    let sofia = list(&app, "/api/members").await.into_iter().find(|m| m["displayName"] == "Sofia Alvarez").expect("demo");
+    let sofia =
+        list(&app, "/api/members").await.into_iter().find(|m| m["displayName"] == "Sofia Alvarez").expect("demo");
     let sofia_id = sofia["id"].as_str().expect("id").to_owned();
     let driver = Driver::start().await;
     let mut page = mounted(&driver, &app, &["pages/members.js"], None).await;
@@ -374,7 +379,8 @@ async fn a_members_capacity_is_edited_and_a_member_role_is_told_it_may_not() {
     page.quit().await;
 
     // A member's token: the server answers 403 and the form says why; nothing changes.
-    let member = app.token_for(&Principal { subject: "sofia".into(), workspace_id: app.workspace_id, role: Role::Member });
+    let member =
+        app.token_for(&Principal { subject: "sofia".into(), workspace_id: app.workspace_id, role: Role::Member });
     let mut page = mounted(&driver, &app, &["pages/members.js"], Some(&member)).await;
     page.wait_for("the members", &format!("document.querySelector('tr[data-id=\"{sofia_id}\"]')"), 10).await;
     let message = act(
@@ -434,7 +440,7 @@ async fn markup_in_a_project_name_stays_text_on_the_projects_page() {
 }
 
 #[tokio::test]
-async fn lists_reread_after_a_dashboard_state_change() {
+async fn lists_reread_after_a_state_change_and_a_record_deleted_elsewhere_is_reported() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
     let mut page = mounted(&driver, &app, &["pages/projects.js"], None).await;
@@ -442,8 +448,41 @@ async fn lists_reread_after_a_dashboard_state_change() {
     let (status, _) = app.post("/api/projects", &json!({"name": "Made elsewhere"})).await;
     assert_eq!(status, reqwest::StatusCode::CREATED);
     page.eval("window.h4.fire(); return null;", Value::Null).await;
-    page.wait_for("the new project", "document.querySelector('tbody').textContent.includes('Made elsewhere')", 10).await;
-    page.assert_no_console_errors(&[FAVICON]).await;
+    page.wait_for("the new project", "document.querySelector('tbody').textContent.includes('Made elsewhere')", 10)
+        .await;
+
+    // Deleted elsewhere while being edited: saving says so, closes the form and drops the row.
+    let made = list(&app, "/api/projects").await.into_iter().find(|p| p["name"] == "Made elsewhere").expect("made");
+    let id = made["id"].as_str().expect("id").to_owned();
+    act(
+        &page,
+        &format!(
+            r#"document.querySelector('tr[data-id="{id}"] [data-action="edit"]').click();
+               const form = await until('the form', () => document.querySelector('form[data-role="record-form"]'));
+               h4Fill(form, {{ name: 'Renamed too late' }});
+               return 'ok';"#
+        ),
+    )
+    .await;
+    let (status, _) =
+        app.request(reqwest::Method::DELETE, &format!("/api/projects/{id}"), Some(&app.token), None).await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    let notice = act(
+        &page,
+        &format!(
+            r#"document.querySelector('form[data-role="record-form"] [type="submit"]').click();
+               await until('the form to close', () => !document.querySelector('form[data-role="record-form"]'));
+               await until('the row to go', () => !document.querySelector('tr[data-id="{id}"]'));
+               return window.h4.notices.at(-1);"#
+        ),
+    )
+    .await;
+    assert_eq!(notice["kind"], "error", "{notice}");
+    assert!(notice["text"].as_str().is_some_and(|t| t.contains("deleted elsewhere")), "{notice}");
+    let names: Vec<Value> =
+        list(&app, "/api/projects?archived=any").await.into_iter().map(|p| p["name"].clone()).collect();
+    assert!(!names.contains(&json!("Renamed too late")), "{names:?}");
+    page.assert_no_console_errors(&[FAVICON, "status of 404"]).await;
     page.quit().await;
 }
 
@@ -489,15 +528,16 @@ async fn add_usage(app: &TestApp, days_ago: i64, tokens_in: i64, tokens_out: i64
 }
 
 /// The usage chart's bars as `[[day, in, out]]`.
-const BARS: &str =
-    "[...document.querySelectorAll('[data-role=\"usage-chart\"] [data-day]')].map((bar) => [bar.dataset.day, Number(bar.dataset.tokensIn), Number(bar.dataset.tokensOut)])";
+const BARS: &str = "[...document.querySelectorAll('[data-role=\"usage-chart\"] [data-day]')].map((bar) => [bar.dataset.day, Number(bar.dataset.tokensIn), Number(bar.dataset.tokensOut)])";
 
 #[tokio::test]
 async fn the_usage_panel_draws_a_bar_per_day_with_usage_and_an_empty_state() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
     let mut page = mounted(&driver, &app, &["panels/usage.js"], None).await;
-    let empty = page.wait_for("the empty state", "document.querySelector('[data-role=\"usage-summary\"]')?.textContent", 10).await;
+    let empty = page
+        .wait_for("the empty state", "document.querySelector('[data-role=\"usage-summary\"]')?.textContent", 10)
+        .await;
     assert_eq!(empty, "No token usage in the last 30 days.");
     assert_eq!(page.eval("return document.querySelectorAll('svg').length;", Value::Null).await, 0);
 

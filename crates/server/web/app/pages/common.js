@@ -342,7 +342,7 @@ export function listPage(container, ctx, spec) {
     const run = ++generation;
     status.textContent = items.length ? status.textContent : "Loading…";
     try {
-      await spec.prepare?.();
+      if (!append) await spec.prepare?.();
       let loaded = append ? items : [];
       let next = append ? cursor : "";
       const pages = append ? 1 : pagesShown;
