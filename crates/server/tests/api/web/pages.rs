@@ -427,7 +427,7 @@ async fn markup_in_a_project_name_stays_text_on_the_projects_page() {
            row.querySelector('[data-action="edit"]').click();
            const form = await until('the form', () => document.querySelector('form[data-role="record-form"]'));
            await sleep(300);
-           return { value: form.elements.name.value, heading: form.querySelector('h3').textContent,
+           return { value: form.elements.name.value, heading: form.querySelector('h2').textContent,
                     scripts: document.querySelectorAll('main script').length, images: document.querySelectorAll('main img').length,
                     pwned: window.pwned ?? null };"#,
     )

@@ -88,7 +88,7 @@ export function createForm({ title, fields, values = {}, submitLabel, onSubmit, 
   const form = el(
     "form",
     { class: "record-form", novalidate: true, "aria-labelledby": headingId, dataset: { role: "record-form" } },
-    el("h3", { id: headingId }, title),
+    el("h2", { id: headingId }, title),
     el("p", { class: "form-note" }, "Fields marked ", el("span", { class: "required-mark" }, "*"), " are required."),
     fields.map((field) => {
       const control = buildField(formId, field, values[field.name]);
@@ -256,6 +256,19 @@ function buildField(formId, field, value) {
 }
 
 /**
+ * `ctx.onStateChange(listener)` without the call the shell makes at once when a
+ * state is already there: the caller has just loaded, so only later changes count.
+ */
+export function subscribeToChanges(ctx, listener) {
+  let subscribing = true;
+  const unsubscribe = ctx.onStateChange?.(() => {
+    if (!subscribing) listener();
+  });
+  subscribing = false;
+  return typeof unsubscribe === "function" ? unsubscribe : () => {};
+}
+
+/**
  * Re-runs `reload()` when the data may have changed elsewhere: after a
  * dashboard state change (debounced), and when the tab becomes visible or
  * focused again (at most every 5 s). Returns the function that stops it.
@@ -280,12 +293,12 @@ export function watchChanges(ctx, reload, delayMs = 400) {
   const onVisible = () => {
     if (document.visibilityState === "visible" && (stale || Date.now() - lastRun > 5000)) run();
   };
-  const unsubscribe = ctx.onStateChange?.(onStateChange);
+  const unsubscribe = subscribeToChanges(ctx, onStateChange);
   document.addEventListener("visibilitychange", onVisible);
   window.addEventListener("focus", onVisible);
   return () => {
     clearTimeout(timer);
-    if (typeof unsubscribe === "function") unsubscribe();
+    unsubscribe();
     document.removeEventListener("visibilitychange", onVisible);
     window.removeEventListener("focus", onVisible);
   };
@@ -304,7 +317,7 @@ export function watchChanges(ctx, reload, delayMs = 400) {
  */
 export function listPage(container, ctx, spec) {
   const headingId = uniqueId("page-title");
-  const heading = el("h2", { id: headingId, tabindex: "-1" }, spec.title);
+  const heading = el("h1", { id: headingId, tabindex: "-1" }, spec.title);
   const newButton = spec.canCreate
     ? el("button", { type: "button", class: "primary", dataset: { action: "create" }, onclick: () => openEditor(null) }, `New ${spec.noun}`)
     : null;

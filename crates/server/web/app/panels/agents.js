@@ -8,7 +8,7 @@
 // visible, which also keeps the "min ago" texts current.
 
 import { el, formatDateTime } from "../dom.js";
-import { uniqueId } from "../pages/common.js";
+import { subscribeToChanges, uniqueId } from "../pages/common.js";
 
 const REFRESH_MS = 30_000;
 const DEBOUNCE_MS = 1_000;
@@ -85,7 +85,7 @@ export function mount(container, ctx) {
   const status = el("p", { class: "panel-status", role: "status" }, "Loading agents…");
   const section = el(
     "section",
-    { class: "panel agents-panel", "aria-labelledby": headingId, dataset: { panel: "agents" } },
+    { class: "panel-content agents-panel", "aria-labelledby": headingId, dataset: { panel: "agents" } },
     el("h2", { id: headingId }, "Agents"),
     status,
     list,
@@ -119,14 +119,14 @@ export function mount(container, ctx) {
   const timer = setInterval(() => {
     if (document.visibilityState === "visible") refresh();
   }, REFRESH_MS);
-  const unsubscribe = ctx.onStateChange?.(soon);
+  const unsubscribe = subscribeToChanges(ctx, soon);
   document.addEventListener("visibilitychange", onVisible);
   refresh();
   return () => {
     alive = false;
     clearTimeout(debounce);
     clearInterval(timer);
-    if (typeof unsubscribe === "function") unsubscribe();
+    unsubscribe();
     document.removeEventListener("visibilitychange", onVisible);
     section.remove();
   };

@@ -9,12 +9,10 @@
 // tab becomes visible again.
 
 import { el, svg } from "../dom.js";
-import { uniqueId } from "../pages/common.js";
+import { subscribeToChanges, uniqueId } from "../pages/common.js";
 
 const DAYS = 30;
 const DEBOUNCE_MS = 1_500;
-const WIDTH = 640;
-const HEIGHT = 240;
 const MARGIN = { top: 16, right: 12, bottom: 28, left: 56 };
 const DAY_MS = 86_400_000;
 
@@ -41,12 +39,16 @@ export function niceTicks(max, count = 4) {
   return ticks;
 }
 
-function chart(series, quota, titleId, summaryId) {
+// The chart is drawn in the panel's own pixels (its width measured at render,
+// again when it changes), so its 11 px text stays 11 px in a narrow side panel.
+function chart(series, quota, titleId, summaryId, width) {
+  const chartWidth = Math.max(280, Math.round(width) || 640);
+  const chartHeight = Math.round(Math.min(240, Math.max(170, chartWidth * 0.45)));
   const top = Math.max(quota, ...series.map((day) => day.tokensIn + day.tokensOut));
   const ticks = niceTicks(top);
   const yMax = ticks[ticks.length - 1];
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
-  const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const plotWidth = chartWidth - MARGIN.left - MARGIN.right;
+  const plotHeight = chartHeight - MARGIN.top - MARGIN.bottom;
   const y = (value) => MARGIN.top + plotHeight - (value / yMax) * plotHeight;
   const slot = plotWidth / series.length;
   const barWidth = Math.max(2, slot * 0.7);
@@ -56,7 +58,7 @@ function chart(series, quota, titleId, summaryId) {
     "svg",
     {
       class: "usage-chart",
-      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      viewBox: `0 0 ${chartWidth} ${chartHeight}`,
       role: "img",
       "aria-labelledby": titleId,
       "aria-describedby": summaryId,
@@ -70,7 +72,7 @@ function chart(series, quota, titleId, summaryId) {
         svg(
           "g",
           { class: "tick" },
-          svg("line", { class: "grid-line", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(value), y2: y(value) }),
+          svg("line", { class: "grid-line", x1: MARGIN.left, x2: chartWidth - MARGIN.right, y1: y(value), y2: y(value) }),
           svg("text", { x: MARGIN.left - 6, y: y(value), "text-anchor": "end", "dominant-baseline": "middle" }, compact.format(value)),
         ),
       ),
@@ -94,11 +96,11 @@ function chart(series, quota, titleId, summaryId) {
     svg(
       "g",
       { class: "axis axis-x" },
-      svg("line", { class: "axis-line", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: baseline, y2: baseline }),
+      svg("line", { class: "axis-line", x1: MARGIN.left, x2: chartWidth - MARGIN.right, y1: baseline, y2: baseline }),
       // A label a week apart, counted back from today so today is always named.
       series.map((day, index) =>
         (series.length - 1 - index) % 7 === 0
-          ? svg("text", { x: x(index) + barWidth / 2, y: HEIGHT - 8, "text-anchor": "middle" }, dayLabel(day.day))
+          ? svg("text", { x: x(index) + barWidth / 2, y: chartHeight - 8, "text-anchor": "middle" }, dayLabel(day.day))
           : null,
       ),
     ),
@@ -106,14 +108,14 @@ function chart(series, quota, titleId, summaryId) {
       ? svg(
           "g",
           { class: "quota", dataset: { role: "quota-line", quota } },
-          svg("line", { class: "quota-line", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(quota), y2: y(quota) }),
-          svg("text", { x: WIDTH - MARGIN.right, y: y(quota) - 4, "text-anchor": "end" }, `Daily quota ${compact.format(quota)}`),
+          svg("line", { class: "quota-line", x1: MARGIN.left, x2: chartWidth - MARGIN.right, y1: y(quota), y2: y(quota) }),
+          svg("text", { x: chartWidth - MARGIN.right, y: y(quota) - 4, "text-anchor": "end" }, `Daily quota ${compact.format(quota)}`),
         )
       : null,
   );
 }
 
-function render(usage, ids) {
+function render(usage, ids, width) {
   const quota = Number(usage?.dailyQuotaTokens) > 0 ? Number(usage.dailyQuotaTokens) : 0;
   const today = { tokensIn: Number(usage?.today?.tokensIn) || 0, tokensOut: Number(usage?.today?.tokensOut) || 0 };
   const byDay = new Map((usage?.days ?? []).map((day) => [day.day, day]));
@@ -143,7 +145,7 @@ function render(usage, ids) {
     el("p", { class: "usage-summary", id: ids.summary, dataset: { role: "usage-summary" } }, summary),
     used.length
       ? [
-          chart(series, quota, ids.title, ids.summary),
+          chart(series, quota, ids.title, ids.summary, width),
           el(
             "ul",
             { class: "chart-legend", "aria-hidden": "true" },
@@ -175,7 +177,7 @@ export function mount(container, ctx) {
   const body = el("div", { class: "usage-body" }, el("p", { class: "panel-status", role: "status" }, "Loading usage…"));
   const section = el(
     "section",
-    { class: "panel usage-panel", "aria-labelledby": headingId, dataset: { panel: "usage" } },
+    { class: "panel-content usage-panel", "aria-labelledby": headingId, dataset: { panel: "usage" } },
     el("h2", { id: headingId }, "Token usage"),
     body,
   );
@@ -184,11 +186,21 @@ export function mount(container, ctx) {
   let alive = true;
   let generation = 0;
   let debounce = null;
+  let shown = null; // { usage, width } last drawn
+  const draw = (usage) => {
+    const width = body.clientWidth;
+    shown = { usage, width };
+    body.replaceChildren(...render(usage, ids, width).flat().filter(Boolean));
+  };
+  const resized = new ResizeObserver(() => {
+    if (shown && Math.abs(body.clientWidth - shown.width) > 24) draw(shown.usage);
+  });
+  resized.observe(body);
   const refresh = async () => {
     const run = ++generation;
     try {
       const usage = await ctx.api("/api/usage");
-      if (alive && run === generation) body.replaceChildren(...render(usage, ids).flat().filter(Boolean));
+      if (alive && run === generation) draw(usage);
     } catch (error) {
       if (alive && run === generation) {
         body.replaceChildren(el("p", { class: "panel-status", role: "status" }, `Usage could not be read: ${error?.message ?? error}`));
@@ -202,13 +214,14 @@ export function mount(container, ctx) {
   const onVisible = () => {
     if (document.visibilityState === "visible") refresh();
   };
-  const unsubscribe = ctx.onStateChange?.(soon);
+  const unsubscribe = subscribeToChanges(ctx, soon);
   document.addEventListener("visibilitychange", onVisible);
   refresh();
   return () => {
     alive = false;
     clearTimeout(debounce);
-    if (typeof unsubscribe === "function") unsubscribe();
+    resized.disconnect();
+    unsubscribe();
     document.removeEventListener("visibilitychange", onVisible);
     section.remove();
   };
