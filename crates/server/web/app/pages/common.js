@@ -312,7 +312,7 @@ export function watchChanges(ctx, reload, delayMs = 400) {
  * - `fields(item|null) → field specs` (async allowed), `formValues(item|null) → values`,
  *   `toBody(values) → request body` with the field names as keys;
  * - `canCreate`, `canDelete`, `filters` (a Node), `prepare()` (async, before each load),
- *   `onFormReady(form, item)`, `emptyText`.
+ *   `onFormReady(form, item)`, `onItems(items)` (before each render), `emptyText`.
  * Returns `{reload(), openEditor(item|null), unmount()}`.
  */
 export function listPage(container, ctx, spec) {
@@ -371,6 +371,7 @@ export function listPage(container, ctx, spec) {
       if (append) pagesShown += 1;
       items = loaded;
       cursor = next;
+      spec.onItems?.(items);
       render();
     } catch (error) {
       if (run !== generation || !alive) return;

@@ -33,6 +33,14 @@ export function mount(container, ctx) {
   let members = [];
   const projectName = (id) => projects.find((project) => project.id === id)?.name ?? "(unknown project)";
   const memberName = (id) => (id ? members.find((member) => member.id === id)?.displayName ?? "(former member)" : "Unassigned");
+  // Titles of the tasks listed now, to name a row's blockers (others are counted).
+  let titles = new Map();
+  const blockersText = (ids) => {
+    if (ids.length === 0) return "—";
+    const named = ids.filter((id) => titles.has(id)).map((id) => titles.get(id));
+    const others = ids.length - named.length;
+    return [...named, others ? `${others} other task${others === 1 ? "" : "s"}` : null].filter(Boolean).join(", ");
+  };
   const projectOptions = () => projects.map((project) => ({ value: project.id, label: project.name + (project.archived ? " (archived)" : "") }));
   const memberOptions = () => [{ value: "", label: "Unassigned" }, ...members.map((member) => ({ value: member.id, label: member.displayName }))];
 
@@ -77,6 +85,9 @@ export function mount(container, ctx) {
       projectFilter.fill(projectOptions());
       assigneeFilter.fill(memberOptions().slice(1));
     },
+    onItems: (items) => {
+      titles = new Map(items.map((task) => [task.id, task.title]));
+    },
     canCreate: true,
     canDelete: true,
     filters: el("div", { class: "page-filters" }, projectFilter.node, statusFilter.node, assigneeFilter.node),
@@ -90,7 +101,7 @@ export function mount(container, ctx) {
       { label: "Assignee", cell: (task) => memberName(task.assigneeId) },
       { label: "Estimate", cell: (task) => (task.estimateHours === null || task.estimateHours === undefined ? "—" : `${task.estimateHours} h`) },
       { label: "Due", cell: (task) => formatDate(task.dueDate) },
-      { label: "Blocked by", cell: (task) => (task.blockedBy?.length ? `${task.blockedBy.length} task${task.blockedBy.length === 1 ? "" : "s"}` : "—") },
+      { label: "Blocked by", cell: (task) => blockersText(task.blockedBy ?? []) },
     ],
     fields: async (task) => {
       const projectId = task?.projectId ?? (filters.projectId || projects[0]?.id || "");
