@@ -123,7 +123,9 @@ export function createForm({ title, fields, values = {}, submitLabel, onSubmit, 
     const claimed = new Set();
     let firstInvalid = null;
     for (const control of controls.values()) {
-      const matching = details.filter((d) => d?.path === control.pointer || String(d?.path).startsWith(control.pointer + "/"));
+      const matching = details.filter(
+        (d) => d?.path === control.pointer || String(d?.path).startsWith(control.pointer + "/"),
+      );
       if (matching.length === 0) continue;
       matching.forEach((detail) => claimed.add(detail));
       control.setError(matching.map((detail) => String(detail.message ?? "")));
@@ -195,7 +197,9 @@ function buildField(formId, field, value) {
     input.value = value ?? "";
   }
   const setOptions = (options, selected) => {
-    const chosen = new Set((Array.isArray(selected) ? selected : [selected]).filter((v) => v !== null && v !== undefined).map(String));
+    const chosen = new Set(
+      (Array.isArray(selected) ? selected : [selected]).filter((v) => v !== null && v !== undefined).map(String),
+    );
     input.replaceChildren(
       ...options.map((option) => {
         const node = el("option", { value: option.value }, option.label);
@@ -319,7 +323,11 @@ export function listPage(container, ctx, spec) {
   const headingId = uniqueId("page-title");
   const heading = el("h1", { id: headingId, tabindex: "-1" }, spec.title);
   const newButton = spec.canCreate
-    ? el("button", { type: "button", class: "primary", dataset: { action: "create" }, onclick: () => openEditor(null) }, `New ${spec.noun}`)
+    ? el(
+        "button",
+        { type: "button", class: "primary", dataset: { action: "create" }, onclick: () => openEditor(null) },
+        `New ${spec.noun}`,
+      )
     : null;
   const editor = el("div", { class: "page-editor" });
   const status = el("p", { class: "page-status", role: "status" });
@@ -328,10 +336,23 @@ export function listPage(container, ctx, spec) {
     "table",
     { class: "data-table" },
     el("caption", { class: "visually-hidden" }, spec.title),
-    el("thead", {}, el("tr", {}, spec.columns.map((column) => el("th", { scope: "col" }, column.label)), el("th", { scope: "col" }, "Actions"))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        spec.columns.map((column) => el("th", { scope: "col" }, column.label)),
+        el("th", { scope: "col" }, "Actions"),
+      ),
+    ),
     body,
   );
-  const more = el("button", { type: "button", hidden: true, dataset: { action: "load-more" }, onclick: () => load(true) }, "Load more");
+  const more = el(
+    "button",
+    { type: "button", hidden: true, dataset: { action: "load-more" }, onclick: () => load(true) },
+    "Load more",
+  );
   const section = el(
     "section",
     { class: "data-page", "aria-labelledby": headingId, dataset: { page: spec.noun } },
@@ -386,25 +407,70 @@ export function listPage(container, ctx, spec) {
       const actions = el("td", { class: "row-actions" });
       const showActions = () =>
         actions.replaceChildren(
-          el("button", { type: "button", dataset: { action: "edit" }, "aria-label": `Edit ${name}`, onclick: () => openEditor(item) }, "Edit"),
+          el(
+            "button",
+            {
+              type: "button",
+              dataset: { action: "edit" },
+              "aria-label": `Edit ${name}`,
+              onclick: () => openEditor(item),
+            },
+            "Edit",
+          ),
           spec.canDelete
-            ? el("button", { type: "button", class: "danger", dataset: { action: "delete" }, "aria-label": `Delete ${name}`, onclick: () => confirmDelete() }, "Delete")
+            ? el(
+                "button",
+                {
+                  type: "button",
+                  class: "danger",
+                  dataset: { action: "delete" },
+                  "aria-label": `Delete ${name}`,
+                  onclick: () => confirmDelete(),
+                },
+                "Delete",
+              )
             : null,
         );
       const confirmDelete = () => {
-        const yes = el("button", { type: "button", class: "danger", dataset: { action: "confirm-delete" }, onclick: () => remove(item, yes) }, "Yes, delete");
+        const yes = el(
+          "button",
+          { type: "button", class: "danger", dataset: { action: "confirm-delete" }, onclick: () => remove(item, yes) },
+          "Yes, delete",
+        );
         actions.replaceChildren(
           el("span", { class: "confirm-text" }, `Delete “${name}”?`),
           yes,
-          el("button", { type: "button", dataset: { action: "cancel-delete" }, onclick: () => { showActions(); actions.querySelector("button")?.focus(); } }, "Cancel"),
+          el(
+            "button",
+            {
+              type: "button",
+              dataset: { action: "cancel-delete" },
+              onclick: () => {
+                showActions();
+                actions.querySelector("button")?.focus();
+              },
+            },
+            "Cancel",
+          ),
         );
         yes.focus();
       };
       showActions();
-      body.append(el("tr", { dataset: { id: item.id } }, spec.columns.map((column) => el("td", {}, column.cell(item))), actions));
+      body.append(
+        el(
+          "tr",
+          { dataset: { id: item.id } },
+          spec.columns.map((column) => el("td", {}, column.cell(item))),
+          actions,
+        ),
+      );
     }
     more.hidden = !cursor;
-    status.textContent = items.length ? `${items.length} ${spec.noun}${items.length === 1 ? "" : "s"} shown${cursor ? " (more available)" : ""}.` : spec.emptyText ?? `No ${spec.noun}s yet.`;
+    // A live region: only a different text is announced again.
+    const text = items.length
+      ? `${items.length} ${spec.noun}${items.length === 1 ? "" : "s"} shown${cursor ? " (more available)" : ""}.`
+      : (spec.emptyText ?? `No ${spec.noun}s yet.`);
+    if (status.textContent !== text) status.textContent = text;
   }
 
   async function remove(item, button) {
@@ -414,7 +480,12 @@ export function listPage(container, ctx, spec) {
       ctx.notify(`Deleted “${spec.itemName(item)}”.`, "success");
       if (editing && editing.id === item.id) closeEditor();
     } catch (error) {
-      ctx.notify(error instanceof ApiError && error.status === 404 ? `“${spec.itemName(item)}” was already deleted elsewhere.` : `Not deleted: ${describeError(error)}`, error?.status === 404 ? "info" : "error");
+      ctx.notify(
+        error instanceof ApiError && error.status === 404
+          ? `“${spec.itemName(item)}” was already deleted elsewhere.`
+          : `Not deleted: ${describeError(error)}`,
+        error?.status === 404 ? "info" : "error",
+      );
     }
     await load();
     heading.focus();
@@ -422,7 +493,13 @@ export function listPage(container, ctx, spec) {
 
   async function openEditor(item) {
     editing = item;
-    const fields = await spec.fields(item);
+    let fields;
+    try {
+      fields = await spec.fields(item);
+    } catch (error) {
+      ctx.notify(`The form could not be opened: ${describeError(error)}`, "error");
+      return;
+    }
     if (!alive || editing !== item) return;
     const name = item ? spec.itemName(item) : null;
     const initial = spec.formValues(item);
@@ -434,15 +511,25 @@ export function listPage(container, ctx, spec) {
       onCancel: closeEditor,
       onSubmit: async (values) => {
         const full = spec.toBody(values);
-        const changed = item ? Object.fromEntries(Object.entries(full).filter(([key]) => JSON.stringify(values[key]) !== JSON.stringify(initial[key]))) : full;
+        const changed = item
+          ? Object.fromEntries(
+              Object.entries(full).filter(([key]) => JSON.stringify(values[key]) !== JSON.stringify(initial[key])),
+            )
+          : full;
         if (item && Object.keys(changed).length === 0) {
           ctx.notify("Nothing changed.", "info");
           closeEditor();
           return;
         }
         try {
-          const saved = await ctx.api(item ? `${spec.endpoint}/${item.id}` : spec.endpoint, { method: item ? "PATCH" : "POST", body: changed });
-          ctx.notify(item ? `Saved “${spec.itemName(saved ?? item)}”.` : `Created “${spec.itemName(saved ?? { ...full })}”.`, "success");
+          const saved = await ctx.api(item ? `${spec.endpoint}/${item.id}` : spec.endpoint, {
+            method: item ? "PATCH" : "POST",
+            body: changed,
+          });
+          ctx.notify(
+            item ? `Saved “${spec.itemName(saved ?? item)}”.` : `Created “${spec.itemName(saved ?? { ...full })}”.`,
+            "success",
+          );
           closeEditor();
           await load();
         } catch (error) {

@@ -51,7 +51,10 @@ export function mount(container, ctx) {
         hint: managesMembers ? null : "Only owners and admins change roles.",
       },
     ],
-    formValues: (member) => ({ weeklyCapacityHours: member?.weeklyCapacityHours ?? null, role: member?.role ?? "member" }),
+    formValues: (member) => ({
+      weeklyCapacityHours: member?.weeklyCapacityHours ?? null,
+      role: member?.role ?? "member",
+    }),
     toBody: (values) => ({ weeklyCapacityHours: values.weeklyCapacityHours, role: values.role }),
     onFormReady: (form) => {
       // A member cannot change roles; the field shows the role without offering a change.

@@ -43,7 +43,11 @@ export function mount(container, ctx) {
       {
         label: "Tasks",
         cell: (project) =>
-          el("a", { href: `#/tasks?projectId=${encodeURIComponent(project.id)}`, "aria-label": `Tasks of ${project.name}` }, "Tasks"),
+          el(
+            "a",
+            { href: `#/tasks?projectId=${encodeURIComponent(project.id)}`, "aria-label": `Tasks of ${project.name}` },
+            "Tasks",
+          ),
       },
     ],
     fields: () => [

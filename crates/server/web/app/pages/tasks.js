@@ -32,7 +32,8 @@ export function mount(container, ctx) {
   let projects = [];
   let members = [];
   const projectName = (id) => projects.find((project) => project.id === id)?.name ?? "(unknown project)";
-  const memberName = (id) => (id ? members.find((member) => member.id === id)?.displayName ?? "(former member)" : "Unassigned");
+  const memberName = (id) =>
+    id ? (members.find((member) => member.id === id)?.displayName ?? "(former member)") : "Unassigned";
   // Titles of the tasks listed now, to name a row's blockers (others are counted).
   let titles = new Map();
   const blockersText = (ids) => {
@@ -41,8 +42,12 @@ export function mount(container, ctx) {
     const others = ids.length - named.length;
     return [...named, others ? `${others} other task${others === 1 ? "" : "s"}` : null].filter(Boolean).join(", ");
   };
-  const projectOptions = () => projects.map((project) => ({ value: project.id, label: project.name + (project.archived ? " (archived)" : "") }));
-  const memberOptions = () => [{ value: "", label: "Unassigned" }, ...members.map((member) => ({ value: member.id, label: member.displayName }))];
+  const projectOptions = () =>
+    projects.map((project) => ({ value: project.id, label: project.name + (project.archived ? " (archived)" : "") }));
+  const memberOptions = () => [
+    { value: "", label: "Unassigned" },
+    ...members.map((member) => ({ value: member.id, label: member.displayName })),
+  ];
 
   const filterSelect = (name, text, choices) => {
     const id = uniqueId(`tasks-filter-${name}`);
@@ -55,7 +60,9 @@ export function mount(container, ctx) {
       },
     });
     const fill = (list) => {
-      select.replaceChildren(...[{ value: "", label: "Any" }, ...list].map((o) => el("option", { value: o.value }, o.label)));
+      select.replaceChildren(
+        ...[{ value: "", label: "Any" }, ...list].map((o) => el("option", { value: o.value }, o.label)),
+      );
       select.value = filters[name];
     };
     fill(choices);
@@ -81,7 +88,10 @@ export function mount(container, ctx) {
       return `/api/tasks${query.size ? `?${query}` : ""}`;
     },
     prepare: async () => {
-      [projects, members] = await Promise.all([loadAll(ctx.api, "/api/projects?archived=any"), loadAll(ctx.api, "/api/members")]);
+      [projects, members] = await Promise.all([
+        loadAll(ctx.api, "/api/projects?archived=any"),
+        loadAll(ctx.api, "/api/members"),
+      ]);
       projectFilter.fill(projectOptions());
       assigneeFilter.fill(memberOptions().slice(1));
     },
@@ -96,10 +106,17 @@ export function mount(container, ctx) {
     columns: [
       { label: "Title", cell: (task) => task.title },
       { label: "Project", cell: (task) => projectName(task.projectId) },
-      { label: "Status", cell: (task) => el("span", { class: ["status-badge", `status-${task.status}`] }, label(STATUSES, task.status)) },
+      {
+        label: "Status",
+        cell: (task) => el("span", { class: ["status-badge", `status-${task.status}`] }, label(STATUSES, task.status)),
+      },
       { label: "Priority", cell: (task) => label(PRIORITIES, task.priority) },
       { label: "Assignee", cell: (task) => memberName(task.assigneeId) },
-      { label: "Estimate", cell: (task) => (task.estimateHours === null || task.estimateHours === undefined ? "—" : `${task.estimateHours} h`) },
+      {
+        label: "Estimate",
+        cell: (task) =>
+          task.estimateHours === null || task.estimateHours === undefined ? "—" : `${task.estimateHours} h`,
+      },
       { label: "Due", cell: (task) => formatDate(task.dueDate) },
       { label: "Blocked by", cell: (task) => blockersText(task.blockedBy ?? []) },
     ],

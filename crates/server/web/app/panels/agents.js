@@ -71,7 +71,11 @@ function agentItem(agent) {
           "p",
           { class: "agent-last" },
           "Last answer ",
-          el("time", { datetime: agent.lastAnswerAt, title: formatDateTime(agent.lastAnswerAt) }, timeAgo(agent.lastAnswerAt)),
+          el(
+            "time",
+            { datetime: agent.lastAnswerAt, title: formatDateTime(agent.lastAnswerAt) },
+            timeAgo(agent.lastAnswerAt),
+          ),
         )
       : null,
     state === "failing" && agent.error ? el("p", { class: "agent-error" }, `Error: ${agent.error}`) : null,

@@ -25,7 +25,9 @@ const dayLabel = (key) =>
 export function lastDays(todayKey, count = DAYS) {
   const today = Date.parse(`${todayKey}T00:00:00Z`);
   const end = Number.isNaN(today) ? Date.now() : today;
-  return Array.from({ length: count }, (_, index) => new Date(end - (count - 1 - index) * DAY_MS).toISOString().slice(0, 10));
+  return Array.from({ length: count }, (_, index) =>
+    new Date(end - (count - 1 - index) * DAY_MS).toISOString().slice(0, 10),
+  );
 }
 
 /** Round tick values from 0 to at least `max` (about `count` steps of 1, 2 or 5 × 10ⁿ). */
@@ -72,8 +74,18 @@ function chart(series, quota, titleId, summaryId, width) {
         svg(
           "g",
           { class: "tick" },
-          svg("line", { class: "grid-line", x1: MARGIN.left, x2: chartWidth - MARGIN.right, y1: y(value), y2: y(value) }),
-          svg("text", { x: MARGIN.left - 6, y: y(value), "text-anchor": "end", "dominant-baseline": "middle" }, compact.format(value)),
+          svg("line", {
+            class: "grid-line",
+            x1: MARGIN.left,
+            x2: chartWidth - MARGIN.right,
+            y1: y(value),
+            y2: y(value),
+          }),
+          svg(
+            "text",
+            { x: MARGIN.left - 6, y: y(value), "text-anchor": "end", "dominant-baseline": "middle" },
+            compact.format(value),
+          ),
         ),
       ),
     ),
@@ -108,8 +120,18 @@ function chart(series, quota, titleId, summaryId, width) {
       ? svg(
           "g",
           { class: "quota", dataset: { role: "quota-line", quota } },
-          svg("line", { class: "quota-line", x1: MARGIN.left, x2: chartWidth - MARGIN.right, y1: y(quota), y2: y(quota) }),
-          svg("text", { x: chartWidth - MARGIN.right, y: y(quota) - 4, "text-anchor": "end" }, `Daily quota ${compact.format(quota)}`),
+          svg("line", {
+            class: "quota-line",
+            x1: MARGIN.left,
+            x2: chartWidth - MARGIN.right,
+            y1: y(quota),
+            y2: y(quota),
+          }),
+          svg(
+            "text",
+            { x: chartWidth - MARGIN.right, y: y(quota) - 4, "text-anchor": "end" },
+            `Daily quota ${compact.format(quota)}`,
+          ),
         )
       : null,
   );
@@ -128,7 +150,9 @@ function render(usage, ids, width) {
   const totalIn = used.reduce((sum, day) => sum + day.tokensIn, 0);
   const totalOut = used.reduce((sum, day) => sum + day.tokensOut, 0);
   const todayTotal = today.tokensIn + today.tokensOut;
-  const quotaText = quota ? ` That is ${Math.round((todayTotal / quota) * 100)} % of the daily quota of ${full.format(quota)}.` : "";
+  const quotaText = quota
+    ? ` That is ${Math.round((todayTotal / quota) * 100)} % of the daily quota of ${full.format(quota)}.`
+    : "";
   const summary = used.length
     ? `Today: ${full.format(today.tokensIn)} tokens in and ${full.format(today.tokensOut)} out.${quotaText} ` +
       `Last 30 days: ${used.length} day${used.length === 1 ? "" : "s"} with usage, ${full.format(totalIn)} tokens in and ${full.format(totalOut)} out.`
@@ -156,12 +180,28 @@ function render(usage, ids, width) {
             "table",
             { class: "visually-hidden" },
             el("caption", {}, "Tokens per day, last 30 days (days with usage)"),
-            el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Day"), el("th", { scope: "col" }, "In"), el("th", { scope: "col" }, "Out"))),
+            el(
+              "thead",
+              {},
+              el(
+                "tr",
+                {},
+                el("th", { scope: "col" }, "Day"),
+                el("th", { scope: "col" }, "In"),
+                el("th", { scope: "col" }, "Out"),
+              ),
+            ),
             el(
               "tbody",
               {},
               used.map((day) =>
-                el("tr", {}, el("th", { scope: "row" }, dayLabel(day.day)), el("td", {}, full.format(day.tokensIn)), el("td", {}, full.format(day.tokensOut))),
+                el(
+                  "tr",
+                  {},
+                  el("th", { scope: "row" }, dayLabel(day.day)),
+                  el("td", {}, full.format(day.tokensIn)),
+                  el("td", {}, full.format(day.tokensOut)),
+                ),
               ),
             ),
           ),
@@ -203,7 +243,9 @@ export function mount(container, ctx) {
       if (alive && run === generation) draw(usage);
     } catch (error) {
       if (alive && run === generation) {
-        body.replaceChildren(el("p", { class: "panel-status", role: "status" }, `Usage could not be read: ${error?.message ?? error}`));
+        body.replaceChildren(
+          el("p", { class: "panel-status", role: "status" }, `Usage could not be read: ${error?.message ?? error}`),
+        );
       }
     }
   };
