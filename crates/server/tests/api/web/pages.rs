@@ -199,6 +199,38 @@ async fn a_project_is_created_edited_and_deleted_through_the_projects_page() {
     page.quit().await;
 }
 
+/// Types `text` (WebDriver key codes allowed, e.g. Enter `\u{E007}`) into the focused element.
+async fn keys(page: &Page, text: &str) {
+    let focused = page.client.active_element().await.expect("a focused element");
+    focused.send_keys(text).await.expect("keys typed");
+}
+
+#[tokio::test]
+async fn a_project_is_created_and_a_form_closed_by_keyboard_alone() {
+    let app = spawn_app().await;
+    let driver = Driver::start().await;
+    let mut page = mounted(&driver, &app, &["pages/projects.js"], None).await;
+    page.wait_for("the demo projects", "document.querySelectorAll('tbody tr').length >= 4", 10).await;
+    page.eval("document.querySelector('[data-action=\"create\"]').focus(); return null;", Value::Null).await;
+    keys(&page, "\u{E007}").await; // Enter on "New project"
+    page.wait_for("the name field focused", "document.activeElement?.name === 'name'", 5).await;
+    keys(&page, "Typed project").await;
+    keys(&page, "\u{E007}").await; // Enter in a field submits the form
+    page.wait_for("the form to close", "!document.querySelector('form[data-role=\"record-form\"]')", 10).await;
+    let names: Vec<Value> = list(&app, "/api/projects").await.into_iter().map(|p| p["name"].clone()).collect();
+    assert!(names.contains(&json!("Typed project")), "{names:?}");
+    // Escape closes an open form without saving.
+    page.eval("document.querySelector('[data-action=\"edit\"]').focus(); return null;", Value::Null).await;
+    keys(&page, "\u{E007}").await;
+    page.wait_for("the edit form", "document.activeElement?.name === 'name'", 5).await;
+    keys(&page, " changed\u{E00C}").await; // Escape
+    page.wait_for("the form to close", "!document.querySelector('form[data-role=\"record-form\"]')", 5).await;
+    let after: Vec<Value> = list(&app, "/api/projects").await.into_iter().map(|p| p["name"].clone()).collect();
+    assert_eq!(after, names, "nothing was saved");
+    page.assert_no_console_errors(&[FAVICON]).await;
+    page.quit().await;
+}
+
 #[tokio::test]
 async fn api_validation_errors_show_next_to_their_fields_and_nothing_typed_is_lost() {
     let app = spawn_app().await;
