@@ -398,15 +398,16 @@ async fn a_members_capacity_is_edited_and_a_member_role_is_told_it_may_not() {
         &format!(
             r#"document.querySelector('tr[data-id="{sofia_id}"] [data-action="edit"]').click();
                const form = await until('the form', () => document.querySelector('form[data-role="record-form"]'));
-               h4Fill(form, {{ weeklyCapacityHours: '32', role: 'admin' }});
+               h4Fill(form, {{ weeklyCapacityHours: '30', role: 'admin' }});
                form.querySelector('[type="submit"]').click();
-               await until('the new capacity', () => document.querySelector('tr[data-id="{sofia_id}"]')?.textContent.includes('32 h'));
+               // The seed gives her 32 h: wait for the new value, so the row shows the saved record.
+               await until('the new capacity', () => document.querySelector('tr[data-id="{sofia_id}"]')?.textContent.includes('30 h'));
                return 'ok';"#
         ),
     )
     .await;
     let (_, saved) = app.get(&format!("/api/members/{sofia_id}")).await;
-    assert_eq!((&saved["weeklyCapacityHours"], &saved["role"]), (&json!(32.0), &json!("admin")));
+    assert_eq!((&saved["weeklyCapacityHours"], &saved["role"]), (&json!(30.0), &json!("admin")));
     page.assert_no_console_errors(&[FAVICON]).await;
     page.quit().await;
 
@@ -429,7 +430,7 @@ async fn a_members_capacity_is_edited_and_a_member_role_is_told_it_may_not() {
     .await;
     assert!(message.as_str().is_some_and(|m| m.starts_with("Your role may not do this")), "{message}");
     let (_, unchanged) = app.get(&format!("/api/members/{sofia_id}")).await;
-    assert_eq!(unchanged["weeklyCapacityHours"], json!(32.0));
+    assert_eq!(unchanged["weeklyCapacityHours"], json!(30.0));
     page.assert_no_console_errors(&[FAVICON, "status of 403"]).await;
     page.quit().await;
 }
