@@ -2,6 +2,7 @@
 //! questions, live sync, layout), every widget (visual baselines, validation,
 //! retry) and the project data pages. `support` drives the browser.
 
+mod flows;
 mod pages;
 mod shell;
 #[allow(dead_code, reason = "the helpers serve every web test; each test uses some")]
