@@ -20,7 +20,7 @@ use agentdeck_domain::dashboard::codec::{DEFAULT_COMPRESSION_THRESHOLD, encode};
 use agentdeck_services::seed::DEMO_USER_ID;
 use agentdeck_storage::{CommitOutcome, CommitRequest, RoomKey, StateOptions, new_epoch};
 
-use super::support::{Driver, Page, sign_in};
+use super::support::{Driver, Page, WINDOW, sign_in};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 /// Clicks the quick question button whose text is exactly `label`.
@@ -276,6 +276,13 @@ async fn retry_of_a_failing_agent_asks_again_three_times_then_stops() {
         .await;
     assert_eq!(others, json!({ "status": 4, "activity": 1, "errors": ["gateway-unavailable-pulse"] }));
     assert_eq!(agent_tasks(&app, "navi").await, 1, "Navigator's answer was cached across the retries");
+    // The agents panel names the failing agent too.
+    page.wait_for(
+        "Vitals failing in the agents panel",
+        r#"document.querySelector('[data-panel="agents"] li[data-agent-id="pulse"]')?.dataset.agentStatus === 'failing'"#,
+        10,
+    )
+    .await;
 
     page.assert_no_console_errors(&[]).await;
     page.quit().await;
@@ -326,7 +333,7 @@ async fn a_malformed_stored_widget_is_an_error_card_and_the_page_keeps_working()
     };
     let outcome = state.commit(&room, request).await.expect("commit");
     assert!(matches!(outcome, CommitOutcome::Committed { .. }), "{outcome:?}");
-    assert_eq!(document(&app).await["widgets"]["bad"]["data"]["progress"], 140, "served as stored");
+    assert_eq!(document(&app).await["widgets"]["bad"]["data"]["progress"].as_f64(), Some(140.0), "served as stored");
 
     let driver = Driver::start().await;
     let mut page = driver.page(&app).await;
@@ -422,6 +429,12 @@ async fn markup_in_a_project_name_stays_text_in_questions_answers_and_widgets() 
     );
     let answer = page.wait_for("the answer", "document.querySelector('[data-role=\"answer\"]').textContent", 10).await;
     assert!(answer.as_str().is_some_and(|text| text.contains(NAME)), "the answer names the project as text: {answer}");
+    let asked = document(&app).await["lastAnswer"].clone();
+    assert_eq!(
+        (&asked["question"], &asked["projectId"]),
+        (&json!(label), &json!(project)),
+        "the quick question asked about the project"
+    );
     let injected = page
         .eval(
             r#"return { elements: document.querySelectorAll('main img, main script, main b, aside img, aside script').length,
@@ -502,6 +515,18 @@ async fn readme_screenshot_of_the_dashboard() {
     let app = spawn_app().await;
     let driver = Driver::start().await;
     let mut page = driver.page(&app).await;
+    // The window's size includes the browser's frame: grow it until the page itself is 1280×900.
+    let frame = page
+        .eval("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];", Value::Null)
+        .await;
+    let extra = |at: usize| u32::try_from(frame[at].as_u64().unwrap_or_default()).unwrap_or_default();
+    page.client.set_window_size(WINDOW.0 + extra(0), WINDOW.1 + extra(1)).await.expect("window size");
+    page.wait_for(
+        "a 1280×900 viewport",
+        &format!("window.innerWidth === {} && window.innerHeight === {}", WINDOW.0, WINDOW.1),
+        5,
+    )
+    .await;
     sign_in(&page).await;
     ask_quick(&page, "Workspace overview").await;
     page.wait_for(
@@ -523,7 +548,7 @@ async fn readme_screenshot_of_the_dashboard() {
     .await;
     let png = page.screenshot().await;
     let size = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
-    assert_eq!((size(16), size(20)), (1280, 900), "a 1280×900 window");
+    assert_eq!((size(16), size(20)), WINDOW, "a 1280×900 picture");
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/images/dashboard.png");
     std::fs::create_dir_all(path.parent().expect("docs/images")).expect("docs/images");
     std::fs::write(&path, &png).expect("write the screenshot");
