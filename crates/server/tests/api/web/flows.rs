@@ -430,9 +430,10 @@ async fn markup_in_a_project_name_stays_text_in_questions_answers_and_widgets() 
     let answer = page.wait_for("the answer", "document.querySelector('[data-role=\"answer\"]').textContent", 10).await;
     assert!(answer.as_str().is_some_and(|text| text.contains(NAME)), "the answer names the project as text: {answer}");
     let asked = document(&app).await["lastAnswer"].clone();
+    // The quick question asks "how is <name> doing", narrowed to the project.
     assert_eq!(
         (&asked["question"], &asked["projectId"]),
-        (&json!(label), &json!(project)),
+        (&json!(format!("how is {NAME} doing")), &json!(project)),
         "the quick question asked about the project"
     );
     let injected = page
