@@ -294,11 +294,14 @@ export function createGrid(host, { sync, api, hooks, notify, now, navigate }) {
     } catch (error) {
       focusAfterRender = null;
       const code = error?.frame?.code;
+      // `detail` is JSON: the server sends `{message}` (a schema refusal names the failing path there).
+      const detail = error?.frame?.detail;
+      const detailText = typeof detail === "string" ? detail : typeof detail?.message === "string" ? detail.message : "";
       const why =
         code === "test_failed" || code === "conflict"
           ? "the dashboard changed in the meantime (another tab or device)"
           : code
-            ? `the server refused it (${code}${error.frame.detail ? `: ${error.frame.detail}` : ""})`
+            ? `the server refused it (${code}${detailText ? `: ${detailText}` : ""})`
             : (error?.message ?? "unknown error");
       notify(`Could not ${what}: ${why}. The dashboard shows the saved layout.`, "error");
       render(sync.state ?? current, { force: false });

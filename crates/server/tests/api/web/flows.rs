@@ -355,6 +355,43 @@ async fn a_malformed_stored_widget_is_an_error_card_and_the_page_keeps_working()
     )
     .await;
 
+    // The server checks the whole resulting document on every write, so a move that keeps the broken
+    // widget is refused: the page says why, naming the path, and shows the saved layout.
+    page.eval(
+        r#"document.querySelector('[data-widget-id="good"]').closest('li')
+             .querySelector('button[data-action="move-up"]').click(); return null;"#,
+        Value::Null,
+    )
+    .await;
+    let notice = page
+        .wait_for(
+            "the refusal's notice",
+            r#"document.querySelector('[data-role="notices"] .notice-error')?.textContent"#,
+            10,
+        )
+        .await;
+    let notice = notice.as_str().unwrap_or_default();
+    assert!(
+        notice.contains("Could not move Still fine")
+            && notice.contains("/widgets/bad/data/progress must be at most 100"),
+        "{notice}"
+    );
+    assert!(!notice.contains("[object Object]"), "{notice}");
+    assert_eq!(document(&app).await["layout"], json!(["bad", "good"]), "nothing was saved");
+    let order = r#"JSON.stringify([...document.querySelectorAll('[data-widget-id]')].map((e) => e.dataset.widgetId))"#;
+    assert_eq!(page.eval(&format!("return {order};"), Value::Null).await, r#"["bad","good"]"#);
+
+    // Removing the broken widget with its cell's control works (the result is valid), and so do moves after it.
+    page.eval(
+        r#"document.querySelector('[data-widget-id="bad"]').closest('li')
+             .querySelector('button[data-action="remove"]').click(); return null;"#,
+        Value::Null,
+    )
+    .await;
+    page.wait_for("the broken widget removed", &format!(r#"{order} === '["good"]'"#), 10).await;
+    let after = document(&app).await;
+    assert!(after["widgets"]["bad"].is_null() && after["layout"] == json!(["good"]), "{after}");
+
     // Asking still works: the answer's widgets appear and the answer is shown.
     page.eval(
         r#"const input = document.querySelector('form[data-role="ask"] input[name="question"]');
