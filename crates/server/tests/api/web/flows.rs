@@ -225,7 +225,8 @@ async fn retry_of_a_failing_agent_asks_again_three_times_then_stops() {
     page.eval(
         r#"window.retryTexts = [];
            const note = () => {
-             const text = document.querySelector(arguments[0] + ' .w-retry')?.textContent ?? '';
+             const retry = document.querySelector(arguments[0] + ' .w-retry');
+             const text = (retry?.querySelector('.w-spinner') ? '[spinner] ' : '') + (retry?.textContent ?? '');
              if (window.retryTexts.at(-1) !== text) window.retryTexts.push(text);
            };
            new MutationObserver(note).observe(document.querySelector('ol.grid'),
@@ -254,9 +255,9 @@ async fn retry_of_a_failing_agent_asks_again_three_times_then_stops() {
     }
     let seen: Vec<String> =
         serde_json::from_value(page.eval("return window.retryTexts;", Value::Null).await).expect("texts");
-    let running = seen.iter().filter(|text| text.as_str() == "Retrying…").count();
+    let running = seen.iter().filter(|text| text.as_str() == "[spinner] Retrying…").count();
     assert!(running >= 1, "the spinner and \"Retrying…\" showed: {seen:?}");
-    let shown: Vec<&str> = seen.iter().map(String::as_str).filter(|text| *text != "Retrying…").collect();
+    let shown: Vec<&str> = seen.iter().map(String::as_str).filter(|text| *text != "[spinner] Retrying…").collect();
     assert_eq!(shown, ["Retry", "Retry (1/3)", "Retry (2/3)", "Maximum retries (3) exceeded"], "{seen:?}");
     assert_eq!(
         page.eval(&format!("return document.querySelectorAll('{vitals} button').length;"), Value::Null).await,
