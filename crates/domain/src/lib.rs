@@ -30,5 +30,6 @@ pub mod insights;
 pub mod intent;
 pub mod page;
 pub mod records;
+pub mod text;
 pub mod validation;
 pub mod widgets;

@@ -139,7 +139,9 @@ impl Risk {
     /// A one-line description.
     pub fn message(&self) -> String {
         match &self.kind {
-            RiskKind::DueSoon { count } => format!("{count} open task(s) due within 48 hours"),
+            RiskKind::DueSoon { count } => {
+                format!("{} due within 48 hours", crate::text::counted(*count, "open task", "open tasks"))
+            }
             RiskKind::BlockerChain { titles } => {
                 format!("a chain of {} blocked tasks: {}", titles.len(), titles.join(" ← "))
             }
@@ -147,7 +149,8 @@ impl Risk {
                 format!("{member} has {hours:.0} h of open work due this week (over {:.0} h)", OVERLOAD_HOURS.0)
             }
             RiskKind::VelocityDrop { this_week, baseline } => format!(
-                "{this_week} task(s) completed this week against a 4-week mean of {baseline:.1} ({:.0} % lower)",
+                "{} completed this week against a 4-week mean of {baseline:.1} ({:.0} % lower)",
+                crate::text::counted(*this_week, "task", "tasks"),
                 (1.0 - *this_week as f64 / baseline) * 100.0
             ),
         }

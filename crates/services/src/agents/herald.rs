@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::page::PageRequest;
 use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter};
+use agentdeck_domain::text::counted;
 use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -75,10 +76,10 @@ pub(crate) fn herald_answer(feed: &[ActivityEntry], week: &[ActivityEntry], subj
         {"label": "People active", "value": people.len()},
     ]);
     let text = format!(
-        "{} change(s) to {subject} in the last 7 days by {} people; {} task(s) completed.",
-        week.len(),
-        people.len(),
-        count(ActivityAction::TaskCompleted)
+        "{} to {subject} in the last 7 days by {}; {} completed.",
+        counted(week.len(), "change", "changes"),
+        counted(people.len(), "person", "people"),
+        counted(count(ActivityAction::TaskCompleted), "task", "tasks")
     );
     let widgets = vec![
         json!({"type": "TeamActivity", "id": "herald-feed", "title": format!("Recent activity in {subject}"), "data": {"activities": activities}}),

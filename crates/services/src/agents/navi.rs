@@ -9,6 +9,7 @@
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::insights::status::project_progress;
 use agentdeck_domain::records::{Project, Task, TaskStatus};
+use agentdeck_domain::text::counted;
 use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -186,7 +187,7 @@ pub(crate) fn navi_answer(snapshot: &Snapshot, project: Option<&Project>, now: D
         None => {
             let active: Vec<&Project> = snapshot.projects.iter().filter(|p| !p.archived).collect();
             let widgets: Vec<Value> = active.iter().map(|p| status_widget(p, &snapshot.tasks_of(p.id), now)).collect();
-            let text = format!("{} active project(s).", active.len());
+            let text = format!("{}.", counted(active.len(), "active project", "active projects"));
             (text, widgets)
         }
     }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::insights::health::{Band, HealthReport, RiskKind, Severity, assess};
 use agentdeck_domain::records::{Project, Task};
+use agentdeck_domain::text::counted;
 use agentdeck_storage::Stores;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -172,10 +173,10 @@ pub(crate) fn pulse_answer(snapshot: &Snapshot, project: Option<&Project>, now: 
     let report = assess(&tasks, &snapshot.members, now);
     let subject = project.map_or("the active projects".to_owned(), |p| p.name.clone());
     let text = format!(
-        "Health of {subject}: {}/100 ({}), {} risk(s).",
+        "Health of {subject}: {}/100 ({}), {}.",
         report.score,
         report.band.as_str(),
-        report.risks.len()
+        counted(report.risks.len(), "risk", "risks")
     );
     (text, health_widgets(&report, &subject))
 }

@@ -103,7 +103,7 @@ async fn navi_reports_each_active_project_as_it_was_seeded() -> anyhow::Result<(
             ("Website Redesign".into(), "on_track".into(), 60.0, 6, 10),
         ]
     );
-    assert_eq!(text, "4 active project(s).");
+    assert_eq!(text, "4 active projects.");
 
     // One project by name: its status, open tasks, board, timeline and burndown.
     let (text, widgets) = ask(&fx, "navi", Message::user_text("n2", "how is Mobile App Launch doing")).await?;
@@ -163,7 +163,7 @@ async fn pulse_scores_the_active_projects_and_raises_the_seeded_risks() -> anyho
     assert_eq!(
         alerts,
         [
-            ("warning".into(), "3 open task(s) due within 48 hours".into()),
+            ("warning".into(), "3 open tasks due within 48 hours".into()),
             (
                 "warning".into(),
                 "a chain of 4 blocked tasks: Submit to app stores ← QA sign-off ← Fix crash on login ← Upgrade auth SDK".into()
@@ -171,7 +171,7 @@ async fn pulse_scores_the_active_projects_and_raises_the_seeded_risks() -> anyho
             ("warning".into(), "Marcus Chen has 54 h of open work due this week (over 40 h)".into()),
         ]
     );
-    assert_eq!(text, "Health of the active projects: 70/100 (good), 3 risk(s).");
+    assert_eq!(text, "Health of the active projects: 70/100 (good), 3 risks.");
     let vitals = of_type(&widgets, "Metrics").into_iter().find(|w| w["id"] == "pulse-vitals").context("vitals")?;
     assert!(metric(vitals, "Server memory").as_f64().is_some_and(|mib| mib > 1.0), "{vitals}");
     assert_eq!(metric(vitals, "Running agent tasks"), json!(1), "Pulse's own run is the one running");
@@ -196,7 +196,7 @@ async fn herald_reports_the_recent_activity_with_counts() -> anyhow::Result<()> 
     assert_eq!(metric(counts, "Tasks completed"), json!(3));
     assert_eq!(metric(counts, "Tasks created"), json!(0));
     assert_eq!(metric(counts, "People active"), json!(1));
-    assert_eq!(text, "3 change(s) to the workspace in the last 7 days by 1 people; 3 task(s) completed.");
+    assert_eq!(text, "3 changes to the workspace in the last 7 days by 1 person; 3 tasks completed.");
     // Anonymous callers get a failed task, not data.
     let anonymous = fx
         .service
@@ -217,6 +217,6 @@ async fn herald_narrows_to_a_named_project() -> anyhow::Result<()> {
     // Its feed: 1 project created, 10 tasks created, 6 completed = 17 entries, all of this project.
     let activities = of_type(&widgets, "TeamActivity")[0]["data"]["activities"].as_array().cloned().unwrap_or_default();
     assert_eq!(activities.len(), 17);
-    assert_eq!(text, "2 change(s) to Website Redesign in the last 7 days by 1 people; 2 task(s) completed.");
+    assert_eq!(text, "2 changes to Website Redesign in the last 7 days by 1 person; 2 tasks completed.");
     Ok(())
 }

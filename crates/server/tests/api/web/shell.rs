@@ -173,7 +173,7 @@ async fn one_click_sign_in_and_a_workspace_overview_show_the_seeded_numbers_in_t
     .await;
     let answer = a.wait_for("the answer", "document.querySelector('[data-role=\"answer\"]').textContent", 10).await;
     let answer = answer.as_str().unwrap_or_default();
-    assert!(answer.contains("4 active project(s)") && answer.contains("70/100"), "{answer}");
+    assert!(answer.contains("4 active projects") && answer.contains("70/100"), "{answer}");
     let health =
         a.eval("return document.querySelector('[data-widget-id=\"pulse-health\"]').textContent;", Value::Null).await;
     let health = health.as_str().unwrap_or_default();
