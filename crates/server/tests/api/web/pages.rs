@@ -18,9 +18,9 @@ use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 /// Messages the browser logs for answers a flow causes on purpose.
 const FAVICON: &str = "favicon.ico";
 
-/// Installs `window.h4Mount(modules, token, withBase)` (see the module doc).
+/// Installs `window.h4Mount(modules, token)` (see the module doc).
 const HARNESS: &str = r#"
-window.h4Mount = async function (modules, token, withBase) {
+window.h4Mount = async function (modules, token) {
   const { api, setToken } = await import('/assets/app/api.js');
   let user = null, workspace = null;
   if (token) {
@@ -34,14 +34,6 @@ window.h4Mount = async function (modules, token, withBase) {
   }
   const listeners = new Set();
   window.h4 = { notices: [], listeners, unmounts: [], fire() { for (const listener of listeners) listener(); } };
-  for (const sheet of [withBase ? '/assets/css/base.css' : null, '/assets/css/pages.css'].filter(Boolean)) {
-    const link = document.createElement('link');
-    link.rel = 'stylesheet';
-    link.href = sheet;
-    const loaded = new Promise((resolve) => link.addEventListener('load', resolve));
-    document.head.append(link);
-    await loaded;
-  }
   const main = document.createElement('main');
   document.body.replaceChildren(main);
   for (const path of modules) {
@@ -78,13 +70,11 @@ window.h4Fill = function (form, values) {
 async fn mounted(driver: &Driver, app: &TestApp, modules: &[&str], token: Option<&str>) -> Page {
     let page = driver.page(app).await;
     page.eval(&format!("{HARNESS}\nreturn null;"), Value::Null).await;
-    // The shell's stylesheet (colours for the contrast checks) once it is in the tree.
-    let with_base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web/css/base.css").exists();
     page.run(
         r#"const done = arguments[arguments.length - 1];
-           window.h4Mount(arguments[0].modules, arguments[0].token, arguments[0].withBase)
+           window.h4Mount(arguments[0].modules, arguments[0].token)
              .then(done, (error) => done('error: ' + error));"#,
-        json!({ "modules": modules, "token": token, "withBase": with_base }),
+        json!({ "modules": modules, "token": token }),
     )
     .await;
     page
