@@ -1,4 +1,4 @@
-// Loading: a placeholder while a widget is produced. The card is `aria-busy`
+// Loading: stands in for a widget while it is produced. The card is `aria-busy`
 // and says in words what is loading; the grey skeleton lines are decoration.
 
 import { el } from "../dom.js";
