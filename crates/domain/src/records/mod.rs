@@ -1,10 +1,12 @@
-//! Records a workspace keeps: projects, tasks, members and the activity log.
+//! Records a workspace keeps (projects, tasks, members, the activity log), the
+//! workspaces themselves and the accounts of the people in them.
 //!
 //! Each record type comes with the inputs the API accepts for it (`New…` to
 //! create, `…Changes` to update) and their validation. Changes use "absent means
 //! unchanged, `null` means clear" for optional fields, so a client can update one
 //! field without resending the others.
 
+mod account;
 mod activity;
 mod member;
 mod project;
@@ -12,6 +14,9 @@ mod task;
 pub mod wire_schema;
 mod workspace;
 
+pub use account::{
+    Account, MAX_ACCOUNT_EMAIL_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewAccount, check_password, normalize_email,
+};
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use member::{Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};

@@ -31,7 +31,7 @@ pub struct Fx {
 impl Fx {
     /// Creates a workspace in the test database.
     pub async fn new(db: &TestDb) -> anyhow::Result<Self> {
-        let workspace = Workspace { id: Uuid::now_v7(), name: "Acme".into(), created_at: at(0) };
+        let workspace = Workspace { id: Uuid::now_v7(), name: "Acme".into(), disabled: false, created_at: at(0) };
         db.stores.workspaces.insert_workspace(&workspace).await?;
         Ok(Self { stores: db.stores.clone(), ws: workspace.id, clock: Cell::new(0) })
     }

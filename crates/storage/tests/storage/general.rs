@@ -68,8 +68,8 @@ pub async fn bad_stored_value_is_corrupt(db: &TestDb) -> anyhow::Result<()> {
 
 pub async fn workspaces_round_trip_and_count(db: &TestDb) -> anyhow::Result<()> {
     assert_eq!(db.stores.workspaces.count_workspaces().await?, 0);
-    let first = Workspace { id: Uuid::now_v7(), name: "Acme".into(), created_at: at(1) };
-    let second = Workspace { id: Uuid::now_v7(), name: "Globex — ünïcode".into(), created_at: at(-5) };
+    let first = Workspace { id: Uuid::now_v7(), name: "Acme".into(), disabled: false, created_at: at(1) };
+    let second = Workspace { id: Uuid::now_v7(), name: "Globex — ünïcode".into(), disabled: false, created_at: at(-5) };
     db.stores.workspaces.insert_workspace(&first).await?;
     db.stores.workspaces.insert_workspace(&second).await?;
     assert_eq!(db.stores.workspaces.count_workspaces().await?, 2);
