@@ -217,7 +217,12 @@ pub async fn seed_demo(stores: &Stores, now: DateTime<Utc>) -> Result<SeedOutcom
     let day = |offset: i64| now + Duration::days(offset);
     stores
         .workspaces
-        .insert_workspace(&Workspace { id: DEMO_WORKSPACE_ID, name: DEMO_WORKSPACE_NAME.into(), disabled: false, created_at: day(-130) })
+        .insert_workspace(&Workspace {
+            id: DEMO_WORKSPACE_ID,
+            name: DEMO_WORKSPACE_NAME.into(),
+            disabled: false,
+            created_at: day(-130),
+        })
         .await?;
 
     let mut member_ids = HashMap::new();

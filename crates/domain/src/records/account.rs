@@ -172,9 +172,10 @@ mod tests {
     #[test]
     fn malformed_emails_are_refused_at_the_email_field() {
         let long = format!("{}@example.org", "a".repeat(250));
-        for bad in ["", "   ", "ada", "@example.org", "ada@", "ada@@example.org", "a@b@c", "ada @x.org", "ad\u{0}a@x.org"]
-            .into_iter()
-            .chain([long.as_str()])
+        for bad in
+            ["", "   ", "ada", "@example.org", "ada@", "ada@@example.org", "a@b@c", "ada @x.org", "ad\u{0}a@x.org"]
+                .into_iter()
+                .chain([long.as_str()])
         {
             let error = normalize_email(bad).unwrap_err();
             assert_eq!(error.path, "/email", "{bad:?}");

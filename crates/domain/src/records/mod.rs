@@ -15,7 +15,8 @@ pub mod wire_schema;
 mod workspace;
 
 pub use account::{
-    Account, MAX_ACCOUNT_EMAIL_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewAccount, check_password, normalize_email,
+    Account, MAX_ACCOUNT_EMAIL_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewAccount, check_password,
+    normalize_email,
 };
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use member::{Member, MemberChanges, MemberRole, NewMember};

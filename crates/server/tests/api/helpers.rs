@@ -265,7 +265,8 @@ impl TestApp {
 
     /// Creates another workspace with one project, and returns a token of its owner.
     pub async fn other_workspace(&self) -> (Uuid, String) {
-        let workspace = Workspace { id: Uuid::now_v7(), name: "Other".into(), disabled: false, created_at: chrono::Utc::now() };
+        let workspace =
+            Workspace { id: Uuid::now_v7(), name: "Other".into(), disabled: false, created_at: chrono::Utc::now() };
         self.stores.workspaces.insert_workspace(&workspace).await.expect("workspace");
         let owner = Principal { subject: "intruder".into(), workspace_id: workspace.id, role: Role::Owner };
         let input = NewProject {

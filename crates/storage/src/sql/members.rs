@@ -19,7 +19,15 @@ const USER_ID_PATH: &str = "/userId";
 /// Adds a member and its activity entry.
 pub(super) async fn insert(store: &SqlStore, member: &Member, entry: &ActivityEntry) -> Result<(), StoreError> {
     let mut tx = store.begin_write().await?;
-    ensure_user_id_free(&mut tx, member).await?;
+    insert_row(&mut tx, member).await?;
+    activity::append(&mut tx, entry).await?;
+    tx.commit().await.map_err(db_error)
+}
+
+/// Inserts the member row inside the caller's transaction, after checking its
+/// `userId` is free in the workspace.
+pub(super) async fn insert_row(conn: &mut AnyConnection, member: &Member) -> Result<(), StoreError> {
+    ensure_user_id_free(conn, member).await?;
     sqlx::query(concat!(
         "INSERT INTO members (",
         member_columns!(),
@@ -35,12 +43,11 @@ pub(super) async fn insert(store: &SqlStore, member: &Member, entry: &ActivityEn
     .bind(rows::millis(member.created_at))
     .bind(rows::millis(member.updated_at))
     .bind(member.revision)
-    .execute(&mut *tx)
+    .execute(conn)
     .await
     // A concurrent insert of the same user can still win the race past the check.
     .map_err(|error| db_error_unique(error, USER_ID_PATH))?;
-    activity::append(&mut tx, entry).await?;
-    tx.commit().await.map_err(db_error)
+    Ok(())
 }
 
 /// Reads a member of the workspace.

@@ -19,6 +19,7 @@
 //! read back through a `CASE` (see [`rows`]), the types the driver maps the same
 //! way on both databases.
 
+mod accounts;
 mod activity;
 mod agent_tasks;
 mod errors;

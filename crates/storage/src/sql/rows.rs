@@ -8,7 +8,8 @@
 //! row is reported, never a panic.
 
 use agentdeck_domain::records::{
-    ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus, Workspace,
+    Account, ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
+    Workspace,
 };
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -23,7 +24,15 @@ use crate::StoreError;
 /// Columns of a workspace, in the order [`workspace`] reads them.
 macro_rules! workspace_columns {
     () => {
-        "id, name, created_at"
+        "id, name, CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, created_at"
+    };
+}
+
+/// Columns of an account; the flags go through `CASE` (see the module doc).
+macro_rules! account_columns {
+    () => {
+        "id, email, display_name, password_hash, CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, \
+         CASE WHEN instance_admin THEN 1 ELSE 0 END AS instance_admin, created_at, updated_at"
     };
 }
 
@@ -58,7 +67,7 @@ macro_rules! activity_columns {
     };
 }
 
-pub(crate) use {activity_columns, member_columns, project_columns, task_columns, workspace_columns};
+pub(crate) use {account_columns, activity_columns, member_columns, project_columns, task_columns, workspace_columns};
 
 /// Stored form of a time: milliseconds since the epoch (sub-millisecond digits drop).
 pub(crate) fn millis(time: DateTime<Utc>) -> i64 {
@@ -84,7 +93,26 @@ pub(crate) fn opt_id(id: Option<Uuid>) -> Option<String> {
 
 /// Reads a workspace row.
 pub(crate) fn workspace(row: &AnyRow) -> Result<Workspace, StoreError> {
-    Ok(Workspace { id: uuid(row, "id")?, name: get(row, "name")?, created_at: time(row, "created_at")? })
+    Ok(Workspace {
+        id: uuid(row, "id")?,
+        name: get(row, "name")?,
+        disabled: flag(row, "disabled")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+/// Reads an account row.
+pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: uuid(row, "id")?,
+        email: get(row, "email")?,
+        display_name: get(row, "display_name")?,
+        password_hash: get(row, "password_hash")?,
+        disabled: flag(row, "disabled")?,
+        instance_admin: flag(row, "instance_admin")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
 }
 
 /// Reads a project row.

@@ -14,7 +14,8 @@
 //! | trait | aggregate |
 //! |---|---|
 //! | [`Database`] | the database itself: backend, migrations, health, embedded state |
-//! | [`WorkspaceStore`] | workspaces |
+//! | [`WorkspaceStore`] | workspaces (and creating one with its owner) |
+//! | [`AccountStore`] | accounts of people, instance-wide |
 //! | [`ProjectStore`] | projects (deleting one takes its tasks) |
 //! | [`TaskStore`] | tasks with their blocked-by links |
 //! | [`MemberStore`] | members of a workspace |
@@ -53,6 +54,7 @@
 //!   its times truncated to whole milliseconds, so callers should create them
 //!   that way. Bad stored values read as [`StoreError::Corrupt`].
 
+mod accounts;
 mod activity;
 mod agent_tasks;
 mod members;
@@ -65,6 +67,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::members::MemberStore;
@@ -135,6 +138,8 @@ pub struct Stores {
     pub database: Arc<dyn Database>,
     /// Workspaces.
     pub workspaces: Arc<dyn WorkspaceStore>,
+    /// Accounts of people.
+    pub accounts: Arc<dyn AccountStore>,
     /// Projects.
     pub projects: Arc<dyn ProjectStore>,
     /// Tasks and their blocked-by links.
@@ -155,6 +160,7 @@ impl Stores {
     where
         S: Database
             + WorkspaceStore
+            + AccountStore
             + ProjectStore
             + TaskStore
             + MemberStore
@@ -165,6 +171,7 @@ impl Stores {
         Self {
             database: store.clone(),
             workspaces: store.clone(),
+            accounts: store.clone(),
             projects: store.clone(),
             tasks: store.clone(),
             members: store.clone(),

@@ -14,6 +14,7 @@
 //! plain tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
+mod accounts;
 mod activity;
 mod agent_tasks;
 mod fixtures;
@@ -100,6 +101,13 @@ state_backend_tests! {
 }
 
 backend_tests! {
+    accounts {
+        account_round_trip_and_unique_email,
+        account_setters_change_one_field,
+        account_pagination_serves_each_item_once,
+        workspaces_list_rename_and_disable,
+        workspace_with_owner_is_all_or_nothing,
+    }
     agent_tasks {
         agent_task_round_trip_and_scoping,
         agent_task_message_ids_are_used_once_per_scope,
@@ -176,7 +184,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let stores = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(stores.database.migrate().await?, 5);
+        assert_eq!(stores.database.migrate().await?, 6);
         assert!(path.exists());
         Ok(())
     }
