@@ -16,6 +16,9 @@
 //! - [`outbound`]: the one factory of outbound HTTP clients — rustls on ring,
 //!   Mozilla's roots plus an optional CA file.
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
+//! - [`accounts`]: accounts of people (Argon2id password hashes) and the
+//!   administration of workspaces: creating one with its owner, listing,
+//!   renaming, disabling, the instance admin flag.
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -26,6 +29,7 @@
 //!   listening to the dashboard service's commits.
 
 pub mod a2a;
+pub mod accounts;
 pub mod agents;
 pub mod auth;
 pub mod dashboard;

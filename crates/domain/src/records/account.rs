@@ -149,7 +149,7 @@ pub fn check_password(password: &str) -> Result<(), ValidationErrors> {
         format!("must be at least {MIN_PASSWORD_CHARS} characters")
     } else if password.len() > MAX_PASSWORD_BYTES {
         format!("must be at most {MAX_PASSWORD_BYTES} bytes")
-    } else if password.chars().all(|character| Some(character) == password.chars().next()) {
+    } else if password.chars().all(|character| password.starts_with(character)) {
         "must not be one character repeated".to_owned()
     } else {
         return Ok(());

@@ -19,7 +19,7 @@ pub use account::{
     normalize_email,
 };
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
-pub use member::{Member, MemberChanges, MemberRole, NewMember};
+pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};
 pub use task::{NewTask, Priority, Task, TaskChanges, TaskFilter, TaskStatus};
 pub use workspace::Workspace;

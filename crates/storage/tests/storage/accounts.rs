@@ -129,7 +129,7 @@ pub async fn account_pagination_serves_each_item_once(db: &TestDb) -> anyhow::Re
     }
     let (listed, pages) = read_all_pages(3, |page| db.stores.accounts.list_accounts(page)).await?;
     assert_eq!(pages, 3);
-    created.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    created.sort_by_key(|account| std::cmp::Reverse((account.created_at, account.id)));
     assert_eq!(listed, created, "newest first, each once");
     Ok(())
 }
