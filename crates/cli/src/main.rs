@@ -1,4 +1,5 @@
-//! The `agentdeck` command: `serve`, `migrate`, `token`, `config`.
+//! The `agentdeck` command: `serve`, `migrate`, `token`, `config`, and the
+//! administration of workspaces and accounts (`workspace …`, `account …`).
 //!
 //! Every subcommand reads the same configuration (flags, `AGENTDECK_*`
 //! variables, the `--config` TOML file, defaults), so a token minted with
@@ -14,6 +15,7 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_server::config::{Mode, Overrides, Settings};
 use agentdeck_server::startup::{Application, open_store, shutdown_signal};
 use agentdeck_server::telemetry;
+use agentdeck_services::accounts::{self, AccountError};
 use agentdeck_services::auth::TokenService;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -77,6 +79,73 @@ enum Command {
     },
     /// Print the effective configuration (secrets redacted).
     Config,
+    /// Create, list, rename, disable workspaces.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
+    /// Administer accounts of people.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace and its owner; prints the workspace id.
+    ///
+    /// The owner's account is created when no account has the email, with the
+    /// password read from --owner-password-file or else from standard input (never
+    /// from an argument, which other users of the machine could see); an existing
+    /// account is reused and its password left unchanged.
+    Create {
+        /// Name of the workspace.
+        #[arg(long)]
+        name: String,
+        /// Email of the owner (the account to create or reuse).
+        #[arg(long)]
+        owner_email: String,
+        /// Display name of a new owner account (default: the part of the email before the @).
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// File whose first line is the new owner's password (default: read it from standard input).
+        #[arg(long)]
+        owner_password_file: Option<PathBuf>,
+    },
+    /// List every workspace, newest first.
+    List,
+    /// Rename a workspace.
+    Rename {
+        /// Workspace id.
+        #[arg(long)]
+        id: Uuid,
+        /// New name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Disable a workspace (kept, but unusable), or re-enable it with --enable.
+    Disable {
+        /// Workspace id.
+        #[arg(long)]
+        id: Uuid,
+        /// Re-enable the workspace instead.
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Make an account an instance admin (may list and disable every workspace), or --revoke it.
+    Admin {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Clear the flag instead.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -142,6 +211,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::Token { workspace, user, role, ttl } => token(&settings, workspace, user, role, ttl),
+        Command::Workspace { command } => workspace(&settings, command).await,
+        Command::Account { command } => account(&settings, command).await,
         Command::Config => {
             print!("{}", toml::to_string(&settings.redacted()).context("cannot print configuration")?);
             Ok(())
@@ -178,6 +249,120 @@ fn token(settings: &Settings, workspace: Uuid, user: String, role: Role, ttl: Du
     Ok(())
 }
 
+async fn workspace(settings: &Settings, command: WorkspaceCommand) -> anyhow::Result<()> {
+    telemetry::init(settings);
+    let (stores, _) = open_store(settings).await?;
+    match command {
+        WorkspaceCommand::Create { name, owner_email, owner_name, owner_password_file } => {
+            let input = accounts::NewWorkspace { name, owner_email, owner_name };
+            let read_password = || match &owner_password_file {
+                Some(path) => read_password_file(path),
+                None => read_password_stdin(),
+            };
+            let created = accounts::create_workspace(&stores, input, read_password).await.map_err(cli_error)?;
+            let email = &created.owner.email;
+            if created.account_created {
+                eprintln!("created account {email} ({})", created.owner.id);
+            } else {
+                eprintln!("using the existing account {email}; its password is unchanged");
+            }
+            eprintln!("created workspace {:?} owned by {email}", created.workspace.name);
+            println!("{}", created.workspace.id);
+        }
+        WorkspaceCommand::List => {
+            let workspaces = accounts::all_workspaces(&stores).await.map_err(cli_error)?;
+            println!("{:<36}  {:<8}  {:<20}  NAME", "ID", "STATUS", "CREATED");
+            for workspace in workspaces {
+                let status = if workspace.disabled { "disabled" } else { "active" };
+                let created = workspace.created_at.format("%Y-%m-%d %H:%M:%SZ");
+                println!("{}  {status:<8}  {created:<20}  {}", workspace.id, workspace.name);
+            }
+        }
+        WorkspaceCommand::Rename { id, name } => {
+            let workspace = accounts::rename_workspace(&stores, id, &name).await.map_err(cli_error)?;
+            println!("renamed workspace {id} to {:?}", workspace.name);
+        }
+        WorkspaceCommand::Disable { id, enable } => {
+            let workspace = accounts::set_workspace_disabled(&stores, id, !enable).await.map_err(cli_error)?;
+            let state = if workspace.disabled { "disabled" } else { "enabled" };
+            println!("workspace {id} ({:?}) is {state}", workspace.name);
+        }
+    }
+    Ok(())
+}
+
+async fn account(settings: &Settings, command: AccountCommand) -> anyhow::Result<()> {
+    telemetry::init(settings);
+    let (stores, _) = open_store(settings).await?;
+    match command {
+        AccountCommand::Admin { email, revoke } => {
+            let account = accounts::set_instance_admin(&stores, &email, !revoke).await.map_err(cli_error)?;
+            let state =
+                if account.instance_admin { "is now an instance admin" } else { "is no longer an instance admin" };
+            println!("{} {state}", account.email);
+        }
+    }
+    Ok(())
+}
+
+/// Names input errors by the flag the value came from, not the field's JSON Pointer.
+fn cli_error(error: AccountError) -> anyhow::Error {
+    match error {
+        AccountError::Invalid(errors) => {
+            let described: Vec<String> = errors
+                .0
+                .iter()
+                .map(|error| {
+                    let source = match error.path.as_str() {
+                        "/name" => "--name",
+                        "/email" => "the email",
+                        "/displayName" => "--owner-name",
+                        "/password" => "the password",
+                        other => other,
+                    };
+                    format!("{source} {}", error.message)
+                })
+                .collect();
+            anyhow::anyhow!("invalid input: {}; nothing was changed", described.join("; "))
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Reads a password: the first line of the file, without its line break.
+fn read_password_file(path: &std::path::Path) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| std::io::Error::new(error.kind(), format!("{}: {error}", path.display())))?;
+    first_line(&text)
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is empty", path.display())))
+}
+
+/// Reads a password from the first line of standard input (prompting when it is a terminal).
+fn read_password_stdin() -> std::io::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        // No echo control here: a terminal shows what is typed; --owner-password-file avoids that.
+        eprint!("password of the new owner account (shown as typed; --owner-password-file avoids that): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    first_line(&line).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "no password on standard input (pipe one in, or pass --owner-password-file)",
+        )
+    })
+}
+
+/// The first line of `text` without its line break (`\n` or `\r\n`); `None` when empty.
+fn first_line(text: &str) -> Option<String> {
+    let line = text.split('\n').next().unwrap_or_default();
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +376,15 @@ mod tests {
         for bad in ["", "h", "0s", "5w", "-3m", "99999999999999999999d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_password_is_the_first_line_without_its_break() {
+        assert_eq!(first_line("secret pass phrase\n").as_deref(), Some("secret pass phrase"));
+        assert_eq!(first_line("secret pass phrase\r\nsecond line").as_deref(), Some("secret pass phrase"));
+        assert_eq!(first_line("  spaces kept  ").as_deref(), Some("  spaces kept  "));
+        assert_eq!(first_line(""), None);
+        assert_eq!(first_line("\nsecond"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod a2a;
+mod accounts;
 mod cluster;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_agentdeck");

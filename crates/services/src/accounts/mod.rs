@@ -34,7 +34,7 @@ pub enum AccountError {
     #[error("no workspace has the id {0}")]
     UnknownWorkspace(Uuid),
     /// The owner's password could not be read.
-    #[error("cannot read the password: {0}")]
+    #[error("cannot read the password")]
     PasswordInput(#[source] std::io::Error),
     /// Hashing the password failed.
     #[error(transparent)]
