@@ -271,11 +271,11 @@ async fn workspace(settings: &Settings, command: WorkspaceCommand) -> anyhow::Re
         }
         WorkspaceCommand::List => {
             let workspaces = accounts::all_workspaces(&stores).await.map_err(cli_error)?;
-            println!("{:<36}  {:<8}  {:<20}  NAME", "ID", "STATUS", "CREATED");
-            for workspace in workspaces {
+            println!("{:<36}  {:<8}  {:>7}  {:<20}  NAME", "ID", "STATUS", "MEMBERS", "CREATED");
+            for accounts::WorkspaceSummary { workspace, members } in workspaces {
                 let status = if workspace.disabled { "disabled" } else { "active" };
                 let created = workspace.created_at.format("%Y-%m-%d %H:%M:%SZ");
-                println!("{}  {status:<8}  {created:<20}  {}", workspace.id, workspace.name);
+                println!("{}  {status:<8}  {members:>7}  {created:<20}  {}", workspace.id, workspace.name);
             }
         }
         WorkspaceCommand::Rename { id, name } => {

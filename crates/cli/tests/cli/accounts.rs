@@ -124,7 +124,9 @@ async fn the_commands_create_list_and_administer(setup: Setup) {
     let listing = stdout(&output);
     let position = |id: Uuid| listing.find(&id.to_string()).unwrap_or_else(|| panic!("{id} not in {listing}"));
     assert!(position(globex) < position(initech) && position(initech) < position(acme), "{listing}");
-    assert!(listing.lines().any(|line| line.contains(&acme.to_string()) && line.ends_with("Acme")), "{listing}");
+    let acme_line = listing.lines().find(|line| line.contains(&acme.to_string())).unwrap();
+    let columns: Vec<&str> = acme_line.split_whitespace().collect();
+    assert_eq!((columns[1], columns[2], columns[columns.len() - 1]), ("active", "1", "Acme"), "{listing}");
 
     // Disable and enable.
     let output = run(setup.command().args(["workspace", "disable", "--id", &acme.to_string()]));

@@ -183,13 +183,27 @@ pub async fn rename_workspace(stores: &Stores, id: Uuid, name: &str) -> Result<W
     }
 }
 
-/// Every workspace, newest first (read page by page).
-pub async fn all_workspaces(stores: &Stores) -> Result<Vec<Workspace>, AccountError> {
+/// A workspace with how many members it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceSummary {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// How many member records it has.
+    pub members: u64,
+}
+
+/// Every workspace with its member count, newest first (read page by page).
+pub async fn all_workspaces(stores: &Stores) -> Result<Vec<WorkspaceSummary>, AccountError> {
     let mut workspaces = Vec::new();
     let mut request = PageRequest::first(MAX_PAGE_LIMIT);
     loop {
         let page = stores.workspaces.list_workspaces(request).await?;
-        workspaces.extend(page.items);
+        let ids: Vec<Uuid> = page.items.iter().map(|workspace| workspace.id).collect();
+        let counts = stores.workspaces.count_members(&ids).await?;
+        workspaces.extend(page.items.into_iter().map(|workspace| {
+            let members = counts.get(&workspace.id).copied().unwrap_or(0);
+            WorkspaceSummary { workspace, members }
+        }));
         let Some(cursor) = page.next_cursor else { return Ok(workspaces) };
         let after = agentdeck_domain::page::Cursor::decode(&cursor)
             .map_err(|error| StoreError::Corrupt(format!("page cursor: {error}")))?;

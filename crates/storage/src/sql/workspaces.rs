@@ -1,5 +1,7 @@
 //! Workspaces: the tenants every other record belongs to.
 
+use std::collections::HashMap;
+
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
 use agentdeck_domain::records::{Account, ActivityEntry, Member, Workspace};
 use async_trait::async_trait;
@@ -81,6 +83,23 @@ async fn list(store: &SqlStore, page: PageRequest) -> Result<Page<Workspace>, St
     }))
 }
 
+/// Counts the members of each of the workspaces, in one grouped query.
+async fn count_members(store: &SqlStore, workspace_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
+    if workspace_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut statement = Statement::new("SELECT workspace_id, COUNT(*) AS n FROM members WHERE workspace_id IN ");
+    statement.bind_list(workspace_ids.iter().map(Uuid::to_string)).push(" GROUP BY workspace_id");
+    let mut conn = store.pool.acquire().await.map_err(db_error)?;
+    let mut counts = HashMap::new();
+    for row in statement.fetch_all(&mut conn).await? {
+        let count: i64 = rows::get(&row, "n")?;
+        let count = u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("negative count {count}")))?;
+        counts.insert(rows::uuid(&row, "workspace_id")?, count);
+    }
+    Ok(counts)
+}
+
 /// Runs an update of one workspace by id (`$1`) with the new value as `$2`.
 async fn set<'q, T>(store: &SqlStore, sql: &'static str, id: Uuid, value: T) -> Result<(), StoreError>
 where
@@ -128,6 +147,10 @@ impl WorkspaceStore for SqlStore {
 
     async fn list_workspaces(&self, page: PageRequest) -> Result<Page<Workspace>, StoreError> {
         list(self, page).await
+    }
+
+    async fn count_members(&self, workspace_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
+        count_members(self, workspace_ids).await
     }
 
     async fn rename_workspace(&self, id: Uuid, name: &str) -> Result<(), StoreError> {

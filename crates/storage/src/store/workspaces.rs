@@ -2,6 +2,8 @@
 
 use agentdeck_domain::page::{Page, PageRequest};
 use agentdeck_domain::records::{Account, ActivityEntry, Member, Workspace};
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -34,6 +36,10 @@ pub trait WorkspaceStore: Send + Sync + 'static {
 
     /// Lists workspaces, newest first, disabled ones included.
     async fn list_workspaces(&self, page: PageRequest) -> Result<Page<Workspace>, StoreError>;
+
+    /// Counts the members of each workspace named (absent from the map: none, or no
+    /// such workspace); one query, for listings.
+    async fn count_members(&self, workspace_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError>;
 
     /// Renames a workspace ([`StoreError::NotFound`] when it does not exist).
     async fn rename_workspace(&self, id: Uuid, name: &str) -> Result<(), StoreError>;

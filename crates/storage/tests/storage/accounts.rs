@@ -181,6 +181,10 @@ pub async fn workspace_with_owner_is_all_or_nothing(db: &TestDb) -> anyhow::Resu
     let log = stores.activity.list_activity(first.id, &Default::default(), PageRequest::first(10)).await?.items;
     assert_eq!(log, [entry]);
 
+    let counts = stores.workspaces.count_members(&[first.id, Uuid::now_v7()]).await?;
+    assert_eq!(counts, [(first.id, 1)].into_iter().collect(), "a workspace that does not exist is absent");
+    assert!(stores.workspaces.count_members(&[]).await?.is_empty());
+
     // The same person owns a second workspace: one account, two member records.
     let second = workspace("Globex", 10);
     let (owner_again, entry) = owner_of(&second, &ada);
