@@ -337,14 +337,19 @@ fn read_password_file(path: &std::path::Path) -> std::io::Result<String> {
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is empty", path.display())))
 }
 
-/// Reads a password from the first line of standard input (prompting when it is a terminal).
+/// Reads a password from the first line of standard input; at a terminal, asks
+/// twice without echoing what is typed.
 fn read_password_stdin() -> std::io::Result<String> {
-    use std::io::{BufRead, IsTerminal, Write};
+    use std::io::{BufRead, IsTerminal};
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        // No echo control here: a terminal shows what is typed; --owner-password-file avoids that.
-        eprint!("password of the new owner account (shown as typed; --owner-password-file avoids that): ");
-        std::io::stderr().flush()?;
+        let password = rpassword::prompt_password("Password of the new owner account: ")?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if password != again {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "the two passwords differ"));
+        }
+        return first_line(&password)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the password is empty"));
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
