@@ -265,6 +265,9 @@ async fn workspace(settings: &Settings, command: WorkspaceCommand) -> anyhow::Re
                 eprintln!("created account {email} ({})", created.owner.id);
             } else {
                 eprintln!("using the existing account {email}; its password is unchanged");
+                if created.owner.disabled {
+                    eprintln!("note: the account {email} is disabled");
+                }
             }
             eprintln!("created workspace {:?} owned by {email}", created.workspace.name);
             println!("{}", created.workspace.id);

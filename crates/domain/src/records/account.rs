@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::MAX_NAME_CHARS;
-use crate::validation::{FieldError, ValidationErrors, Validator, has_forbidden_control};
+use crate::validation::{FieldError, ValidationErrors, Validator};
 
 /// Longest email address, in characters (RFC 5321's path limit minus the angle brackets).
 pub const MAX_ACCOUNT_EMAIL_CHARS: usize = 254;
@@ -118,7 +118,8 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
     if email.is_empty() {
         return Err(FieldError::new(PATH, "must not be empty"));
     }
-    if has_forbidden_control(&email) || email.chars().any(char::is_control) {
+    // Stricter than stored text (`has_forbidden_control`): no tab or line break either, nor C1 controls.
+    if email.chars().any(char::is_control) {
         return Err(FieldError::new(PATH, "must not contain control characters"));
     }
     if email.chars().count() > MAX_ACCOUNT_EMAIL_CHARS {
