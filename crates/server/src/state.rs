@@ -10,7 +10,7 @@ use agentdeck_services::agents::failing::FailingAgent;
 use agentdeck_services::agents::herald::Herald;
 use agentdeck_services::agents::navi::Navi;
 use agentdeck_services::agents::pulse::Pulse;
-use agentdeck_services::auth::TokenService;
+use agentdeck_services::auth::{AuthError, TokenService};
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
 use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
@@ -142,16 +142,21 @@ impl AppState {
         }
     }
 
-    /// Whether the workspace exists (positive answers are cached briefly).
-    pub async fn workspace_exists(&self, id: Uuid) -> Result<bool, StoreError> {
+    /// Whether requests may act in the workspace: it exists and is not disabled.
+    /// Usable answers are cached for `KNOWN_WORKSPACE_TTL`, so disabling a
+    /// workspace takes effect on every node within that time.
+    pub async fn check_workspace(&self, id: Uuid) -> Result<(), WorkspaceRefusal> {
         if self.known_workspaces.contains_key(&id) {
-            return Ok(true);
+            return Ok(());
         }
-        let exists = self.stores.workspaces.get_workspace(id).await?.is_some();
-        if exists {
-            self.known_workspaces.insert(id, ()).await;
+        match self.stores.workspaces.get_workspace(id).await? {
+            None => Err(AuthError::UnknownWorkspace.into()),
+            Some(workspace) if workspace.disabled => Err(AuthError::WorkspaceDisabled.into()),
+            Some(_) => {
+                self.known_workspaces.insert(id, ()).await;
+                Ok(())
+            }
         }
-        Ok(exists)
     }
 }
 
@@ -242,4 +247,15 @@ fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOption
             .collect(),
         outbound,
     }
+}
+
+/// Why a request may not act in its workspace.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceRefusal {
+    /// Unknown or disabled.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The records store could not be asked.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

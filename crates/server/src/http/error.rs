@@ -283,9 +283,23 @@ impl From<DashboardError> for ApiError {
     }
 }
 
+impl From<crate::state::WorkspaceRefusal> for ApiError {
+    fn from(refusal: crate::state::WorkspaceRefusal) -> Self {
+        match refusal {
+            crate::state::WorkspaceRefusal::Auth(error) => error.into(),
+            crate::state::WorkspaceRefusal::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
+    /// 403 for a disabled workspace (the caller is known, the workspace may not be used); 401 otherwise.
     fn from(error: AuthError) -> Self {
-        ApiError::new(ErrorCode::Unauthorized, error.to_string())
+        let code = match error {
+            AuthError::WorkspaceDisabled => ErrorCode::Forbidden,
+            _ => ErrorCode::Unauthorized,
+        };
+        ApiError::new(code, error.to_string())
     }
 }
 

@@ -132,3 +132,32 @@ async fn the_last_owner_stays() {
     let (status, changed) = app.patch(&path, &serde_json::json!({"role": "admin"})).await;
     assert_eq!((status, &changed["role"]), (StatusCode::OK, &serde_json::json!("admin")));
 }
+
+/// A workspace an instance admin disabled (`agentdeck workspace disable`) is
+/// refused with 403 on every edge: REST, tickets, the socket and A2A; the
+/// other workspaces are not affected, and enabling it again lets it back in.
+#[tokio::test]
+async fn a_disabled_workspace_is_refused_on_every_edge_and_others_are_not() {
+    let app = spawn_app().await;
+    let (other, token) = app.other_workspace().await;
+    agentdeck_services::accounts::set_workspace_disabled(&app.stores, other, true).await.expect("disabled");
+
+    let (status, body) = app.request(Method::GET, "/api/projects", Some(&token), None).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "{body}");
+    assert_eq!(body["error"]["message"], "this workspace is disabled");
+    let (status, body) = app.request(Method::POST, "/api/ws-ticket", Some(&token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let bearer = format!("Bearer {token}");
+    let refused = app.ws_connect(&[("authorization", &bearer)]).await.err().expect("the socket is refused");
+    assert_eq!(refused.0, 403, "{:?}", refused.1);
+    let (status, _, body) = app.a2a_call("/a2a/navi", Some(&token), "ListTasks", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // The demo workspace is not affected.
+    let (status, _) = app.get("/api/projects").await;
+    assert_eq!(status, StatusCode::OK);
+
+    agentdeck_services::accounts::set_workspace_disabled(&app.stores, other, false).await.expect("enabled");
+    let (status, body) = app.request(Method::GET, "/api/projects", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -48,6 +48,9 @@ pub enum AuthError {
     /// The token's workspace does not exist (any more).
     #[error("bearer token names an unknown workspace")]
     UnknownWorkspace,
+    /// The token's workspace was disabled by an instance admin (`agentdeck workspace disable`).
+    #[error("this workspace is disabled")]
+    WorkspaceDisabled,
 }
 
 /// Issues and verifies bearer tokens with the configured keys.

@@ -14,7 +14,8 @@ use crate::state::AppState;
 /// The principal a request acts as, from its `Authorization: Bearer` token.
 ///
 /// Missing, garbled, expired or wrongly signed tokens, and tokens naming a
-/// workspace that does not exist, are answered 401 before a handler runs.
+/// workspace that does not exist, are answered 401 before a handler runs; a
+/// disabled workspace is 403.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
@@ -35,12 +36,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Verifies a bearer token and checks its workspace exists (also used by the WebSocket edge).
+/// Verifies a bearer token and checks its workspace exists and is not disabled (also used by the WebSocket and A2A edges).
 pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let principal = state.tokens.verify(token)?;
-    if !state.workspace_exists(principal.workspace_id).await? {
-        return Err(AuthError::UnknownWorkspace.into());
-    }
+    state.check_workspace(principal.workspace_id).await?;
     tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
     Ok(Caller(principal))
 }

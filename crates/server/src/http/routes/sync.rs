@@ -165,10 +165,8 @@ async fn authenticate(
     }
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "the ticket is unknown, expired or already used");
     let principal = state.tickets.redeem(ticket).await?.ok_or_else(unauthorized)?;
-    // The workspace may have gone in the seconds since the ticket was issued.
-    if !state.workspace_exists(principal.workspace_id).await? {
-        return Err(AuthError::UnknownWorkspace.into());
-    }
+    // The workspace may have gone, or been disabled, in the seconds since the ticket was issued.
+    state.check_workspace(principal.workspace_id).await?;
     Ok(principal)
 }
 
