@@ -22,3 +22,4 @@ mod sync;
 mod tenancy;
 mod usage;
 mod web;
+mod workspace;

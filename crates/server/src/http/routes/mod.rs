@@ -16,6 +16,7 @@ mod schema;
 mod sync;
 mod tasks;
 mod usage;
+mod workspace;
 
 use axum::Router;
 use openapi::BearerAuth;
@@ -34,6 +35,7 @@ use crate::state::AppState;
         (name = "sync", description = "Real-time sync of the dashboard over WebSocket (/api/sync)"),
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
+        (name = "workspace", description = "The caller's workspace"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
         (name = "operations", description = "Liveness and readiness"),
@@ -60,6 +62,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(ask::router())
         .merge(usage::router())
         .merge(agents::router())
+        .merge(workspace::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
