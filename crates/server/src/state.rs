@@ -142,6 +142,12 @@ impl AppState {
         }
     }
 
+    /// Drops what this node remembers of the workspace, so a change to it
+    /// (disabled) takes effect here at once.
+    pub async fn forget_workspace(&self, id: Uuid) {
+        self.known_workspaces.invalidate(&id).await;
+    }
+
     /// Whether requests may act in the workspace: it exists and is not disabled.
     /// Usable answers are cached for `KNOWN_WORKSPACE_TTL`, so disabling a
     /// workspace takes effect on every node within that time.

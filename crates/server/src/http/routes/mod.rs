@@ -2,6 +2,7 @@
 
 mod a2a;
 mod activity;
+mod admin;
 mod agents;
 mod ask;
 mod dashboard;
@@ -36,6 +37,7 @@ use crate::state::AppState;
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
+        (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
         (name = "operations", description = "Liveness and readiness"),
@@ -63,6 +65,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(usage::router())
         .merge(agents::router())
         .merge(workspace::router())
+        .merge(admin::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
