@@ -263,12 +263,22 @@ impl TestApp {
         TokenService::new(keys).issue(principal, Duration::from_secs(600), chrono::Utc::now()).expect("token")
     }
 
-    /// Creates another workspace with one project, and returns a token of its owner.
+    /// Creates another workspace as an operator would (`agentdeck workspace
+    /// create`: an owner account and its member record) with one project, and
+    /// returns a token of its owner (whose subject is the account id).
     pub async fn other_workspace(&self) -> (Uuid, String) {
-        let workspace =
-            Workspace { id: Uuid::now_v7(), name: "Other".into(), disabled: false, created_at: chrono::Utc::now() };
-        self.stores.workspaces.insert_workspace(&workspace).await.expect("workspace");
-        let owner = Principal { subject: "intruder".into(), workspace_id: workspace.id, role: Role::Owner };
+        let input = agentdeck_services::accounts::NewWorkspace {
+            name: "Other".into(),
+            owner_email: format!("owner-{}@other.example", Uuid::now_v7()),
+            owner_name: Some("Intruder".into()),
+        };
+        let created = agentdeck_services::accounts::create_workspace(&self.stores, input, || {
+            Ok("a long enough passphrase".into())
+        })
+        .await
+        .expect("workspace");
+        let workspace = created.workspace;
+        let owner = Principal { subject: created.owner.id.to_string(), workspace_id: workspace.id, role: Role::Owner };
         let input = NewProject {
             name: "Their project".into(),
             description: String::new(),

@@ -1,4 +1,7 @@
-//! A token of one workspace never reaches another workspace's records.
+//! A token of one workspace never reaches another workspace's records, its
+//! agents' tasks or its people's dashboards. The other workspace is a real
+//! one, made as `agentdeck workspace create` makes it (an owner account and
+//! its member record).
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -46,13 +49,18 @@ async fn lists_show_only_the_callers_workspace() {
     let (_, theirs) = app.request(Method::GET, "/api/projects", Some(&intruder), None).await;
     let names: Vec<&str> = theirs["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Their project"]);
-    for collection in ["tasks", "members"] {
-        let (_, page) = app.request(Method::GET, &format!("/api/{collection}"), Some(&intruder), None).await;
-        assert_eq!(page["items"], json!([]), "{collection}");
-    }
+    let (_, tasks) = app.request(Method::GET, "/api/tasks", Some(&intruder), None).await;
+    assert_eq!(tasks["items"], json!([]));
+    // Their only member is their owner, whose account the token speaks for.
+    let (_, members) = app.request(Method::GET, "/api/members", Some(&intruder), None).await;
+    let members = members["items"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{members:?}");
+    assert_eq!((&members[0]["displayName"], &members[0]["role"]), (&json!("Intruder"), &json!("owner")));
+    let owner_account = members[0]["userId"].clone();
     let (_, activity) = app.request(Method::GET, "/api/activity", Some(&intruder), None).await;
-    let actors: Vec<&Value> = activity["items"].as_array().unwrap().iter().map(|entry| &entry["actor"]).collect();
-    assert_eq!(actors, [&json!("intruder")]);
+    let entries = activity["items"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    assert!(entries.iter().all(|entry| entry["actor"] == owner_account), "only their owner acted there: {activity}");
 }
 
 #[tokio::test]
@@ -65,4 +73,40 @@ async fn references_to_another_workspace_are_refused() {
     let (status, error) = app.request(Method::POST, "/api/tasks", Some(&intruder), Some(&body)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["error"]["details"][0]["path"], "/projectId");
+}
+
+/// An A2A task made in one workspace is unknown to another's token: get,
+/// cancel and list never show it, and the gateway's answers and the
+/// dashboards stay apart too.
+#[tokio::test]
+async fn agent_tasks_and_dashboards_of_another_workspace_are_out_of_reach() {
+    let app = spawn_app().await;
+    let (_, intruder) = app.other_workspace().await;
+    let message = json!({"message": {"messageId": "tenancy-1", "role": "ROLE_USER",
+        "parts": [{"text": "status of my active projects"}]}});
+    let (status, _, sent) = app.a2a_call("/a2a/navi", Some(&app.token), "SendMessage", message).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    let task = sent["result"]["task"]["id"].as_str().expect("a task").to_owned();
+
+    for method in ["GetTask", "CancelTask"] {
+        let (_, _, reply) = app.a2a_call("/a2a/navi", Some(&intruder), method, json!({"id": task})).await;
+        assert_eq!(reply["error"]["code"], -32001, "{method}: TaskNotFound, as for any unknown id: {reply}");
+    }
+    let (_, _, listed) = app.a2a_call("/a2a/navi", Some(&intruder), "ListTasks", json!({})).await;
+    assert_eq!(listed["result"]["tasks"], json!([]), "{listed}");
+    let (_, _, mine) = app.a2a_call("/a2a/navi", Some(&app.token), "GetTask", json!({"id": task})).await;
+    assert_eq!(mine["result"]["id"], task.as_str(), "still there for its owner: {mine}");
+
+    // The demo owner's dashboard gets the answer; the other workspace's owner has none.
+    let (status, _) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app.request(Method::GET, "/api/dashboard/state", Some(&intruder), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Their own question is answered from their own data: one project, no demo names.
+    let (status, answer) = app
+        .request(Method::POST, "/api/ask", Some(&intruder), Some(&json!({"question": "status of my active projects"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let titles: Vec<&Value> = answer["widgets"].as_array().unwrap().iter().map(|widget| &widget["title"]).collect();
+    assert_eq!(titles, [&json!("Their project")], "{answer}");
 }
