@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use agentdeck_domain::auth::{Principal, Role};
-use agentdeck_domain::records::{NewProject, Workspace};
+use agentdeck_domain::records::NewProject;
 use agentdeck_server::config::{Mode, Settings};
 use agentdeck_server::startup::{Application, open_store};
 use agentdeck_services::auth::TokenService;
