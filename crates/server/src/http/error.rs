@@ -292,6 +292,19 @@ impl From<crate::state::WorkspaceRefusal> for ApiError {
     }
 }
 
+impl From<agentdeck_services::accounts::AccountError> for ApiError {
+    /// Rules broken are 422 with their paths, an unknown workspace 404; the rest is the store's or a bug.
+    fn from(error: agentdeck_services::accounts::AccountError) -> Self {
+        use agentdeck_services::accounts::AccountError;
+        match error {
+            AccountError::Invalid(errors) => ApiError::validation(errors.0),
+            AccountError::UnknownWorkspace(_) => ApiError::not_found("workspace"),
+            AccountError::Store(error) => error.into(),
+            other => ApiError::internal().with_cause(other),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     /// 403 for a disabled workspace (the caller is known, the workspace may not be used); 401 otherwise.
     fn from(error: AuthError) -> Self {

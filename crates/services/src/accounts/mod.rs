@@ -192,18 +192,32 @@ pub struct WorkspaceSummary {
     pub members: u64,
 }
 
+/// One page of workspaces with their member counts, newest first.
+pub async fn workspace_summaries(
+    stores: &Stores,
+    request: PageRequest,
+) -> Result<agentdeck_domain::page::Page<WorkspaceSummary>, AccountError> {
+    let page = stores.workspaces.list_workspaces(request).await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|workspace| workspace.id).collect();
+    let counts = stores.workspaces.count_members(&ids).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|workspace| {
+            let members = counts.get(&workspace.id).copied().unwrap_or(0);
+            WorkspaceSummary { workspace, members }
+        })
+        .collect();
+    Ok(agentdeck_domain::page::Page { items, next_cursor: page.next_cursor })
+}
+
 /// Every workspace with its member count, newest first (read page by page).
 pub async fn all_workspaces(stores: &Stores) -> Result<Vec<WorkspaceSummary>, AccountError> {
     let mut workspaces = Vec::new();
     let mut request = PageRequest::first(MAX_PAGE_LIMIT);
     loop {
-        let page = stores.workspaces.list_workspaces(request).await?;
-        let ids: Vec<Uuid> = page.items.iter().map(|workspace| workspace.id).collect();
-        let counts = stores.workspaces.count_members(&ids).await?;
-        workspaces.extend(page.items.into_iter().map(|workspace| {
-            let members = counts.get(&workspace.id).copied().unwrap_or(0);
-            WorkspaceSummary { workspace, members }
-        }));
+        let page = workspace_summaries(stores, request).await?;
+        workspaces.extend(page.items);
         let Some(cursor) = page.next_cursor else { return Ok(workspaces) };
         let after = agentdeck_domain::page::Cursor::decode(&cursor)
             .map_err(|error| StoreError::Corrupt(format!("page cursor: {error}")))?;

@@ -8,7 +8,7 @@
 
 use agentdeck_domain::page::Page;
 use agentdeck_domain::records::{Account, Workspace};
-use agentdeck_services::accounts::{self, AccountError};
+use agentdeck_services::accounts;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -96,17 +96,9 @@ async fn list_workspaces(
     ApiQuery(params): ApiQuery<ListWorkspacesParams>,
 ) -> Result<Json<Page<AdminWorkspace>>, ApiError> {
     instance_admin(&state, &caller).await?;
-    let page = state.stores.workspaces.list_workspaces(page_request(params.limit, params.cursor.as_deref())?).await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|workspace| workspace.id).collect();
-    let counts = state.stores.workspaces.count_members(&ids).await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|workspace| {
-            let members = counts.get(&workspace.id).copied().unwrap_or(0);
-            AdminWorkspace::new(workspace, members)
-        })
-        .collect();
+    let request = page_request(params.limit, params.cursor.as_deref())?;
+    let page = accounts::workspace_summaries(&state.stores, request).await?;
+    let items = page.items.into_iter().map(|summary| AdminWorkspace::new(summary.workspace, summary.members)).collect();
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }
 
@@ -125,12 +117,7 @@ async fn change_workspace(
     ApiJson(changes): ApiJson<AdminWorkspaceChanges>,
 ) -> Result<Json<Workspace>, ApiError> {
     let admin = instance_admin(&state, &caller).await?;
-    let workspace = match accounts::set_workspace_disabled(&state.stores, id, changes.disabled).await {
-        Ok(workspace) => workspace,
-        Err(AccountError::UnknownWorkspace(_)) => return Err(ApiError::not_found("workspace")),
-        Err(AccountError::Store(error)) => return Err(error.into()),
-        Err(other) => return Err(ApiError::internal().with_cause(other)),
-    };
+    let workspace = accounts::set_workspace_disabled(&state.stores, id, changes.disabled).await?;
     state.forget_workspace(id).await;
     tracing::info!(workspace = %id, disabled = changes.disabled, admin = %admin.id, "workspace disabled flag changed");
     Ok(Json(workspace))

@@ -2,7 +2,7 @@
 
 use agentdeck_domain::auth::Role;
 use agentdeck_domain::records::Workspace;
-use agentdeck_services::accounts::{self, AccountError};
+use agentdeck_services::accounts;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
@@ -50,11 +50,6 @@ async fn rename_workspace(
     if caller.role != Role::Owner {
         return Err(ApiError::new(ErrorCode::Forbidden, "only an owner of the workspace may rename it"));
     }
-    match accounts::rename_workspace(&state.stores, caller.workspace_id, &changes.name).await {
-        Ok(workspace) => Ok(Json(workspace)),
-        Err(AccountError::Invalid(errors)) => Err(ApiError::validation(errors.0)),
-        Err(AccountError::UnknownWorkspace(_)) => Err(ApiError::not_found("workspace")),
-        Err(AccountError::Store(error)) => Err(error.into()),
-        Err(other) => Err(ApiError::internal().with_cause(other)),
-    }
+    let workspace = accounts::rename_workspace(&state.stores, caller.workspace_id, &changes.name).await?;
+    Ok(Json(workspace))
 }
