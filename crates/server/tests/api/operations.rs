@@ -127,18 +127,7 @@ async fn widget_schema_is_served() {
     assert_eq!(response.headers()["content-type"], "application/schema+json");
     let schema: serde_json::Value = response.json().await.unwrap();
     let defs = schema["$defs"].as_object().unwrap();
-    for widget in [
-        "ProjectStatus",
-        "TaskList",
-        "Metrics",
-        "Alert",
-        "TeamActivity",
-        "KanbanBoard",
-        "GanttChart",
-        "BurndownChart",
-        "Error",
-        "Loading",
-    ] {
+    for widget in agentdeck_domain::widgets::WidgetType::ALL.iter().map(|widget_type| widget_type.as_str()) {
         assert!(defs.keys().any(|name| name.starts_with(widget)), "{widget} missing from $defs");
     }
 }

@@ -17,22 +17,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use agentdeck_domain::widgets::WidgetType;
+
 use super::support::{Driver, Page};
 use crate::helpers::{TestApp, spawn_app};
 
-/// The widget types of the catalog, as the gallery shows them.
-const TYPES: [&str; 10] = [
-    "ProjectStatus",
-    "TaskList",
-    "Metrics",
-    "Alert",
-    "TeamActivity",
-    "KanbanBoard",
-    "GanttChart",
-    "BurndownChart",
-    "Error",
-    "Loading",
-];
+/// The widget types of the catalog (the domain's list), as the gallery shows them.
+fn types() -> Vec<&'static str> {
+    WidgetType::ALL.iter().map(|widget_type| widget_type.as_str()).collect()
+}
 
 /// A channel differing by more than this counts the pixel as changed (anti-aliasing noise stays below).
 const CHANNEL_TOLERANCE: u8 = 16;
@@ -198,7 +191,7 @@ async fn every_gallery_item_matches_its_visual_baseline_in_light_and_dark() {
             .await;
         let names: Vec<String> =
             names.as_array().expect("item names").iter().map(|name| name.as_str().expect("name").to_owned()).collect();
-        for widget_type in TYPES {
+        for widget_type in types() {
             for state in ["normal", "error"] {
                 let name = format!("{widget_type}-{state}");
                 assert!(names.contains(&name), "the gallery lacks {name}: {names:?}");
@@ -275,8 +268,8 @@ async fn validate_widget_accepts_good_payloads_and_names_the_failing_paths_of_ba
         Value::Null,
     )
     .await;
-    assert_eq!(result["types"], json!(TYPES));
-    for widget_type in TYPES {
+    assert_eq!(result["types"], json!(types()));
+    for widget_type in types() {
         for check in result["good"][widget_type].as_array().expect("good results") {
             assert_eq!(check["valid"], true, "{widget_type}: {check}");
             assert_eq!(check["errors"], json!([]), "{widget_type}");
@@ -316,7 +309,7 @@ async fn validate_widget_accepts_good_payloads_and_names_the_failing_paths_of_ba
     assert_eq!(result["unknown"]["valid"], false);
     assert_eq!(result["unknown"]["errors"][0]["path"], "/type");
     let unknown = result["unknown"]["errors"][0]["message"].as_str().expect("message");
-    assert!(unknown.contains("PieChart") && TYPES.iter().all(|t| unknown.contains(t)), "{unknown}");
+    assert!(unknown.contains("PieChart") && types().iter().all(|t| unknown.contains(t)), "{unknown}");
     assert_eq!(result["unknownCard"]["type"], "Error");
     assert!(
         result["unknownCard"]["text"].as_str().expect("text").contains("BurndownChart"),
@@ -377,7 +370,7 @@ async fn markup_in_every_text_field_of_every_type_stays_text() {
         Value::Null,
     )
     .await;
-    for widget_type in TYPES {
+    for widget_type in types() {
         let card = &result[widget_type];
         assert_eq!(card["type"], widget_type, "{widget_type}: the poisoned payload is valid and drawn: {card}");
         assert_eq!(card["elements"], 0, "{widget_type}: markup became elements");
