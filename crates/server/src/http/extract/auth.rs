@@ -17,13 +17,25 @@ use crate::state::AppState;
 /// workspace that does not exist, are answered 401 before a handler runs; a
 /// disabled workspace is 403.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller {
+    /// Who the request acts as.
+    pub principal: Principal,
+    /// How the request proved it.
+    pub credential: Credential,
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A bearer JWT signed with the server's keys (service-to-service use, `agentdeck token`, dev login).
+    Jwt,
+}
 
 impl Deref for Caller {
     type Target = Principal;
 
     fn deref(&self) -> &Principal {
-        &self.0
+        &self.principal
     }
 }
 
@@ -41,7 +53,7 @@ pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Cal
     let principal = state.tokens.verify(token)?;
     state.check_workspace(principal.workspace_id).await?;
     tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
-    Ok(Caller(principal))
+    Ok(Caller { principal, credential: Credential::Jwt })
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

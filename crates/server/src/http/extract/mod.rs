@@ -9,7 +9,7 @@ mod json;
 mod path;
 mod query;
 
-pub use auth::Caller;
+pub use auth::{Caller, Credential};
 pub(crate) use auth::{bearer_token, caller_of_token};
 pub use json::{ApiJson, JsonLimits, nesting_exceeds};
 pub use path::IdPath;

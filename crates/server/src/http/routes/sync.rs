@@ -158,7 +158,7 @@ async fn authenticate(
 ) -> Result<Principal, ApiError> {
     let Some(ticket) = &offered.ticket else {
         let token = bearer_token(headers).ok_or(AuthError::Missing)?;
-        return Ok(caller_of_token(state, token).await?.0);
+        return Ok(caller_of_token(state, token).await?.principal);
     };
     if !offered.speaks_v1 {
         return Err(ApiError::new(ErrorCode::BadRequest, format!("offer {SUBPROTOCOL} next to the ticket")));

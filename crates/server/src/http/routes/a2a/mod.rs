@@ -52,7 +52,7 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
         return Err(agentdeck_services::auth::AuthError::Missing.into());
     };
     let principal = caller_of_token(state, token).await?;
-    Ok(A2aCaller::authenticated(principal.0, Some(token.to_owned())))
+    Ok(A2aCaller::authenticated(principal.principal, Some(token.to_owned())))
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).
