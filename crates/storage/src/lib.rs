@@ -37,6 +37,6 @@ pub use state::{
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{
-    AccountStore, ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore,
-    UsageStore, WorkspaceStore,
+    AccountStore, ActivityStore, AgentTaskStore, AuthLogStore, Backend, Database, MemberStore, ProjectStore,
+    SessionStore, Stores, TaskStore, UsageStore, WorkspaceStore,
 };

@@ -22,11 +22,13 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod auth_log;
 mod errors;
 mod members;
 mod postgres;
 mod projects;
 mod rows;
+mod sessions;
 mod sqlite;
 mod statement;
 mod tasks;

@@ -22,6 +22,8 @@
 //! | [`ActivityStore`] | the append-only activity log |
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
+//! | [`SessionStore`] | signed-in sessions of people |
+//! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //!
 //! # Contract of the record stores
 //!
@@ -57,8 +59,10 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod auth_log;
 mod members;
 mod projects;
+mod sessions;
 mod tasks;
 mod usage;
 mod workspaces;
@@ -70,8 +74,10 @@ use async_trait::async_trait;
 pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
+pub use self::auth_log::AuthLogStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
+pub use self::sessions::{MAX_MEMBERSHIPS, SessionStore};
 pub use self::tasks::TaskStore;
 pub use self::usage::UsageStore;
 pub use self::workspaces::WorkspaceStore;
@@ -152,6 +158,10 @@ pub struct Stores {
     pub agent_tasks: Arc<dyn AgentTaskStore>,
     /// Token usage.
     pub usage: Arc<dyn UsageStore>,
+    /// Signed-in sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// The auth log.
+    pub auth_log: Arc<dyn AuthLogStore>,
 }
 
 impl Stores {
@@ -166,7 +176,9 @@ impl Stores {
             + MemberStore
             + ActivityStore
             + AgentTaskStore
-            + UsageStore,
+            + UsageStore
+            + SessionStore
+            + AuthLogStore,
     {
         Self {
             database: store.clone(),
@@ -177,7 +189,9 @@ impl Stores {
             members: store.clone(),
             activity: store.clone(),
             agent_tasks: store.clone(),
-            usage: store,
+            usage: store.clone(),
+            sessions: store.clone(),
+            auth_log: store,
         }
     }
 }
