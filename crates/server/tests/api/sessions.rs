@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_on_postgres, spawn_app_with};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// Creates a workspace owned by `email` (the account too, with [`PASSWORD`], unless it exists).
-async fn workspace_of(app: &TestApp, name: &str, email: &str) -> CreatedWorkspace {
+pub(crate) async fn workspace_of(app: &TestApp, name: &str, email: &str) -> CreatedWorkspace {
     let input = NewWorkspace { name: name.into(), owner_email: email.into(), owner_name: Some("Ada".into()) };
     create_workspace(&app.stores, input, || Ok(PASSWORD.into())).await.expect("workspace")
 }
@@ -114,7 +114,7 @@ async fn write(
 }
 
 /// The settings of a production-mode server a test can start (a strong secret, no demo).
-fn production(settings: &mut Settings) {
+pub(crate) fn production(settings: &mut Settings) {
     settings.mode = Mode::Production;
     settings.auth.jwt_secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
 }
@@ -239,7 +239,7 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it_for_good() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Signing out with a bearer token is not a thing.
     let (status, body) = app.post("/api/auth/logout", &json!({})).await;
-    assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "bad_request"), "{body}");
+    assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "{body}");
 }
 
 #[tokio::test]

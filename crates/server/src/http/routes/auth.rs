@@ -90,11 +90,12 @@ fn locked(error: SessionError) -> Response {
     response
 }
 
-/// The session cookie of a caller that signed in with one; 400 for other credentials.
+/// The session cookie of a caller that signed in with one; 403 for other
+/// credentials (a token is revoked where it was made, not signed out).
 fn session_of<'h>(state: &AppState, caller: &Caller, headers: &'h HeaderMap) -> Result<&'h str, ApiError> {
     match (&caller.credential, session::cookie_secret(state, headers)) {
         (Credential::Session { .. }, Some(secret)) => Ok(secret),
-        _ => Err(ApiError::new(ErrorCode::BadRequest, "this request is not signed in with a session cookie")),
+        _ => Err(ApiError::new(ErrorCode::Forbidden, "this request is not signed in with a session cookie")),
     }
 }
 
@@ -132,8 +133,7 @@ async fn login(
 /// Ends this session and removes the cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("session" = [])),
     responses((status = 204, description = "Signed out; Set-Cookie removes the cookie"),
-        (status = 400, description = "The request is not signed in with a session cookie", body = ErrorBody),
-        (status = 403, description = "Failed the CSRF check", body = ErrorBody)))]
+        (status = 403, description = "Failed the CSRF check, or not signed in with a session cookie", body = ErrorBody)))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,10 +157,10 @@ async fn logout(
 }
 
 /// Ends every session of the signed-in account, this one included ("sign out everywhere").
-#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("session" = []), ("bearer" = [])),
+/// Takes the session cookie (with the CSRF rule) or a bearer token whose subject is an account.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Every session ended; Set-Cookie removes this one's cookie"),
-        (status = 400, description = "The caller is not a person with an account", body = ErrorBody),
-        (status = 403, description = "Failed the CSRF check", body = ErrorBody)))]
+        (status = 403, description = "Failed the CSRF check, or the caller is not a person with an account", body = ErrorBody)))]
 async fn logout_all(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,7 +169,7 @@ async fn logout_all(
 ) -> Result<Response, ApiError> {
     let account = caller_account(&state, &caller)
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "the caller is not a person with an account"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "the caller is not a person with an account"))?;
     let info = client_info(&headers, &client);
     sessions::sign_out_everywhere(&state.stores, &account, Some(caller.workspace_id), &info, Utc::now()).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clear_cookie(&state))]).into_response())
@@ -179,8 +179,7 @@ async fn logout_all(
 #[utoipa::path(post, path = "/api/auth/workspace", tag = "auth", request_body = SwitchWorkspace,
     security(("session" = [])),
     responses((status = 200, description = "Switched; Set-Cookie carries the new session", body = Me),
-        (status = 400, description = "The request is not signed in with a session cookie", body = ErrorBody),
-        (status = 403, description = "Failed the CSRF check, or the workspace is disabled", body = ErrorBody),
+        (status = 403, description = "Failed the CSRF check, not signed in with a session cookie, or the workspace is disabled", body = ErrorBody),
         (status = 404, description = "The account is not a member of this workspace", body = ErrorBody)))]
 async fn switch_workspace(
     State(state): State<AppState>,
@@ -211,7 +210,8 @@ async fn switch_workspace(
 }
 
 /// Who the caller is: subject, workspace and role, the account and its workspaces, and for a session its CSRF token.
-#[utoipa::path(get, path = "/api/me", tag = "auth", security(("session" = []), ("bearer" = [])),
+/// Takes the session cookie or a bearer token, like every route.
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "OK", body = Me)))]
 async fn me(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
     let account = caller_account(&state, &caller).await?;
@@ -231,7 +231,7 @@ async fn me(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -
 
 /// The auth log of the instance, newest first (instance admins).
 #[utoipa::path(get, path = "/api/admin/auth-log", tag = "admin", params(AuthLogParams),
-    security(("session" = []), ("bearer" = [])),
+    security(("bearer" = [])),
     responses((status = 200, description = "OK", body = Page<AuthEvent>),
         (status = 403, description = "The caller is not an instance admin", body = ErrorBody)))]
 async fn auth_log(
