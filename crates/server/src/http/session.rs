@@ -34,7 +34,8 @@
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_domain::records::{Account, MemberRole};
 use agentdeck_services::accounts::sessions::{
-    self as sessions, ActiveSession, ClientInfo, SessionError, csrf_token_of, digest_of, is_secret_shaped, tokens_match,
+    self as sessions, ActiveSession, ClientInfo, NewSession, SessionError, csrf_token_of, digest_of, is_secret_shaped,
+    tokens_match,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use chrono::{DateTime, Utc};
@@ -285,17 +286,8 @@ pub(crate) async fn start_session(
     let replaces = cookie_secret(state, headers).filter(|secret| is_secret_shaped(secret)).map(digest_of);
     let policy = state.settings.session_policy();
     let now = Utc::now();
-    let started = sessions::start(
-        &state.stores,
-        &policy,
-        account,
-        workspace_id,
-        replaces.as_deref(),
-        &client_info(headers, client),
-        method,
-        now,
-    )
-    .await?;
+    let new = NewSession { account, workspace_id, replaces: replaces.as_deref(), method };
+    let started = sessions::start(&state.stores, &policy, new, &client_info(headers, client), now).await?;
     // Sign-ins are rare (and rate limited): a good moment to drop ended sessions.
     if let Err(error) = sessions::purge_ended(&state.stores, &policy, now).await {
         tracing::warn!(%error, "could not purge ended sessions");

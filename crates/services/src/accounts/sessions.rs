@@ -326,19 +326,30 @@ pub async fn pick_workspace(
     }
 }
 
-/// Starts a session for `account` in `workspace_id` (see [`pick_workspace`]),
-/// ending the session whose digest is `replaces` in the same write, and logs
-/// `sign_in` with `method` as its detail.
+/// What [`start`] starts.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    /// Whose session.
+    pub account: &'a Account,
+    /// The workspace to act in; `None`: the most recently joined usable one.
+    pub workspace_id: Option<Uuid>,
+    /// The digest of the session the request's cookie named, ended in the same write (rotation).
+    pub replaces: Option<&'a str>,
+    /// How the person signed in, for the auth log: `password`, `invitation`, `oidc:<provider>`.
+    pub method: &'a str,
+}
+
+/// Starts a session for the account in its workspace (see [`pick_workspace`]),
+/// ending the session it replaces in the same write, and logs `sign_in` with
+/// the method as its detail.
 pub async fn start(
     stores: &Stores,
     policy: &SessionPolicy,
-    account: &Account,
-    workspace_id: Option<Uuid>,
-    replaces: Option<&str>,
+    new: NewSession<'_>,
     client: &ClientInfo,
-    method: &str,
     now: DateTime<Utc>,
 ) -> Result<StartedSession, SessionError> {
+    let NewSession { account, workspace_id, replaces, method } = new;
     if account.disabled {
         return Err(SessionError::SignInRefused);
     }
