@@ -45,8 +45,13 @@ async fn workspace_with_project(app: &TestApp, email: &str, name: &str, project:
     let created = create_workspace(&app.stores, input, || Ok(PASSWORD.into())).await.expect("workspace");
     let owner =
         Principal { subject: created.owner.id.to_string(), workspace_id: created.workspace.id, role: Role::Owner };
-    let input =
-        NewProject { name: project.into(), description: String::new(), start_date: None, due_date: None, archived: false };
+    let input = NewProject {
+        name: project.into(),
+        description: String::new(),
+        start_date: None,
+        due_date: None,
+        archived: false,
+    };
     ProjectService::new(app.stores.clone()).create_project(&owner, input).await.expect("project");
     (created.workspace.id, app.token_for(&owner))
 }
@@ -188,8 +193,7 @@ async fn a_password_sign_in_sets_a_cookie_scripts_cannot_read_and_writes_carry_t
         json!("Made in the page"),
     )
     .await;
-    let (status, body) =
-        app.request(reqwest::Method::GET, "/api/projects?limit=200", Some(&owner_token), None).await;
+    let (status, body) = app.request(reqwest::Method::GET, "/api/projects?limit=200", Some(&owner_token), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let names: Vec<&str> = body["items"].as_array().expect("items").iter().filter_map(|p| p["name"].as_str()).collect();
     assert!(names.contains(&"Made in the page"), "created {created} in Alpha ({alpha}): {names:?}");
@@ -413,9 +417,8 @@ async fn the_workspace_switcher_shows_the_other_workspaces_projects_and_the_othe
     let current: Uuid = select["value"].as_str().expect("value").parse().expect("uuid");
     let other = if current == alpha { beta } else { alpha };
 
-    let page_shows = |name: &str| {
-        format!(r#"document.querySelector('[data-view="page"]').textContent.includes({name:?})"#)
-    };
+    let page_shows =
+        |name: &str| format!(r#"document.querySelector('[data-view="page"]').textContent.includes({name:?})"#);
     page.eval("location.hash = '#/projects'; return null;", Value::Null).await;
     page.wait_for("the current workspace's project", &page_shows(project_of(current)), 10).await;
     assert_eq!(page.eval(&format!("return {};", page_shows(project_of(other))), Value::Null).await, false);
