@@ -106,6 +106,14 @@ function inTime(seconds) {
   return plural(Math.ceil(seconds / 3600), "hour");
 }
 
+/** The server's message as a sentence: a capital first letter and a full stop. */
+function sentence(text) {
+  const trimmed = String(text ?? "").trim();
+  if (!trimmed) return "";
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /** What the form says about a failed sign-in. */
 function signInErrorText(error) {
   if (!(error instanceof ApiError)) return `Sign-in failed: ${error?.message ?? error}`;
@@ -113,10 +121,10 @@ function signInErrorText(error) {
     case 0:
       return "The server could not be reached. Check your connection and try again.";
     case 401:
-      return error.message || "The email or password is not right.";
+      return sentence(error.message) || "The email or password is not right.";
     case 429: {
       const when = error.retryAfter === null ? "later" : inTime(error.retryAfter);
-      return `${error.message || "Too many sign-in attempts."} Try again ${when}.`;
+      return `${sentence(error.message) || "Too many sign-in attempts."} Try again ${when}.`;
     }
     case 422: {
       const details = error.details.map((detail) => detail.message).filter(Boolean);
