@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`]. [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`tokens`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -27,6 +27,7 @@ pub mod rate_limit;
 mod redact;
 pub mod storage;
 pub mod sync;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,6 +49,7 @@ pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
+pub use tokens::TokensSettings;
 
 /// Environment variable prefix of every setting.
 pub const ENV_PREFIX: &str = "AGENTDECK_";
@@ -124,6 +126,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[metering]`: token counting and the daily quota.
     pub metering: MeteringSettings,
+    /// `[tokens]`: lifetimes of API tokens.
+    pub tokens: TokensSettings,
 }
 
 impl Default for Settings {
@@ -147,6 +151,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
+            tokens: TokensSettings::default(),
         }
     }
 }
@@ -239,7 +244,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 18] = [
+const TOP_LEVEL_KEYS: [&str; 19] = [
     "mode",
     "bind",
     "data_dir",
@@ -258,6 +263,7 @@ const TOP_LEVEL_KEYS: [&str; 18] = [
     "gateway",
     "rate_limit",
     "metering",
+    "tokens",
 ];
 
 impl Settings {
