@@ -148,7 +148,7 @@ pub async fn create_personal(
     let now = stored_precision(Utc::now());
     let expires_at = check_input(&input, lifetimes, now)?;
     let account = stores.accounts.get_account(account_id).await?;
-    if !account.is_some_and(|account| !account.disabled) {
+    if account.is_none_or(|account| account.disabled) {
         return Err(TokenError::Forbidden("only an enabled account may create personal access tokens"));
     }
     let account_text = account_id.to_string();
@@ -269,7 +269,7 @@ pub async fn authenticate(stores: &Stores, text: &str, now: DateTime<Utc>) -> Re
         (TokenKind::Personal, None) => return Err(TokenError::AccountDisabled),
         (TokenKind::Personal, Some(account_id)) => {
             let account = stores.accounts.get_account(account_id).await?;
-            if !account.is_some_and(|account| !account.disabled) {
+            if account.is_none_or(|account| account.disabled) {
                 return Err(TokenError::AccountDisabled);
             }
             let subject = account_id.to_string();

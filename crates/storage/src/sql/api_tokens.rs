@@ -95,7 +95,7 @@ impl ApiTokenStore for SqlStore {
         let mut update = Statement::new("UPDATE api_tokens SET revoked_at = ");
         update.bind(rows::millis(now)).push(" WHERE id = ").bind(id.to_string()).push(" AND revoked_at IS NULL");
         push_owner(&mut update, owner);
-        if update.execute(&mut *tx).await? == 0 {
+        if update.execute(&mut tx).await? == 0 {
             return Err(StoreError::NotFound);
         }
         let sql = concat!("SELECT ", api_token_columns!(), " FROM api_tokens WHERE id = $1");
