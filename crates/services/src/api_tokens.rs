@@ -254,9 +254,10 @@ pub async fn revoke(stores: &Stores, owner: TokenOwner, id: Uuid, revoked_by: &s
 
 /// Checks a presented token (see the module doc for the steps) and returns who it acts as.
 pub async fn authenticate(stores: &Stores, text: &str, now: DateTime<Utc>) -> Result<TokenCaller, TokenError> {
-    parse_token(text)?;
+    let parsed = parse_token(text)?;
     let token = stores.api_tokens.find_api_token_by_digest(&digest(text)).await?.ok_or(TokenError::Unknown)?;
-    if token.revoked_at.is_some() {
+    // The digest covers the prefix, so the kinds agree unless a row was written wrongly; refuse rather than guess.
+    if token.revoked_at.is_some() || token.kind != parsed.kind {
         return Err(TokenError::Unknown);
     }
     if now >= token.expires_at {
