@@ -36,12 +36,14 @@ use agentdeck_domain::api_tokens::{
     ApiToken, Scopes, TokenFormatError, TokenKind, display_prefix, generate_token, parse_token,
 };
 use agentdeck_domain::auth::{Principal, Role};
-use agentdeck_domain::records::{MAX_NAME_CHARS, stored_precision};
+use agentdeck_domain::records::{AuthEventKind, MAX_NAME_CHARS, stored_precision};
 use agentdeck_domain::validation::{ValidationErrors, Validator};
 use agentdeck_storage::{StoreError, Stores, TokenOwner};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::accounts::sessions::{ClientInfo, event, log_event};
 
 /// A use of a token is written at most this often.
 pub const LAST_USED_INTERVAL: Duration = Duration::from_secs(60);
@@ -144,6 +146,7 @@ pub async fn create_personal(
     account_id: Uuid,
     workspace_id: Uuid,
     input: NewApiToken,
+    client: &ClientInfo,
 ) -> Result<CreatedToken, TokenError> {
     let now = stored_precision(Utc::now());
     let expires_at = check_input(&input, lifetimes, now)?;
@@ -156,8 +159,20 @@ pub async fn create_personal(
         return Err(TokenError::Forbidden("only a member of the workspace may create a token for it"));
     }
     let owner = TokenOwner::Account(account_id);
-    create(stores, owner, TokenKind::Personal, workspace_id, Some(account_id), account_text, input, now, expires_at)
-        .await
+    let created = create(
+        stores,
+        owner,
+        TokenKind::Personal,
+        workspace_id,
+        Some(account_id),
+        account_text,
+        input,
+        now,
+        expires_at,
+    )
+    .await?;
+    audit(stores, AuthEventKind::TokenCreated, &created.record, Some(account_id), client, now).await;
+    Ok(created)
 }
 
 /// Makes a service token of the creator's workspace; only its owners and admins may.
@@ -166,6 +181,7 @@ pub async fn create_service(
     lifetimes: TokenLifetimes,
     creator: &Principal,
     input: NewApiToken,
+    client: &ClientInfo,
 ) -> Result<CreatedToken, TokenError> {
     require_token_manager(creator)?;
     let now = stored_precision(Utc::now());
@@ -173,7 +189,31 @@ pub async fn create_service(
     let workspace_id = creator.workspace_id;
     let owner = TokenOwner::WorkspaceServices(workspace_id);
     let created_by = creator.subject.clone();
-    create(stores, owner, TokenKind::Service, workspace_id, None, created_by, input, now, expires_at).await
+    let created =
+        create(stores, owner, TokenKind::Service, workspace_id, None, created_by, input, now, expires_at).await?;
+    let actor = Uuid::parse_str(&creator.subject).ok();
+    audit(stores, AuthEventKind::TokenCreated, &created.record, actor, client, now).await;
+    Ok(created)
+}
+
+/// Writes a token's creation or revocation to the auth log (detail: kind, id and
+/// scopes, never the text). The token is made or revoked already, so a failed
+/// write is logged rather than turned into a failed request.
+async fn audit(
+    stores: &Stores,
+    kind: AuthEventKind,
+    token: &ApiToken,
+    actor: Option<Uuid>,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) {
+    let mut entry = event(kind, client, now);
+    entry.account_id = actor;
+    entry.workspace_id = Some(token.workspace_id);
+    entry.detail = Some(format!("{} {} {}", token.kind.as_str(), token.id, token.scopes.to_stored()));
+    if let Err(error) = log_event(stores, entry).await {
+        tracing::warn!(token = %token.id, error = %error, "could not write the auth log entry of an API token");
+    }
 }
 
 /// Refuses callers other than the workspace's owners and admins.
@@ -237,18 +277,22 @@ async fn create(
         revoked_at: None,
     };
     stores.api_tokens.insert_api_token(&record, &digest(&token)).await?;
-    tracing::info!(token = %record.id, kind = kind.as_str(), workspace = %workspace_id, created_by = %record.created_by,
-        scopes = %record.scopes.to_stored(), "API token created");
     Ok(CreatedToken { token, record })
 }
 
 /// Revokes one of the owner's tokens; another owner's token or an unknown id
 /// is [`StoreError::NotFound`] (404 at the edge, as for any foreign id).
-pub async fn revoke(stores: &Stores, owner: TokenOwner, id: Uuid, revoked_by: &str) -> Result<ApiToken, TokenError> {
+pub async fn revoke(
+    stores: &Stores,
+    owner: TokenOwner,
+    id: Uuid,
+    revoked_by: &str,
+    client: &ClientInfo,
+) -> Result<ApiToken, TokenError> {
     let now = stored_precision(Utc::now());
     let token = stores.api_tokens.revoke_api_token(owner, id, now).await?;
-    tracing::info!(token = %id, kind = token.kind.as_str(), workspace = %token.workspace_id, revoked_by,
-        "API token revoked");
+    let actor = Uuid::parse_str(revoked_by).ok();
+    audit(stores, AuthEventKind::TokenRevoked, &token, actor, client, now).await;
     Ok(token)
 }
 

@@ -37,6 +37,6 @@ pub use state::{
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{
-    AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, Backend, Database, MemberStore, ProjectStore, Stores,
-    TaskStore, TokenOwner, UsageStore, WorkspaceStore,
+    AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, AuthLogStore, Backend, Database, MemberStore,
+    ProjectStore, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,
 };

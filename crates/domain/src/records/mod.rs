@@ -10,6 +10,7 @@ mod account;
 mod activity;
 mod member;
 mod project;
+mod session;
 mod task;
 pub mod wire_schema;
 mod workspace;
@@ -21,6 +22,9 @@ pub use account::{
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};
+pub use session::{
+    AuthEvent, AuthEventKind, MAX_AUTH_DETAIL_CHARS, MAX_USER_AGENT_CHARS, Membership, Session, SessionLookup,
+};
 pub use task::{NewTask, Priority, Task, TaskChanges, TaskFilter, TaskStatus};
 pub use workspace::Workspace;
 

@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`], [`tokens`]. [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`sessions`], [`tokens`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -25,6 +25,7 @@ pub mod metering;
 mod production;
 pub mod rate_limit;
 mod redact;
+pub mod sessions;
 pub mod storage;
 pub mod sync;
 pub mod tokens;
@@ -47,6 +48,7 @@ pub use http_client::HttpClientSettings;
 pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
+pub use sessions::SessionsSettings;
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
 pub use tokens::TokensSettings;
@@ -126,6 +128,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[metering]`: token counting and the daily quota.
     pub metering: MeteringSettings,
+    /// `[sessions]`: signed-in sessions and the limits of sign-in.
+    pub sessions: SessionsSettings,
     /// `[tokens]`: lifetimes of API tokens.
     pub tokens: TokensSettings,
 }
@@ -151,6 +155,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
+            sessions: SessionsSettings::default(),
             tokens: TokensSettings::default(),
         }
     }
@@ -244,7 +249,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 19] = [
+const TOP_LEVEL_KEYS: [&str; 20] = [
     "mode",
     "bind",
     "data_dir",
@@ -263,6 +268,7 @@ const TOP_LEVEL_KEYS: [&str; 19] = [
     "gateway",
     "rate_limit",
     "metering",
+    "sessions",
     "tokens",
 ];
 

@@ -384,3 +384,76 @@ async fn a_revoked_token_is_refused_at_once_on_another_node() {
     let (status, _) = node_a.request(Method::GET, "/api/projects", Some(&token), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A person signed in with a session cookie creates and revokes a token (the
+/// cookie's CSRF rule applies as to any write); both are in the auth log,
+/// which never holds the token text.
+#[tokio::test]
+async fn a_signed_in_person_makes_a_token_and_the_auth_log_records_it() {
+    use crate::sessions::{PASSWORD, workspace_of};
+
+    let app = spawn_app().await;
+    let email = format!("tokens-{}@example.org", Uuid::now_v7().simple());
+    let created = workspace_of(&app, "Scripts", &email).await;
+    let response = app
+        .client
+        .post(format!("{}/api/auth/login", app.address))
+        .header("origin", &app.address)
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let me: Value = response.json().await.unwrap();
+    let csrf = me["csrfToken"].as_str().unwrap().to_owned();
+    let with_session = |method: Method, path: &str| {
+        app.client
+            .request(method, format!("{}{path}", app.address))
+            .header("cookie", &cookie)
+            .header("origin", &app.address)
+            .header("x-csrf-token", &csrf)
+    };
+
+    let response = with_session(Method::POST, "/api/tokens")
+        .json(&json!({"name": "cli", "scopes": ["read"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    let id = body["apiToken"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["apiToken"]["workspaceId"], created.workspace.id.to_string(), "the session's workspace");
+
+    // The token is the person: /api/me names the account and says how it was proved.
+    let (status, me) = app.request(Method::GET, "/api/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!((&me["credential"], &me["account"]["id"]), (&json!("api_token"), &json!(created.owner.id.to_string())));
+
+    // A session asks the gateway too: its agent calls carry a JWT minted for the person.
+    let response =
+        with_session(Method::POST, "/api/ask").json(&json!({"question": "workspace overview"})).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    let reports = answer["agents"].as_object().unwrap();
+    assert!(!reports.is_empty() && reports.values().all(|report| report["ok"] == true), "{answer}");
+
+    let response = with_session(Method::DELETE, &format!("/api/tokens/{id}")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app.request(Method::GET, "/api/projects", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let log = app.stores.auth_log.list_auth_events(agentdeck_domain::page::PageRequest::first(50)).await.unwrap();
+    let of_token: Vec<_> =
+        log.items.iter().filter(|event| event.detail.as_deref().is_some_and(|detail| detail.contains(&id))).collect();
+    let kinds: Vec<&str> = of_token.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(kinds, ["token_revoked", "token_created"], "newest first: {log:?}");
+    for event in of_token {
+        assert_eq!(event.account_id, Some(created.owner.id));
+        assert_eq!(event.workspace_id, Some(created.workspace.id));
+        assert!(event.client_address.is_some());
+    }
+    assert!(!format!("{log:?}").contains(&token), "the auth log never holds a token");
+}

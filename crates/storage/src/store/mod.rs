@@ -22,6 +22,8 @@
 //! | [`ActivityStore`] | the append-only activity log |
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
+//! | [`SessionStore`] | signed-in sessions of people |
+//! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //! | [`ApiTokenStore`] | API tokens of accounts and workspaces, by digest |
 //!
 //! # Contract of the record stores
@@ -59,8 +61,10 @@ mod accounts;
 mod activity;
 mod agent_tasks;
 mod api_tokens;
+mod auth_log;
 mod members;
 mod projects;
+mod sessions;
 mod tasks;
 mod usage;
 mod workspaces;
@@ -73,8 +77,10 @@ pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::api_tokens::{ApiTokenStore, TokenOwner};
+pub use self::auth_log::AuthLogStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
+pub use self::sessions::{MAX_MEMBERSHIPS, SessionStore};
 pub use self::tasks::TaskStore;
 pub use self::usage::UsageStore;
 pub use self::workspaces::WorkspaceStore;
@@ -155,6 +161,10 @@ pub struct Stores {
     pub agent_tasks: Arc<dyn AgentTaskStore>,
     /// Token usage.
     pub usage: Arc<dyn UsageStore>,
+    /// Signed-in sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// The auth log.
+    pub auth_log: Arc<dyn AuthLogStore>,
     /// API tokens of scripts and agents.
     pub api_tokens: Arc<dyn ApiTokenStore>,
 }
@@ -172,6 +182,8 @@ impl Stores {
             + ActivityStore
             + AgentTaskStore
             + UsageStore
+            + SessionStore
+            + AuthLogStore
             + ApiTokenStore,
     {
         Self {
@@ -184,6 +196,8 @@ impl Stores {
             activity: store.clone(),
             agent_tasks: store.clone(),
             usage: store.clone(),
+            sessions: store.clone(),
+            auth_log: store.clone(),
             api_tokens: store,
         }
     }

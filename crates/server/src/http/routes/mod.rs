@@ -5,6 +5,7 @@ mod activity;
 mod admin;
 mod agents;
 mod ask;
+mod auth;
 mod dashboard;
 mod dashboard_document;
 mod dev;
@@ -38,6 +39,7 @@ use crate::state::AppState;
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
+        (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me)"),
         (name = "tokens", description = "API tokens for scripts and agents: personal access and service tokens"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
@@ -73,6 +75,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(agents::router())
         .merge(workspace::router())
         .merge(admin::router())
+        .merge(auth::router())
         .merge(tokens::router())
         .merge(sync::router());
     if dev_login {

@@ -16,7 +16,7 @@ use agentdeck_services::api_tokens::{self, CreatedToken, NewApiToken};
 use agentdeck_storage::TokenOwner;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 use super::paging::page_request;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, ApiQuery, Caller, Credential, IdPath};
+use crate::http::extract::{ApiJson, ApiQuery, Caller, ClientAddress, Credential, IdPath};
+use crate::http::session::client_info;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -162,13 +163,17 @@ async fn list_personal_tokens(
 async fn create_personal_token(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewTokenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     refuse_token_credential(&caller)?;
     let account = person_account(&caller)?;
     let lifetimes = state.settings.tokens.lifetimes();
+    let client = client_info(&headers, &client);
+    let workspace = caller.workspace_id;
     let created =
-        api_tokens::create_personal(&state.stores, lifetimes, account, caller.workspace_id, body.into()).await?;
+        api_tokens::create_personal(&state.stores, lifetimes, account, workspace, body.into(), &client).await?;
     Ok((StatusCode::CREATED, Json(CreatedTokenBody::from(created))))
 }
 
@@ -181,10 +186,13 @@ async fn create_personal_token(
 async fn revoke_personal_token(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     let account = person_account(&caller)?;
-    api_tokens::revoke(&state.stores, TokenOwner::Account(account), id, &caller.subject)
+    let client = client_info(&headers, &client);
+    api_tokens::revoke(&state.stores, TokenOwner::Account(account), id, &caller.subject, &client)
         .await
         .map_err(not_found_as_token)?;
     Ok(StatusCode::NO_CONTENT)
@@ -216,11 +224,14 @@ async fn list_service_tokens(
 async fn create_service_token(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewTokenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     refuse_token_credential(&caller)?;
     let lifetimes = state.settings.tokens.lifetimes();
-    let created = api_tokens::create_service(&state.stores, lifetimes, &caller, body.into()).await?;
+    let client = client_info(&headers, &client);
+    let created = api_tokens::create_service(&state.stores, lifetimes, &caller, body.into(), &client).await?;
     Ok((StatusCode::CREATED, Json(CreatedTokenBody::from(created))))
 }
 
@@ -233,11 +244,14 @@ async fn create_service_token(
 async fn revoke_service_token(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     api_tokens::require_token_manager(&caller)?;
     let owner = TokenOwner::WorkspaceServices(caller.workspace_id);
-    api_tokens::revoke(&state.stores, owner, id, &caller.subject).await.map_err(not_found_as_token)?;
+    let client = client_info(&headers, &client);
+    api_tokens::revoke(&state.stores, owner, id, &caller.subject, &client).await.map_err(not_found_as_token)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

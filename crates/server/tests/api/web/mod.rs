@@ -1,7 +1,9 @@
 //! The web dashboard in a real browser (headless Chromium): the shell (sign-in,
 //! questions, live sync, layout), every widget (visual baselines, validation,
-//! retry) and the project data pages. `support` drives the browser.
+//! retry), the project data pages, and a cross-site form post refused by the
+//! CSRF check (`csrf`). `support` drives the browser.
 
+mod csrf;
 mod flows;
 mod pages;
 mod shell;
