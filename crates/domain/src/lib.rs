@@ -8,6 +8,8 @@
 //! # Layout
 //!
 //! - [`agents`]: the hosted agents' ids, shown names and roles — one table.
+//! - [`api_tokens`]: tokens for scripts and agents — kinds, scopes, the record,
+//!   and the `adk_pat_…` text format with its offline-checkable checksum.
 //! - [`auth`]: roles and the authenticated [`auth::Principal`] a request acts as.
 //! - [`dashboard`]: the per-user dashboard document, its JSON Patch writes,
 //!   conflict checks and versions.
@@ -22,6 +24,7 @@
 //! - [`widgets`]: the widget catalog, one JSON Schema and the Rust types built on it.
 
 pub mod agents;
+pub mod api_tokens;
 pub mod auth;
 pub mod dashboard;
 pub mod dependencies;

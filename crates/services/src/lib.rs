@@ -19,6 +19,8 @@
 //! - [`accounts`]: accounts of people (Argon2id password hashes) and the
 //!   administration of workspaces: creating one with its owner, listing,
 //!   renaming, disabling, the instance admin flag.
+//! - [`api_tokens`]: personal access and service tokens for scripts and
+//!   agents — created once, looked up by digest on every request, revocable.
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -31,6 +33,7 @@
 pub mod a2a;
 pub mod accounts;
 pub mod agents;
+pub mod api_tokens;
 pub mod auth;
 pub mod dashboard;
 pub mod gateway;

@@ -1,7 +1,7 @@
 //! The records store: where projects, tasks, members and the activity log live.
 //!
 //! The records are split into one store per aggregate ([`store`]: workspaces,
-//! projects, tasks, members, activity, agent tasks, token usage), handed out
+//! projects, tasks, members, activity, agent tasks, token usage, API tokens), handed out
 //! together as [`Stores`]. Two backends implement them all: SQLite (embedded
 //! mode, one file in the data dir, WAL) and PostgreSQL (cluster mode).
 //! [`connect`] picks one from the database URL. One integration test suite
@@ -37,6 +37,6 @@ pub use state::{
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{
-    AccountStore, ActivityStore, AgentTaskStore, AuthLogStore, Backend, Database, MemberStore, ProjectStore,
-    SessionStore, Stores, TaskStore, UsageStore, WorkspaceStore,
+    AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, AuthLogStore, Backend, Database, MemberStore,
+    ProjectStore, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,
 };

@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`], [`sessions`]. [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`sessions`], [`tokens`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -28,6 +28,7 @@ mod redact;
 pub mod sessions;
 pub mod storage;
 pub mod sync;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +51,7 @@ pub use rate_limit::RateLimitSettings;
 pub use sessions::SessionsSettings;
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
+pub use tokens::TokensSettings;
 
 /// Environment variable prefix of every setting.
 pub const ENV_PREFIX: &str = "AGENTDECK_";
@@ -128,6 +130,8 @@ pub struct Settings {
     pub metering: MeteringSettings,
     /// `[sessions]`: signed-in sessions and the limits of sign-in.
     pub sessions: SessionsSettings,
+    /// `[tokens]`: lifetimes of API tokens.
+    pub tokens: TokensSettings,
 }
 
 impl Default for Settings {
@@ -152,6 +156,7 @@ impl Default for Settings {
             metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
             sessions: SessionsSettings::default(),
+            tokens: TokensSettings::default(),
         }
     }
 }
@@ -244,7 +249,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 19] = [
+const TOP_LEVEL_KEYS: [&str; 20] = [
     "mode",
     "bind",
     "data_dir",
@@ -264,6 +269,7 @@ const TOP_LEVEL_KEYS: [&str; 19] = [
     "rate_limit",
     "metering",
     "sessions",
+    "tokens",
 ];
 
 impl Settings {

@@ -326,6 +326,28 @@ impl From<agentdeck_services::accounts::sessions::SessionError> for ApiError {
     }
 }
 
+impl From<agentdeck_services::api_tokens::TokenError> for ApiError {
+    /// A refused token is 401; a caller who may not make a token 403; a lifetime
+    /// over the maximum 400 (naming it); bad input 422; too many tokens 409.
+    fn from(error: agentdeck_services::api_tokens::TokenError) -> Self {
+        use agentdeck_services::api_tokens::TokenError;
+        let code = match error {
+            TokenError::Malformed(_)
+            | TokenError::Unknown
+            | TokenError::Expired
+            | TokenError::AccountDisabled
+            | TokenError::NotAMember => ErrorCode::Unauthorized,
+            TokenError::Forbidden(_) => ErrorCode::Forbidden,
+            TokenError::Lifetime { .. } => ErrorCode::BadRequest,
+            TokenError::TooMany { .. } => ErrorCode::Conflict,
+            TokenError::Invalid(errors) => return ApiError::validation(errors.0),
+            TokenError::Store(error) => return error.into(),
+            TokenError::NoRandomness(_) => return ApiError::internal().with_cause(error),
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
 impl From<AuthError> for ApiError {
     /// 403 for a disabled workspace (the caller is known, the workspace may not be used); 401 otherwise.
     fn from(error: AuthError) -> Self {

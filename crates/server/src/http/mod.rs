@@ -43,7 +43,8 @@ use crate::state::AppState;
 
 /// Builds the whole application: routes, fallbacks and layers.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = routes::api(state.settings.dev_login_enabled());
+    let (api, mut openapi) = routes::api(state.settings.dev_login_enabled());
+    routes::document_settings(&mut openapi, &state.settings);
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let settings = state.settings.clone();
     let router = api

@@ -173,7 +173,7 @@ pub(crate) struct Me {
     pub(crate) workspace_id: Uuid,
     /// The role there.
     pub(crate) role: Role,
-    /// How the request proved who it is: `session` or `jwt`.
+    /// How the request proved who it is: `session`, `jwt` or `api_token`.
     pub(crate) credential: String,
     /// The account, when the caller is a person with one.
     pub(crate) account: Option<MeAccount>,
@@ -217,7 +217,8 @@ pub(crate) struct MeWorkspace {
 pub(crate) async fn caller_account(state: &AppState, caller: &Caller) -> Result<Option<Account>, ApiError> {
     let id = match &caller.credential {
         Credential::Session { account_id, .. } => *account_id,
-        Credential::Jwt => match Uuid::parse_str(&caller.subject) {
+        // A personal API token's subject is its account id; a service token's (`svc:…`) is no uuid.
+        Credential::Jwt | Credential::ApiToken { .. } => match Uuid::parse_str(&caller.subject) {
             Ok(id) => id,
             Err(_) => return Ok(None),
         },
@@ -253,6 +254,7 @@ pub(crate) async fn me_of(
     let credential = match credential {
         Credential::Session { .. } => "session",
         Credential::Jwt => "jwt",
+        Credential::ApiToken { .. } => "api_token",
     };
     Ok(Me {
         subject: principal.subject.clone(),

@@ -395,6 +395,26 @@ impl WsClient {
         }
     }
 
+    /// The next JSON frame other than `ping` if one arrives within `wait`; `None` if none does.
+    pub async fn recv_within(&mut self, wait: Duration) -> Option<Value> {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
+            match message.expect("socket open").expect("frame read") {
+                Message::Text(text) => {
+                    let frame: Value = serde_json::from_str(text.as_str()).expect("JSON frame");
+                    if frame["t"] != "ping" {
+                        return Some(frame);
+                    }
+                }
+                Message::Close(frame) => panic!("socket closed: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
     /// Reads until the server closes; returns the close code.
     pub async fn close_code(&mut self) -> u16 {
         use futures::StreamExt;

@@ -120,9 +120,15 @@ async fn the_document_states_the_formats_and_rules_of_inputs() {
             }
         }
     }
-    assert_eq!((preconditions, cursors), (4, 6));
+    assert_eq!((preconditions, cursors), (4, 8));
     let project_name = &schemas["NewProject"]["properties"]["name"];
     assert_eq!(project_name["pattern"], wire_schema::name_pattern(), "{project_name}");
+    let lifetime = &schemas["NewTokenBody"]["properties"]["expiresInDays"];
+    assert_eq!(
+        (&lifetime["minimum"], &lifetime["maximum"]),
+        (&json!(1), &json!(365)),
+        "tokens.max_lifetime_days: {lifetime}"
+    );
 
     // A question must hold more than whitespace; a dashboard document names its format.
     let question = &schemas["AskBody"]["properties"]["question"];

@@ -110,3 +110,70 @@ async fn agent_tasks_and_dashboards_of_another_workspace_are_out_of_reach() {
     let titles: Vec<&Value> = answer["widgets"].as_array().unwrap().iter().map(|widget| &widget["title"]).collect();
     assert_eq!(titles, [&json!("Their project")], "{answer}");
 }
+
+/// A member of another workspace on the sync socket: it hears nothing of the
+/// demo workspace's commits, and its patches land in its own dashboard only.
+#[tokio::test]
+async fn the_sync_socket_of_another_workspace_neither_sees_nor_changes_this_one() {
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    let (_, intruder) = app.other_workspace().await;
+    let theme = |value: &str| json!([{ "op": "replace", "path": "/preferences/theme", "value": value }]);
+    let patch_state = |token: &str, ops: Value| {
+        app.client
+            .patch(format!("{}/api/dashboard/state", app.address))
+            .bearer_auth(token.to_owned())
+            .header("content-type", "application/json-patch+json")
+            .body(ops.to_string())
+            .send()
+    };
+    assert_eq!(patch_state(&app.token, theme("dark")).await.unwrap().status(), StatusCode::OK);
+
+    let mut ours = app.ws_open().await;
+    ours.send(&json!({ "t": "sub" })).await;
+    let bearer = format!("Bearer {intruder}");
+    let mut theirs = app.ws_connect(&[("authorization", &bearer)]).await.expect("their socket opens");
+    assert_eq!(theirs.recv().await["t"], "hello");
+    theirs.send(&json!({ "t": "sub" })).await;
+    let mut their_version = 0;
+    for (socket, ours_side) in [(&mut ours, true), (&mut theirs, false)] {
+        let snapshot = socket.recv().await;
+        assert_eq!(snapshot["t"], "snapshot", "{snapshot}");
+        let dark = snapshot["state"]["preferences"]["theme"] == "dark";
+        assert_eq!(dark, ours_side, "each sees its own dashboard: {snapshot}");
+        their_version = snapshot["v"].as_u64().unwrap_or(0);
+        assert_eq!(socket.recv().await["t"], "subscribed");
+    }
+
+    // Our commits (REST and socket) reach our socket only.
+    assert_eq!(patch_state(&app.token, theme("light")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(ours.recv().await["t"], "delta");
+    let alert =
+        json!({ "id": "ours", "severity": "info", "message": "demo only", "createdAt": "2026-01-01T00:00:00Z" });
+    ours.send(&json!({ "t": "patch", "op": "ours-1", "base": 2, "tab": "tab-a",
+        "ops": [{ "op": "add", "path": "/alerts/-", "value": alert }] }))
+        .await;
+    assert_eq!(ours.recv().await["t"], "ack");
+    assert_eq!(theirs.recv_within(Duration::from_millis(500)).await, None, "nothing of the demo workspace");
+
+    // Their patch is acked into their own dashboard; ours neither hears of it nor changes.
+    let (_, before) = app.get("/api/dashboard/state").await;
+    let intrusion =
+        json!({ "id": "theirs", "severity": "error", "message": "intrusion", "createdAt": "2026-01-01T00:00:00Z" });
+    theirs
+        .send(&json!({ "t": "patch", "op": "theirs-1", "base": their_version, "tab": "tab-x",
+            "ops": [{ "op": "add", "path": "/alerts/-", "value": intrusion },
+                    { "op": "replace", "path": "/preferences/theme", "value": "system" }] }))
+        .await;
+    let ack = theirs.recv().await;
+    assert_eq!(ack["t"], "ack", "{ack}");
+    assert_eq!(ours.recv_within(Duration::from_millis(500)).await, None, "nothing of the other workspace");
+    let (_, after) = app.get("/api/dashboard/state").await;
+    assert_eq!(after, before, "our dashboard is unchanged");
+    assert!(!after.to_string().contains("intrusion"), "{after}");
+    let (status, their_state) = app.request(Method::GET, "/api/dashboard/state", Some(&intruder), None).await;
+    assert_eq!(status, StatusCode::OK, "{their_state}");
+    assert!(their_state.to_string().contains("intrusion"), "their patch landed in their state: {their_state}");
+    assert!(!their_state.to_string().contains("demo only"), "{their_state}");
+}

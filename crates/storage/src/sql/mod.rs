@@ -22,6 +22,7 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod api_tokens;
 mod auth_log;
 mod errors;
 mod members;

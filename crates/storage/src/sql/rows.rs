@@ -7,6 +7,7 @@
 //! `BOOLEAN` as a bool; the `CASE` makes both an integer. Anything that does not decode is [`StoreError::Corrupt`]: a bad
 //! row is reported, never a panic.
 
+use agentdeck_domain::api_tokens::{ApiToken, Scopes, TokenKind};
 use agentdeck_domain::records::{
     Account, ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
     Workspace,
@@ -33,6 +34,14 @@ macro_rules! account_columns {
     () => {
         "id, email, display_name, password_hash, CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, \
          CASE WHEN instance_admin THEN 1 ELSE 0 END AS instance_admin, created_at, updated_at"
+    };
+}
+
+/// Columns of an API token (never its digest: the record does not carry it).
+macro_rules! api_token_columns {
+    () => {
+        "id, kind, workspace_id, account_id, name, scopes, prefix, created_by, created_at, expires_at, \
+         last_used_at, revoked_at"
     };
 }
 
@@ -67,7 +76,10 @@ macro_rules! activity_columns {
     };
 }
 
-pub(crate) use {account_columns, activity_columns, member_columns, project_columns, task_columns, workspace_columns};
+pub(crate) use {
+    account_columns, activity_columns, api_token_columns, member_columns, project_columns, task_columns,
+    workspace_columns,
+};
 
 /// Stored form of a time: milliseconds since the epoch (sub-millisecond digits drop).
 pub(crate) fn millis(time: DateTime<Utc>) -> i64 {
@@ -112,6 +124,24 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
         instance_admin: flag(row, "instance_admin")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// Reads an API token row.
+pub(crate) fn api_token(row: &AnyRow) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        id: uuid(row, "id")?,
+        kind: wire_name(row, "kind", TokenKind::parse)?,
+        workspace_id: uuid(row, "workspace_id")?,
+        account_id: opt_uuid(row, "account_id")?,
+        name: get(row, "name")?,
+        scopes: wire_name(row, "scopes", Scopes::from_stored)?,
+        prefix: get(row, "prefix")?,
+        created_by: get(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        last_used_at: opt_time(row, "last_used_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
     })
 }
 

@@ -24,6 +24,7 @@
 //! | [`UsageStore`] | token counts per workspace and day |
 //! | [`SessionStore`] | signed-in sessions of people |
 //! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
+//! | [`ApiTokenStore`] | API tokens of accounts and workspaces, by digest |
 //!
 //! # Contract of the record stores
 //!
@@ -59,6 +60,7 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod api_tokens;
 mod auth_log;
 mod members;
 mod projects;
@@ -74,6 +76,7 @@ use async_trait::async_trait;
 pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
+pub use self::api_tokens::{ApiTokenStore, TokenOwner};
 pub use self::auth_log::AuthLogStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
@@ -162,6 +165,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     /// The auth log.
     pub auth_log: Arc<dyn AuthLogStore>,
+    /// API tokens of scripts and agents.
+    pub api_tokens: Arc<dyn ApiTokenStore>,
 }
 
 impl Stores {
@@ -178,7 +183,8 @@ impl Stores {
             + AgentTaskStore
             + UsageStore
             + SessionStore
-            + AuthLogStore,
+            + AuthLogStore
+            + ApiTokenStore,
     {
         Self {
             database: store.clone(),
@@ -191,7 +197,8 @@ impl Stores {
             agent_tasks: store.clone(),
             usage: store.clone(),
             sessions: store.clone(),
-            auth_log: store,
+            auth_log: store.clone(),
+            api_tokens: store,
         }
     }
 }

@@ -17,6 +17,7 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod api_tokens;
 mod fixtures;
 mod general;
 mod harness;
@@ -109,6 +110,12 @@ backend_tests! {
         workspaces_list_rename_and_disable,
         workspace_with_owner_is_all_or_nothing,
     }
+    api_tokens {
+        api_token_round_trip_by_digest,
+        api_tokens_list_and_count_per_owner,
+        api_token_revocation_is_scoped_and_once,
+        api_token_last_use_is_throttled,
+    }
     agent_tasks {
         agent_task_round_trip_and_scoping,
         agent_task_message_ids_are_used_once_per_scope,
@@ -191,7 +198,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let stores = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        assert_eq!(stores.database.migrate().await?, 7);
+        assert_eq!(stores.database.migrate().await?, 8);
         assert!(path.exists());
         Ok(())
     }

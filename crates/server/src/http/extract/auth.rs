@@ -1,12 +1,22 @@
 //! `Caller`: the authenticated principal of a request.
+//!
+//! A bearer token that starts with `adk_` is an API token (personal or
+//! service; see [`agentdeck_services::api_tokens`]); anything else is a JWT.
+//! An API token carries scopes, checked here against the request: `read` for
+//! `GET`/`HEAD` on `/api/*`, `write` for the other methods (`POST /api/ask`
+//! included), `agents` for `/a2a/*` and the sync socket (`/api/sync` and the
+//! ticket that opens it, `POST /api/ws-ticket`). A JWT has no scopes: it may
+//! do whatever its role may.
 
 use std::ops::Deref;
 
+use agentdeck_domain::api_tokens::{Scope, Scopes, TOKEN_MARKER, TokenKind};
 use agentdeck_domain::auth::Principal;
+use agentdeck_services::api_tokens::{self, TokenCaller};
 use agentdeck_services::auth::AuthError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Method, header};
 use uuid::Uuid;
 
 use crate::http::error::{ApiError, ErrorCode};
@@ -41,6 +51,15 @@ pub enum Credential {
         /// The signed-in account (the principal's subject).
         account_id: Uuid,
     },
+    /// An API token (`adk_pat_…` or `adk_svc_…`), looked up on every request.
+    ApiToken {
+        /// The token's id.
+        token_id: Uuid,
+        /// Personal or service.
+        kind: TokenKind,
+        /// What it may be used for.
+        scopes: Scopes,
+    },
 }
 
 impl Deref for Caller {
@@ -57,7 +76,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
             let token = bearer_token(&parts.headers).ok_or(AuthError::Missing)?;
-            return caller_of_token(state, token).await;
+            return caller_of_token(state, token, required_scope(&parts.method, parts.uri.path())).await;
         }
         match session::cookie_secret(state, &parts.headers) {
             Some(secret) => session::caller_of_session(state, &parts.method, &parts.headers, secret).await,
@@ -66,9 +85,24 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Verifies a bearer token and checks its workspace exists and is not disabled,
-/// and that an account its subject names is not disabled (also used by the WebSocket and A2A edges).
-pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The scope an API token needs for a request (see the module doc).
+pub(crate) fn required_scope(method: &Method, path: &str) -> Scope {
+    if path.starts_with("/a2a/") || matches!(path, "/api/sync" | "/api/ws-ticket") {
+        Scope::Agents
+    } else if method == Method::GET || method == Method::HEAD {
+        Scope::Read
+    } else {
+        Scope::Write
+    }
+}
+
+/// Verifies a bearer token (a JWT, or an API token holding `scope`) and checks
+/// its workspace exists and is not disabled, and that an account a JWT's
+/// subject names is not disabled (also used by the WebSocket and A2A edges).
+pub(crate) async fn caller_of_token(state: &AppState, token: &str, scope: Scope) -> Result<Caller, ApiError> {
+    if token.starts_with(TOKEN_MARKER) {
+        return caller_of_api_token(state, token, scope).await;
+    }
     let principal = state.tokens.verify(token)?;
     state.check_workspace(principal.workspace_id).await?;
     // Only a subject that is a uuid can be an account id: service names cost no query.
@@ -80,6 +114,19 @@ pub(crate) async fn caller_of_token(state: &AppState, token: &str) -> Result<Cal
     }
     tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
     Ok(Caller { principal, credential: Credential::Jwt })
+}
+
+/// Looks an API token up (no cache: a revocation applies to the next request
+/// on every node) and checks that it holds `scope`.
+async fn caller_of_api_token(state: &AppState, token: &str, scope: Scope) -> Result<Caller, ApiError> {
+    let TokenCaller { principal, token } = api_tokens::authenticate(&state.stores, token, chrono::Utc::now()).await?;
+    if !token.scopes.contains(scope) {
+        return Err(ApiError::new(ErrorCode::Forbidden, format!("this API token lacks the `{scope}` scope")));
+    }
+    state.check_workspace(principal.workspace_id).await?;
+    tracing::Span::current().record("workspace", tracing::field::display(principal.workspace_id));
+    let credential = Credential::ApiToken { token_id: token.id, kind: token.kind, scopes: token.scopes };
+    Ok(Caller { principal, credential })
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

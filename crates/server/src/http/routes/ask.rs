@@ -11,8 +11,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, Caller, bearer_token};
+use crate::http::extract::{ApiJson, Caller, Credential, bearer_token};
 use crate::state::AppState;
+
+/// How long the JWT minted for the agent calls of an API token or session caller lives (live
+/// refreshes of the answer use it too, and stop when it expires).
+const AGENT_CALL_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -80,9 +84,23 @@ async fn ask(
     headers: HeaderMap,
     ApiJson(body): ApiJson<AskBody>,
 ) -> Result<Response, ApiError> {
-    let token = bearer_token(&headers).ok_or(agentdeck_services::auth::AuthError::Missing)?;
+    let token = bearer_for_agents(&state, &caller, &headers)?;
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
     let request = AskRequest { question: body.question, project_id: body.project_id };
-    let answer = state.gateway.ask(&caller, token, traceparent, &request).await?;
+    let answer = state.gateway.ask(&caller, &token, traceparent, &request).await?;
     Ok(Json(answer).into_response())
+}
+
+/// The bearer the gateway's agent calls carry: a JWT caller's own token; for
+/// an API token (whose `write` scope allowed the ask, but which may lack
+/// `agents`) or a session (which has no bearer at all), a short-lived JWT of
+/// the same principal, when this server can sign one (else the API token itself).
+fn bearer_for_agents(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Result<String, ApiError> {
+    if !matches!(caller.credential, Credential::Jwt)
+        && let Ok(minted) = state.tokens.issue(caller, AGENT_CALL_TOKEN_TTL, chrono::Utc::now())
+    {
+        return Ok(minted);
+    }
+    let own = bearer_token(headers).ok_or(agentdeck_services::auth::AuthError::Missing)?;
+    Ok(own.to_owned())
 }

@@ -224,7 +224,7 @@ async fn me(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -
             };
             (secret, lookup.map(|lookup| lookup.session.expires_at))
         }
-        Credential::Jwt => (None, None),
+        Credential::Jwt | Credential::ApiToken { .. } => (None, None),
     };
     Ok(Json(me_of(&state, &caller.principal, &caller.credential, account.as_ref(), secret, expires_at).await?))
 }

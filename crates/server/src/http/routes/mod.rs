@@ -17,6 +17,7 @@ mod projects;
 mod schema;
 mod sync;
 mod tasks;
+mod tokens;
 mod usage;
 mod workspace;
 
@@ -39,6 +40,7 @@ use crate::state::AppState;
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
         (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me)"),
+        (name = "tokens", description = "API tokens for scripts and agents: personal access and service tokens"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
@@ -47,6 +49,11 @@ use crate::state::AppState;
     )
 )]
 struct ApiDoc;
+
+/// States the configured maximum token lifetime in the API description.
+pub(crate) fn document_settings(openapi: &mut utoipa::openapi::OpenApi, settings: &crate::config::Settings) {
+    tokens::document_max_lifetime(openapi, settings.tokens.max_lifetime_days);
+}
 
 /// The A2A routes (their contract is the A2A specification, not the OpenAPI document).
 pub(crate) fn a2a() -> Router<AppState> {
@@ -69,6 +76,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(workspace::router())
         .merge(admin::router())
         .merge(auth::router())
+        .merge(tokens::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());

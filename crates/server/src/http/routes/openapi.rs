@@ -8,7 +8,7 @@
 //!
 //! | the operation…                       | so it may answer                                   | made by |
 //! |--------------------------------------|----------------------------------------------------|---------|
-//! | declares the `bearer` scheme         | 401, and 503 when the workspace cannot be looked up | [`Caller`](crate::http::extract::Caller) |
+//! | declares the `bearer` scheme         | 401; 403 for an API token without the route's scope or a disabled workspace; 503 when the workspace cannot be looked up | [`Caller`](crate::http::extract::Caller) |
 //! | has a path parameter                 | 400 when it is not a UUID                           | [`IdPath`](crate::http::extract::IdPath) |
 //! | has query parameters                 | 422 for an unknown or malformed one                  | [`ApiQuery`](crate::http::extract::ApiQuery) |
 //! | takes a JSON body                    | 400, 413, 415, 422                                  | [`ApiJson`](crate::http::extract::ApiJson) |
@@ -43,7 +43,15 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API token")
+                    .description(Some(
+                        "A JWT, or an API token (adk_pat_… or adk_svc_…) holding the scope the route needs",
+                    ))
+                    .build(),
+            ),
         );
         // Dev mode names the cookie `agentdeck_session` (plain HTTP cannot hold a `__Host-` cookie).
         components.add_security_scheme(
@@ -94,6 +102,10 @@ fn add_shared_answers(operation: &mut Operation, rate_limited: bool) {
     let mut answers: Vec<(&str, &str)> = Vec::new();
     if secured {
         answers.push(("401", "Missing, invalid or expired bearer token, or its workspace no longer exists"));
+        answers.push((
+            "403",
+            "The API token lacks the scope this route needs (read, write or agents), or the workspace is disabled",
+        ));
         answers.push(("503", "The database is unavailable; retry shortly"));
     }
     if in_path {

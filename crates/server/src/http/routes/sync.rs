@@ -32,6 +32,7 @@
 
 use std::time::Duration;
 
+use agentdeck_domain::api_tokens::Scope;
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::sync::{Connection, Frames, OutFrame};
@@ -158,7 +159,7 @@ async fn authenticate(
 ) -> Result<Principal, ApiError> {
     let Some(ticket) = &offered.ticket else {
         let token = bearer_token(headers).ok_or(AuthError::Missing)?;
-        return Ok(caller_of_token(state, token).await?.principal);
+        return Ok(caller_of_token(state, token, Scope::Agents).await?.principal);
     };
     if !offered.speaks_v1 {
         return Err(ApiError::new(ErrorCode::BadRequest, format!("offer {SUBPROTOCOL} next to the ticket")));

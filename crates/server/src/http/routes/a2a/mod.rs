@@ -22,6 +22,7 @@ mod jsonrpc;
 mod rest;
 mod sse;
 
+use agentdeck_domain::api_tokens::Scope;
 use agentdeck_services::a2a::{A2aCaller, AgentDescriptor};
 use axum::Router;
 use axum::http::HeaderMap;
@@ -51,7 +52,7 @@ async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescript
         }
         return Err(agentdeck_services::auth::AuthError::Missing.into());
     };
-    let principal = caller_of_token(state, token).await?;
+    let principal = caller_of_token(state, token, Scope::Agents).await?;
     Ok(A2aCaller::authenticated(principal.principal, Some(token.to_owned())))
 }
 
