@@ -8,7 +8,7 @@
 //! row is reported, never a panic.
 
 use agentdeck_domain::records::{
-    Account, ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
+    Account, ActivityAction, ActivityEntry, Invitation, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
     Workspace,
 };
 use chrono::{DateTime, Utc};
@@ -67,7 +67,16 @@ macro_rules! activity_columns {
     };
 }
 
+/// Columns of an invitation, in the order [`invitation`] reads them (and inserts write them).
+macro_rules! invitation_columns {
+    () => {
+        "id, workspace_id, email, role, token_digest, invited_by, created_at, expires_at, \
+         accepted_at, accepted_by, revoked_at"
+    };
+}
+
 pub(crate) use {account_columns, activity_columns, member_columns, project_columns, task_columns, workspace_columns};
+pub(crate) use invitation_columns;
 
 /// Stored form of a time: milliseconds since the epoch (sub-millisecond digits drop).
 pub(crate) fn millis(time: DateTime<Utc>) -> i64 {
@@ -112,6 +121,23 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
         instance_admin: flag(row, "instance_admin")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// Reads an invitation row.
+pub(crate) fn invitation(row: &AnyRow) -> Result<Invitation, StoreError> {
+    Ok(Invitation {
+        id: uuid(row, "id")?,
+        workspace_id: uuid(row, "workspace_id")?,
+        email: get(row, "email")?,
+        role: wire_name(row, "role", MemberRole::parse)?,
+        token_digest: get(row, "token_digest")?,
+        invited_by: get(row, "invited_by")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        accepted_at: opt_time(row, "accepted_at")?,
+        accepted_by: opt_uuid(row, "accepted_by")?,
+        revoked_at: opt_time(row, "revoked_at")?,
     })
 }
 
