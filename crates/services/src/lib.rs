@@ -18,7 +18,9 @@
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
 //! - [`accounts`]: accounts of people (Argon2id password hashes) and the
 //!   administration of workspaces: creating one with its owner, listing,
-//!   renaming, disabling, the instance admin flag.
+//!   renaming, disabling, the instance admin flag; invitations (single-use,
+//!   expiring tokens sent by mail or handed over as a link).
+//! - [`mail`]: sending mail over SMTP (rustls on ring, bounded by timeouts).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -34,6 +36,7 @@ pub mod agents;
 pub mod auth;
 pub mod dashboard;
 pub mod gateway;
+pub mod mail;
 pub mod metering;
 pub mod outbound;
 pub mod projects;

@@ -36,8 +36,8 @@ pub use state::{
     ChangeFeed, CommitOutcome, CommitRequest, HistoryEntry, RedisChangeFeed, RedisStateStore, RoomKey, RoomSignal,
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
+pub use store::InvitationStore;
 pub use store::{
     AccountStore, ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore,
     UsageStore, WorkspaceStore,
 };
-pub use store::InvitationStore;

@@ -5,8 +5,10 @@
 //! A person's membership in a workspace is a member record whose `userId` is
 //! the account id; creating a workspace makes its owner that way, so the
 //! members pages, assignments and capacity planning see the owner like anyone
-//! else. [`password`] hashes and verifies passwords.
+//! else. [`password`] hashes and verifies passwords; [`invitations`] lets
+//! owners and admins bring people in.
 
+pub mod invitations;
 pub mod password;
 
 use agentdeck_domain::page::{MAX_PAGE_LIMIT, PageRequest};

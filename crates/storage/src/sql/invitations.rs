@@ -79,7 +79,8 @@ async fn list_pending(
     now: DateTime<Utc>,
     page: PageRequest,
 ) -> Result<Page<Invitation>, StoreError> {
-    let mut statement = Statement::new(concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE workspace_id = "));
+    let mut statement =
+        Statement::new(concat!("SELECT ", invitation_columns!(), " FROM invitations WHERE workspace_id = "));
     statement
         .bind(workspace_id.to_string())
         .push(concat!(" AND ", pending!("")))
@@ -106,11 +107,8 @@ async fn update_open<'q>(
 ) -> Result<(), StoreError> {
     let mut tx = store.begin_write().await?;
     let query = sqlx::query(sql).bind(workspace_id.to_string()).bind(id.to_string());
-    let changed = bind(query)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| db_error_unique(error, "/token"))?
-        .rows_affected();
+    let changed =
+        bind(query).execute(&mut *tx).await.map_err(|error| db_error_unique(error, "/token"))?.rows_affected();
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
@@ -213,6 +211,20 @@ impl InvitationStore for SqlStore {
         .await
         .map_err(db_error)?;
         row.as_ref().map(rows::invitation).transpose()
+    }
+
+    async fn is_member_email(&self, workspace_id: Uuid, email: &str) -> Result<bool, StoreError> {
+        text::storable("/email", email)?;
+        let row = sqlx::query(
+            "SELECT 1 AS found FROM members WHERE workspace_id = $1 \
+             AND (LOWER(email) = $2 OR user_id IN (SELECT id FROM accounts WHERE email = $2)) LIMIT 1",
+        )
+        .bind(workspace_id.to_string())
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.is_some())
     }
 
     async fn list_pending_invitations(

@@ -8,8 +8,8 @@
 //! row is reported, never a panic.
 
 use agentdeck_domain::records::{
-    Account, ActivityAction, ActivityEntry, Invitation, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
-    Workspace,
+    Account, ActivityAction, ActivityEntry, Invitation, Member, MemberRole, Priority, Project, TargetKind, Task,
+    TaskStatus, Workspace,
 };
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -75,8 +75,8 @@ macro_rules! invitation_columns {
     };
 }
 
-pub(crate) use {account_columns, activity_columns, member_columns, project_columns, task_columns, workspace_columns};
 pub(crate) use invitation_columns;
+pub(crate) use {account_columns, activity_columns, member_columns, project_columns, task_columns, workspace_columns};
 
 /// Stored form of a time: milliseconds since the epoch (sub-millisecond digits drop).
 pub(crate) fn millis(time: DateTime<Utc>) -> i64 {

@@ -33,6 +33,10 @@ pub trait InvitationStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<Invitation>, StoreError>;
 
+    /// Whether the workspace has a member with this (normalised) email: a member
+    /// record with that email (compared lowercased), or one of the account that has it.
+    async fn is_member_email(&self, workspace_id: Uuid, email: &str) -> Result<bool, StoreError>;
+
     /// Lists the workspace's pending invitations, newest first.
     async fn list_pending_invitations(
         &self,

@@ -166,7 +166,8 @@ pub async fn invitation_accept_is_all_or_nothing_and_once(db: &TestDb) -> anyhow
     // A wrong workspace or an expired `now` changes nothing.
     let mut elsewhere = member.clone();
     elsewhere.workspace_id = Fx::new(db).await?.ws;
-    let result = stores.invitations.accept_invitation("digest-ada", at(10), ada.id, Some(&ada), &elsewhere, &entry).await;
+    let result =
+        stores.invitations.accept_invitation("digest-ada", at(10), ada.id, Some(&ada), &elsewhere, &entry).await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     let result =
         stores.invitations.accept_invitation("digest-ada", at(3_600_000), ada.id, Some(&ada), &member, &entry).await;
@@ -191,6 +192,15 @@ pub async fn invitation_accept_is_all_or_nothing_and_once(db: &TestDb) -> anyhow
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     assert!(stores.invitations.list_pending_invitations(fx.ws, at(20), PageRequest::first(10)).await?.items.is_empty());
 
+    // Membership by email: through the account, or a member record's own email.
+    assert!(stores.invitations.is_member_email(fx.ws, "ada@example.org").await?);
+    assert!(!stores.invitations.is_member_email(fx.ws, "bob@example.org").await?);
+    let mut listed = fx.member("carol");
+    listed.email = Some("Carol@Example.org".into());
+    stores.members.insert_member(&listed, &fx.entry(ActivityAction::MemberAdded, listed.id, None)).await?;
+    assert!(stores.invitations.is_member_email(fx.ws, "carol@example.org").await?);
+    assert!(!stores.invitations.is_member_email(Fx::new(db).await?.ws, "ada@example.org").await?, "scoped");
+
     // A person already a member: nothing is written and the invitation stays pending.
     let again = invitation(&fx, "ada@example.org", "digest-again", 30);
     stores.invitations.insert_invitation(&again).await?;
@@ -199,7 +209,7 @@ pub async fn invitation_accept_is_all_or_nothing_and_once(db: &TestDb) -> anyhow
         stores.invitations.accept_invitation("digest-again", at(40), ada.id, None, &twin_member, &twin_entry).await;
     assert!(matches!(&result, Err(StoreError::Duplicate { path }) if path == "/userId"), "{result:?}");
     assert!(stores.invitations.find_invitation_by_digest("digest-again").await?.unwrap().is_pending(at(40)));
-    assert_eq!(fx.all_activity().await?.len(), 1);
+    assert_eq!(fx.all_activity().await?.len(), 2, "the joining entry and carol's");
 
     // A taken email of a new account: the same.
     let twin = account("ada@example.org");

@@ -9,6 +9,7 @@ mod dashboard;
 mod dashboard_document;
 mod dev;
 mod health;
+mod invitations;
 mod members;
 mod openapi;
 mod paging;
@@ -37,6 +38,7 @@ use crate::state::AppState;
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
+        (name = "invitations", description = "Inviting people to the workspace, and accepting an invitation"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
@@ -66,6 +68,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(agents::router())
         .merge(workspace::router())
         .merge(admin::router())
+        .merge(invitations::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
