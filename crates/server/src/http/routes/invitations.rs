@@ -40,7 +40,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewInvitation {
     /// The invitee's email (normalised: trimmed, lowercased).
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(schema_with = agentdeck_domain::records::wire_schema::account_email)]
     email: String,
     /// The role the invitee gets; only an owner may invite an owner.
     role: MemberRole,
