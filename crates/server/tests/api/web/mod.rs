@@ -3,6 +3,7 @@
 //! retry) and the project data pages. `support` drives the browser.
 
 mod flows;
+mod invitations;
 mod pages;
 mod shell;
 #[allow(dead_code, reason = "the helpers serve every web test; each test uses some")]
