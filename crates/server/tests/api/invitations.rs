@@ -1,5 +1,6 @@
 //! Invitations over HTTP: who may invite whom, links handed back without SMTP,
-//! mails delivered to a real SMTP server (aiosmtpd) with SMTP, a failed send
+//! mails delivered to a real SMTP server (aiosmtpd: plain, STARTTLS and
+//! implicit TLS, the certificate checked against a test CA), a failed send
 //! that leaves a re-sendable invitation, and accepting — once — as a new or an
 //! existing account.
 
@@ -284,15 +285,23 @@ fn free_port() -> u16 {
 impl MailServer {
     /// Starts aiosmtpd on `port`; `None` when the test tools are not installed.
     async fn start(port: u16) -> Option<MailServer> {
+        Self::start_with(port, &[]).await
+    }
+
+    /// Starts aiosmtpd on `port` with extra options (before the handler's), e.g. `--tlscert`.
+    async fn start_with(port: u16, options: &[&str]) -> Option<MailServer> {
         let python = test_python()?;
         let maildir = tempfile::tempdir().expect("maildir");
         let process = tokio::process::Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(options)
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
             // A folder that does not exist yet: Python's Maildir creates it with its `new`, `cur` and `tmp`.
             .arg(maildir.path().join("mail"))
             .kill_on_drop(true)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
+            // Quiet: a refused TLS handshake (on purpose, below) would print a traceback.
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("cannot run {} -m aiosmtpd: {error}", python.display()));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -412,4 +421,91 @@ async fn a_failed_send_keeps_the_invitation_and_a_resend_delivers_a_new_link() {
     let (status, preview) =
         invitee_post(&app, "/api/invitations/preview", &json!({"token": token_of(link.trim())})).await;
     assert_eq!((status, &preview["email"]), (StatusCode::OK, &json!("dave@example.org")));
+}
+
+/// A test CA's certificate and a server certificate for `localhost` it signed, as PEM files in `dir`:
+/// `(ca, cert, key)`.
+fn test_certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "agentdeck test mail CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert =
+        CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&server_key, &issuer).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, server_cert.pem()).unwrap();
+    std::fs::write(&paths.2, server_key.serialize_pem()).unwrap();
+    paths
+}
+
+#[tokio::test]
+async fn starttls_is_required_and_the_servers_certificate_is_checked() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(pki.path());
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    // aiosmtpd with a certificate requires STARTTLS before MAIL.
+    let Some(mail) = MailServer::start_with(free_port(), &["--tlscert", &cert, "--tlskey", &key]).await else {
+        eprintln!("SKIPPED: aiosmtpd is not installed; scripts/test installs it");
+        return;
+    };
+    let mailing = |ca_file: Option<PathBuf>| {
+        let port = mail.port;
+        spawn_app_with(move |settings| {
+            // The certificate names `localhost`; TLS checks the name the settings give.
+            settings.smtp.host = "localhost".into();
+            settings.smtp.port = port;
+            settings.smtp.tls = agentdeck_server::config::SmtpTlsSetting::Starttls;
+            settings.smtp.from = "noreply@agentdeck.test".into();
+            settings.smtp.timeout_secs = 5;
+            settings.http_client.ca_file = ca_file.map(|path| path.display().to_string()).unwrap_or_default();
+        })
+    };
+
+    // Mozilla's roots alone do not know the test CA: the handshake fails, nothing is sent.
+    let app = mailing(None).await;
+    let (status, issued) = invite(&app, "erin@example.org", "member").await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["delivery"]["status"], "failed", "{issued}");
+    let reason = issued["delivery"]["reason"].as_str().unwrap_or_default().to_lowercase();
+    assert!(reason.contains("certificate") || reason.contains("issuer"), "{reason}");
+    drop(app);
+
+    // With the CA trusted (http_client.ca_file), the mail goes out over STARTTLS.
+    let app = mailing(Some(ca)).await;
+    let (status, issued) = invite(&app, "frank@example.org", "member").await;
+    assert_eq!((status, &issued["delivery"]["status"]), (StatusCode::CREATED, &json!("email")), "{issued}");
+    let messages = mail.messages(1).await;
+    assert_eq!(messages.len(), 1, "only the second mail arrived");
+    assert_eq!(header(&messages[0], "To"), "frank@example.org");
+}
+
+#[tokio::test]
+async fn implicit_tls_delivers_to_a_server_of_a_trusted_ca() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_certificates(pki.path());
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    // SMTPS: TLS from the first byte (what port 465 serves).
+    let Some(mail) = MailServer::start_with(free_port(), &["--smtpscert", &cert, "--smtpskey", &key]).await else {
+        eprintln!("SKIPPED: aiosmtpd is not installed; scripts/test installs it");
+        return;
+    };
+    let port = mail.port;
+    let app = spawn_app_with(move |settings| {
+        settings.smtp.host = "localhost".into();
+        settings.smtp.port = port;
+        settings.smtp.tls = agentdeck_server::config::SmtpTlsSetting::Tls;
+        settings.smtp.from = "noreply@agentdeck.test".into();
+        settings.smtp.timeout_secs = 5;
+        settings.http_client.ca_file = ca.display().to_string();
+    })
+    .await;
+    let (status, issued) = invite(&app, "grace@example.org", "member").await;
+    assert_eq!((status, &issued["delivery"]["status"]), (StatusCode::CREATED, &json!("email")), "{issued}");
+    assert_eq!(header(&mail.messages(1).await[0], "To"), "grace@example.org");
 }
