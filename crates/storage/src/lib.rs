@@ -38,6 +38,6 @@ pub use state::{
 };
 pub use store::InvitationStore;
 pub use store::{
-    AccountStore, ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore,
-    UsageStore, WorkspaceStore,
+    AccountStore, ActivityStore, AgentTaskStore, AuthLogStore, Backend, Database, MemberStore, ProjectStore,
+    SessionStore, Stores, TaskStore, UsageStore, WorkspaceStore,
 };

@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`], [`smtp`] (`[smtp]` and `[invitations]`). [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`sessions`], [`smtp`] (`[smtp]` and `[invitations]`). [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -26,6 +26,7 @@ mod production;
 pub mod rate_limit;
 mod redact;
 pub mod smtp;
+pub mod sessions;
 pub mod storage;
 pub mod sync;
 
@@ -48,6 +49,7 @@ pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
 pub use smtp::{InvitationSettings, SmtpSettings, SmtpTlsSetting};
+pub use sessions::SessionsSettings;
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
 
@@ -130,6 +132,8 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// `[invitations]`: how long invitation links stay valid.
     pub invitations: InvitationSettings,
+    /// `[sessions]`: signed-in sessions and the limits of sign-in.
+    pub sessions: SessionsSettings,
 }
 
 impl Default for Settings {
@@ -155,6 +159,7 @@ impl Default for Settings {
             sync: SyncSettings::default(),
             smtp: SmtpSettings::default(),
             invitations: InvitationSettings::default(),
+            sessions: SessionsSettings::default(),
         }
     }
 }
@@ -257,7 +262,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 20] = [
+const TOP_LEVEL_KEYS: [&str; 21] = [
     "mode",
     "bind",
     "data_dir",
@@ -278,6 +283,7 @@ const TOP_LEVEL_KEYS: [&str; 20] = [
     "metering",
     "smtp",
     "invitations",
+    "sessions",
 ];
 
 impl Settings {

@@ -21,6 +21,7 @@ pub mod origin;
 mod ratelimit;
 mod routes;
 pub mod security_headers;
+pub(crate) mod session;
 
 use std::time::Duration;
 

@@ -19,6 +19,7 @@ mod operations;
 mod outbound_tls;
 mod projects;
 mod rate_limits;
+mod sessions;
 mod sync;
 mod tenancy;
 mod usage;

@@ -7,9 +7,12 @@
 //! members pages, assignments and capacity planning see the owner like anyone
 //! else. [`password`] hashes and verifies passwords; [`invitations`] lets
 //! owners and admins bring people in.
+//! else. [`password`] hashes and verifies passwords; [`sessions`] signs people
+//! in and keeps their sessions and the auth log.
 
 pub mod invitations;
 pub mod password;
+pub mod sessions;
 
 use agentdeck_domain::page::{MAX_PAGE_LIMIT, PageRequest};
 use agentdeck_domain::records::{

@@ -232,13 +232,13 @@ pub(crate) fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>, Store
 }
 
 /// Reads a time column.
-fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
     let millis: i64 = get(row, column)?;
     from_millis(column, millis)
 }
 
 /// Reads a nullable time column.
-fn opt_time(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
     let millis: Option<i64> = get(row, column)?;
     millis.map(|millis| from_millis(column, millis)).transpose()
 }
@@ -248,7 +248,7 @@ fn from_millis(column: &str, millis: i64) -> Result<DateTime<Utc>, StoreError> {
 }
 
 /// Reads a 0/1 flag column.
-fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
     match get::<i64>(row, column)? {
         0 => Ok(false),
         1 => Ok(true),
@@ -257,7 +257,7 @@ fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
 }
 
 /// Reads an enum stored as its wire name.
-fn wire_name<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn wire_name<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let name: String = get(row, column)?;
     parse(&name).ok_or_else(|| corrupt(column, format!("unknown value {name:?}")))
 }

@@ -23,6 +23,8 @@
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
 //! | [`InvitationStore`] | invitations to a workspace, by token digest |
+//! | [`SessionStore`] | signed-in sessions of people |
+//! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //!
 //! # Contract of the record stores
 //!
@@ -59,8 +61,10 @@ mod accounts;
 mod activity;
 mod agent_tasks;
 mod invitations;
+mod auth_log;
 mod members;
 mod projects;
+mod sessions;
 mod tasks;
 mod usage;
 mod workspaces;
@@ -73,8 +77,10 @@ pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::invitations::InvitationStore;
+pub use self::auth_log::AuthLogStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
+pub use self::sessions::{MAX_MEMBERSHIPS, SessionStore};
 pub use self::tasks::TaskStore;
 pub use self::usage::UsageStore;
 pub use self::workspaces::WorkspaceStore;
@@ -157,6 +163,10 @@ pub struct Stores {
     pub usage: Arc<dyn UsageStore>,
     /// Invitations to workspaces.
     pub invitations: Arc<dyn InvitationStore>,
+    /// Signed-in sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// The auth log.
+    pub auth_log: Arc<dyn AuthLogStore>,
 }
 
 impl Stores {
@@ -172,7 +182,9 @@ impl Stores {
             + ActivityStore
             + AgentTaskStore
             + UsageStore
-            + InvitationStore,
+            + InvitationStore
+            + SessionStore
+            + AuthLogStore,
     {
         Self {
             database: store.clone(),
@@ -184,7 +196,9 @@ impl Stores {
             activity: store.clone(),
             agent_tasks: store.clone(),
             usage: store.clone(),
-            invitations: store,
+            invitations: store.clone(),
+            sessions: store.clone(),
+            auth_log: store,
         }
     }
 }

@@ -25,6 +25,7 @@ mod members;
 mod projects;
 mod ratelimit;
 mod redis_outage;
+mod sessions;
 mod state;
 mod tasks;
 
@@ -165,6 +166,12 @@ backend_tests! {
         activity_filters,
         activity_pagination_serves_each_item_once,
         activity_rejects_update_and_delete,
+    }
+    sessions {
+        session_lookup_carries_flag_and_role_and_rotation_replaces,
+        session_touch_delete_and_purge,
+        memberships_list_every_workspace_newest_first,
+        auth_log_round_trip_pages_and_counts_failures,
     }
 }
 

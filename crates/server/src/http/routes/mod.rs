@@ -5,6 +5,7 @@ mod activity;
 mod admin;
 mod agents;
 mod ask;
+mod auth;
 mod dashboard;
 mod dashboard_document;
 mod dev;
@@ -39,6 +40,7 @@ use crate::state::AppState;
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
         (name = "invitations", description = "Inviting people to the workspace, and accepting an invitation"),
+        (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me)"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
@@ -69,6 +71,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(workspace::router())
         .merge(admin::router())
         .merge(invitations::router())
+        .merge(auth::router())
         .merge(sync::router());
     if dev_login {
         router = router.merge(dev::router());
