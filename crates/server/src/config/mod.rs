@@ -25,8 +25,8 @@ pub mod metering;
 mod production;
 pub mod rate_limit;
 mod redact;
-pub mod smtp;
 pub mod sessions;
+pub mod smtp;
 pub mod storage;
 pub mod sync;
 
@@ -48,8 +48,8 @@ pub use http_client::HttpClientSettings;
 pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
-pub use smtp::{InvitationSettings, SmtpSettings, SmtpTlsSetting};
 pub use sessions::SessionsSettings;
+pub use smtp::{InvitationSettings, SmtpSettings, SmtpTlsSetting};
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
 

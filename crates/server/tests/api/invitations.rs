@@ -23,16 +23,50 @@ fn token_of(link: &str) -> String {
 
 /// A POST to an invitee's endpoint, from the server's own origin (as the page sends it).
 async fn invitee_post(app: &TestApp, path: &str, body: &Value) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(format!("{}{path}", app.address))
-        .header("Origin", &app.address)
-        .json(body)
-        .send()
-        .await
-        .expect("request sent");
+    let (status, _, body) = invitee_post_with(app, path, body, None).await;
+    (status, body)
+}
+
+/// Like [`invitee_post`] with an optional `Cookie` header; also returns the `Set-Cookie` header's cookie pair.
+async fn invitee_post_with(
+    app: &TestApp,
+    path: &str,
+    body: &Value,
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = app.client.post(format!("{}{path}", app.address)).header("Origin", &app.address).json(body);
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::to_owned);
+    (status, set_cookie, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `GET /api/me` with a session cookie.
+async fn me_with(app: &TestApp, cookie: &str) -> (StatusCode, Value) {
+    let response =
+        app.client.get(format!("{}/api/me", app.address)).header("Cookie", cookie).send().await.expect("sent");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The kinds and details of the auth log's entries, oldest first.
+async fn auth_log(app: &TestApp) -> Vec<(String, String)> {
+    let page = app.stores.auth_log.list_auth_events(agentdeck_domain::page::PageRequest::first(200)).await.unwrap();
+    let mut entries: Vec<_> = page
+        .items
+        .into_iter()
+        .map(|event| (event.kind.as_str().to_owned(), event.detail.unwrap_or_default()))
+        .collect();
+    entries.reverse();
+    entries
 }
 
 /// Invites `email` as `role` with the demo owner's token; returns the answer.
@@ -92,9 +126,19 @@ async fn an_invitee_without_an_account_joins_through_the_link_once() {
     let paths: Vec<_> = invalid["error"]["details"].as_array().unwrap().iter().map(|d| d["path"].clone()).collect();
     assert_eq!(paths, [json!("/displayName"), json!("/password")], "{invalid}");
 
-    let (status, joined) = invitee_post(&app, "/api/invitations/accept", &body).await;
+    let (status, cookie, joined) = invitee_post_with(&app, "/api/invitations/accept", &body, None).await;
     assert_eq!(status, StatusCode::OK, "{joined}");
     assert_eq!(joined["accountCreated"], true);
+    // Signed in: the cookie is a session of the new account in this workspace, as its `me` says.
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.starts_with("agentdeck_session="), "{cookie}");
+    assert!(joined["me"]["csrfToken"].is_string(), "{joined}");
+    assert_eq!(joined["me"]["account"]["email"], "newbie@example.org");
+    let (status, me) = me_with(&app, &cookie).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!((&me["workspaceId"], &me["role"]), (&json!(app.workspace_id.to_string()), &json!("member")));
+    let kinds: Vec<_> = auth_log(&app).await.into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["invitation_created", "invitation_accepted", "sign_in"], "{kinds:?}");
     assert_eq!(joined["account"]["email"], "newbie@example.org");
     assert_eq!(joined["member"]["role"], "member");
     assert_eq!(joined["member"]["userId"], joined["account"]["id"]);
@@ -254,6 +298,45 @@ async fn an_existing_account_joins_with_its_own_password() {
     let here = app.stores.members.find_member_by_user(app.workspace_id, &id).await.unwrap().unwrap();
     let there = app.stores.members.find_member_by_user(created.workspace.id, &id).await.unwrap().unwrap();
     assert_eq!((here.role.as_str(), there.role.as_str()), ("admin", "owner"));
+    let accepted = auth_log(&app).await.into_iter().find(|(kind, _)| kind == "invitation_accepted").unwrap();
+    assert_eq!(accepted.1, "role admin, existing account");
+}
+
+#[tokio::test]
+async fn a_browser_signed_in_as_the_invited_account_joins_without_its_password() {
+    let app = spawn_app().await;
+    let input = agentdeck_services::accounts::NewWorkspace {
+        name: "Elsewhere".into(),
+        owner_email: "ada@example.org".into(),
+        owner_name: Some("Ada".into()),
+    };
+    agentdeck_services::accounts::create_workspace(&app.stores, input, || Ok(PASSWORD.into())).await.unwrap();
+    let (status, cookie, _) =
+        invitee_post_with(&app, "/api/auth/login", &json!({"email": "ada@example.org", "password": PASSWORD}), None)
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = cookie.expect("a session cookie");
+    let (_, issued) = invite(&app, "ada@example.org", "member").await;
+    let token = token_of(issued["delivery"]["link"].as_str().unwrap());
+
+    let (_, _, preview) =
+        invitee_post_with(&app, "/api/invitations/preview", &json!({"token": token}), Some(&cookie)).await;
+    assert_eq!((&preview["accountExists"], &preview["signedIn"]), (&json!(true), &json!(true)), "{preview}");
+    let (_, _, anonymous) = invitee_post_with(&app, "/api/invitations/preview", &json!({"token": token}), None).await;
+    assert_eq!(anonymous["signedIn"], false);
+
+    // Without the cookie the password is needed; with it, not, and the session moves to the new workspace.
+    let (status, _, _) = invitee_post_with(&app, "/api/invitations/accept", &json!({"token": token}), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, rotated, joined) =
+        invitee_post_with(&app, "/api/invitations/accept", &json!({"token": token}), Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["me"]["workspaceId"], app.workspace_id.to_string());
+    let rotated = rotated.expect("a new session cookie");
+    assert_ne!(rotated, cookie, "the session was rotated");
+    assert_eq!(me_with(&app, &cookie).await.0, StatusCode::UNAUTHORIZED, "the old session ended");
+    let (_, me) = me_with(&app, &rotated).await;
+    assert_eq!(me["workspaces"].as_array().map(Vec::len), Some(2), "{me}");
 }
 
 /// An SMTP server of aiosmtpd's on a port of its own, writing each message it

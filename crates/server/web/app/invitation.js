@@ -6,7 +6,8 @@
 // history either), asks `POST /api/invitations/preview` what it opens, and
 // shows the workspace, the invited email and the role with a form: a new
 // person chooses a display name and a password; someone whose email already
-// has an account enters that account's password. `POST
+// has an account enters that account's password (or, signed in as that
+// account in this browser, just confirms). `POST
 // /api/invitations/accept` then adds the member and signs the browser in (the
 // server sets the session cookie); `onAccepted(answer)` hands over to the
 // session. A token that cannot be used (unknown, expired, used, revoked) gets
@@ -59,18 +60,21 @@ export function showInvitation(host, token, { api, onAccepted, onLeave }) {
         el("strong", { dataset: { role: "invitation-email" } }, preview.email),
         ".",
       );
-      const fields = preview.accountExists
+      const fields = preview.signedIn
+        ? []
+        : preview.accountExists
         ? [{ name: "password", label: "Password of your account", type: "password", required: true }]
         : [
             { name: "displayName", label: "Your name", required: true, hint: "Shown to the people of the workspace." },
             { name: "password", label: "Choose a password", type: "password", required: true, hint: "At least 12 characters." },
           ];
       const form = createForm({
-        title: preview.accountExists ? "Sign in to join" : "Create your account",
+        title: preview.signedIn ? "Join with your account" : preview.accountExists ? "Sign in to join" : "Create your account",
         submitLabel: "Join workspace",
         fields,
         onSubmit: async (values) => {
-          const body = { token, password: values.password };
+          const body = { token };
+          if (!preview.signedIn) body.password = values.password;
           if (!preview.accountExists) body.displayName = values.displayName;
           const answer = await api("/api/invitations/accept", { method: "POST", body });
           if (!alive) return;
@@ -79,8 +83,8 @@ export function showInvitation(host, token, { api, onAccepted, onLeave }) {
         onCancel: () => onLeave(),
       });
       const password = form.input("password");
-      password.setAttribute("autocomplete", preview.accountExists ? "current-password" : "new-password");
-      password.setAttribute("maxlength", "1024");
+      password?.setAttribute("autocomplete", preview.accountExists ? "current-password" : "new-password");
+      password?.setAttribute("maxlength", "1024");
       // Password managers file the new password under the invited email.
       const username = el("input", {
         type: "email",
@@ -92,11 +96,14 @@ export function showInvitation(host, token, { api, onAccepted, onLeave }) {
       });
       form.element.prepend(username);
       form.input("displayName")?.setAttribute("autocomplete", "name");
-      const note = preview.accountExists
+      const note = preview.signedIn
+        ? el("p", { class: "muted" }, "You are signed in with this e-mail address's account on this browser.")
+        : preview.accountExists
         ? el("p", { class: "muted" }, "This e-mail address already has an account: enter its password to join.")
         : null;
       content.replaceChildren(...[intro, note, form.element].filter(Boolean));
-      form.focusFirst();
+      if (preview.signedIn) form.element.querySelector('[type="submit"]').focus();
+      else form.focusFirst();
     })
     .catch((error) => {
       if (!alive) return;

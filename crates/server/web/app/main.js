@@ -12,7 +12,7 @@
 //   land where the content is.
 // - An invitation link (`#invite=<token>`) opens the invitation view
 //   (invitation.js) in place of the others, signed in or not; joining starts
-//   the new member's session.
+//   the new member's cookie session (`startCookieSession`) and its dashboard.
 // - `window.agentdeck` carries the test hooks of docs/web.md ("Test contract"):
 //   `ready` (resolves after the first dashboard render), `renders` and
 //   `renderTotal` (card builds), `setNow(iso)` (a fixed "today"), `sync` (the
@@ -25,7 +25,7 @@ import { el } from "./dom.js";
 import { createAsk } from "./ask.js";
 import { createGrid } from "./grid.js";
 import { showInvitation, takeInvitationToken } from "./invitation.js";
-import { initSession } from "./session.js";
+import { initSession, startCookieSession } from "./session.js";
 import { createStatusIndicator } from "./status.js";
 import { loadWidgetSchema } from "./widgets/index.js";
 import { createSyncClient } from "../sync-client.js";
@@ -356,12 +356,21 @@ function openInvitation(invitationToken) {
   const leave = (message) => {
     closeInvitation?.();
     closeInvitation = null;
-    if (!session.resume()) showSignIn(message);
+    session.resume().then((resumed) => {
+      if (!resumed && !session.current()) showSignIn(message);
+    });
   };
   closeInvitation = showInvitation($("main"), invitationToken, {
     api,
-    onAccepted: (answer) =>
-      leave(`You joined ${answer?.workspace?.name ?? "the workspace"}. Sign in with your e-mail and password.`),
+    // The server set the session cookie: the page starts that session (its `me` carries the CSRF token).
+    onAccepted: async (answer) => {
+      try {
+        await startCookieSession(answer?.me);
+        notify(`Welcome to ${answer?.workspace?.name ?? "the workspace"}.`, "success");
+      } catch {
+        leave(`You joined ${answer?.workspace?.name ?? "the workspace"}. Sign in with your e-mail and password.`);
+      }
+    },
     onLeave: () => leave(null),
   });
 }

@@ -4,25 +4,33 @@
 //!
 //! The token arrives in the body, never in the URL: the link puts it in the
 //! page's fragment (`#invite=…`), which the browser keeps to itself, and the
-//! page posts it. Accepting signs the person in, so it is guarded like a
-//! sign-in form against login CSRF: the request must come from a trusted
-//! `Origin` (or, without one, a trusted `Referer`).
+//! page posts it. Accepting signs the person in (a session, as a sign-in
+//! starts one, with the method `invitation` in the auth log), so it is guarded
+//! like a sign-in form: the request must come from a trusted `Origin` (or,
+//! without one, a trusted `Referer`) against login CSRF, and it counts against
+//! the sign-in limit of the client's address, since it may check a password.
+//! Creating, re-sending, revoking and accepting are written to the auth log.
 
+use agentdeck_domain::auth::Principal;
 use agentdeck_domain::page::Page;
-use agentdeck_domain::records::{Account, Invitation, Member, MemberRole, Workspace};
+use agentdeck_domain::records::{Account, AuthEventKind, Invitation, Member, MemberRole, Workspace};
 use agentdeck_services::accounts::invitations::{Acceptance, Delivery, Issued};
+use agentdeck_services::accounts::sessions;
+use agentdeck_storage::ratelimit::RouteClass;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::paging::page_request;
-use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, ApiQuery, Caller, IdPath};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiQuery, Caller, ClientAddress, IdPath};
+use crate::http::ratelimit::limit_address;
+use crate::http::session::{self, Me, client_info, session_account, start_session};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -140,6 +148,8 @@ pub(crate) struct InvitationPreview {
     expires_at: DateTime<Utc>,
     /// Whether the email has an account (accepting then asks for its password, not a new one).
     account_exists: bool,
+    /// Whether this browser is signed in (session cookie) as that account: accepting needs no password then.
+    signed_in: bool,
 }
 
 /// Body of `POST /api/invitations/accept`.
@@ -169,6 +179,32 @@ pub(crate) struct AcceptedInvitation {
     workspace: Workspace,
     /// The new member record.
     member: Member,
+    /// The session the answer's cookie carries, as `GET /api/me` would answer (its `csrfToken` included).
+    me: Me,
+}
+
+/// Writes an auth-log entry about an invitation (a failure to write is logged, not the request's).
+async fn log_invitation(
+    state: &AppState,
+    kind: AuthEventKind,
+    headers: &HeaderMap,
+    client: &ClientAddress,
+    by: Option<&Principal>,
+    invitation: &Invitation,
+    detail: String,
+) {
+    let mut event = sessions::event(kind, &client_info(headers, client), Utc::now());
+    event.account_id = match (kind, by) {
+        (AuthEventKind::InvitationAccepted, _) => invitation.accepted_by,
+        (_, Some(principal)) => uuid::Uuid::parse_str(&principal.subject).ok(),
+        _ => None,
+    };
+    event.workspace_id = Some(invitation.workspace_id);
+    event.email = Some(invitation.email.clone());
+    event.detail = Some(detail);
+    if let Err(error) = sessions::log_event(&state.stores, event).await {
+        tracing::warn!(%error, kind = %kind, "could not write the auth log");
+    }
 }
 
 /// Lists the workspace's pending invitations, newest first (owners and admins).
@@ -198,18 +234,33 @@ async fn list_invitations(
 async fn create_invitation(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<NewInvitation>,
 ) -> Result<impl IntoResponse, ApiError> {
     let issued = state.invitations.invite(&caller, &input.email, input.role).await?;
-    tracing::info!(
-        kind = "invitation_created",
-        invitation = %issued.invitation.id,
-        workspace = %caller.workspace_id,
-        by = %caller.subject,
-        role = issued.invitation.role.as_str(),
-        "auth event"
-    );
+    let detail =
+        format!("role {}, by {}, delivery {}", issued.invitation.role.as_str(), caller.subject, delivery_name(&issued));
+    log_invitation(
+        &state,
+        AuthEventKind::InvitationCreated,
+        &headers,
+        &client,
+        Some(&caller),
+        &issued.invitation,
+        detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(IssuedInvitation::from(issued))))
+}
+
+/// How the token went, for the auth log.
+fn delivery_name(issued: &Issued) -> &'static str {
+    match issued.delivery {
+        Delivery::Email => "email",
+        Delivery::Link(_) => "link",
+        Delivery::Failed(_) => "failed",
+    }
 }
 
 /// Revokes an invitation not yet accepted (owners and admins); its link stops working.
@@ -221,11 +272,14 @@ async fn create_invitation(
 async fn revoke_invitation(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     let invitation = state.invitations.revoke(&caller, id).await?;
-    tracing::info!(kind = "invitation_revoked", invitation = %invitation.id, workspace = %caller.workspace_id,
-        by = %caller.subject, "auth event");
+    let detail = format!("by {}", caller.subject);
+    log_invitation(&state, AuthEventKind::InvitationRevoked, &headers, &client, Some(&caller), &invitation, detail)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,11 +293,22 @@ async fn revoke_invitation(
 async fn resend_invitation(
     State(state): State<AppState>,
     caller: Caller,
+    client: ClientAddress,
+    headers: HeaderMap,
     IdPath(id): IdPath,
 ) -> Result<Json<IssuedInvitation>, ApiError> {
     let issued = state.invitations.resend(&caller, id).await?;
-    tracing::info!(kind = "invitation_created", invitation = %issued.invitation.id, workspace = %caller.workspace_id,
-        by = %caller.subject, resend = true, "auth event");
+    let detail = format!("resent, by {}, delivery {}", caller.subject, delivery_name(&issued));
+    log_invitation(
+        &state,
+        AuthEventKind::InvitationCreated,
+        &headers,
+        &client,
+        Some(&caller),
+        &issued.invitation,
+        detail,
+    )
+    .await;
     Ok(Json(IssuedInvitation::from(issued)))
 }
 
@@ -254,59 +319,63 @@ async fn resend_invitation(
         (status = 404, description = "This invitation is unknown, expired or already used", body = ErrorBody)))]
 async fn preview_invitation(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<InvitationToken>,
 ) -> Result<Json<InvitationPreview>, ApiError> {
     let preview = state.invitations.preview(&input.token).await?;
+    let signed_in = session_account(&state, &headers)
+        .await?
+        .is_some_and(|account| account.email == preview.invitation.email && !account.disabled);
     Ok(Json(InvitationPreview {
         workspace: InvitedWorkspace { id: preview.workspace.id, name: preview.workspace.name },
         email: preview.invitation.email,
         role: preview.invitation.role,
         expires_at: preview.invitation.expires_at,
         account_exists: preview.account_exists,
+        signed_in,
     }))
 }
 
 /// Accepts an invitation: creates the account (new email: `displayName` and
-/// `password`) or proves it (existing account: its `password`), and adds the
-/// member record. Needs a trusted `Origin` (or `Referer`): it signs the person in.
+/// `password`) or proves it (existing account: its `password`, or a session
+/// cookie of that account), adds the member record and signs the browser in
+/// (Set-Cookie; the answer's `me` is what `GET /api/me` would say). Needs a
+/// trusted `Origin` (or `Referer`), like a sign-in form.
 #[utoipa::path(post, path = "/api/invitations/accept", tag = "invitations", request_body = AcceptInvitation,
-    responses((status = 200, description = "Joined", body = AcceptedInvitation),
+    responses((status = 200, description = "Joined and signed in; Set-Cookie carries the session", body = AcceptedInvitation),
         (status = 403, description = "No trusted Origin, or the account or workspace is disabled", body = ErrorBody),
         (status = 404, description = "This invitation is unknown, expired or already used", body = ErrorBody),
-        (status = 409, description = "Already a member of this workspace", body = ErrorBody)))]
+        (status = 409, description = "Already a member of this workspace", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address; see Retry-After", body = ErrorBody)))]
 async fn accept_invitation(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     ApiJson(input): ApiJson<AcceptInvitation>,
-) -> Result<Json<AcceptedInvitation>, ApiError> {
-    check_origin(&state, &headers)?;
+) -> Result<Response, ApiError> {
+    session::check_origin(&state, &headers)?;
+    // An existing account's password is checked here: limited like sign-in, per client address.
+    if let Some(refusal) = limit_address(&state, RouteClass::SignIn, &client).await {
+        return Ok(refusal);
+    }
+    let signed_in = session_account(&state, &headers).await?;
     let acceptance = Acceptance { display_name: input.display_name, password: input.password };
-    let accepted = state.invitations.accept(&input.token, acceptance, None).await?;
-    tracing::info!(kind = "invitation_accepted", invitation = %accepted.invitation.id,
-        workspace = %accepted.workspace.id, account = %accepted.account.id,
-        account_created = accepted.account_created, "auth event");
-    Ok(Json(AcceptedInvitation {
+    let accepted = state.invitations.accept(&input.token, acceptance, signed_in.as_ref()).await?;
+    let detail = format!(
+        "role {}, {}",
+        accepted.invitation.role.as_str(),
+        if accepted.account_created { "new account" } else { "existing account" }
+    );
+    log_invitation(&state, AuthEventKind::InvitationAccepted, &headers, &client, None, &accepted.invitation, detail)
+        .await;
+    let (cookie, me) =
+        start_session(&state, &headers, &client, &accepted.account, Some(accepted.workspace.id), "invitation").await?;
+    let answer = AcceptedInvitation {
         account: accepted.account,
         account_created: accepted.account_created,
         workspace: accepted.workspace,
         member: accepted.member,
-    }))
-}
-
-/// Refuses a request whose `Origin` (or, without one, `Referer`) is not one of
-/// the server's trusted origins: a page elsewhere must not sign a browser in.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok()).map(str::to_owned).or_else(|| {
-        let referer = headers.get(header::REFERER)?.to_str().ok()?;
-        let url = url::Url::parse(referer).ok()?;
-        Some(url.origin().ascii_serialization())
-    });
-    match origin {
-        Some(origin) if state.origins.allows_origin(&origin) => Ok(()),
-        Some(origin) => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            format!("the request comes from {origin:?}, which is not an origin of this server"),
-        )),
-        None => Err(ApiError::new(ErrorCode::Forbidden, "an Origin (or Referer) header of this server is required")),
-    }
+        me,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(answer)).into_response())
 }

@@ -1,7 +1,8 @@
 //! Invitations in the page: an owner invites someone on the members page (the
 //! link is shown when no mail server is configured), the invitee opens the
-//! link in another browser, sees the workspace, the email and the role, and
-//! joins with a name and a password; a used link says it cannot be used.
+//! link in another browser, sees the workspace, the email and the role, joins
+//! with a name and a password and is signed in on their dashboard; a used link
+//! says it cannot be used.
 
 use serde_json::{Value, json};
 
@@ -106,6 +107,10 @@ async fn an_owner_invites_on_the_members_page_and_the_invitee_joins_in_another_b
            fill(form, { password: 'a long enough passphrase' });
            form.querySelector('[type="submit"]').click();
            await until('the view to close', () => !document.querySelector('[data-view="invitation"]'));
+           // Signed in as the new member: the header names them, the dashboard renders.
+           await until('the header', () => document.querySelector('[data-role="who"]')?.textContent.includes('New Person'));
+           await until('the dashboard', () => window.agentdeck?.ready);
+           await window.agentdeck.ready;
            return error;"#,
     )
     .await;

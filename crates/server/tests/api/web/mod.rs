@@ -4,6 +4,7 @@
 //! retry), the project data pages, and a cross-site form post refused by the
 //! CSRF check (`csrf`). `support` drives the browser.
 
+mod accounts_flow;
 mod csrf;
 mod flows;
 mod invitations;
