@@ -172,6 +172,7 @@ impl Application {
         settings.check_cluster()?;
         let keys = settings.token_keys()?;
         let outbound = settings.outbound_http()?;
+        let mailer = settings.mailer()?;
         let (stores, migrations_applied) = open_store(&settings).await?;
         let state_store = open_state_store(&settings, &stores).await?;
         let state_backend = state_store.backend();
@@ -211,7 +212,8 @@ impl Application {
             feed,
             limiter,
             outbound,
-        );
+        )
+        .with_mailer(mailer);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
         let meter = state.meter.clone();

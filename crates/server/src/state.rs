@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use agentdeck_domain::dashboard::document::StateLimits;
 use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, PushOptions};
+use agentdeck_services::accounts::invitations::Invitations;
 use agentdeck_services::agents::conformance::ConformanceAgent;
 use agentdeck_services::agents::failing::FailingAgent;
 use agentdeck_services::agents::herald::Herald;
@@ -13,6 +14,7 @@ use agentdeck_services::agents::pulse::Pulse;
 use agentdeck_services::auth::{AuthError, TokenService};
 use agentdeck_services::dashboard::DashboardService;
 use agentdeck_services::gateway::{Gateway, GatewayAgent, GatewayOptions};
+use agentdeck_services::mail::Mailer;
 use agentdeck_services::metering::{Encoding, Meter, QuotaAlerts};
 use agentdeck_services::outbound::OutboundHttp;
 use agentdeck_services::projects::ProjectService;
@@ -71,6 +73,8 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Browser origins and host names the edge answers (sync upgrade, dev login).
     pub origins: Arc<TrustedOrigins>,
+    /// Invitations to workspaces (links only until [`AppState::with_mailer`] adds SMTP).
+    pub invitations: Invitations,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -131,6 +135,7 @@ impl AppState {
             state_store,
             feed,
             origins: Arc::new(TrustedOrigins::from_settings(&settings)),
+            invitations: Invitations::new(stores.clone(), settings.invitation_options(), None),
             settings: Arc::new(settings),
             projects: ProjectService::new(stores.clone()).announcing(changes),
             stores,
@@ -140,6 +145,12 @@ impl AppState {
                 .time_to_live(KNOWN_WORKSPACE_TTL)
                 .build(),
         }
+    }
+
+    /// The same state sending invitation mails with `mailer` (`None`: links only).
+    pub fn with_mailer(mut self, mailer: Option<Mailer>) -> Self {
+        self.invitations = self.invitations.with_mailer(mailer);
+        self
     }
 
     /// Drops what this node remembers of the workspace, so a change to it

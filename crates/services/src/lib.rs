@@ -18,9 +18,11 @@
 //! - [`metering`]: token counts of agent messages, daily usage, the quota.
 //! - [`accounts`]: accounts of people (Argon2id password hashes) and the
 //!   administration of workspaces: creating one with its owner, listing,
-//!   renaming, disabling, the instance admin flag.
+//!   renaming, disabling, the instance admin flag; invitations (single-use,
+//!   expiring tokens sent by mail or handed over as a link).
 //! - [`api_tokens`]: personal access and service tokens for scripts and
 //!   agents — created once, looked up by digest on every request, revocable.
+//! - [`mail`]: sending mail over SMTP (rustls on ring, bounded by timeouts).
 //! - [`auth`]: bearer tokens — issuing (for `agentdeck token` and the dev login)
 //!   and verifying them into a [`agentdeck_domain::auth::Principal`].
 //! - [`projects`]: project data on behalf of a principal — validation, role
@@ -37,6 +39,7 @@ pub mod api_tokens;
 pub mod auth;
 pub mod dashboard;
 pub mod gateway;
+pub mod mail;
 pub mod metering;
 pub mod outbound;
 pub mod projects;

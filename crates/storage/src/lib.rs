@@ -36,6 +36,7 @@ pub use state::{
     ChangeFeed, CommitOutcome, CommitRequest, HistoryEntry, RedisChangeFeed, RedisStateStore, RoomKey, RoomSignal,
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
+pub use store::InvitationStore;
 pub use store::{
     AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, AuthLogStore, Backend, Database, MemberStore,
     ProjectStore, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,

@@ -8,6 +8,7 @@
 
 mod account;
 mod activity;
+mod invitation;
 mod member;
 mod project;
 mod session;
@@ -20,6 +21,7 @@ pub use account::{
     normalize_email,
 };
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
+pub use invitation::Invitation;
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};
 pub use session::{

@@ -54,6 +54,23 @@ pub fn email_pattern() -> String {
     format!("^{any}*(?:{nw}{any}*@{any}*{nw}|@{any}+{nw}|{nw}{any}+@){any}*$")
 }
 
+/// The email of an account as [`normalize_email`](super::normalize_email) takes
+/// it: optional surrounding whitespace (trimmed), then one `@` with at least
+/// one character on each side, none of them whitespace or a control character
+/// (C0, DEL, C1).
+pub fn account_email_pattern() -> String {
+    let space = r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+    let part = r"[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@]";
+    format!("^{space}*{part}+@{part}+{space}*$")
+}
+
+/// The email of an account (an invitation's, a sign-in's): up to 254 characters.
+pub fn account_email() -> Object {
+    let description = "An email address: one `@` with something on each side, no spaces or control characters, \
+                       at most 254 characters; trimmed and lowercased";
+    text(description, super::MAX_ACCOUNT_EMAIL_CHARS, Some(account_email_pattern()), false)
+}
+
 fn text(description: &str, max_chars: usize, pattern: Option<String>, nullable: bool) -> Object {
     let schema_type = if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { Type::String.into() };
     ObjectBuilder::new()
@@ -161,6 +178,16 @@ mod tests {
     fn non_blank_is_not_only_whitespace() {
         for text in SAMPLES {
             assert_eq!(admits(&non_blank_pattern(), text), !text.trim().is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_account_email_pattern_is_the_rule_of_accounts() {
+        let more =
+            ["ada@example.org", " Ada@Example.org\t", "a@b@c", "a\u{85}@b", "a@b\u{9f}", "\u{3000}a@b", "ä@ö.de"];
+        for text in SAMPLES.iter().copied().chain(more) {
+            let rule = super::super::normalize_email(text).is_ok();
+            assert_eq!(admits(&account_email_pattern(), text), rule, "{text:?}");
         }
     }
 

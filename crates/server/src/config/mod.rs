@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`], [`sessions`], [`tokens`]. [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`sessions`], [`tokens`], [`smtp`] (`[smtp]` and `[invitations]`). [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -26,6 +26,7 @@ mod production;
 pub mod rate_limit;
 mod redact;
 pub mod sessions;
+pub mod smtp;
 pub mod storage;
 pub mod sync;
 pub mod tokens;
@@ -49,6 +50,7 @@ pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
 pub use sessions::SessionsSettings;
+pub use smtp::{InvitationSettings, SmtpSettings, SmtpTlsSetting};
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
 pub use tokens::TokensSettings;
@@ -128,6 +130,10 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[metering]`: token counting and the daily quota.
     pub metering: MeteringSettings,
+    /// `[smtp]`: the mail server invitations go out through (off while `host` is empty).
+    pub smtp: SmtpSettings,
+    /// `[invitations]`: how long invitation links stay valid.
+    pub invitations: InvitationSettings,
     /// `[sessions]`: signed-in sessions and the limits of sign-in.
     pub sessions: SessionsSettings,
     /// `[tokens]`: lifetimes of API tokens.
@@ -155,6 +161,8 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
+            smtp: SmtpSettings::default(),
+            invitations: InvitationSettings::default(),
             sessions: SessionsSettings::default(),
             tokens: TokensSettings::default(),
         }
@@ -240,6 +248,16 @@ pub enum ConfigError {
         /// The ids of the hosted agents.
         known: Vec<String>,
     },
+    /// A setting's value cannot be used.
+    #[error("{setting} ({env}) {reason}")]
+    SettingInvalid {
+        /// The setting, e.g. `smtp.from`.
+        setting: &'static str,
+        /// Its environment variable.
+        env: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Cluster mode without a Redis for the dashboard state.
     #[error(
         "database_url is PostgreSQL (cluster mode), which keeps dashboard state in Redis: \
@@ -249,7 +267,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 20] = [
+const TOP_LEVEL_KEYS: [&str; 22] = [
     "mode",
     "bind",
     "data_dir",
@@ -268,6 +286,8 @@ const TOP_LEVEL_KEYS: [&str; 20] = [
     "gateway",
     "rate_limit",
     "metering",
+    "smtp",
+    "invitations",
     "sessions",
     "tokens",
 ];

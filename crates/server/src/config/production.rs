@@ -2,7 +2,7 @@
 //! names the setting (and its environment variable) to fix, all listed at once.
 
 use super::auth::secret_weakness;
-use super::{ConfigError, Mode, Settings};
+use super::{ConfigError, Mode, Settings, SmtpTlsSetting};
 
 impl Settings {
     /// In production mode, lists every insecure setting with what to set instead.
@@ -60,6 +60,14 @@ impl Settings {
                  TLS-terminating proxy and set http.behind_proxy = true (AGENTDECK_HTTP__BEHIND_PROXY=true), \
                  or bind to 127.0.0.1 (AGENTDECK_BIND)",
                 self.bind
+            ));
+        }
+        if self.smtp.enabled() && self.smtp.tls == SmtpTlsSetting::None && !self.smtp.host_is_loopback() {
+            problems.push(format!(
+                "smtp.tls (AGENTDECK_SMTP__TLS) is \"none\" for the remote host {:?}: invitation links and the SMTP \
+                 password would cross the network in clear text; use \"starttls\" or \"tls\" (\"none\" is for a \
+                 relay on this machine only)",
+                self.smtp.host
             ));
         }
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Insecure(problems)) }

@@ -305,6 +305,31 @@ impl From<agentdeck_services::accounts::AccountError> for ApiError {
     }
 }
 
+impl From<agentdeck_services::accounts::invitations::InvitationError> for ApiError {
+    /// A token that cannot be used is one 404 whatever the reason; a person
+    /// already in (or already invited) is 409 at `/email`; a role that may not
+    /// do this, or a disabled account or workspace, 403; rules broken 422.
+    fn from(error: agentdeck_services::accounts::invitations::InvitationError) -> Self {
+        use agentdeck_services::accounts::invitations::InvitationError;
+        match error {
+            InvitationError::Invalid(errors) => ApiError::validation(errors.0),
+            InvitationError::Forbidden(ref message) => ApiError::new(ErrorCode::Forbidden, message.clone()),
+            InvitationError::Unknown => ApiError::new(ErrorCode::NotFound, error.to_string()),
+            InvitationError::NotFound => ApiError::not_found("invitation"),
+            InvitationError::AlreadyMember(_) | InvitationError::AlreadyInvited(_) => {
+                let message = error.to_string();
+                ApiError::new(ErrorCode::Conflict, message.clone())
+                    .with_details(serde_json::json!([{ "path": "/email", "message": message }]))
+            }
+            InvitationError::AccountDisabled | InvitationError::WorkspaceDisabled => {
+                ApiError::new(ErrorCode::Forbidden, error.to_string())
+            }
+            InvitationError::Store(error) => error.into(),
+            other => ApiError::internal().with_cause(other),
+        }
+    }
+}
+
 impl From<agentdeck_services::accounts::sessions::SessionError> for ApiError {
     /// One 401 for every refused sign-in and ended session; 429 for a locked
     /// email (the route adds `Retry-After`); 404 for a workspace the account is

@@ -14,6 +14,7 @@ mod browser;
 mod control_characters;
 mod dashboard;
 mod helpers;
+mod invitations;
 mod openapi;
 mod operations;
 mod outbound_tls;

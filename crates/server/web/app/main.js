@@ -10,6 +10,9 @@
 //   mount the data pages (`mount(container, ctx) → unmount`). Navigating moves
 //   the focus to the new view's heading, so keyboard and screen reader users
 //   land where the content is.
+// - An invitation link (`#invite=<token>`) opens the invitation view
+//   (invitation.js) in place of the others, signed in or not; joining starts
+//   the new member's cookie session (`startCookieSession`) and its dashboard.
 // - `window.agentdeck` carries the test hooks of docs/web.md ("Test contract"):
 //   `ready` (resolves after the first dashboard render), `renders` and
 //   `renderTotal` (card builds), `setNow(iso)` (a fixed "today"), `sync` (the
@@ -21,7 +24,8 @@ import { api, ApiError, authHeaders, refreshCsrf } from "./api.js";
 import { el } from "./dom.js";
 import { createAsk } from "./ask.js";
 import { createGrid } from "./grid.js";
-import { initSession } from "./session.js";
+import { showInvitation, takeInvitationToken } from "./invitation.js";
+import { initSession, startCookieSession } from "./session.js";
 import { createStatusIndicator } from "./status.js";
 import { loadWidgetSchema } from "./widgets/index.js";
 import { createSyncClient } from "../sync-client.js";
@@ -331,18 +335,66 @@ async function mountPanels(current) {
   }
 }
 
-window.addEventListener("hashchange", () => route());
+window.addEventListener("hashchange", () => {
+  const invitation = takeInvitationToken();
+  if (invitation) openInvitation(invitation);
+  else route();
+});
+
+// ---- invitations ----------------------------------------------------------------
+
+/** The open invitation view's unmount, or `null`. */
+let closeInvitation = null;
+
+/** Shows the invitation of `invitationToken` in place of every other view. */
+function openInvitation(invitationToken) {
+  closeInvitation?.();
+  stopDashboard();
+  for (const view of Object.values(views)) view.hidden = true;
+  nav.hidden = true;
+  panelsAside.hidden = true;
+  const leave = (message) => {
+    closeInvitation?.();
+    closeInvitation = null;
+    session.resume().then((resumed) => {
+      if (!resumed && !session.current()) showSignIn(message);
+    });
+  };
+  closeInvitation = showInvitation($("main"), invitationToken, {
+    api,
+    // The server set the session cookie: the page starts that session (its `me` carries the CSRF token).
+    onAccepted: async (answer) => {
+      try {
+        await startCookieSession(answer?.me);
+        notify(`Welcome to ${answer?.workspace?.name ?? "the workspace"}.`, "success");
+      } catch {
+        leave(`You joined ${answer?.workspace?.name ?? "the workspace"}. Sign in with your e-mail and password.`);
+      }
+    },
+    onLeave: () => leave(null),
+  });
+}
 
 // ---- start --------------------------------------------------------------------
 
 const session = initSession(document, {
-  onSignedIn: (started, { interactive }) => startDashboard(started, { interactive }),
-  onSignedOut: (message) => showSignIn(message),
+  onSignedIn: (started, { interactive }) => {
+    closeInvitation?.();
+    closeInvitation = null;
+    startDashboard(started, { interactive });
+  },
+  onSignedOut: (message) => {
+    if (!closeInvitation) showSignIn(message);
+  },
   notify,
 });
-session.resume().then((resumed) => {
-  if (!resumed && !session.current()) showSignIn(null);
-});
+const invitationAtStart = takeInvitationToken();
+if (invitationAtStart) openInvitation(invitationAtStart);
+else {
+  session.resume().then((resumed) => {
+    if (!resumed && !session.current()) showSignIn(null);
+  });
+}
 
 // Unhandled failures of API calls made by event handlers: say so instead of failing silently.
 window.addEventListener("unhandledrejection", (event) => {

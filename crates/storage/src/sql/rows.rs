@@ -9,8 +9,8 @@
 
 use agentdeck_domain::api_tokens::{ApiToken, Scopes, TokenKind};
 use agentdeck_domain::records::{
-    Account, ActivityAction, ActivityEntry, Member, MemberRole, Priority, Project, TargetKind, Task, TaskStatus,
-    Workspace,
+    Account, ActivityAction, ActivityEntry, Invitation, Member, MemberRole, Priority, Project, TargetKind, Task,
+    TaskStatus, Workspace,
 };
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -76,6 +76,15 @@ macro_rules! activity_columns {
     };
 }
 
+/// Columns of an invitation, in the order [`invitation`] reads them (and inserts write them).
+macro_rules! invitation_columns {
+    () => {
+        "id, workspace_id, email, role, token_digest, invited_by, created_at, expires_at, \
+         accepted_at, accepted_by, revoked_at"
+    };
+}
+
+pub(crate) use invitation_columns;
 pub(crate) use {
     account_columns, activity_columns, api_token_columns, member_columns, project_columns, task_columns,
     workspace_columns,
@@ -141,6 +150,23 @@ pub(crate) fn api_token(row: &AnyRow) -> Result<ApiToken, StoreError> {
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
         last_used_at: opt_time(row, "last_used_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+/// Reads an invitation row.
+pub(crate) fn invitation(row: &AnyRow) -> Result<Invitation, StoreError> {
+    Ok(Invitation {
+        id: uuid(row, "id")?,
+        workspace_id: uuid(row, "workspace_id")?,
+        email: get(row, "email")?,
+        role: wire_name(row, "role", MemberRole::parse)?,
+        token_digest: get(row, "token_digest")?,
+        invited_by: get(row, "invited_by")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        accepted_at: opt_time(row, "accepted_at")?,
+        accepted_by: opt_uuid(row, "accepted_by")?,
         revoked_at: opt_time(row, "revoked_at")?,
     })
 }

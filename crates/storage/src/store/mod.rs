@@ -22,6 +22,7 @@
 //! | [`ActivityStore`] | the append-only activity log |
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
+//! | [`InvitationStore`] | invitations to a workspace, by token digest |
 //! | [`SessionStore`] | signed-in sessions of people |
 //! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //! | [`ApiTokenStore`] | API tokens of accounts and workspaces, by digest |
@@ -62,6 +63,7 @@ mod activity;
 mod agent_tasks;
 mod api_tokens;
 mod auth_log;
+mod invitations;
 mod members;
 mod projects;
 mod sessions;
@@ -78,6 +80,7 @@ pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::api_tokens::{ApiTokenStore, TokenOwner};
 pub use self::auth_log::AuthLogStore;
+pub use self::invitations::InvitationStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
 pub use self::sessions::{MAX_MEMBERSHIPS, SessionStore};
@@ -161,6 +164,8 @@ pub struct Stores {
     pub agent_tasks: Arc<dyn AgentTaskStore>,
     /// Token usage.
     pub usage: Arc<dyn UsageStore>,
+    /// Invitations to workspaces.
+    pub invitations: Arc<dyn InvitationStore>,
     /// Signed-in sessions.
     pub sessions: Arc<dyn SessionStore>,
     /// The auth log.
@@ -182,6 +187,7 @@ impl Stores {
             + ActivityStore
             + AgentTaskStore
             + UsageStore
+            + InvitationStore
             + SessionStore
             + AuthLogStore
             + ApiTokenStore,
@@ -196,6 +202,7 @@ impl Stores {
             activity: store.clone(),
             agent_tasks: store.clone(),
             usage: store.clone(),
+            invitations: store.clone(),
             sessions: store.clone(),
             auth_log: store.clone(),
             api_tokens: store,

@@ -10,6 +10,7 @@ mod dashboard;
 mod dashboard_document;
 mod dev;
 mod health;
+mod invitations;
 mod members;
 mod openapi;
 mod paging;
@@ -39,6 +40,7 @@ use crate::state::AppState;
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
+        (name = "invitations", description = "Inviting people to the workspace, and accepting an invitation"),
         (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me)"),
         (name = "tokens", description = "API tokens for scripts and agents: personal access and service tokens"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
@@ -75,6 +77,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(agents::router())
         .merge(workspace::router())
         .merge(admin::router())
+        .merge(invitations::router())
         .merge(auth::router())
         .merge(tokens::router())
         .merge(sync::router());

@@ -4,8 +4,10 @@
 //! retry), the project data pages, and a cross-site form post refused by the
 //! CSRF check (`csrf`). `support` drives the browser.
 
+mod accounts_flow;
 mod csrf;
 mod flows;
+mod invitations;
 mod pages;
 mod shell;
 mod signin;

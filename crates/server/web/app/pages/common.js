@@ -405,31 +405,34 @@ export function listPage(container, ctx, spec) {
     for (const item of items) {
       const name = spec.itemName(item);
       const actions = el("td", { class: "row-actions" });
+      // `replaceChildren` would write a `null` (no delete button) as the text "null": filter it out.
       const showActions = () =>
         actions.replaceChildren(
-          el(
-            "button",
-            {
-              type: "button",
-              dataset: { action: "edit" },
-              "aria-label": `Edit ${name}`,
-              onclick: () => openEditor(item),
-            },
-            "Edit",
-          ),
-          spec.canDelete
-            ? el(
-                "button",
-                {
-                  type: "button",
-                  class: "danger",
-                  dataset: { action: "delete" },
-                  "aria-label": `Delete ${name}`,
-                  onclick: () => confirmDelete(),
-                },
-                "Delete",
-              )
-            : null,
+          ...[
+            el(
+              "button",
+              {
+                type: "button",
+                dataset: { action: "edit" },
+                "aria-label": `Edit ${name}`,
+                onclick: () => openEditor(item),
+              },
+              "Edit",
+            ),
+            spec.canDelete
+              ? el(
+                  "button",
+                  {
+                    type: "button",
+                    class: "danger",
+                    dataset: { action: "delete" },
+                    "aria-label": `Delete ${name}`,
+                    onclick: () => confirmDelete(),
+                  },
+                  "Delete",
+                )
+              : null,
+          ].filter(Boolean),
         );
       const confirmDelete = () => {
         const yes = el(

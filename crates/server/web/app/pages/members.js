@@ -2,10 +2,12 @@
 // and weekly capacity (the hours tasks are planned against), and a form to
 // change the capacity and, for owners and admins, the role. The server decides
 // who may change what: a member's attempt answers 403, shown as a clear message
-// in the form. Adding people belongs to the accounts issue, so there is no
-// create form here; the last owner cannot be demoted (a 422 on `/role`).
+// in the form. People join by invitation: owners and admins get the
+// invitations section below the list (pages/invitations.js) instead of a
+// create form; the last owner cannot be demoted (a 422 on `/role`).
 
 import { listPage } from "./common.js";
+import { mountInvitations } from "./invitations.js";
 
 const ROLES = [
   ["owner", "Owner"],
@@ -61,5 +63,9 @@ export function mount(container, ctx) {
       if (!managesMembers) form.input("role").disabled = true;
     },
   });
-  return page.unmount;
+  const unmountInvitations = managesMembers ? mountInvitations(container, ctx) : null;
+  return () => {
+    unmountInvitations?.();
+    page.unmount();
+  };
 }
