@@ -40,3 +40,4 @@ pub use store::{
     AccountStore, ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore,
     UsageStore, WorkspaceStore,
 };
+pub use store::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};

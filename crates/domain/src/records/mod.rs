@@ -8,6 +8,7 @@
 
 mod account;
 mod activity;
+mod identity;
 mod member;
 mod project;
 mod task;
@@ -19,6 +20,7 @@ pub use account::{
     normalize_email,
 };
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
+pub use identity::{Identity, MAX_IDENTITY_TEXT_BYTES, PendingOidcLogin};
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};
 pub use task::{NewTask, Priority, Task, TaskChanges, TaskFilter, TaskStatus};

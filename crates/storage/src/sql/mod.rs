@@ -23,6 +23,7 @@ mod accounts;
 mod activity;
 mod agent_tasks;
 mod errors;
+mod identities;
 mod members;
 mod postgres;
 mod projects;

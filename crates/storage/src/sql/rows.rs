@@ -206,13 +206,13 @@ pub(crate) fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>, Store
 }
 
 /// Reads a time column.
-fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
     let millis: i64 = get(row, column)?;
     from_millis(column, millis)
 }
 
 /// Reads a nullable time column.
-fn opt_time(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
     let millis: Option<i64> = get(row, column)?;
     millis.map(|millis| from_millis(column, millis)).transpose()
 }

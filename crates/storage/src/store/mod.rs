@@ -22,6 +22,7 @@
 //! | [`ActivityStore`] | the append-only activity log |
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
+//! | [`IdentityStore`] | identities at OpenID Connect providers, pending sign-ins |
 //!
 //! # Contract of the record stores
 //!
@@ -57,6 +58,7 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod identities;
 mod members;
 mod projects;
 mod tasks;
@@ -70,6 +72,7 @@ use async_trait::async_trait;
 pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
+pub use self::identities::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
 pub use self::tasks::TaskStore;
@@ -152,6 +155,8 @@ pub struct Stores {
     pub agent_tasks: Arc<dyn AgentTaskStore>,
     /// Token usage.
     pub usage: Arc<dyn UsageStore>,
+    /// Identities at OpenID Connect providers and pending sign-ins.
+    pub identities: Arc<dyn IdentityStore>,
 }
 
 impl Stores {
@@ -166,7 +171,8 @@ impl Stores {
             + MemberStore
             + ActivityStore
             + AgentTaskStore
-            + UsageStore,
+            + UsageStore
+            + IdentityStore,
     {
         Self {
             database: store.clone(),
@@ -177,7 +183,8 @@ impl Stores {
             members: store.clone(),
             activity: store.clone(),
             agent_tasks: store.clone(),
-            usage: store,
+            usage: store.clone(),
+            identities: store,
         }
     }
 }
