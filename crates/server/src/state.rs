@@ -71,6 +71,8 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// Browser origins and host names the edge answers (sync upgrade, dev login).
     pub origins: Arc<TrustedOrigins>,
+    /// Single sign-on with OpenID Connect (`None`: no `[[auth.oidc]]` provider configured).
+    pub sso: Option<agentdeck_services::sso::Sso>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -135,11 +137,17 @@ impl AppState {
             projects: ProjectService::new(stores.clone()).announcing(changes),
             stores,
             tokens,
+            sso: None,
             known_workspaces: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(KNOWN_WORKSPACE_TTL)
                 .build(),
         }
+    }
+
+    /// The state with single sign-on through `sso`.
+    pub fn with_sso(self, sso: Option<agentdeck_services::sso::Sso>) -> Self {
+        Self { sso, ..self }
     }
 
     /// Drops what this node remembers of the workspace, so a change to it

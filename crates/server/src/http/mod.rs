@@ -20,6 +20,7 @@ mod layers;
 pub mod origin;
 mod ratelimit;
 mod routes;
+pub(crate) mod session;
 pub mod security_headers;
 
 use std::time::Duration;

@@ -14,6 +14,7 @@ mod openapi;
 mod paging;
 mod projects;
 mod schema;
+mod sso;
 mod sync;
 mod tasks;
 mod usage;
@@ -42,6 +43,7 @@ use crate::state::AppState;
         (name = "schema", description = "The widget catalog"),
         (name = "operations", description = "Liveness and readiness"),
         (name = "dev", description = "Dev-mode conveniences"),
+        (name = "auth", description = "Sign-in: single sign-on with OpenID Connect, linked identities"),
     )
 )]
 struct ApiDoc;
@@ -66,7 +68,8 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(agents::router())
         .merge(workspace::router())
         .merge(admin::router())
-        .merge(sync::router());
+        .merge(sync::router())
+        .merge(sso::router());
     if dev_login {
         router = router.merge(dev::router());
     }
