@@ -22,6 +22,7 @@ import { el } from "./dom.js";
 import { createAsk } from "./ask.js";
 import { createGrid } from "./grid.js";
 import { initSession } from "./session.js";
+import { initSso } from "./sso.js";
 import { createStatusIndicator } from "./status.js";
 import { loadWidgetSchema } from "./widgets/index.js";
 import { createSyncClient } from "../sync-client.js";
@@ -341,6 +342,7 @@ window.addEventListener("hashchange", () => route());
 
 // ---- start --------------------------------------------------------------------
 
+initSso(document);
 const session = initSession(document, {
   onSignedIn: (started, { interactive }) => startDashboard(started, { interactive }),
   onSignedOut: (message) => showSignIn(message),
