@@ -171,8 +171,9 @@ fn open_sso(
         return Ok(None);
     }
     let outbound = state.settings.outbound_http()?;
-    let sso = agentdeck_services::sso::Sso::new(providers, &state.settings.public_url(), &outbound, state.stores.clone())
-        .map_err(|error| ConfigError::Oidc(vec![error.to_string()]))?;
+    let sso =
+        agentdeck_services::sso::Sso::new(providers, &state.settings.public_url(), &outbound, state.stores.clone())
+            .map_err(|error| ConfigError::Oidc(vec![error.to_string()]))?;
     let discovering = sso.clone();
     tokio::spawn(async move {
         discovering.discover_all().await;

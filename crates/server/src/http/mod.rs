@@ -20,8 +20,8 @@ mod layers;
 pub mod origin;
 mod ratelimit;
 mod routes;
-pub(crate) mod session;
 pub mod security_headers;
+pub(crate) mod session;
 
 use std::time::Duration;
 

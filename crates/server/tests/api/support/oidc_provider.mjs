@@ -9,6 +9,8 @@
 //   OIDC_ACCOUNTS  JSON {login: {email, email_verified}}: what each login's
 //                  claims say; the login typed on the page is the `sub`
 // Listens on a free port of 127.0.0.1 and prints `listening <port>` once ready.
+// `GET /test/last-callback` answers the last redirect to the client's callback
+// (its code and state), so a test can replay it.
 
 import http from "node:http";
 import path from "node:path";
@@ -66,6 +68,17 @@ const provider = new Provider(issuer, {
 });
 // Quiet: a refused request is the test's business, not this process's stderr.
 provider.on("server_error", (_ctx, error) => console.error("server_error", error));
+
+let lastCallback = "";
+provider.use(async (ctx, next) => {
+  if (ctx.path === "/test/last-callback") {
+    ctx.body = { url: lastCallback };
+    return;
+  }
+  await next();
+  const location = ctx.response.get("location");
+  if (location && location.startsWith(process.env.OIDC_REDIRECT_URI)) lastCallback = location;
+});
 
 server.on("request", provider.callback());
 console.log(`listening ${port}`);
