@@ -86,6 +86,8 @@ impl OidcProvider {
         .ok()
         .flatten()
         .expect("oidc-provider says which port it listens on");
+        // Keep reading what it prints (its notices): a closed pipe would kill it at its next line.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         OidcProvider { child, issuer: format!("http://127.0.0.1:{port}") }
     }
 

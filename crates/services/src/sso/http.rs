@@ -45,6 +45,9 @@ impl ProviderHttp {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // No idle connections: logins are rare, and a provider that closes idle
+            // sockets (Node's 5 s keep-alive) would reset the reused one mid-exchange.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|error| ProviderHttpError::Transport(error_chain(&error)))?;
         Ok(Self { client })

@@ -81,4 +81,5 @@ provider.use(async (ctx, next) => {
 });
 
 server.on("request", provider.callback());
+server.on("clientError", (error, socket) => { console.error("clientError", error.code, String(error.rawPacket ?? "")); socket.destroy(); });
 console.log(`listening ${port}`);

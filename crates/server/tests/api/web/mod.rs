@@ -5,6 +5,7 @@
 mod flows;
 mod pages;
 mod shell;
+mod sso;
 #[allow(dead_code, reason = "the helpers serve every web test; each test uses some")]
 pub(crate) mod support;
 mod widgets;
