@@ -249,7 +249,7 @@ mod tests {
             client_secret = "x"
         "#;
         let settings: Settings = figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
-            .merge(figment::providers::Toml::string(toml))
+            .merge(<figment::providers::Toml as figment::providers::Format>::string(toml))
             .extract()
             .unwrap();
         assert_eq!(settings.auth.oidc.len(), 1);

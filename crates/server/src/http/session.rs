@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// The client's address.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddress(pub(crate) Option<IpAddr>);
+pub(crate) struct ClientAddress(#[allow(dead_code, reason = "placeholder until H1 lands")] pub(crate) Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = ApiError;

@@ -15,7 +15,7 @@ use agentdeck_domain::records::{Account, Identity};
 use agentdeck_services::sso::{Callback, Resolution, Sso, SsoError, safe_return_path};
 use agentdeck_storage::IdentityDeletion;
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::config::Mode;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{Caller, IdPath};
+use crate::http::extract::{ApiQuery, Caller, IdPath};
 use crate::http::session::{ClientAddress, session_account, start_session};
 use crate::state::AppState;
 
@@ -148,14 +148,14 @@ pub(crate) struct StartQuery {
 /// Sends the browser to the provider to sign in (or, with `link=true`, to link an identity to the signed-in account).
 #[utoipa::path(get, path = "/api/auth/oidc/{provider}/start", tag = "auth",
     params(("provider" = String, Path, description = "Provider id"), StartQuery),
-    responses((status = 303, description = "To the provider's authorization page; on failure to `/#sso-error=<code>`")))]
+    responses((status = 303, description = "To the provider's authorization page; on failure to `/#sso-error=<code>`"),
+        (status = 422, description = "A parameter is malformed (not a boolean, a control character)", body = ErrorBody)))]
 async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
-    RawQuery(query): RawQuery,
+    ApiQuery(query): ApiQuery<StartQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let query: StartQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let return_to = safe_return_path(query.return_to.as_deref().unwrap_or("/")).to_owned();
     let link = if query.link == Some(true) {
         match session_account(&state, &headers).await {
@@ -200,15 +200,15 @@ pub(crate) struct CallbackQuery {
 #[utoipa::path(get, path = "/api/auth/oidc/{provider}/callback", tag = "auth",
     params(("provider" = String, Path, description = "Provider id"), CallbackQuery),
     responses((status = 303, description = "Signed in (session cookie set) or linked: to the return path; \
-        otherwise to `/#sso-error=<code>` with no session")))]
+        otherwise to `/#sso-error=<code>` with no session"),
+        (status = 422, description = "A parameter holds a control character", body = ErrorBody)))]
 async fn callback(
     State(state): State<AppState>,
     Path(provider): Path<String>,
-    RawQuery(query): RawQuery,
+    ApiQuery(query): ApiQuery<CallbackQuery>,
     client: ClientAddress,
     headers: HeaderMap,
 ) -> Response {
-    let query: CallbackQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let bounded = |value: Option<String>| value.filter(|value| value.len() <= MAX_CALLBACK_PARAM_BYTES);
     let callback = Callback { code: bounded(query.code), state: bounded(query.state), error: bounded(query.error) };
     // The state cookie has served its purpose whatever happens next.
@@ -279,6 +279,7 @@ async fn list_identities(State(state): State<AppState>, caller: Caller) -> Resul
     params(("id" = Uuid, Path, description = "Identity id")),
     responses((status = 204, description = "Unlinked"),
         (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The caller is not a person's account (a service)", body = ErrorBody),
         (status = 404, description = "No such identity of this account", body = ErrorBody),
         (status = 409, description = "The account has no password and no other identity", body = ErrorBody)))]
 async fn delete_identity(
