@@ -129,6 +129,7 @@ pub fn open_rate_limiter(settings: &Settings) -> Result<Option<Arc<dyn RateLimit
         a2a: limits.a2a_per_minute,
         discovery: limits.discovery_per_minute,
         health: limits.health_per_minute,
+        sign_in: settings.sessions.login_per_minute_per_address,
         window: Duration::from_secs(limits.window_secs.max(1)),
     };
     if settings.is_embedded() {

@@ -3,7 +3,8 @@
 //
 // How it talks to the server:
 // - Before every connect it asks `POST /api/ws-ticket` (with the caller's bearer
-//   token from `getToken()`) for a single-use ticket and offers it as the
+//   token from `getToken()`, or the headers `getTicketHeaders()` returns, e.g. the
+//   `X-CSRF-Token` of a cookie session) for a single-use ticket and offers it as the
 //   subprotocol `dash.ticket.<ticket>` next to `dash.v1`: browsers cannot set an
 //   Authorization header on a WebSocket, and a ticket expires in 30 s.
 // - On open it sends `sub {epoch, v}` with what it holds (nothing on first
@@ -167,10 +168,12 @@ export function applyPatch(doc, ops) {
 
 /**
  * Opens and keeps a sync subscription.
- * `getToken()` returns (a promise of) the bearer token used to obtain each ticket.
+ * `getToken()` returns (a promise of) the bearer token used to obtain each ticket;
+ * `getTicketHeaders()`, when given, instead returns (a promise of) the headers of
+ * the ticket request (a cookie session sends its CSRF token; the browser adds the cookie).
  * `onState(state, version)`, `onStatus(status, detail)`, `onReject(frame)` are optional.
  */
-export function createSyncClient({ baseUrl = location.origin, getToken, onState, onStatus, onReject } = {}) {
+export function createSyncClient({ baseUrl = location.origin, getToken, getTicketHeaders, onState, onStatus, onReject } = {}) {
   const tab = tabId();
   const base = baseUrl.replace(/\/$/, "");
   const listeners = new Set();
@@ -315,11 +318,8 @@ export function createSyncClient({ baseUrl = location.origin, getToken, onState,
     status("connecting");
     let ticket;
     try {
-      const token = await getToken();
-      const response = await fetch(`${base}/api/ws-ticket`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}` },
-      });
+      const headers = getTicketHeaders ? await getTicketHeaders() : { Authorization: `Bearer ${await getToken()}` };
+      const response = await fetch(`${base}/api/ws-ticket`, { method: "POST", headers, credentials: "same-origin" });
       if (!response.ok) throw new Error(`ws-ticket answered ${response.status}`);
       ticket = (await response.json()).ticket;
     } catch (error) {

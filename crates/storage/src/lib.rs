@@ -37,7 +37,7 @@ pub use state::{
     RoomWatch, SqliteStateStore, StateClock, StateError, StateOptions, StateStore, StoredState, new_epoch,
 };
 pub use store::{
-    AccountStore, ActivityStore, AgentTaskStore, Backend, Database, MemberStore, ProjectStore, Stores, TaskStore,
-    UsageStore, WorkspaceStore,
+    AccountStore, ActivityStore, AgentTaskStore, AuthLogStore, Backend, Database, MemberStore, ProjectStore,
+    SessionStore, Stores, TaskStore, UsageStore, WorkspaceStore,
 };
 pub use store::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};

@@ -11,6 +11,7 @@ mod activity;
 mod identity;
 mod member;
 mod project;
+mod session;
 mod task;
 pub mod wire_schema;
 mod workspace;
@@ -23,6 +24,9 @@ pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
 pub use identity::{Identity, MAX_IDENTITY_TEXT_BYTES, PendingOidcLogin};
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};
+pub use session::{
+    AuthEvent, AuthEventKind, MAX_AUTH_DETAIL_CHARS, MAX_USER_AGENT_CHARS, Membership, Session, SessionLookup,
+};
 pub use task::{NewTask, Priority, Task, TaskChanges, TaskFilter, TaskStatus};
 pub use workspace::Workspace;
 

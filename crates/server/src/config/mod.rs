@@ -10,7 +10,7 @@
 //! `[section]` lives in its own module with its defaults and the helpers that read
 //! it: [`agents`], [`http`], [`http_client`], [`auth`], [`storage`] (`database_url`, `redis_url`, `[database]`,
 //! `[state]`), [`log`], [`sync`], [`a2a`], [`gateway`], [`rate_limit`],
-//! [`metering`]. [`production`] holds the production checks. A new section gets a
+//! [`metering`], [`sessions`]. [`production`] holds the production checks. A new section gets a
 //! module here, a field in [`Settings`], a name in `TOP_LEVEL_KEYS` and rows in
 //! `docs/configuration.md`.
 
@@ -26,6 +26,7 @@ pub mod oidc;
 mod production;
 pub mod rate_limit;
 mod redact;
+pub mod sessions;
 pub mod storage;
 pub mod sync;
 
@@ -47,6 +48,7 @@ pub use http_client::HttpClientSettings;
 pub use log::LogSettings;
 pub use metering::MeteringSettings;
 pub use rate_limit::RateLimitSettings;
+pub use sessions::SessionsSettings;
 pub use storage::{DatabaseSettings, StateSettings};
 pub use sync::SyncSettings;
 
@@ -125,6 +127,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// `[metering]`: token counting and the daily quota.
     pub metering: MeteringSettings,
+    /// `[sessions]`: signed-in sessions and the limits of sign-in.
+    pub sessions: SessionsSettings,
 }
 
 impl Default for Settings {
@@ -148,6 +152,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             metering: MeteringSettings::default(),
             sync: SyncSettings::default(),
+            sessions: SessionsSettings::default(),
         }
     }
 }
@@ -243,7 +248,7 @@ pub enum ConfigError {
 }
 
 /// Top-level setting names; other `AGENTDECK_*` variables (e.g. for tests) are not settings.
-const TOP_LEVEL_KEYS: [&str; 18] = [
+const TOP_LEVEL_KEYS: [&str; 19] = [
     "mode",
     "bind",
     "data_dir",
@@ -262,6 +267,7 @@ const TOP_LEVEL_KEYS: [&str; 18] = [
     "gateway",
     "rate_limit",
     "metering",
+    "sessions",
 ];
 
 impl Settings {

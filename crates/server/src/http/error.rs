@@ -305,6 +305,27 @@ impl From<agentdeck_services::accounts::AccountError> for ApiError {
     }
 }
 
+impl From<agentdeck_services::accounts::sessions::SessionError> for ApiError {
+    /// One 401 for every refused sign-in and ended session; 429 for a locked
+    /// email (the route adds `Retry-After`); 404 for a workspace the account is
+    /// not a member of; 403 for a disabled or missing usable workspace.
+    fn from(error: agentdeck_services::accounts::sessions::SessionError) -> Self {
+        use agentdeck_services::accounts::sessions::SessionError;
+        match error {
+            SessionError::SignInRefused | SessionError::NoSession => {
+                ApiError::new(ErrorCode::Unauthorized, error.to_string())
+            }
+            SessionError::Locked { .. } => ApiError::new(ErrorCode::RateLimited, error.to_string()),
+            SessionError::NotAMember => ApiError::not_found("workspace"),
+            SessionError::WorkspaceDisabled | SessionError::NoUsableWorkspace => {
+                ApiError::new(ErrorCode::Forbidden, error.to_string())
+            }
+            SessionError::Store(error) => error.into(),
+            SessionError::Random(_) | SessionError::Password(_) => ApiError::internal().with_cause(error),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     /// 403 for a disabled workspace (the caller is known, the workspace may not be used); 401 otherwise.
     fn from(error: AuthError) -> Self {

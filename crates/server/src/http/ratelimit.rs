@@ -8,17 +8,15 @@
 //! logs when it starts and stops failing (see `agentdeck_storage::ratelimit`),
 //! so this layer logs each such request only at debug level.
 
-use std::net::SocketAddr;
-
 use agentdeck_storage::ratelimit::{Decision, RouteClass};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::extract::bearer_token;
+use crate::http::extract::{ClientAddress, bearer_token};
 use crate::state::AppState;
 
 /// The class of a request, if it is limited.
@@ -38,15 +36,27 @@ fn key_of(state: &AppState, request: &Request) -> String {
     if let Some(principal) = bearer_token(request.headers()).and_then(|token| state.tokens.verify(token).ok()) {
         return format!("ws:{}", principal.workspace_id);
     }
-    if state.settings.http.behind_proxy
-        && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|ip| !ip.is_empty())
-    {
-        return format!("ip:{first}");
-    }
-    match request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(address)) => format!("ip:{}", address.ip()),
-        None => "ip:unknown".to_owned(),
+    format!("ip:{}", ClientAddress::of(&state.settings, request.headers(), request.extensions()))
+}
+
+/// Takes one request of `class` from the client address's quota (for routes
+/// limited in their handler, such as sign-in); the 429 answer when refused.
+/// A limiter that cannot decide lets the request through, as the layer does.
+pub(crate) async fn limit_address(state: &AppState, class: RouteClass, client: &ClientAddress) -> Option<Response> {
+    let limiter = state.limiter.as_ref()?;
+    let key = format!("ip:{client}");
+    match limiter.check(class, &key).await {
+        Ok(decision) if !decision.allowed => {
+            tracing::info!(class = class.as_str(), key, "rate limited");
+            let mut response = refusal("/api", &decision);
+            set_headers(response.headers_mut(), &decision);
+            Some(response)
+        }
+        Ok(_) => None,
+        Err(error) => {
+            tracing::debug!(%error, class = class.as_str(), "rate limiter could not decide; request let through");
+            None
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod operations;
 mod outbound_tls;
 mod projects;
 mod rate_limits;
+mod sessions;
 mod sso;
 mod sync;
 mod tenancy;

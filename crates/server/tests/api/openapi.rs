@@ -120,7 +120,7 @@ async fn the_document_states_the_formats_and_rules_of_inputs() {
             }
         }
     }
-    assert_eq!((preconditions, cursors), (4, 5));
+    assert_eq!((preconditions, cursors), (4, 6));
     let project_name = &schemas["NewProject"]["properties"]["name"];
     assert_eq!(project_name["pattern"], wire_schema::name_pattern(), "{project_name}");
 

@@ -92,8 +92,8 @@ async fn an_instance_admin_lists_and_disables_workspaces_and_nobody_else_may() {
     let (status, _) = app.request(Method::PATCH, &unknown, Some(&ops), Some(&json!({"disabled": true}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // A disabled admin account may no longer.
+    // A disabled admin account may no longer: its tokens stop working altogether (401).
     app.stores.accounts.set_account_disabled(created.owner.id, true, chrono::Utc::now()).await.expect("disabled");
     let (status, _) = app.request(Method::GET, "/api/admin/workspaces", Some(&ops), None).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -17,7 +17,7 @@
 //   state's DOM update measured as `agentdeck:delta` (Performance API), which
 //   the benchmark in docs/benchmarks.md reads.
 
-import { api, ApiError, token } from "./api.js";
+import { api, ApiError, authHeaders, refreshCsrf } from "./api.js";
 import { el } from "./dom.js";
 import { createAsk } from "./ask.js";
 import { createGrid } from "./grid.js";
@@ -42,8 +42,6 @@ const views = {
 };
 const nav = $('[data-role="nav"]');
 const panelsAside = $('[data-role="panels"]');
-const who = $('[data-role="who"]');
-const signOutButton = $('[data-action="sign-out"]');
 const themeSelect = $('[data-role="theme"]');
 const notices = $('[data-role="notices"]');
 const statusElement = $('[data-role="sync-status"]');
@@ -136,10 +134,6 @@ const ask = createAsk(views.dashboard, { api, notify });
 /** Starts the signed-in page; `interactive`: the person just signed in here, so the focus moves to the content. */
 function startDashboard(session, { interactive = false } = {}) {
   stopDashboard();
-  const { user, workspace } = session.user ?? {};
-  who.textContent = [user?.displayName, workspace?.name].filter(Boolean).join(" · ");
-  who.hidden = false;
-  signOutButton.hidden = false;
   nav.hidden = false;
   views.signin.hidden = true;
 
@@ -170,7 +164,8 @@ function startDashboard(session, { interactive = false } = {}) {
 
   const sync = createSyncClient({
     baseUrl: location.origin,
-    getToken: () => token(),
+    // The bearer token, or a cookie session's CSRF token (the browser adds the cookie).
+    getTicketHeaders: () => authHeaders("POST"),
     onState: (state, version) => {
       indicator.version(version);
       applyTheme(state?.preferences?.theme);
@@ -182,6 +177,8 @@ function startDashboard(session, { interactive = false } = {}) {
       indicator.status(status);
       // A refused ticket may mean a revoked token, or a server still starting: ask the API
       // (its 401 signs out through onUnauthorized; a network error or 503 changes nothing).
+      // A 403 is a cookie session's CSRF token gone stale (rotated by a switch in another tab): learn the new one.
+      if (status === "error" && /answered 403/.test(String(detail?.error))) refreshCsrf();
       if (status === "error" && /answered 401/.test(String(detail?.error)) && !checkingToken) {
         checkingToken = true;
         api("/api/projects?limit=1")
@@ -229,9 +226,6 @@ function stopDashboard() {
 
 function showSignIn(message) {
   stopDashboard();
-  who.hidden = true;
-  who.textContent = "";
-  signOutButton.hidden = true;
   nav.hidden = true;
   panelsAside.hidden = true;
   views.dashboard.hidden = true;
@@ -346,8 +340,11 @@ initSso(document);
 const session = initSession(document, {
   onSignedIn: (started, { interactive }) => startDashboard(started, { interactive }),
   onSignedOut: (message) => showSignIn(message),
+  notify,
 });
-if (!session.resume()) showSignIn(null);
+session.resume().then((resumed) => {
+  if (!resumed && !session.current()) showSignIn(null);
+});
 
 // Unhandled failures of API calls made by event handlers: say so instead of failing silently.
 window.addEventListener("unhandledrejection", (event) => {

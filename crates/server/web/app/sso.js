@@ -3,10 +3,11 @@
 //
 // The buttons are plain links to `GET /api/auth/oidc/{id}/start` (a browser
 // navigation to the provider and back, not an API call), one per provider of
-// `GET /api/auth/providers`, in the `[data-sso]` container; it stays hidden
-// when the server has no provider. A refused sign-in comes back as
-// `/#sso-error=<code>`: the message for the code is shown in the container and
-// the fragment removed, so a reload does not show it again.
+// `GET /api/auth/providers`, in the sign-in form's `[data-sso]` container
+// (empty, and so not shown, when the server has no provider). A refused
+// sign-in comes back as `/#sso-error=<code>`: the message for the code is
+// shown in the container (`[data-role="sso-error"]`, an alert) and the
+// fragment removed, so a reload does not show it again.
 
 import { api } from "./api.js";
 
@@ -36,18 +37,19 @@ export function ssoMessage(code) {
 export async function initSso(root) {
   const container = root.querySelector("[data-sso]");
   if (!container) return;
-  const buttons = container.querySelector('[data-role="sso-buttons"]');
-  const error = container.querySelector('[data-role="sso-error"]');
   const match = /^#sso-error=([a-z_]{1,40})$/.exec(location.hash);
   if (match) {
+    const error = document.createElement("p");
+    error.className = "field-error";
+    error.dataset.role = "sso-error";
+    error.setAttribute("role", "alert");
     error.textContent = ssoMessage(match[1]);
-    error.hidden = false;
-    container.hidden = false;
+    container.prepend(error);
     history.replaceState(null, "", location.pathname + location.search);
   }
   try {
     const { providers } = await api("/api/auth/providers");
-    buttons.replaceChildren(
+    container.append(
       ...providers.map((provider) => {
         const link = document.createElement("a");
         link.className = "button";
@@ -57,7 +59,6 @@ export async function initSso(root) {
         return link;
       }),
     );
-    if (providers.length > 0) container.hidden = false;
   } catch {
     // No list, no buttons: the other ways in still work.
   }

@@ -5,9 +5,11 @@
 //! A person's membership in a workspace is a member record whose `userId` is
 //! the account id; creating a workspace makes its owner that way, so the
 //! members pages, assignments and capacity planning see the owner like anyone
-//! else. [`password`] hashes and verifies passwords.
+//! else. [`password`] hashes and verifies passwords; [`sessions`] signs people
+//! in and keeps their sessions and the auth log.
 
 pub mod password;
+pub mod sessions;
 
 use agentdeck_domain::page::{MAX_PAGE_LIMIT, PageRequest};
 use agentdeck_domain::records::{

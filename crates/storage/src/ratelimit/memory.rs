@@ -90,7 +90,7 @@ mod tests {
     async fn the_limit_plus_one_is_refused_and_keys_are_separate() -> Result<(), LimiterError> {
         // 100 an hour: no slot comes back while the test runs, however slow the machine.
         let hour = Duration::from_secs(3600);
-        let limiter = MemoryLimiter::new(Quotas { a2a: 100, discovery: 3, health: 300, window: hour });
+        let limiter = MemoryLimiter::new(Quotas { a2a: 100, discovery: 3, health: 300, sign_in: 20, window: hour });
         for expected_remaining in (0..100).rev() {
             let decision = limiter.check(RouteClass::A2a, "ws:a").await?;
             assert!(decision.allowed);

@@ -38,11 +38,13 @@ pub enum RouteClass {
     Discovery,
     /// `/health` and `/ready`.
     Health,
+    /// Sign-in attempts (`POST /api/auth/login`), always keyed by client address.
+    SignIn,
 }
 
 impl RouteClass {
     /// Every class.
-    pub const ALL: [RouteClass; 3] = [Self::A2a, Self::Discovery, Self::Health];
+    pub const ALL: [RouteClass; 4] = [Self::A2a, Self::Discovery, Self::Health, Self::SignIn];
 
     /// Short name (Redis key part, logs).
     pub fn as_str(self) -> &'static str {
@@ -50,6 +52,7 @@ impl RouteClass {
             Self::A2a => "a2a",
             Self::Discovery => "discovery",
             Self::Health => "health",
+            Self::SignIn => "sign_in",
         }
     }
 }
@@ -63,13 +66,15 @@ pub struct Quotas {
     pub discovery: u32,
     /// Health (default 300).
     pub health: u32,
+    /// Sign-in attempts per client address (default 20).
+    pub sign_in: u32,
     /// The window the limits count over (default a minute); a longer one refills more slowly.
     pub window: Duration,
 }
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { a2a: 100, discovery: 30, health: 300, window: Duration::from_secs(60) }
+        Self { a2a: 100, discovery: 30, health: 300, sign_in: 20, window: Duration::from_secs(60) }
     }
 }
 
@@ -80,6 +85,7 @@ impl Quotas {
             RouteClass::A2a => self.a2a,
             RouteClass::Discovery => self.discovery,
             RouteClass::Health => self.health,
+            RouteClass::SignIn => self.sign_in,
         }
         .max(1)
     }

@@ -22,12 +22,14 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod auth_log;
 mod errors;
 mod identities;
 mod members;
 mod postgres;
 mod projects;
 mod rows;
+mod sessions;
 mod sqlite;
 mod statement;
 mod tasks;

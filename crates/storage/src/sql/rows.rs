@@ -222,7 +222,7 @@ fn from_millis(column: &str, millis: i64) -> Result<DateTime<Utc>, StoreError> {
 }
 
 /// Reads a 0/1 flag column.
-fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+pub(crate) fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
     match get::<i64>(row, column)? {
         0 => Ok(false),
         1 => Ok(true),
@@ -231,7 +231,7 @@ fn flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
 }
 
 /// Reads an enum stored as its wire name.
-fn wire_name<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn wire_name<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     let name: String = get(row, column)?;
     parse(&name).ok_or_else(|| corrupt(column, format!("unknown value {name:?}")))
 }

@@ -23,6 +23,8 @@
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
 //! | [`IdentityStore`] | identities at OpenID Connect providers, pending sign-ins |
+//! | [`SessionStore`] | signed-in sessions of people |
+//! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //!
 //! # Contract of the record stores
 //!
@@ -58,9 +60,11 @@
 mod accounts;
 mod activity;
 mod agent_tasks;
+mod auth_log;
 mod identities;
 mod members;
 mod projects;
+mod sessions;
 mod tasks;
 mod usage;
 mod workspaces;
@@ -72,9 +76,11 @@ use async_trait::async_trait;
 pub use self::accounts::AccountStore;
 pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
+pub use self::auth_log::AuthLogStore;
 pub use self::identities::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
+pub use self::sessions::{MAX_MEMBERSHIPS, SessionStore};
 pub use self::tasks::TaskStore;
 pub use self::usage::UsageStore;
 pub use self::workspaces::WorkspaceStore;
@@ -157,6 +163,10 @@ pub struct Stores {
     pub usage: Arc<dyn UsageStore>,
     /// Identities at OpenID Connect providers and pending sign-ins.
     pub identities: Arc<dyn IdentityStore>,
+    /// Signed-in sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// The auth log.
+    pub auth_log: Arc<dyn AuthLogStore>,
 }
 
 impl Stores {
@@ -172,7 +182,9 @@ impl Stores {
             + ActivityStore
             + AgentTaskStore
             + UsageStore
-            + IdentityStore,
+            + IdentityStore
+            + SessionStore
+            + AuthLogStore,
     {
         Self {
             database: store.clone(),
@@ -184,7 +196,9 @@ impl Stores {
             activity: store.clone(),
             agent_tasks: store.clone(),
             usage: store.clone(),
-            identities: store,
+            identities: store.clone(),
+            sessions: store.clone(),
+            auth_log: store,
         }
     }
 }

@@ -25,6 +25,7 @@ mod members;
 mod projects;
 mod ratelimit;
 mod redis_outage;
+mod sessions;
 mod state;
 mod tasks;
 
@@ -167,6 +168,12 @@ backend_tests! {
         activity_pagination_serves_each_item_once,
         activity_rejects_update_and_delete,
     }
+    sessions {
+        session_lookup_carries_flag_and_role_and_rotation_replaces,
+        session_touch_delete_and_purge,
+        memberships_list_every_workspace_newest_first,
+        auth_log_round_trip_pages_and_counts_failures,
+    }
 }
 
 /// Backend-independent checks of `connect`.
@@ -192,12 +199,7 @@ mod connect {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("new file #1.sqlite");
         let stores = connect(&sqlite_url(&path), &ConnectOptions::default()).await?;
-        // Every migration of the folder runs on a new file.
-        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
-        let migrations = std::fs::read_dir(folder)?
-            .filter(|entry| entry.as_ref().is_ok_and(|entry| entry.path().extension().is_some_and(|ext| ext == "sql")))
-            .count();
-        assert_eq!(stores.database.migrate().await?, migrations);
+        assert_eq!(stores.database.migrate().await?, crate::fixtures::migration_files("sqlite")?);
         assert!(path.exists());
         Ok(())
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 /// 100 A2A calls an hour: no slot comes back during a test (one every 36 s), so
 /// the 101st call is refused however slowly a loaded machine makes the 100.
-const QUOTAS: Quotas = Quotas { a2a: 100, discovery: 30, health: 300, window: Duration::from_secs(3600) };
+const QUOTAS: Quotas = Quotas { a2a: 100, discovery: 30, health: 300, sign_in: 20, window: Duration::from_secs(3600) };
 
 fn options(timeout: Duration, cooldown: Duration) -> RedisLimiterOptions {
     RedisLimiterOptions { prefix: format!("agentdeck-test-rl-{}", Uuid::new_v4().simple()), timeout, cooldown }

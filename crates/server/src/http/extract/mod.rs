@@ -5,12 +5,14 @@
 //! with the JSON path of the failing field where there is one.
 
 mod auth;
+mod client;
 mod json;
 mod path;
 mod query;
 
 pub use auth::{Caller, Credential};
 pub(crate) use auth::{bearer_token, caller_of_token};
+pub use client::ClientAddress;
 pub use json::{ApiJson, JsonLimits, nesting_exceeds};
 pub use path::IdPath;
 pub use query::ApiQuery;

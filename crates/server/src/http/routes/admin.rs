@@ -76,7 +76,7 @@ pub(crate) struct AdminWorkspaceChanges {
 }
 
 /// The caller's account when it is an enabled instance admin; 403 otherwise.
-async fn instance_admin(state: &AppState, caller: &Caller) -> Result<Account, ApiError> {
+pub(super) async fn instance_admin(state: &AppState, caller: &Caller) -> Result<Account, ApiError> {
     let refused = || ApiError::new(ErrorCode::Forbidden, "only an instance admin may do this");
     let Ok(id) = Uuid::parse_str(&caller.subject) else { return Err(refused()) };
     match state.stores.accounts.get_account(id).await? {

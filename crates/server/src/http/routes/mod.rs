@@ -5,6 +5,7 @@ mod activity;
 mod admin;
 mod agents;
 mod ask;
+mod auth;
 mod dashboard;
 mod dashboard_document;
 mod dev;
@@ -38,12 +39,12 @@ use crate::state::AppState;
         (name = "tasks", description = "Tasks, with blocked-by links"),
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
+        (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me), single sign-on with OpenID Connect, linked identities"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
         (name = "schema", description = "The widget catalog"),
         (name = "operations", description = "Liveness and readiness"),
         (name = "dev", description = "Dev-mode conveniences"),
-        (name = "auth", description = "Sign-in: single sign-on with OpenID Connect, linked identities"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +69,7 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(agents::router())
         .merge(workspace::router())
         .merge(admin::router())
+        .merge(auth::router())
         .merge(sync::router())
         .merge(sso::router());
     if dev_login {

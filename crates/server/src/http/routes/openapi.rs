@@ -29,13 +29,13 @@ use axum::http::Method;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 
 use super::dashboard::MAX_IDEMPOTENCY_KEY_CHARS;
 use crate::http::ratelimit;
 
-/// Declares the `bearer` security scheme the routes refer to.
+/// Declares the `bearer` and `session` security schemes the routes refer to.
 pub(super) struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -44,6 +44,14 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        // Dev mode names the cookie `agentdeck_session` (plain HTTP cannot hold a `__Host-` cookie).
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::http::session::SECURE_COOKIE,
+                "The session cookie of POST /api/auth/login; writes also need X-CSRF-Token and a trusted Origin",
+            ))),
         );
     }
 }

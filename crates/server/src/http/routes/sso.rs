@@ -11,7 +11,8 @@
 //! another browser (login CSRF: signing the victim in as the attacker) does
 //! nothing. The flow itself is [`agentdeck_services::sso`].
 
-use agentdeck_domain::records::{Account, Identity};
+use agentdeck_domain::records::{Account, AuthEventKind, Identity};
+use agentdeck_services::accounts::sessions;
 use agentdeck_services::sso::{Callback, Resolution, Sso, SsoError, safe_return_path};
 use agentdeck_storage::IdentityDeletion;
 use axum::Json;
@@ -25,8 +26,8 @@ use uuid::Uuid;
 
 use crate::config::Mode;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiQuery, Caller, IdPath};
-use crate::http::session::{ClientAddress, session_account, start_session};
+use crate::http::extract::{ApiQuery, Caller, ClientAddress, IdPath};
+use crate::http::session::{client_info, session_account, start_session};
 use crate::state::AppState;
 
 /// Longest `code` or `state` read from a callback; longer ones are refused as garbled.
@@ -91,9 +92,23 @@ fn sso<'s>(state: &'s AppState, provider: &str) -> Result<&'s Sso, SsoError> {
     state.sso.as_ref().ok_or_else(|| SsoError::UnknownProvider(provider.chars().take(64).collect()))
 }
 
-/// Records an auth event: `identity_linked`, `identity_unlinked`.
-fn auth_event(kind: &'static str, account: &Account, detail: &str) {
-    tracing::info!(kind, account = %account.id, email = %account.email, detail, "auth event");
+/// Appends `identity_linked` or `identity_unlinked` to the auth log; a failure
+/// to write it is logged and does not undo what was done.
+async fn auth_event(
+    state: &AppState,
+    kind: AuthEventKind,
+    account: &Account,
+    detail: String,
+    headers: &HeaderMap,
+    client: &ClientAddress,
+) {
+    let mut event = sessions::event(kind, &client_info(headers, client), chrono::Utc::now());
+    event.account_id = Some(account.id);
+    event.email = Some(account.email.clone());
+    event.detail = Some(detail);
+    if let Err(error) = sessions::log_event(&state.stores, event).await {
+        tracing::warn!(error = %error, %kind, account = %account.id, "auth event not stored");
+    }
 }
 
 /// A provider people may sign in with.
@@ -227,7 +242,7 @@ async fn callback(
     };
     let method = format!("oidc:{}", finished.identity.provider);
     if finished.resolution != Resolution::SignIn {
-        auth_event("identity_linked", &finished.account, &method);
+        auth_event(&state, AuthEventKind::IdentityLinked, &finished.account, method.clone(), &headers, &client).await;
     }
     if finished.resolution == Resolution::Linked {
         let location = if finished.return_path.contains('#') {
@@ -286,13 +301,16 @@ async fn delete_identity(
     State(state): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
+    client: ClientAddress,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let account = caller_account(&state, &caller).await?;
     let identities = state.stores.identities.list_identities(account.id).await?;
     let provider = identities.iter().find(|identity| identity.id == id).map(|identity| identity.provider.clone());
     match state.stores.identities.delete_identity(account.id, id).await {
         Ok(IdentityDeletion::Deleted) => {
-            auth_event("identity_unlinked", &account, &format!("oidc:{}", provider.unwrap_or_default()));
+            let detail = format!("oidc:{}", provider.unwrap_or_default());
+            auth_event(&state, AuthEventKind::IdentityUnlinked, &account, detail, &headers, &client).await;
             Ok(StatusCode::NO_CONTENT)
         }
         Ok(IdentityDeletion::LastWayIn) => Err(ApiError::new(

@@ -142,7 +142,6 @@ async fn signed_in_as(page: &Page) -> Value {
 }
 
 #[tokio::test]
-#[ignore = "needs H1's sessions (start_session, POST /api/auth/login, GET /api/me); run after merging them"]
 async fn a_verified_email_links_and_signs_in_when_the_provider_allows_it() {
     let (app, provider) = spawn_with_provider(true, two_people()).await;
     let ada = person(&app, "ada@example.org", true).await;
@@ -171,7 +170,6 @@ async fn password_sign_in(page: &Page, account: &Account, password: &str) {
 }
 
 #[tokio::test]
-#[ignore = "needs H1's sessions (start_session, POST /api/auth/login, GET /api/me); run after merging them"]
 async fn an_identity_linked_by_a_signed_in_person_then_signs_them_in() {
     let (app, provider) = spawn_with_provider(false, json!({"ada-corp": {"email": "ada@corp.example"}})).await;
     let password = "a long enough passphrase";
@@ -194,5 +192,17 @@ async fn an_identity_linked_by_a_signed_in_person_then_signs_them_in() {
     provider_login(&page, &provider, "ada-corp").await;
     let me = signed_in_as(&page).await;
     assert_eq!(me["account"]["id"], ada.id.to_string(), "{me}");
+    assert_eq!(me["credential"], "session", "{me}");
     page.quit().await;
+
+    // The auth log tells both: the link, then the sign-in by the identity.
+    let log = app.stores.auth_log.list_auth_events(agentdeck_domain::page::PageRequest::first(20)).await.unwrap();
+    let ada_events: Vec<(String, String)> = log
+        .items
+        .iter()
+        .filter(|event| event.account_id == Some(ada.id))
+        .map(|event| (event.kind.to_string(), event.detail.clone().unwrap_or_default()))
+        .collect();
+    assert!(ada_events.contains(&("identity_linked".into(), "oidc:corp".into())), "{ada_events:?}");
+    assert!(ada_events.contains(&("sign_in".into(), "oidc:corp".into())), "{ada_events:?}");
 }

@@ -74,13 +74,17 @@ fn diffs_dir() -> PathBuf {
 }
 
 /// An image as width, height and RGBA bytes.
-struct Rgba {
-    width: u32,
-    height: u32,
-    pixels: Vec<u8>,
+pub(super) struct Rgba {
+    /// Pixels across.
+    pub(super) width: u32,
+    /// Pixels down.
+    pub(super) height: u32,
+    /// Four bytes a pixel, row by row.
+    pub(super) pixels: Vec<u8>,
 }
 
-fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
+/// Decodes a PNG (a screenshot or a baseline) into RGBA pixels.
+pub(super) fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
     let mut decoder = png::Decoder::new(Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|error| format!("not a PNG: {error}"))?;
@@ -98,7 +102,8 @@ fn decode_png(bytes: &[u8]) -> Result<Rgba, String> {
     Ok(Rgba { width: frame.width, height: frame.height, pixels })
 }
 
-fn write_png(path: &Path, image: &Rgba) {
+/// Writes `image` as a PNG (a new baseline, an actual screenshot, a diff).
+pub(super) fn write_png(path: &Path, image: &Rgba) {
     let file = std::fs::File::create(path).unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), image.width, image.height);
     encoder.set_color(png::ColorType::Rgba);
@@ -110,7 +115,7 @@ fn write_png(path: &Path, image: &Rgba) {
 
 /// Compares a screenshot with its baseline: `None` when they match within the tolerance,
 /// else why not (after writing the actual and a diff image to [`diffs_dir`]).
-fn compare_with_baseline(name: &str, actual: &Rgba, baseline_path: &Path) -> Option<String> {
+pub(super) fn compare_with_baseline(name: &str, actual: &Rgba, baseline_path: &Path) -> Option<String> {
     let write_actual = || {
         std::fs::create_dir_all(diffs_dir()).expect("diff dir");
         let path = diffs_dir().join(format!("{name}-actual.png"));
