@@ -76,10 +76,12 @@ function userFromToken(token) {
 function sessionFromMe(me) {
   const account = me?.account;
   if (!account || typeof account !== "object") return null;
-  const workspace = me.workspace && typeof me.workspace === "object" ? me.workspace : {};
   const workspaces = (Array.isArray(me.workspaces) ? me.workspaces : [])
     .filter((entry) => entry && entry.id)
     .map((entry) => ({ id: String(entry.id), name: String(entry.name ?? entry.id), role: entry.role ?? null }));
+  // `/api/me` names the current workspace by id; its name is in the account's list.
+  const workspaceId = String(me.workspaceId ?? "");
+  const workspace = workspaces.find((entry) => entry.id === workspaceId) ?? { id: workspaceId, name: null };
   return {
     kind: "cookie",
     token: null,
