@@ -161,6 +161,27 @@ pub async fn open_ticket_store(settings: &Settings) -> Result<Arc<dyn TicketStor
     Ok(Arc::new(redis))
 }
 
+/// The single sign-on service of the configured providers (`None` without any),
+/// discovering them in the background: a provider that is down delays nothing
+/// and is tried again on first use.
+fn open_sso(
+    providers: Vec<agentdeck_services::sso::ProviderConfig>,
+    state: &AppState,
+) -> Result<Option<agentdeck_services::sso::Sso>, StartupError> {
+    if providers.is_empty() {
+        return Ok(None);
+    }
+    let outbound = state.settings.outbound_http()?;
+    let sso =
+        agentdeck_services::sso::Sso::new(providers, &state.settings.public_url(), &outbound, state.stores.clone())
+            .map_err(|error| ConfigError::Oidc(vec![error.to_string()]))?;
+    let discovering = sso.clone();
+    tokio::spawn(async move {
+        discovering.discover_all().await;
+    });
+    Ok(Some(sso))
+}
+
 impl Application {
     /// Checks the settings, opens and migrates storage, seeds the demo (dev), and binds.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
@@ -168,6 +189,8 @@ impl Application {
         agentdeck_services::outbound::install_crypto_provider();
         settings.check_production()?;
         settings.check_agents()?;
+        settings.check_oidc()?;
+        let oidc_providers = settings.oidc_providers()?;
         // Before any connection: a missing Redis URL is a configuration mistake, not an outage.
         settings.check_cluster()?;
         let keys = settings.token_keys()?;
@@ -214,6 +237,8 @@ impl Application {
             outbound,
         )
         .with_mailer(mailer);
+        let sso = open_sso(oidc_providers, &state)?;
+        let state = state.with_sso(sso);
         let a2a = state.a2a.clone();
         let gateway = state.gateway.clone();
         let meter = state.meter.clone();

@@ -75,6 +75,8 @@ pub struct AppState {
     pub origins: Arc<TrustedOrigins>,
     /// Invitations to workspaces (links only until [`AppState::with_mailer`] adds SMTP).
     pub invitations: Invitations,
+    /// Single sign-on with OpenID Connect (`None`: no `[[auth.oidc]]` provider configured).
+    pub sso: Option<agentdeck_services::sso::Sso>,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -140,6 +142,7 @@ impl AppState {
             projects: ProjectService::new(stores.clone()).announcing(changes),
             stores,
             tokens,
+            sso: None,
             known_workspaces: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(KNOWN_WORKSPACE_TTL)
@@ -151,6 +154,11 @@ impl AppState {
     pub fn with_mailer(mut self, mailer: Option<Mailer>) -> Self {
         self.invitations = self.invitations.with_mailer(mailer);
         self
+    }
+
+    /// The state with single sign-on through `sso`.
+    pub fn with_sso(self, sso: Option<agentdeck_services::sso::Sso>) -> Self {
+        Self { sso, ..self }
     }
 
     /// Drops what this node remembers of the workspace, so a change to it

@@ -29,6 +29,8 @@
 //!   checks, activity entries and retries on concurrent updates; each write is
 //!   announced (for the gateway's live refresh).
 //! - [`seed`]: the demo workspace dev mode starts with.
+//! - [`sso`]: single sign-on with OpenID Connect — authorization code + PKCE,
+//!   ID token verification, identities as (issuer, subject).
 //! - [`sync`]: the real-time hub — one owner task per open dashboard room,
 //!   listening to the dashboard service's commits.
 
@@ -44,4 +46,5 @@ pub mod metering;
 pub mod outbound;
 pub mod projects;
 pub mod seed;
+pub mod sso;
 pub mod sync;

@@ -41,3 +41,4 @@ pub use store::{
     AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, AuthLogStore, Backend, Database, MemberStore,
     ProjectStore, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,
 };
+pub use store::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};

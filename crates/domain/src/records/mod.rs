@@ -8,6 +8,7 @@
 
 mod account;
 mod activity;
+mod identity;
 mod invitation;
 mod member;
 mod project;
@@ -21,6 +22,7 @@ pub use account::{
     normalize_email,
 };
 pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
+pub use identity::{Identity, MAX_IDENTITY_TEXT_BYTES, PendingOidcLogin};
 pub use invitation::Invitation;
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};
 pub use project::{NewProject, Project, ProjectChanges, ProjectFilter};

@@ -36,6 +36,8 @@ pub struct AuthSettings {
     pub dev_login: Option<bool>,
     /// Seed the demo workspace on first start; defaults to on in dev mode.
     pub seed_demo: Option<bool>,
+    /// `[[auth.oidc]]`: OpenID Connect providers people may sign in with.
+    pub oidc: Vec<super::oidc::OidcProviderSettings>,
 }
 
 impl Default for AuthSettings {
@@ -47,6 +49,7 @@ impl Default for AuthSettings {
             token_ttl_secs: 12 * 60 * 60,
             dev_login: None,
             seed_demo: None,
+            oidc: Vec::new(),
         }
     }
 }

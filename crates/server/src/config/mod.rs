@@ -22,6 +22,7 @@ pub mod http;
 pub mod http_client;
 pub mod log;
 pub mod metering;
+pub mod oidc;
 mod production;
 pub mod rate_limit;
 mod redact;
@@ -258,6 +259,9 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `[[auth.oidc]]` providers are misconfigured (or refused in production).
+    #[error("auth.oidc (OpenID Connect providers):\n{}", .0.iter().map(|problem| format!("  - {problem}")).collect::<Vec<_>>().join("\n"))]
+    Oidc(Vec<String>),
     /// Cluster mode without a Redis for the dashboard state.
     #[error(
         "database_url is PostgreSQL (cluster mode), which keeps dashboard state in Redis: \

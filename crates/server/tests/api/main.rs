@@ -21,6 +21,7 @@ mod outbound_tls;
 mod projects;
 mod rate_limits;
 mod sessions;
+mod sso;
 mod sync;
 mod tenancy;
 mod usage;

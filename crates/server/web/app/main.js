@@ -26,6 +26,7 @@ import { createAsk } from "./ask.js";
 import { createGrid } from "./grid.js";
 import { showInvitation, takeInvitationToken } from "./invitation.js";
 import { initSession, startCookieSession } from "./session.js";
+import { initSso } from "./sso.js";
 import { createStatusIndicator } from "./status.js";
 import { loadWidgetSchema } from "./widgets/index.js";
 import { createSyncClient } from "../sync-client.js";
@@ -377,6 +378,7 @@ function openInvitation(invitationToken) {
 
 // ---- start --------------------------------------------------------------------
 
+initSso(document);
 const session = initSession(document, {
   onSignedIn: (started, { interactive }) => {
     closeInvitation?.();

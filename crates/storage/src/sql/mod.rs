@@ -25,6 +25,7 @@ mod agent_tasks;
 mod api_tokens;
 mod auth_log;
 mod errors;
+mod identities;
 mod invitations;
 mod members;
 mod postgres;

@@ -23,6 +23,7 @@
 //! | [`AgentTaskStore`] | A2A tasks with their event logs and push configs |
 //! | [`UsageStore`] | token counts per workspace and day |
 //! | [`InvitationStore`] | invitations to a workspace, by token digest |
+//! | [`IdentityStore`] | identities at OpenID Connect providers, pending sign-ins |
 //! | [`SessionStore`] | signed-in sessions of people |
 //! | [`AuthLogStore`] | the auth log (sign-ins, failures, locks) |
 //! | [`ApiTokenStore`] | API tokens of accounts and workspaces, by digest |
@@ -63,6 +64,7 @@ mod activity;
 mod agent_tasks;
 mod api_tokens;
 mod auth_log;
+mod identities;
 mod invitations;
 mod members;
 mod projects;
@@ -80,6 +82,7 @@ pub use self::activity::ActivityStore;
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::api_tokens::{ApiTokenStore, TokenOwner};
 pub use self::auth_log::AuthLogStore;
+pub use self::identities::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};
 pub use self::invitations::InvitationStore;
 pub use self::members::MemberStore;
 pub use self::projects::ProjectStore;
@@ -166,6 +169,8 @@ pub struct Stores {
     pub usage: Arc<dyn UsageStore>,
     /// Invitations to workspaces.
     pub invitations: Arc<dyn InvitationStore>,
+    /// Identities at OpenID Connect providers and pending sign-ins.
+    pub identities: Arc<dyn IdentityStore>,
     /// Signed-in sessions.
     pub sessions: Arc<dyn SessionStore>,
     /// The auth log.
@@ -188,6 +193,7 @@ impl Stores {
             + AgentTaskStore
             + UsageStore
             + InvitationStore
+            + IdentityStore
             + SessionStore
             + AuthLogStore
             + ApiTokenStore,
@@ -203,6 +209,7 @@ impl Stores {
             agent_tasks: store.clone(),
             usage: store.clone(),
             invitations: store.clone(),
+            identities: store.clone(),
             sessions: store.clone(),
             auth_log: store.clone(),
             api_tokens: store,

@@ -16,6 +16,16 @@ use crate::TestDb;
 /// 2026-03-01T00:00:00Z: the time every fixture counts from.
 const T0_MS: i64 = 1_772_323_200_000;
 
+/// How many migrations the backend's folder (`sqlite` or `postgres`) holds: what a new database runs.
+pub fn migration_files(backend: &str) -> anyhow::Result<usize> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut count = 0;
+    for entry in std::fs::read_dir(folder)? {
+        count += usize::from(entry?.path().extension().is_some_and(|extension| extension == "sql"));
+    }
+    Ok(count)
+}
+
 /// `T0 + offset` milliseconds.
 pub fn at(offset_ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(T0_MS + offset_ms).expect("fixture time in range")

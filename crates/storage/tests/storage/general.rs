@@ -9,11 +9,8 @@ use crate::TestDb;
 use crate::fixtures::{Fx, at};
 
 pub async fn migrate_twice_is_a_no_op(db: &TestDb) -> anyhow::Result<()> {
-    // As many as the backend's folder holds (SQLite has one more: its dashboard
-    // state tables were rebuilt clustered, 0003), counted so a new migration needs no edit here.
-    let folder = if db.url.starts_with("sqlite:") { "sqlite" } else { "postgres" };
-    let expected = migration_files(folder)?;
-    assert!(expected >= 7 - usize::from(folder == "postgres"), "{folder}: {expected} migrations");
+    // Every file of the backend's folder (SQLite has one more: its dashboard state tables were rebuilt clustered, 0003).
+    let expected = crate::fixtures::migration_files(if db.url.starts_with("sqlite:") { "sqlite" } else { "postgres" })?;
     assert_eq!(db.first_migrations, expected);
     assert_eq!(db.stores.database.migrate().await?, 0);
     assert_eq!(db.stores.database.migrate().await?, 0);
@@ -159,16 +156,4 @@ pub async fn text_with_nul_is_refused_naming_the_field(db: &TestDb) -> anyhow::R
     let found = fx.stores.members.find_member_by_user(fx.ws, "a\u{0}b").await;
     assert!(matches!(&found, Err(StoreError::InvalidText { path }) if path == "/userId"), "{found:?}");
     Ok(())
-}
-
-/// How many migration files the backend's folder of `crates/storage/migrations` holds.
-fn migration_files(folder: &str) -> anyhow::Result<usize> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder);
-    let mut count = 0;
-    for entry in std::fs::read_dir(path)? {
-        if entry?.path().extension().is_some_and(|extension| extension == "sql") {
-            count += 1;
-        }
-    }
-    Ok(count)
 }

@@ -16,6 +16,7 @@ mod openapi;
 mod paging;
 mod projects;
 mod schema;
+mod sso;
 mod sync;
 mod tasks;
 mod tokens;
@@ -41,7 +42,7 @@ use crate::state::AppState;
         (name = "members", description = "People and their weekly capacity"),
         (name = "workspace", description = "The caller's workspace"),
         (name = "invitations", description = "Inviting people to the workspace, and accepting an invitation"),
-        (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me)"),
+        (name = "auth", description = "Sign-in of people: sessions, sign-out, the caller (/api/me), single sign-on with OpenID Connect, linked identities"),
         (name = "tokens", description = "API tokens for scripts and agents: personal access and service tokens"),
         (name = "admin", description = "The instance's workspaces, for instance admins"),
         (name = "activity", description = "The append-only activity log"),
@@ -80,7 +81,8 @@ pub(crate) fn api(dev_login: bool) -> (Router<AppState>, utoipa::openapi::OpenAp
         .merge(invitations::router())
         .merge(auth::router())
         .merge(tokens::router())
-        .merge(sync::router());
+        .merge(sync::router())
+        .merge(sso::router());
     if dev_login {
         router = router.merge(dev::router());
     }

@@ -11,6 +11,7 @@ mod invitations;
 mod pages;
 mod shell;
 mod signin;
+mod sso;
 #[allow(dead_code, reason = "the helpers serve every web test; each test uses some")]
 pub(crate) mod support;
 mod widgets;
