@@ -51,6 +51,7 @@ pub use agent::GatewayAgent;
 pub use answer::AgentAnswer;
 pub use cache::CacheStats;
 pub use error::{AgentError, GatewayError};
+pub use refresh::REMEMBER_FOR as LIVE_REFRESH_HORIZON;
 
 use cache::{AnswerCache, AnswerKey};
 

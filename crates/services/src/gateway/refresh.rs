@@ -51,7 +51,7 @@ enum Refreshed {
 }
 
 /// How long a remembered question is refreshed.
-pub(crate) const REMEMBER_FOR: Duration = Duration::from_secs(3600);
+pub const REMEMBER_FOR: Duration = Duration::from_secs(3600);
 
 impl Gateway {
     /// Starts refreshing dashboards on `changes` (workspace ids), `debounce` after the first of a burst.

@@ -14,9 +14,9 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, Caller, Credential, bearer_token};
 use crate::state::AppState;
 
-/// How long the JWT minted for the agent calls of an API token or session caller lives (live
-/// refreshes of the answer use it too, and stop when it expires).
-const AGENT_CALL_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How long the JWT minted for the agent calls of an API token or session caller lives: as long
+/// as the gateway re-asks the question on live refresh, so the refreshes of the answer keep working.
+const AGENT_CALL_TOKEN_TTL: std::time::Duration = agentdeck_services::gateway::LIVE_REFRESH_HORIZON;
 
 /// Routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
