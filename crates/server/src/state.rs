@@ -28,6 +28,7 @@ use uuid::Uuid;
 use crate::config::Settings;
 use crate::http::extract::JsonLimits;
 use crate::http::origin::TrustedOrigins;
+use crate::http::reauth::CredentialEvents;
 
 /// How often counted tokens are written to the records store.
 const METER_FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -77,6 +78,8 @@ pub struct AppState {
     pub invitations: Invitations,
     /// Single sign-on with OpenID Connect (`None`: no `[[auth.oidc]]` provider configured).
     pub sso: Option<agentdeck_services::sso::Sso>,
+    /// Sessions ended and tokens revoked on this node, for the sync sockets they authenticated.
+    pub(crate) credential_events: CredentialEvents,
     /// Workspaces recently seen to exist; spares a query per request.
     known_workspaces: moka::future::Cache<Uuid, ()>,
 }
@@ -143,6 +146,7 @@ impl AppState {
             stores,
             tokens,
             sso: None,
+            credential_events: CredentialEvents::default(),
             known_workspaces: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(KNOWN_WORKSPACE_TTL)

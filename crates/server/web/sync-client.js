@@ -28,7 +28,9 @@
 //   exponential backoff (base 100 ms, cap 10 s); `goaway` sets the next wait to
 //   its `retryAfterMs`. Every close code leads to a reconnect (4008 too slow,
 //   4010 the server could not read the state for `sub`, 4011 restart, …), so a
-//   socket opened during a storage outage gets its state once storage is back.
+//   socket opened during a storage outage gets its state once storage is back —
+//   except after a `goaway` with `reconnect: false` (4001: the credential ended),
+//   which leaves the client paused until `reconnectNow()`; the page decides.
 //
 // The module never writes HTML: callers render state with `textContent`.
 

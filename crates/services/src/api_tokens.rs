@@ -301,7 +301,35 @@ pub async fn authenticate(stores: &Stores, text: &str, now: DateTime<Utc>) -> Re
     let parsed = parse_token(text)?;
     let token = stores.api_tokens.find_api_token_by_digest(&digest(text)).await?.ok_or(TokenError::Unknown)?;
     // The digest covers the prefix, so the kinds agree unless a row was written wrongly; refuse rather than guess.
-    if token.revoked_at.is_some() || token.kind != parsed.kind {
+    if token.kind != parsed.kind {
+        return Err(TokenError::Unknown);
+    }
+    let principal = principal_of(stores, &token, now).await?;
+    let stale = token
+        .last_used_at
+        .is_none_or(|last| now - last >= chrono::Duration::from_std(LAST_USED_INTERVAL).unwrap_or_default());
+    if stale {
+        // A failed write of the last use must not refuse a valid request.
+        if let Err(error) = stores.api_tokens.touch_api_token(token.id, stored_precision(now), LAST_USED_INTERVAL).await
+        {
+            tracing::warn!(token = %token.id, error = %error, "could not record the API token's last use");
+        }
+    }
+    Ok(TokenCaller { principal, token })
+}
+
+/// Checks again, by the digest of its text, a token that authenticated earlier
+/// (what an open sync socket re-checks): steps 3 and 4 of the module doc, no
+/// use recorded. Answers the principal it acts as now.
+pub async fn recheck(stores: &Stores, digest: &str, now: DateTime<Utc>) -> Result<Principal, TokenError> {
+    let token = stores.api_tokens.find_api_token_by_digest(digest).await?.ok_or(TokenError::Unknown)?;
+    principal_of(stores, &token, now).await
+}
+
+/// Whom a stored token acts as at `now`: refused when revoked, expired, or for
+/// a personal token whose account is disabled or no longer a member.
+async fn principal_of(stores: &Stores, token: &ApiToken, now: DateTime<Utc>) -> Result<Principal, TokenError> {
+    if token.revoked_at.is_some() {
         return Err(TokenError::Unknown);
     }
     if now >= token.expires_at {
@@ -326,17 +354,7 @@ pub async fn authenticate(stores: &Stores, text: &str, now: DateTime<Utc>) -> Re
             Principal { subject, workspace_id: token.workspace_id, role: member.role.into() }
         }
     };
-    let stale = token
-        .last_used_at
-        .is_none_or(|last| now - last >= chrono::Duration::from_std(LAST_USED_INTERVAL).unwrap_or_default());
-    if stale {
-        // A failed write of the last use must not refuse a valid request.
-        if let Err(error) = stores.api_tokens.touch_api_token(token.id, stored_precision(now), LAST_USED_INTERVAL).await
-        {
-            tracing::warn!(token = %token.id, error = %error, "could not record the API token's last use");
-        }
-    }
-    Ok(TokenCaller { principal, token })
+    Ok(principal)
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct SyncSettings {
     pub outbound_limit_bytes: usize,
     /// Snapshots larger than this go gzip-compressed to sockets that opened with `?compress=gzip`.
     pub compress_snapshots_above_bytes: usize,
+    /// Longest time, in seconds, between two re-checks of an open socket's session or API token
+    /// (each wait is drawn between half of this and all of it); an ended credential closes the socket with 4001.
+    pub reauth_interval_secs: u64,
 }
 
 impl Default for SyncSettings {
@@ -35,6 +38,7 @@ impl Default for SyncSettings {
             outbound_high_water_bytes: 256 * 1024,
             outbound_limit_bytes: 1024 * 1024,
             compress_snapshots_above_bytes: 8 * 1024,
+            reauth_interval_secs: 30,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod extract;
 mod layers;
 pub mod origin;
 mod ratelimit;
+pub(crate) mod reauth;
 mod routes;
 pub mod security_headers;
 pub(crate) mod session;

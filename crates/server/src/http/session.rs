@@ -45,6 +45,7 @@ use uuid::Uuid;
 use crate::config::Mode;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::{Caller, ClientAddress, Credential};
+use crate::http::reauth::EndedCredential;
 use crate::state::AppState;
 
 /// The cookie's name outside dev mode (needs `Secure`, hence HTTPS).
@@ -290,6 +291,10 @@ pub(crate) async fn start_session(
     let now = Utc::now();
     let new = NewSession { account, workspace_id, replaces: replaces.as_deref(), method };
     let started = sessions::start(&state.stores, &policy, new, &client_info(headers, client), now).await?;
+    if let Some(digest) = replaces {
+        // Rotation ended the session the browser had; a socket it opened ends with it.
+        state.credential_events.announce(EndedCredential::Session { digest });
+    }
     // Sign-ins are rare (and rate limited): a good moment to drop ended sessions.
     if let Err(error) = sessions::purge_ended(&state.stores, &policy, now).await {
         tracing::warn!(%error, "could not purge ended sessions");

@@ -23,6 +23,7 @@ mod rate_limits;
 mod sessions;
 mod sso;
 mod sync;
+mod sync_reauth;
 mod tenancy;
 mod usage;
 mod web;

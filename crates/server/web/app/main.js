@@ -166,6 +166,18 @@ function startDashboard(session, { interactive = false } = {}) {
     performance.measure("agentdeck:delta", { start, end: performance.now() });
   };
 
+  /** Asks the API whether the credential still holds; a 401 signs out (onUnauthorized), else `then` runs. */
+  const checkCredential = (then) => {
+    if (checkingToken) return;
+    checkingToken = true;
+    api("/api/projects?limit=1")
+      .then(() => then?.())
+      .catch(() => null)
+      .finally(() => {
+        checkingToken = false;
+      });
+  };
+
   const sync = createSyncClient({
     baseUrl: location.origin,
     // The bearer token, or a cookie session's CSRF token (the browser adds the cookie).
@@ -183,13 +195,14 @@ function startDashboard(session, { interactive = false } = {}) {
       // (its 401 signs out through onUnauthorized; a network error or 503 changes nothing).
       // A 403 is a cookie session's CSRF token gone stale (rotated by a switch in another tab): learn the new one.
       if (status === "error" && /answered 403/.test(String(detail?.error))) refreshCsrf();
-      if (status === "error" && /answered 401/.test(String(detail?.error)) && !checkingToken) {
-        checkingToken = true;
-        api("/api/projects?limit=1")
-          .catch(() => null)
-          .finally(() => {
-            checkingToken = false;
-          });
+      if (status === "error" && /answered 401/.test(String(detail?.error))) checkCredential();
+      // 4001: the server ended the socket because its credential ended (signed out, revoked,
+      // disabled) and said not to reconnect. The API's 401 returns the page to the sign-in view;
+      // if the credential still holds (another tab signed in again), the socket comes back.
+      if (status === "disconnected" && detail?.code === 4001) {
+        checkCredential(() => {
+          if (current === dashboard) current.sync?.reconnectNow();
+        });
       }
     },
     onReject: (frame) => {

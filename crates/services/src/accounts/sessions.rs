@@ -398,7 +398,19 @@ pub async fn authenticate(
     if !is_secret_shaped(secret) {
         return Err(SessionError::NoSession);
     }
-    let lookup = stores.sessions.find_session(&digest_of(secret)).await?.ok_or(SessionError::NoSession)?;
+    authenticate_digest(stores, policy, &digest_of(secret), now).await
+}
+
+/// [`authenticate`] for the session whose secret has `digest`: what an open
+/// sync socket re-checks. Counts as use like a request does, so a page whose
+/// socket is open keeps its session from the idle timeout (not from the absolute one).
+pub async fn authenticate_digest(
+    stores: &Stores,
+    policy: &SessionPolicy,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<ActiveSession, SessionError> {
+    let lookup = stores.sessions.find_session(digest).await?.ok_or(SessionError::NoSession)?;
     let session = lookup.session;
     let idle = chrono::Duration::from_std(policy.idle_timeout).unwrap_or(chrono::Duration::MAX);
     let idle_ends = session.last_seen_at.checked_add_signed(idle).unwrap_or(DateTime::<Utc>::MAX_UTC);

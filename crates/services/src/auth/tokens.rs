@@ -87,6 +87,11 @@ impl TokenService {
 
     /// Checks signature, algorithm and expiry, and returns who the token is for.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        self.verify_with_expiry(token).map(|(principal, _)| principal)
+    }
+
+    /// [`TokenService::verify`], also answering when the token expires (its `exp`).
+    pub fn verify_with_expiry(&self, token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let key = match header.alg {
             Algorithm::HS256 => self.keys.hs256.as_ref().map(|(_, key)| key),
@@ -108,7 +113,8 @@ impl TokenService {
         if claims.sub.trim().is_empty() {
             return Err(AuthError::Malformed);
         }
-        Ok(Principal { subject: claims.sub, workspace_id: claims.workspace, role })
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AuthError::Malformed)?;
+        Ok((Principal { subject: claims.sub, workspace_id: claims.workspace, role }, expires_at))
     }
 }
 
@@ -143,6 +149,15 @@ mod tests {
         let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
         let token = service.issue(&principal(), Duration::from_secs(60), an_hour_ago).unwrap();
         assert_eq!(service.verify(&token), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn verification_tells_the_expiry() {
+        let service = hs256();
+        let now = Utc::now();
+        let token = service.issue(&principal(), Duration::from_secs(90), now).unwrap();
+        let (_, expires_at) = service.verify_with_expiry(&token).unwrap();
+        assert_eq!(expires_at.timestamp(), now.timestamp() + 90);
     }
 
     #[test]

@@ -279,7 +279,7 @@ impl ProjectService {
     }
 
     /// Removes a member (owners and admins only; never the last owner).
-    pub async fn delete_member(&self, who: &Principal, id: Uuid) -> Result<(), ServiceError> {
+    pub async fn delete_member(&self, who: &Principal, id: Uuid) -> Result<Member, ServiceError> {
         require_member_manager(who)?;
         let member = self.get_member(who, id).await?;
         if member.role == MemberRole::Owner {
@@ -293,8 +293,9 @@ impl ProjectService {
             .members
             .delete_member(who.workspace_id, id, &activity)
             .await
-            .map_err(|error| ServiceError::from_store("member", error))
-            .inspect(|_| self.announce(who.workspace_id))
+            .map_err(|error| ServiceError::from_store("member", error))?;
+        self.announce(who.workspace_id);
+        Ok(member)
     }
 
     /// Lists activity entries.

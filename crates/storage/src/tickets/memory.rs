@@ -3,12 +3,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agentdeck_domain::auth::Principal;
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{Ticket, TicketError, TicketStore, expiry, looks_like_ticket, new_ticket_value};
+use super::{Ticket, TicketError, TicketGrant, TicketStore, expiry, looks_like_ticket, new_ticket_value};
 
 /// Outstanding tickets allowed at once; each lives seconds, so this is only
 /// reached under abuse, and then issuing fails instead of memory growing.
@@ -17,7 +16,7 @@ const MAX_OUTSTANDING: usize = 100_000;
 /// Tickets in a map guarded by a mutex; expired ones are dropped as new ones come.
 #[derive(Default)]
 pub struct MemoryTicketStore {
-    tickets: Mutex<HashMap<String, (Principal, Instant)>>,
+    tickets: Mutex<HashMap<String, (TicketGrant, Instant)>>,
 }
 
 impl MemoryTicketStore {
@@ -29,7 +28,7 @@ impl MemoryTicketStore {
 
 #[async_trait]
 impl TicketStore for MemoryTicketStore {
-    async fn issue(&self, principal: &Principal, ttl: Duration) -> Result<Ticket, TicketError> {
+    async fn issue(&self, grant: &TicketGrant, ttl: Duration) -> Result<Ticket, TicketError> {
         let value = new_ticket_value()?;
         let now = Instant::now();
         let mut tickets = self.tickets.lock().await;
@@ -39,16 +38,16 @@ impl TicketStore for MemoryTicketStore {
                 return Err(TicketError::Full);
             }
         }
-        tickets.insert(value.clone(), (principal.clone(), now + ttl));
+        tickets.insert(value.clone(), (grant.clone(), now + ttl));
         Ok(Ticket { value, expires_at: expiry(ttl) })
     }
 
-    async fn redeem(&self, value: &str) -> Result<Option<Principal>, TicketError> {
+    async fn redeem(&self, value: &str) -> Result<Option<TicketGrant>, TicketError> {
         if !looks_like_ticket(value) {
             return Ok(None);
         }
         let taken = self.tickets.lock().await.remove(value);
-        Ok(taken.filter(|(_, expires)| *expires > Instant::now()).map(|(principal, _)| principal))
+        Ok(taken.filter(|(_, expires)| *expires > Instant::now()).map(|(grant, _)| grant))
     }
 
     async fn ping(&self) -> Result<(), TicketError> {
@@ -63,19 +62,20 @@ impl TicketStore for MemoryTicketStore {
 
 #[cfg(test)]
 mod tests {
-    use agentdeck_domain::auth::Role;
+    use agentdeck_domain::auth::{Principal, Role};
     use uuid::Uuid;
 
     use super::*;
 
-    fn principal() -> Principal {
-        Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member }
+    fn grant() -> TicketGrant {
+        let principal = Principal { subject: "ada".into(), workspace_id: Uuid::now_v7(), role: Role::Member };
+        TicketGrant::new(principal, super::super::TicketCredential::Jwt { expires_at: chrono::Utc::now() })
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_ticket_works_once_and_only_in_time() {
         let store = MemoryTicketStore::new();
-        let who = principal();
+        let who = grant();
         let ticket = store.issue(&who, Duration::from_secs(30)).await.unwrap();
         assert_eq!(ticket.value.len(), 43);
         assert_eq!(store.redeem(&ticket.value).await.unwrap(), Some(who.clone()));

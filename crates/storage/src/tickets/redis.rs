@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use agentdeck_domain::auth::Principal;
 use async_trait::async_trait;
 use redis::AsyncCommands;
 
-use super::{Ticket, TicketError, TicketStore, expiry, looks_like_ticket, new_ticket_value};
+use super::{Ticket, TicketError, TicketGrant, TicketStore, expiry, looks_like_ticket, new_ticket_value};
 use crate::redis_connection::RedisConnection;
 
 /// Tickets as `dash:ticket:<value>` keys that expire by themselves.
@@ -34,9 +33,9 @@ impl RedisTicketStore {
 
 #[async_trait]
 impl TicketStore for RedisTicketStore {
-    async fn issue(&self, principal: &Principal, ttl: Duration) -> Result<Ticket, TicketError> {
+    async fn issue(&self, grant: &TicketGrant, ttl: Duration) -> Result<Ticket, TicketError> {
         let value = new_ticket_value()?;
-        let stored = serde_json::to_string(principal).map_err(|error| TicketError::Corrupt(error.to_string()))?;
+        let stored = serde_json::to_string(grant).map_err(|error| TicketError::Corrupt(error.to_string()))?;
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut connection = self.connection.clone();
         let options = redis::SetOptions::default()
@@ -54,7 +53,7 @@ impl TicketStore for RedisTicketStore {
         Ok(Ticket { value, expires_at: expiry(ttl) })
     }
 
-    async fn redeem(&self, value: &str) -> Result<Option<Principal>, TicketError> {
+    async fn redeem(&self, value: &str) -> Result<Option<TicketGrant>, TicketError> {
         if !looks_like_ticket(value) {
             return Ok(None);
         }

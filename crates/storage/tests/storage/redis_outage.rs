@@ -11,7 +11,7 @@ use std::time::Duration;
 use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_storage::ratelimit::{Quotas, RateLimiter, RedisLimiter, RedisLimiterOptions, RouteClass};
 use agentdeck_storage::testing::OwnedRedis;
-use agentdeck_storage::tickets::{RedisTicketStore, TicketStore};
+use agentdeck_storage::tickets::{RedisTicketStore, TicketGrant, TicketStore};
 use agentdeck_storage::{RedisStateStore, RoomKey, StateOptions, StateStore};
 use anyhow::{Context, ensure};
 use uuid::Uuid;
@@ -57,7 +57,7 @@ async fn ticket_store_answers_the_first_call_after_an_outage() -> anyhow::Result
     let tickets = RedisTicketStore::connect(&redis.url(), Duration::from_secs(2)).await?;
     let principal = Principal { subject: "ada".into(), workspace_id: Uuid::new_v4(), role: Role::Member };
     first_call_after_an_outage_succeeds(&mut redis, || async {
-        tickets.issue(&principal, Duration::from_secs(30)).await?;
+        tickets.issue(&TicketGrant { principal: principal.clone(), credential: None }, Duration::from_secs(30)).await?;
         Ok(())
     })
     .await

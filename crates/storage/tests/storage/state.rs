@@ -450,12 +450,14 @@ async fn redis_outage_is_unavailable_then_recovers_by_itself() -> anyhow::Result
 #[tokio::test]
 async fn redis_tickets_are_single_use_across_nodes() -> anyhow::Result<()> {
     use agentdeck_domain::auth::{Principal, Role};
-    use agentdeck_storage::tickets::{RedisTicketStore, TicketStore};
+    use agentdeck_storage::tickets::{RedisTicketStore, TicketCredential, TicketGrant, TicketStore};
 
     let url = agentdeck_storage::testing::redis_url();
     let node_a = RedisTicketStore::connect(&url, Duration::from_secs(2)).await.context("Redis for tickets")?;
     let node_b = RedisTicketStore::connect(&url, Duration::from_secs(2)).await?;
-    let who = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::now_v7(), role: Role::Admin };
+    let principal = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::now_v7(), role: Role::Admin };
+    let credential = TicketCredential::ApiToken { token_id: uuid::Uuid::now_v7(), digest: "0f".repeat(32) };
+    let who = TicketGrant::new(principal, credential);
 
     let ticket = node_a.issue(&who, Duration::from_secs(30)).await?;
     assert_eq!(node_b.redeem(&ticket.value).await?, Some(who.clone()));

@@ -29,6 +29,7 @@ use super::paging::page_request;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiQuery, Caller, ClientAddress, Credential};
 use crate::http::ratelimit::limit_address;
+use crate::http::reauth::EndedCredential;
 use crate::http::session::{self, Me, caller_account, client_info, me_of};
 use crate::state::AppState;
 
@@ -152,6 +153,7 @@ async fn logout(
             Utc::now(),
         )
         .await?;
+        state.credential_events.announce(EndedCredential::Session { digest: lookup.session.digest });
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clear_cookie(&state))]).into_response())
 }
@@ -172,6 +174,7 @@ async fn logout_all(
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "the caller is not a person with an account"))?;
     let info = client_info(&headers, &client);
     sessions::sign_out_everywhere(&state.stores, &account, Some(caller.workspace_id), &info, Utc::now()).await?;
+    state.credential_events.announce(EndedCredential::Account { account_id: account.id });
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session::clear_cookie(&state))]).into_response())
 }
 
@@ -196,6 +199,8 @@ async fn switch_workspace(
     let started =
         sessions::switch_workspace(&state.stores, &current.session, &account, request.workspace_id, &info, Utc::now())
             .await?;
+    // The old session is gone; a socket it opened acts in the old workspace and ends.
+    state.credential_events.announce(EndedCredential::Session { digest: current.session.digest.clone() });
     state.check_workspace(started.session.workspace_id).await?;
     let cookie = session::set_cookie(&state, &started.secret.secret, started.session.expires_at, Utc::now())?;
     let principal = agentdeck_domain::auth::Principal {

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::paging::page_request;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, Caller, IdPath};
+use crate::http::reauth::EndedCredential;
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -100,6 +101,10 @@ async fn delete_member(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
-    state.projects.delete_member(&caller, id).await?;
+    let removed = state.projects.delete_member(&caller, id).await?;
+    // A person's member record names their account: their open sockets in this workspace end now.
+    if let Ok(account_id) = uuid::Uuid::parse_str(&removed.user_id) {
+        state.credential_events.announce(EndedCredential::Account { account_id });
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -21,6 +21,11 @@
 //! [`Hub`](agentdeck_services::sync::Hub), writes what the room sends, and
 //! keeps the heartbeat. All ordering and state live in the room owner.
 //!
+//! A socket ends when the credential that opened it does (sign-out, sign-out
+//! everywhere, token revocation, a disabled account, a removed member, expiry):
+//! it re-checks periodically and on this node's announcements, then sends
+//! `goaway {4001, reconnect: false}` and closes with 4001 ([`crate::http::reauth`]).
+//!
 //! On shutdown every socket sends `goaway {4011, reconnect: true,
 //! retryAfterMs}` with a random wait of up to 5 s, so a restart does not make
 //! every browser reconnect in the same instant, then closes with 4011.
@@ -33,10 +38,11 @@
 use std::time::Duration;
 
 use agentdeck_domain::api_tokens::Scope;
-use agentdeck_domain::auth::Principal;
+use agentdeck_services::accounts::sessions;
+use agentdeck_services::api_tokens;
 use agentdeck_services::auth::AuthError;
 use agentdeck_services::sync::{Connection, Frames, OutFrame};
-use agentdeck_storage::tickets::DEFAULT_TICKET_TTL;
+use agentdeck_storage::tickets::{DEFAULT_TICKET_TTL, TicketCredential, TicketGrant};
 use agentdeck_sync_protocol::{
     ClientFrame, FrameError, Limits, OfferedProtocols, RejectCode, SUBPROTOCOL, ServerFrame, close, parse_client_frame,
     parse_offered_protocols,
@@ -51,14 +57,16 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures::SinkExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, timeout};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiQuery, Caller, bearer_token, caller_of_token};
+use crate::http::extract::{ApiQuery, Caller, Credential, bearer_token, caller_of_token};
 use crate::http::origin::TrustedOrigins;
+use crate::http::reauth::{CredentialCheck, EndedCredential, Verdict};
+use crate::http::session;
 use crate::state::AppState;
 
 /// Read buffer of one socket, allocated up front: inbound frames are small, and thousands of
@@ -95,9 +103,35 @@ pub(crate) struct WsTicket {
         (status = 200, description = "A ticket valid once, for 30 seconds; offer it in Sec-WebSocket-Protocol as dash.ticket.<ticket> next to dash.v1", body = WsTicket),
         (status = 401, description = "Missing, invalid or expired bearer token", body = ErrorBody),
         (status = 503, description = "The ticket store is unavailable or full; retry shortly", body = ErrorBody)))]
-async fn issue_ticket(State(state): State<AppState>, caller: Caller) -> Result<Json<WsTicket>, ApiError> {
-    let ticket = state.tickets.issue(&caller, DEFAULT_TICKET_TTL).await?;
+async fn issue_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<WsTicket>, ApiError> {
+    let grant = TicketGrant::new(caller.principal.clone(), credential_of(&state, &caller, &headers)?);
+    let ticket = state.tickets.issue(&grant, DEFAULT_TICKET_TTL).await?;
     Ok(Json(WsTicket { ticket: ticket.value, expires_at: ticket.expires_at }))
+}
+
+/// What a socket opened by `caller` needs to re-check its credential: the
+/// digest of the session's cookie or of the API token (from the request's
+/// headers, which the extractor just accepted), or the JWT's expiry.
+fn credential_of(state: &AppState, caller: &Caller, headers: &HeaderMap) -> Result<TicketCredential, ApiError> {
+    match &caller.credential {
+        Credential::Session { session_id, .. } => {
+            let secret = session::cookie_secret(state, headers).ok_or(AuthError::Missing)?;
+            Ok(TicketCredential::Session { session_id: *session_id, digest: sessions::digest_of(secret) })
+        }
+        Credential::ApiToken { token_id, .. } => {
+            let token = bearer_token(headers).ok_or(AuthError::Missing)?;
+            Ok(TicketCredential::ApiToken { token_id: *token_id, digest: api_tokens::digest(token) })
+        }
+        Credential::Jwt => {
+            let token = bearer_token(headers).ok_or(AuthError::Missing)?;
+            let (_, expires_at) = state.tokens.verify_with_expiry(token)?;
+            Ok(TicketCredential::Jwt { expires_at })
+        }
+    }
 }
 
 /// Query parameters of `GET /api/sync`.
@@ -128,7 +162,27 @@ async fn sync_socket(
     let offered = parse_offered_protocols(
         headers.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().filter_map(|value| value.to_str().ok()),
     );
-    let principal = authenticate(&state, &headers, &offered).await?;
+    let grant = authenticate(&state, &headers, &offered).await?;
+    // Subscribed before anything else can happen, so no announcement after this check is missed.
+    let reauth = grant.credential.map(|credential| {
+        let interval = Duration::from_secs(state.settings.sync.reauth_interval_secs);
+        let check = CredentialCheck::new(
+            state.stores.clone(),
+            state.settings.session_policy(),
+            credential,
+            &grant.principal,
+            interval,
+        );
+        (check, state.credential_events.subscribe())
+    });
+    if offered.ticket.is_some()
+        && let Some((check, _)) = &reauth
+        && check.check().await == Verdict::Ended
+    {
+        // The ticket outlived its credential (signed out in the seconds since it was issued).
+        return Err(ApiError::new(ErrorCode::Unauthorized, "the credential that asked for this ticket has ended"));
+    }
+    let principal = grant.principal;
     let gzip = params.compress == Some(Compression::Gzip);
     let connection = state.hub.connect(&principal, gzip)?;
     let max_frame_bytes = state.settings.sync.max_frame_bytes;
@@ -138,6 +192,7 @@ async fn sync_socket(
         max_ops: u32::try_from(state.dashboard.limits().max_ops).unwrap_or(u32::MAX),
         patches_per_minute: state.hub.patches_per_minute(),
         shutdown: state.shutdown.subscribe(),
+        reauth,
     };
     // Frames up to twice the limit are read and refused here with a clear 4009;
     // the transport limit only guards memory against anything larger.
@@ -151,24 +206,26 @@ async fn sync_socket(
         .on_upgrade(move |socket| serve(socket, connection, socket_settings)))
 }
 
-/// Who opens the socket: the ticket's principal, else the bearer token's.
+/// Who opens the socket and how they proved it: the ticket's grant, else the bearer token's.
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     offered: &OfferedProtocols,
-) -> Result<Principal, ApiError> {
+) -> Result<TicketGrant, ApiError> {
     let Some(ticket) = &offered.ticket else {
         let token = bearer_token(headers).ok_or(AuthError::Missing)?;
-        return Ok(caller_of_token(state, token, Scope::Agents).await?.principal);
+        let caller = caller_of_token(state, token, Scope::Agents).await?;
+        let credential = credential_of(state, &caller, headers)?;
+        return Ok(TicketGrant::new(caller.principal, credential));
     };
     if !offered.speaks_v1 {
         return Err(ApiError::new(ErrorCode::BadRequest, format!("offer {SUBPROTOCOL} next to the ticket")));
     }
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "the ticket is unknown, expired or already used");
-    let principal = state.tickets.redeem(ticket).await?.ok_or_else(unauthorized)?;
+    let grant = state.tickets.redeem(ticket).await?.ok_or_else(unauthorized)?;
     // The workspace may have gone, or been disabled, in the seconds since the ticket was issued.
-    state.check_workspace(principal.workspace_id).await?;
-    Ok(principal)
+    state.check_workspace(grant.principal.workspace_id).await?;
+    Ok(grant)
 }
 
 /// Whether the request's `Origin` (if any) may open the socket (see [`crate::http::origin`]).
@@ -186,6 +243,9 @@ struct SocketSettings {
     patches_per_minute: u32,
     /// Becomes `true` when the server stops.
     shutdown: watch::Receiver<bool>,
+    /// The credential's re-check and this node's announcements of ended credentials
+    /// (`None` only for a ticket of an older node, which carries no credential).
+    reauth: Option<(CredentialCheck, broadcast::Receiver<EndedCredential>)>,
 }
 
 /// Why a socket is being closed: a protocol close code and its reason, or nothing (the peer is gone).
@@ -209,6 +269,15 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
     let mut heartbeat = tokio::time::interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
     let mut missed = 0u32;
     let frames = connection.frames();
+    let (check, mut events) = match settings.reauth.take() {
+        Some((check, events)) => (Some(check), Some(events)),
+        None => (None, None),
+    };
+    let recheck = tokio::time::sleep_until(match &check {
+        Some(check) => check.next_check(Instant::now()),
+        None => Instant::now(),
+    });
+    tokio::pin!(recheck);
     let closing = loop {
         if *settings.shutdown.borrow_and_update() {
             break Box::pin(going_away(&mut socket)).await;
@@ -233,6 +302,21 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
                 Next::Stop(Some(let_go(code.ok())))
             }
             message = socket.recv() => Box::pin(on_message(&mut socket, &connection, &settings, message, &mut missed)).await,
+            () = &mut recheck, if check.is_some() => Box::pin(recheck_now(&mut socket, check.as_ref(), recheck.as_mut())).await,
+            event = next_event(&mut events) => match event {
+                Ok(ended) if check.as_ref().is_some_and(|check| check.concerns(&ended)) => {
+                    Box::pin(recheck_now(&mut socket, check.as_ref(), recheck.as_mut())).await
+                }
+                Ok(_) => Next::Serve,
+                // Announcements were missed: any of them may have been this socket's.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    Box::pin(recheck_now(&mut socket, check.as_ref(), recheck.as_mut())).await
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    events = None;
+                    Next::Serve
+                }
+            },
             _ = heartbeat.tick() => {
                 if missed >= MISSED_PONGS {
                     Next::Stop(Some((close::NO_PONG, "no pong")))
@@ -255,6 +339,35 @@ async fn serve(mut socket: WebSocket, mut connection: Connection, mut settings: 
         let _peer_may_be_gone = Box::pin(timeout(WRITE_TIMEOUT, socket.send(frame))).await;
     }
     // Dropping `connection` leaves the room.
+}
+
+/// The next announcement of an ended credential (never, without a receiver).
+async fn next_event(
+    events: &mut Option<broadcast::Receiver<EndedCredential>>,
+) -> Result<EndedCredential, broadcast::error::RecvError> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Re-checks the socket's credential now and schedules the next check; an
+/// ended credential stops the socket with `goaway` and 4001, a store that does
+/// not answer keeps it (see [`crate::http::reauth`]).
+async fn recheck_now(
+    socket: &mut WebSocket,
+    check: Option<&CredentialCheck>,
+    recheck: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> Next {
+    let Some(check) = check else { return Next::Serve };
+    let verdict = check.check().await;
+    recheck.reset(check.next_check(Instant::now()));
+    if verdict != Verdict::Ended {
+        return Next::Serve;
+    }
+    let goaway = ServerFrame::Goaway { code: close::UNAUTHORIZED, reconnect: false, retry_after_ms: None };
+    let _closing_anyway = send_frame(socket, &goaway).await;
+    Next::Stop(Some((close::UNAUTHORIZED, "credential ended; sign in again")))
 }
 
 /// The `hello` that opens every socket.

@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::paging::page_request;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiQuery, Caller, ClientAddress, Credential, IdPath};
+use crate::http::reauth::EndedCredential;
 use crate::http::session::client_info;
 use crate::state::AppState;
 
@@ -195,6 +196,7 @@ async fn revoke_personal_token(
     api_tokens::revoke(&state.stores, TokenOwner::Account(account), id, &caller.subject, &client)
         .await
         .map_err(not_found_as_token)?;
+    state.credential_events.announce(EndedCredential::ApiToken { token_id: id });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -252,6 +254,7 @@ async fn revoke_service_token(
     let owner = TokenOwner::WorkspaceServices(caller.workspace_id);
     let client = client_info(&headers, &client);
     api_tokens::revoke(&state.stores, owner, id, &caller.subject, &client).await.map_err(not_found_as_token)?;
+    state.credential_events.announce(EndedCredential::ApiToken { token_id: id });
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,7 +3,8 @@
 //! CSRF header the page's writes and socket tickets carry (and its one refresh
 //! when it went stale), a wrong password and a lockout as the form says them,
 //! signing out in every tab of a browser, signing out everywhere (another
-//! browser is signed out on its next request), the workspace switcher (the
+//! browser is signed out on its next request, or at once when its sync socket
+//! is closed with 4001), the workspace switcher (the
 //! other workspace's projects, the other tab follows), axe-core on the form
 //! and the header, and a screenshot baseline of the form.
 //!
@@ -388,6 +389,55 @@ async fn signing_out_everywhere_signs_out_another_browser_on_its_next_request() 
     assert_eq!(b.eval("return window.agentdeck.sync;", Value::Null).await, Value::Null);
     a.assert_no_console_errors(&[]).await;
     // The refused request of the signed-out browser (and its socket's ticket, if it tried).
+    b.assert_no_console_errors(&["status of 401"]).await;
+    a.quit().await;
+    b.quit().await;
+}
+
+/// The server ends the other browser's sync socket with 4001 when its session
+/// ends; the page returns to the sign-in view on its own, with no request of its user.
+#[tokio::test]
+async fn a_socket_closed_with_4001_returns_the_page_to_the_sign_in_view() {
+    let app = spawn_app().await;
+    let email = new_email();
+    workspace_with_project(&app, &email, "Alpha", "Alpha launch").await;
+    let driver = Driver::start().await;
+    let mut a = driver.page(&app).await;
+    let mut b = driver.page(&app).await;
+    sign_in_with_password(&a, &email).await;
+    sign_in_with_password(&b, &email).await;
+    wait_live(&b).await;
+    // Record the close the page's socket sees (the page keeps no close history of its own).
+    b.eval(
+        r#"window.__closes = [];
+           const Original = window.WebSocket;
+           window.agentdeck.sync.disconnect();
+           window.WebSocket = function (...args) {
+             const ws = new Original(...args);
+             ws.addEventListener('close', (event) => window.__closes.push(event.code));
+             return ws;
+           };
+           window.WebSocket.prototype = Original.prototype;
+           Object.assign(window.WebSocket, { OPEN: Original.OPEN, CLOSED: Original.CLOSED });
+           window.agentdeck.sync.reconnectNow();
+           return null;"#,
+        Value::Null,
+    )
+    .await;
+    wait_live(&b).await;
+    // Let the panels' debounced reloads after the new snapshot finish, so no request of theirs
+    // meets the ended session: only the socket's close can bring the page back to the form.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+
+    a.eval(r#"document.querySelector('[data-action="sign-out-everywhere"]').click(); return null;"#, Value::Null).await;
+    wait_signed_out(&a, "the sign-in view").await;
+    wait_signed_out(&b, "the other browser back at the sign-in view, untouched").await;
+    assert_eq!(b.eval("return window.__closes;", Value::Null).await, json!([4001]), "closed by the server with 4001");
+    let notice = b.eval(r#"return document.querySelector('[data-role="notices"]').textContent;"#, Value::Null).await;
+    assert!(notice.as_str().unwrap_or_default().contains("sign in again"), "{notice}");
+    assert_eq!(b.eval("return window.agentdeck.sync;", Value::Null).await, Value::Null);
+    a.assert_no_console_errors(&[]).await;
+    // The page's check of its credential after the close is refused.
     b.assert_no_console_errors(&["status of 401"]).await;
     a.quit().await;
     b.quit().await;
