@@ -37,6 +37,8 @@ const PAGES = new Set(["projects", "tasks", "members"]);
 const PANELS = ["agents", "usage"];
 const MAX_NOTICES = 4;
 const MAX_DELTA_MEASURES = 200;
+/** How long a socket closed with 4001 waits before asking the API whether its credential still holds. */
+const CREDENTIAL_CHECK_DELAY_MS = 300;
 
 const $ = (selector) => document.querySelector(selector);
 const views = {
@@ -199,10 +201,16 @@ function startDashboard(session, { interactive = false } = {}) {
       // 4001: the server ended the socket because its credential ended (signed out, revoked,
       // disabled) and said not to reconnect. The API's 401 returns the page to the sign-in view;
       // if the credential still holds (another tab signed in again), the socket comes back.
+      // The wait lets a sign-out in another tab of this browser (whose `storage` event follows the
+      // server's close by a moment) end this dashboard first, so it has nothing to ask.
       if (status === "disconnected" && detail?.code === 4001) {
-        checkCredential(() => {
-          if (current === dashboard) current.sync?.reconnectNow();
-        });
+        const closed = dashboard;
+        setTimeout(() => {
+          if (dashboard !== closed) return;
+          checkCredential(() => {
+            if (current === dashboard) current.sync?.reconnectNow();
+          });
+        }, CREDENTIAL_CHECK_DELAY_MS);
       }
     },
     onReject: (frame) => {
