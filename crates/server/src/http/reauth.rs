@@ -18,6 +18,10 @@
 //!   Other nodes have no such push; they find out at their next periodic check;
 //! - **at its expiry**, for a JWT (which no store can revoke).
 //!
+//! Each check also asks whether the socket's workspace is still usable (the
+//! node's cache of usable workspaces, as every request does): a disabled
+//! workspace ends its sockets too.
+//!
 //! When the credential no longer holds, the socket sends `goaway` with
 //! `close::UNAUTHORIZED` (4001) and `reconnect: false`, and closes with 4001.
 //! When the store cannot answer, the socket stays (logged at warn): a store
@@ -28,12 +32,13 @@ use std::time::Duration;
 use agentdeck_domain::auth::Principal;
 use agentdeck_services::accounts::sessions::{self, SessionError, SessionPolicy};
 use agentdeck_services::api_tokens::{self, TokenError};
-use agentdeck_storage::Stores;
 use agentdeck_storage::tickets::TicketCredential;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 use uuid::Uuid;
+
+use crate::state::{AppState, WorkspaceRefusal};
 
 /// Events the broadcast holds for a slow socket task before it lags (and then re-checks anyway).
 const EVENT_BUFFER: usize = 256;
@@ -99,7 +104,10 @@ pub(crate) enum Verdict {
 
 /// How one socket re-checks its credential.
 pub(crate) struct CredentialCheck {
-    stores: Stores,
+    /// The node's state: the stores, and its cache of usable workspaces.
+    state: AppState,
+    /// The socket's workspace.
+    workspace_id: Uuid,
     policy: SessionPolicy,
     credential: TicketCredential,
     /// The principal's subject: an account id for sessions and personal tokens.
@@ -110,14 +118,15 @@ pub(crate) struct CredentialCheck {
 impl CredentialCheck {
     /// A check of `credential`, proved by `principal`, every `interval` at most.
     pub(crate) fn new(
-        stores: Stores,
+        state: AppState,
         policy: SessionPolicy,
         credential: TicketCredential,
         principal: &Principal,
         interval: Duration,
     ) -> Self {
         let interval = interval.max(MIN_INTERVAL);
-        Self { stores, policy, credential, subject: principal.subject.clone(), interval }
+        let (workspace_id, subject) = (principal.workspace_id, principal.subject.clone());
+        Self { state, workspace_id, policy, credential, subject, interval }
     }
 
     /// When to check next: after a random wait (see the module doc), or at a JWT's expiry if sooner.
@@ -153,16 +162,29 @@ impl CredentialCheck {
     }
 
     async fn check_unbounded(&self) -> Verdict {
+        match self.check_credential().await {
+            Verdict::Holds => {}
+            other => return other,
+        }
+        match self.state.check_workspace(self.workspace_id).await {
+            Ok(()) => Verdict::Holds,
+            Err(WorkspaceRefusal::Store(error)) => self.unavailable(&error),
+            Err(WorkspaceRefusal::Auth(_)) => Verdict::Ended,
+        }
+    }
+
+    async fn check_credential(&self) -> Verdict {
         let now = Utc::now();
+        let stores = &self.state.stores;
         match &self.credential {
             TicketCredential::Session { digest, .. } => {
-                match sessions::authenticate_digest(&self.stores, &self.policy, digest, now).await {
+                match sessions::authenticate_digest(stores, &self.policy, digest, now).await {
                     Ok(_) => Verdict::Holds,
                     Err(SessionError::Store(error)) => self.unavailable(&error),
                     Err(_) => Verdict::Ended,
                 }
             }
-            TicketCredential::ApiToken { digest, .. } => match api_tokens::recheck(&self.stores, digest, now).await {
+            TicketCredential::ApiToken { digest, .. } => match api_tokens::recheck(stores, digest, now).await {
                 Ok(_) => Verdict::Holds,
                 Err(TokenError::Store(error)) => self.unavailable(&error),
                 Err(_) => Verdict::Ended,
@@ -173,7 +195,7 @@ impl CredentialCheck {
                 }
                 // A JWT names an account by its id, if at all; a disabled one is refused as at the upgrade.
                 let Ok(account_id) = Uuid::parse_str(&self.subject) else { return Verdict::Holds };
-                match self.stores.accounts.get_account(account_id).await {
+                match stores.accounts.get_account(account_id).await {
                     Ok(Some(account)) if account.disabled => Verdict::Ended,
                     Ok(_) => Verdict::Holds,
                     Err(error) => self.unavailable(&error),

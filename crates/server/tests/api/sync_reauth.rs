@@ -1,7 +1,7 @@
 //! An open `/api/sync` socket ends when the credential that opened it does:
 //! at once on this node for sign-out, sign-out everywhere, token revocation and
 //! member removal; within `sync.reauth_interval_secs` for what another process
-//! or node did (a disabled account, a revocation on another node); at its
+//! or node did (a disabled account or workspace, a revocation on another node); at its
 //! expiry for a JWT. It ends with `goaway {4001, reconnect: false}` and close
 //! 4001; a credential that holds keeps its socket open.
 
@@ -152,6 +152,32 @@ async fn a_session_socket_ends_within_the_interval_when_its_account_is_disabled(
 
     // Disabled directly in the store, as the CLI (another process) would: no announcement, only the re-check.
     app.stores.accounts.set_account_disabled(created.owner.id, true, chrono::Utc::now()).await.unwrap();
+    assert_ended(&mut socket).await;
+}
+
+/// An instance admin disables the workspace: its sockets end at their next
+/// re-check, like every request in it is refused at once.
+#[tokio::test]
+async fn a_socket_ends_within_the_interval_when_its_workspace_is_disabled() {
+    use agentdeck_services::accounts::set_instance_admin;
+
+    let app = spawn_app_with(interval(1)).await;
+    let email = format!("member-{}@example.org", Uuid::now_v7().simple());
+    let created = workspace_of(&app, "Sockets", &email).await;
+    let browser = sign_in(&app, &email).await;
+    let mut socket = open_with_ticket(&app, &ticket_of(&app, &browser).await).await;
+
+    let admin_email = format!("ops-{}@example.org", Uuid::now_v7().simple());
+    let ops = workspace_of(&app, "Ops", &admin_email).await;
+    set_instance_admin(&app.stores, &admin_email, true).await.unwrap();
+    let admin = app.token_for(&Principal {
+        subject: ops.owner.id.to_string(),
+        workspace_id: ops.workspace.id,
+        role: Role::Owner,
+    });
+    let path = format!("/api/admin/workspaces/{}", created.workspace.id);
+    let (status, body) = app.request(Method::PATCH, &path, Some(&admin), Some(&json!({"disabled": true}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_ended(&mut socket).await;
 }
 

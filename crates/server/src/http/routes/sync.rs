@@ -167,7 +167,7 @@ async fn sync_socket(
     let reauth = grant.credential.map(|credential| {
         let interval = Duration::from_secs(state.settings.sync.reauth_interval_secs);
         let check = CredentialCheck::new(
-            state.stores.clone(),
+            state.clone(),
             state.settings.session_policy(),
             credential,
             &grant.principal,
