@@ -390,24 +390,12 @@ async fn a_revoked_token_is_refused_at_once_on_another_node() {
 /// which never holds the token text.
 #[tokio::test]
 async fn a_signed_in_person_makes_a_token_and_the_auth_log_records_it() {
-    use crate::sessions::{PASSWORD, workspace_of};
+    use crate::sessions::{Signed, login, workspace_of};
 
     let app = spawn_app().await;
     let email = format!("tokens-{}@example.org", Uuid::now_v7().simple());
     let created = workspace_of(&app, "Scripts", &email).await;
-    let response = app
-        .client
-        .post(format!("{}/api/auth/login", app.address))
-        .header("origin", &app.address)
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    let me: Value = response.json().await.unwrap();
-    let csrf = me["csrfToken"].as_str().unwrap().to_owned();
+    let Signed { cookie, csrf, .. } = login(&app, &email, None).await;
     let with_session = |method: Method, path: &str| {
         app.client
             .request(method, format!("{}{path}", app.address))

@@ -30,13 +30,13 @@ fn email() -> String {
 
 /// A signed-in browser, as far as the server can tell: the cookie pair and the CSRF token.
 #[derive(Debug, Clone)]
-struct Signed {
+pub(crate) struct Signed {
     /// `name=value` for a `Cookie` header.
-    cookie: String,
+    pub(crate) cookie: String,
     /// The raw `Set-Cookie` header of the sign-in.
     set_cookie: String,
     /// `csrfToken` of the answer.
-    csrf: String,
+    pub(crate) csrf: String,
     /// The sign-in's answer (what `GET /api/me` says).
     me: Value,
 }
@@ -52,7 +52,7 @@ async fn login_raw(app: &TestApp, body: &Value, cookie: Option<&str>) -> reqwest
 }
 
 /// Signs in and returns the session; fails the test unless it worked.
-async fn login(app: &TestApp, email: &str, cookie: Option<&str>) -> Signed {
+pub(crate) async fn login(app: &TestApp, email: &str, cookie: Option<&str>) -> Signed {
     login_to(app, &json!({"email": email, "password": PASSWORD}), cookie).await
 }
 
@@ -103,7 +103,7 @@ async fn me(app: &TestApp, signed: &Signed) -> (StatusCode, Value) {
 }
 
 /// An unsafe request the way the page sends it: cookie, own Origin, CSRF token.
-async fn write(
+pub(crate) async fn write(
     app: &TestApp,
     method: Method,
     path: &str,

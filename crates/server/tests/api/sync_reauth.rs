@@ -11,11 +11,11 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_server::config::Settings;
 use agentdeck_services::auth::TokenService;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, WsClient, spawn_app_on_postgres_with, spawn_app_with};
-use crate::sessions::{PASSWORD, workspace_of};
+use crate::sessions::{Signed, login, workspace_of, write};
 
 /// An interval no test waits for: only this node's announcement can end the socket in time.
 const LONG: u64 = 3600;
@@ -24,53 +24,16 @@ fn interval(secs: u64) -> impl FnOnce(&mut Settings) {
     move |settings| settings.sync.reauth_interval_secs = secs
 }
 
-/// A signed-in browser: its cookie pair and CSRF token.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, email: &str) -> Browser {
-    let response = app
-        .client
-        .post(format!("{}/api/auth/login", app.address))
-        .header("origin", &app.address)
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    let me: Value = response.json().await.unwrap();
-    Browser { cookie, csrf: me["csrfToken"].as_str().unwrap().to_owned() }
-}
-
-/// A cookie-authenticated write the way the page sends it.
-async fn post_as(app: &TestApp, browser: &Browser, path: &str) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(format!("{}{path}", app.address))
-        .header("cookie", &browser.cookie)
-        .header("origin", &app.address)
-        .header("x-csrf-token", &browser.csrf)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// A person with a workspace of their own, signed in.
-async fn person(app: &TestApp) -> (Browser, String) {
+async fn person(app: &TestApp) -> (Signed, String) {
     let email = format!("socket-{}@example.org", Uuid::now_v7().simple());
     workspace_of(app, "Sockets", &email).await;
-    (sign_in(app, &email).await, email)
+    (login(app, &email, None).await, email)
 }
 
 /// A ticket asked for by the browser's session.
-async fn ticket_of(app: &TestApp, browser: &Browser) -> String {
-    let (status, body) = post_as(app, browser, "/api/ws-ticket").await;
+async fn ticket_of(app: &TestApp, browser: &Signed) -> String {
+    let (status, body) = write(app, Method::POST, "/api/ws-ticket", browser, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["ticket"].as_str().unwrap().to_owned()
 }
@@ -119,7 +82,7 @@ async fn a_session_socket_ends_at_once_when_its_session_signs_out() {
     let unused_ticket = ticket_of(&app, &browser).await;
 
     let started = std::time::Instant::now();
-    let (status, _) = post_as(&app, &browser, "/api/auth/logout").await;
+    let (status, _) = write(&app, Method::POST, "/api/auth/logout", &browser, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_ended(&mut socket).await;
     assert!(started.elapsed() < Duration::from_secs(3), "promptly, not at a re-check: {:?}", started.elapsed());
@@ -134,10 +97,10 @@ async fn a_session_socket_ends_at_once_when_its_session_signs_out() {
 async fn a_session_socket_ends_when_another_session_signs_out_everywhere() {
     let app = spawn_app_with(interval(LONG)).await;
     let (browser, email) = person(&app).await;
-    let other = sign_in(&app, &email).await;
+    let other = login(&app, &email, None).await;
     let mut socket = open_with_ticket(&app, &ticket_of(&app, &browser).await).await;
 
-    let (status, _) = post_as(&app, &other, "/api/auth/logout-all").await;
+    let (status, _) = write(&app, Method::POST, "/api/auth/logout-all", &other, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_ended(&mut socket).await;
 }
@@ -147,7 +110,7 @@ async fn a_session_socket_ends_within_the_interval_when_its_account_is_disabled(
     let app = spawn_app_with(interval(1)).await;
     let email = format!("disabled-{}@example.org", Uuid::now_v7().simple());
     let created = workspace_of(&app, "Sockets", &email).await;
-    let browser = sign_in(&app, &email).await;
+    let browser = login(&app, &email, None).await;
     let mut socket = open_with_ticket(&app, &ticket_of(&app, &browser).await).await;
 
     // Disabled directly in the store, as the CLI (another process) would: no announcement, only the re-check.
@@ -164,7 +127,7 @@ async fn a_socket_ends_within_the_interval_when_its_workspace_is_disabled() {
     let app = spawn_app_with(interval(1)).await;
     let email = format!("member-{}@example.org", Uuid::now_v7().simple());
     let created = workspace_of(&app, "Sockets", &email).await;
-    let browser = sign_in(&app, &email).await;
+    let browser = login(&app, &email, None).await;
     let mut socket = open_with_ticket(&app, &ticket_of(&app, &browser).await).await;
 
     let admin_email = format!("ops-{}@example.org", Uuid::now_v7().simple());
