@@ -195,6 +195,12 @@ async fn a_send_returns_the_task_and_tasks_are_kept_apart_by_caller() {
     let (_, mine) = rpc(&app, AGENT, Some(&app.token), "GetTask", json!({"id": task_id, "historyLength": 0})).await;
     assert_eq!(mine["result"]["id"], json!(task_id));
     assert!(mine["result"].get("history").is_none(), "historyLength 0 omits the history: {mine}");
+    // ProtoJSON: the original proto field name means the same (it was ignored: the full history came back).
+    let (_, snake) = rpc(&app, AGENT, Some(&app.token), "GetTask", json!({"id": task_id, "history_length": 0})).await;
+    assert!(snake["result"].get("history").is_none(), "history_length 0 omits the history too: {snake}");
+    let (_, listed) =
+        rpc(&app, AGENT, Some(&app.token), "ListTasks", json!({"page_size": 1, "context_id": "none"})).await;
+    assert_eq!(listed["result"]["totalSize"], 0, "context_id filters like contextId: {listed}");
     let (_, listed) = rpc(&app, AGENT, Some(&app.token), "ListTasks", json!({})).await;
     assert_eq!(listed["result"]["nextPageToken"], "", "{listed}");
     assert_eq!(listed["result"]["totalSize"], 1);
@@ -282,6 +288,9 @@ async fn the_rest_binding_serves_the_same_operations_with_status_shaped_errors()
     let (status, _, got) = rest(&app, reqwest::Method::GET, &format!("/tasks/{task_id}?historyLength=0"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(got.get("history").is_none(), "{got}");
+    let (status, _, got) = rest(&app, reqwest::Method::GET, &format!("/tasks/{task_id}?history_length=0"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(got.get("history").is_none(), "the proto field name as a query parameter: {got}");
     // A tenant prefix is accepted.
     let (status, _, _) = rest(&app, reqwest::Method::GET, &format!("/acme/tasks/{task_id}"), None).await;
     assert_eq!(status, StatusCode::OK);

@@ -22,6 +22,7 @@ pub struct AgentCard {
     pub description: String,
     /// Where and how to call it, preferred first.
     #[serde(default)]
+    #[serde(alias = "supported_interfaces")]
     pub supported_interfaces: Vec<AgentInterface>,
     /// Who runs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,21 +31,26 @@ pub struct AgentCard {
     pub version: String,
     /// Documentation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "documentation_url")]
     pub documentation_url: Option<String>,
     /// Optional protocol features it supports.
     #[serde(default)]
     pub capabilities: AgentCapabilities,
     /// Security schemes by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(alias = "security_schemes")]
     pub security_schemes: BTreeMap<String, SecurityScheme>,
     /// Which schemes a caller must satisfy (any one entry).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "security_requirements")]
     pub security_requirements: Vec<SecurityRequirement>,
     /// Input media types.
     #[serde(default)]
+    #[serde(alias = "default_input_modes")]
     pub default_input_modes: Vec<String>,
     /// Output media types.
     #[serde(default)]
+    #[serde(alias = "default_output_modes")]
     pub default_output_modes: Vec<String>,
     /// What it can do.
     #[serde(default)]
@@ -54,6 +60,7 @@ pub struct AgentCard {
     pub signatures: Vec<Value>,
     /// An icon.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "icon_url")]
     pub icon_url: Option<String>,
 }
 
@@ -64,11 +71,13 @@ pub struct AgentInterface {
     /// Absolute URL.
     pub url: String,
     /// `JSONRPC`, `HTTP+JSON`, `GRPC` or a custom URI.
+    #[serde(alias = "protocol_binding")]
     pub protocol_binding: String,
     /// Tenant to send in every request, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// `1.0`.
+    #[serde(alias = "protocol_version")]
     pub protocol_version: String,
 }
 
@@ -91,12 +100,14 @@ pub struct AgentCapabilities {
     pub streaming: Option<bool>,
     /// Push notifications work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "push_notifications")]
     pub push_notifications: Option<bool>,
     /// Protocol extensions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extensions: Vec<AgentExtension>,
     /// `GetExtendedAgentCard` works for authenticated callers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "extended_agent_card")]
     pub extended_agent_card: Option<bool>,
 }
 
@@ -135,12 +146,15 @@ pub struct AgentSkill {
     pub examples: Vec<String>,
     /// Input media types, overriding the card's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "input_modes")]
     pub input_modes: Vec<String>,
     /// Output media types, overriding the card's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "output_modes")]
     pub output_modes: Vec<String>,
     /// Security for this skill.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "security_requirements")]
     pub security_requirements: Vec<SecurityRequirement>,
 }
 
@@ -200,6 +214,7 @@ pub struct HttpAuthSecurityScheme {
     pub scheme: String,
     /// Token format hint (`JWT`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(alias = "bearer_format")]
     pub bearer_format: String,
 }
 
@@ -211,6 +226,7 @@ pub struct OpenIdConnectSecurityScheme {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// The discovery URL.
+    #[serde(alias = "open_id_connect_url")]
     pub open_id_connect_url: String,
 }
 

@@ -26,12 +26,15 @@ pub enum Role {
 pub struct Message {
     /// Set by the message's creator; required.
     #[serde(default)]
+    #[serde(alias = "message_id")]
     pub message_id: String,
     /// The conversation it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "context_id")]
     pub context_id: Option<String>,
     /// The task it belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "task_id")]
     pub task_id: Option<String>,
     /// The sender; required.
     #[serde(default)]
@@ -47,6 +50,7 @@ pub struct Message {
     pub extensions: Vec<String>,
     /// Tasks this message refers to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "reference_task_ids")]
     pub reference_task_ids: Vec<String>,
 }
 

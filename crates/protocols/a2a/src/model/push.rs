@@ -26,6 +26,7 @@ pub struct TaskPushNotificationConfig {
     pub id: String,
     /// The task it belongs to.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(alias = "task_id")]
     pub task_id: String,
     /// The webhook URL; required.
     #[serde(default)]

@@ -13,15 +13,19 @@ use crate::timestamp;
 pub struct SendMessageConfiguration {
     /// Media types the client accepts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "accepted_output_modes")]
     pub accepted_output_modes: Vec<String>,
     /// Register this push config for the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "task_push_notification_config")]
     pub task_push_notification_config: Option<TaskPushNotificationConfig>,
     /// At most this many recent history messages in the result (0: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "history_length")]
     pub history_length: Option<i32>,
     /// Return once the task exists instead of waiting for a terminal or interrupted state.
     #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(alias = "return_immediately")]
     pub return_immediately: bool,
 }
 
@@ -99,6 +103,7 @@ pub struct GetTaskRequest {
     pub id: String,
     /// At most this many recent history messages (0: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "history_length")]
     pub history_length: Option<i32>,
 }
 
@@ -120,24 +125,30 @@ pub struct ListTasksRequest {
     pub tenant: Option<String>,
     /// Only tasks of this context.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "context_id")]
     pub context_id: Option<String>,
     /// Only tasks in this state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskState>,
     /// Page size, 1–100 (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "page_size")]
     pub page_size: Option<i32>,
     /// From a previous response's `nextPageToken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "page_token")]
     pub page_token: Option<String>,
     /// At most this many history messages per task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "history_length")]
     pub history_length: Option<i32>,
     /// Only tasks whose status changed at or after this time.
     #[serde(default, with = "timestamp::optional", skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "status_timestamp_after")]
     pub status_timestamp_after: Option<DateTime<Utc>>,
     /// Include artifacts (off by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "include_artifacts")]
     pub include_artifacts: Option<bool>,
 }
 
@@ -168,12 +179,15 @@ pub struct ListTasksResponse {
     pub tasks: Vec<Task>,
     /// Token of the next page; `""` on the last.
     #[serde(default)]
+    #[serde(alias = "next_page_token")]
     pub next_page_token: String,
     /// The page size used.
     #[serde(default)]
+    #[serde(alias = "page_size")]
     pub page_size: i32,
     /// Matching tasks over all pages.
     #[serde(default)]
+    #[serde(alias = "total_size")]
     pub total_size: i32,
 }
 
@@ -227,6 +241,7 @@ pub struct GetTaskPushNotificationConfigRequest {
     pub tenant: Option<String>,
     /// The task; required.
     #[serde(default)]
+    #[serde(alias = "task_id")]
     pub task_id: String,
     /// The config; required.
     #[serde(default)]
@@ -254,12 +269,15 @@ pub struct ListTaskPushNotificationConfigsRequest {
     pub tenant: Option<String>,
     /// The task; required.
     #[serde(default)]
+    #[serde(alias = "task_id")]
     pub task_id: String,
     /// Page size (0: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "page_size")]
     pub page_size: Option<i32>,
     /// From a previous response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "page_token")]
     pub page_token: Option<String>,
 }
 
@@ -279,6 +297,7 @@ pub struct ListTaskPushNotificationConfigsResponse {
     pub configs: Vec<TaskPushNotificationConfig>,
     /// Token of the next page; `""` on the last.
     #[serde(default)]
+    #[serde(alias = "next_page_token")]
     pub next_page_token: String,
 }
 
@@ -289,4 +308,36 @@ pub struct GetExtendedAgentCardRequest {
     /// Optional tenant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// ProtoJSON parsers accept a field's original proto name as well as its
+    /// lowerCamelCase JSON name; agentdeck writes only the JSON name.
+    #[test]
+    fn original_proto_field_names_read_like_their_json_names() {
+        let camel = json!({
+            "message": {"messageId": "m1", "taskId": "t1", "contextId": "c1", "role": "ROLE_USER", "parts": [{"text": "hi"}]},
+            "configuration": {"historyLength": 2, "acceptedOutputModes": ["text/plain"], "returnImmediately": true}
+        });
+        let snake = json!({
+            "message": {"message_id": "m1", "task_id": "t1", "context_id": "c1", "role": "ROLE_USER", "parts": [{"text": "hi"}]},
+            "configuration": {"history_length": 2, "accepted_output_modes": ["text/plain"], "return_immediately": true}
+        });
+        let from_camel: SendMessageRequest = serde_json::from_value(camel.clone()).expect("camel");
+        let from_snake: SendMessageRequest = serde_json::from_value(snake).expect("snake");
+        assert_eq!(from_snake.history_length(), Some(2));
+        assert!(from_snake.return_immediately());
+        assert_eq!(serde_json::to_value(&from_snake).expect("json"), camel, "written back with the JSON names");
+        assert_eq!(serde_json::to_value(&from_camel).expect("json"), camel);
+
+        let listed: ListTasksRequest =
+            serde_json::from_value(json!({"context_id": "c1", "page_size": 3, "include_artifacts": true}))
+                .expect("list");
+        assert_eq!((listed.context_id.as_deref(), listed.page_size), (Some("c1"), Some(3)));
+    }
 }

@@ -117,6 +117,7 @@ impl TaskStatus {
 pub struct Artifact {
     /// Unique within the task.
     #[serde(default)]
+    #[serde(alias = "artifact_id")]
     pub artifact_id: String,
     /// A human-readable name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,6 +144,7 @@ pub struct Task {
     pub id: String,
     /// The conversation it belongs to.
     #[serde(default)]
+    #[serde(alias = "context_id")]
     pub context_id: String,
     /// Current status.
     pub status: TaskStatus,
@@ -182,9 +184,11 @@ impl Task {
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatusUpdateEvent {
     /// The task.
+    #[serde(alias = "task_id")]
     pub task_id: String,
     /// Its context.
     #[serde(default)]
+    #[serde(alias = "context_id")]
     pub context_id: String,
     /// The new status.
     pub status: TaskStatus,
@@ -198,9 +202,11 @@ pub struct TaskStatusUpdateEvent {
 #[serde(rename_all = "camelCase")]
 pub struct TaskArtifactUpdateEvent {
     /// The task.
+    #[serde(alias = "task_id")]
     pub task_id: String,
     /// Its context.
     #[serde(default)]
+    #[serde(alias = "context_id")]
     pub context_id: String,
     /// The artifact (or the chunk of it).
     pub artifact: Artifact,
@@ -209,6 +215,7 @@ pub struct TaskArtifactUpdateEvent {
     pub append: bool,
     /// The last chunk of the artifact.
     #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(alias = "last_chunk")]
     pub last_chunk: bool,
     /// Optional metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]

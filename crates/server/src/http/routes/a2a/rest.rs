@@ -70,8 +70,25 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, A2aError> {
     serde_json::from_slice(body).map_err(|error| A2aError::Parse(error.to_string()))
 }
 
+/// A query parameter by its lowerCamelCase name, or by its original proto field name
+/// (`historyLength` or `history_length`): ProtoJSON parsers accept both.
 fn query_param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    let value = query.get(name).or_else(|| query.get(&proto_field_name(name)));
+    value.map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// The original proto field name of a lowerCamelCase JSON name (`pageSize` → `page_size`).
+fn proto_field_name(json_name: &str) -> String {
+    let mut name = String::with_capacity(json_name.len() + 4);
+    for character in json_name.chars() {
+        if character.is_ascii_uppercase() {
+            name.push('_');
+            name.push(character.to_ascii_lowercase());
+        } else {
+            name.push(character);
+        }
+    }
+    name
 }
 
 fn query_int(query: &HashMap<String, String>, name: &str) -> Result<Option<i32>, A2aError> {
@@ -289,6 +306,17 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(name, HeaderValue::from_static(value));
         headers
+    }
+
+    #[test]
+    fn query_parameters_answer_to_their_json_and_their_proto_field_names() {
+        assert_eq!(proto_field_name("statusTimestampAfter"), "status_timestamp_after");
+        assert_eq!(proto_field_name("status"), "status");
+        let query: HashMap<String, String> = [("page_size".to_owned(), "5".to_owned())].into();
+        assert_eq!(query_param(&query, "pageSize"), Some("5"));
+        let both: HashMap<String, String> =
+            [("pageSize".to_owned(), "7".to_owned()), ("page_size".to_owned(), "5".to_owned())].into();
+        assert_eq!(query_param(&both, "pageSize"), Some("7"), "the JSON name wins");
     }
 
     #[test]
