@@ -383,16 +383,36 @@ async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams(
     assert_eq!(listed.total_size, 2, "the token's tasks over both bindings: {listed:?}");
 }
 
+/// The project agents' extended card needs a token; the conformance agent
+/// declares no security scheme, so anyone gets its card (with a token: the
+/// workspace its tasks are kept in).
 #[tokio::test]
-async fn the_extended_card_is_for_authenticated_callers_only() {
+async fn the_extended_card_needs_a_token_where_the_card_declares_a_scheme() {
     let app = spawn_app().await;
+    let (_, card) = app.get("/a2a/navi/.well-known/agent-card.json").await;
+    assert!(card["securitySchemes"]["bearer"].is_object(), "{card}");
+    let (status, reply) = rpc(&app, "/a2a/navi", None, "GetExtendedAgentCard", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reply}");
+    let (_, card) = app.get("/a2a/conformance/.well-known/agent-card.json").await;
+    assert!(card.get("securitySchemes").is_none_or(|schemes| schemes == &json!({})), "{card}");
+    assert!(card.get("securityRequirements").is_none_or(|required| required == &json!([])), "{card}");
+    let (status, reply) = rpc(&app, AGENT, None, "GetExtendedAgentCard", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply["result"]["name"], card["name"]);
+    let anonymous_rest = app
+        .client
+        .get(format!("{}{AGENT}/rest/extendedAgentCard", app.address))
+        .header("A2A-Version", "1.0")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous_rest.status(), StatusCode::OK);
+
     let (status, reply) = rpc(&app, AGENT, Some(&app.token), "GetExtendedAgentCard", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let description = reply["result"]["description"].as_str().unwrap_or_default();
     assert!(description.contains(&app.workspace_id.to_string()), "{reply}");
     assert_eq!(reply["result"]["capabilities"]["extendedAgentCard"], true);
-    let (status, _) = rpc(&app, AGENT, None, "GetExtendedAgentCard", json!({})).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let response = app
         .client
         .get(format!("{}{AGENT}/rest/extendedAgentCard", app.address))
@@ -404,7 +424,7 @@ async fn the_extended_card_is_for_authenticated_callers_only() {
     assert_eq!(response.status(), StatusCode::OK);
     let unauthenticated = app
         .client
-        .get(format!("{}{AGENT}/rest/extendedAgentCard", app.address))
+        .get(format!("{}/a2a/navi/rest/extendedAgentCard", app.address))
         .header("A2A-Version", "1.0")
         .send()
         .await;

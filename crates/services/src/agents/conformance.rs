@@ -4,7 +4,10 @@
 //! `messageId` or at the start of the first text part (the suite appends a
 //! session suffix, so prefixes match, longest first). Each behaviour below is
 //! one the suite checks; anything else completes with an echo. A follow-up
-//! message to a task waiting for input completes it.
+//! message to a task waiting for input chooses its behaviour by its own prefix,
+//! as the reference test agent does (`tck-input-required` asks again,
+//! `tck-task-failure` fails, …); one without a prefix completes the task with
+//! the input it received.
 
 use std::time::Duration;
 
@@ -152,6 +155,7 @@ impl AgentExecutor for ConformanceAgent {
 async fn run(long_run: Duration, request: &AgentRequest, updates: &TaskUpdater) -> Result<(), Stopped> {
     if let Some(previous) = &request.previous
         && previous.status.state == TaskState::InputRequired
+        && behaviour_of(&request.message) == Behaviour::Echo
     {
         updates.working().await?;
         let input = request.message.first_text().unwrap_or("(no text)");

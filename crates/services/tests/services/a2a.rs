@@ -156,6 +156,31 @@ async fn input_required_waits_for_a_follow_up_and_a_finished_task_takes_no_more(
     Ok(())
 }
 
+/// A follow-up to a task waiting for input chooses its behaviour by its own
+/// prefix, as the reference test agent does; one without a prefix completes it.
+#[tokio::test]
+async fn a_follow_up_to_a_waiting_task_follows_its_own_prefix() -> anyhow::Result<()> {
+    let fx = fixture().await?;
+    let follow_up = |task_id: &str, message_id: &str, text: &str| {
+        let mut message = Message::user_text(message_id, text);
+        message.task_id = Some(task_id.to_owned());
+        SendMessageRequest::new(message)
+    };
+    let parked = task_of(&fx, send("tck-multi-turn-1", "start")).await?;
+    assert_eq!(parked.status.state, TaskState::InputRequired);
+    let again = task_of(&fx, follow_up(&parked.id, "tck-input-required-2", "more, please")).await?;
+    assert_eq!((again.id.as_str(), again.status.state), (parked.id.as_str(), TaskState::InputRequired));
+    let failed = task_of(&fx, follow_up(&parked.id, "m-fail", "tck-task-failure now")).await?;
+    assert_eq!(failed.status.state, TaskState::Failed);
+
+    let parked = task_of(&fx, send("tck-input-required-3", "start")).await?;
+    let done = task_of(&fx, follow_up(&parked.id, "m-plain", "the input")).await?;
+    assert_eq!(done.status.state, TaskState::Completed);
+    let answer = done.status.message.as_ref().and_then(|message| message.first_text());
+    assert_eq!(answer, Some("Input received: the input"));
+    Ok(())
+}
+
 #[tokio::test]
 async fn cancel_ends_a_running_task_and_a_finished_one_is_not_cancelable() -> anyhow::Result<()> {
     let fx = fixture().await?;

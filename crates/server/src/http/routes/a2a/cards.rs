@@ -31,7 +31,7 @@ const BEARER_SCHEME: &str = "bearer";
 pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard {
     let descriptor = agent.descriptor();
     let base = agent_base_url(state, &descriptor.name);
-    let security_schemes = BTreeMap::from([(
+    let bearer = BTreeMap::from([(
         BEARER_SCHEME.to_owned(),
         SecurityScheme::HttpAuthSecurityScheme(HttpAuthSecurityScheme {
             description: "A JWT issued by this agentdeck server (agentdeck token, or the dev login)".into(),
@@ -39,11 +39,14 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
             bearer_format: "JWT".into(),
         }),
     )]);
-    // An agent that serves anonymous callers declares the scheme but does not require it.
-    let security_requirements = if descriptor.allow_anonymous {
-        Vec::new()
+    // An agent that serves anonymous callers (the conformance agent) declares no scheme: a
+    // client needs none, for its extended card either. A token still keeps its tasks apart.
+    let (security_schemes, security_requirements) = if descriptor.allow_anonymous {
+        (BTreeMap::new(), Vec::new())
     } else {
-        vec![SecurityRequirement { schemes: BTreeMap::from([(BEARER_SCHEME.to_owned(), StringList::default())]) }]
+        let required =
+            SecurityRequirement { schemes: BTreeMap::from([(BEARER_SCHEME.to_owned(), StringList::default())]) };
+        (bearer, vec![required])
     };
     AgentCard {
         name: descriptor.display_name.clone(),
@@ -83,10 +86,21 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
 
 /// The extended card (`GetExtendedAgentCard`): the card as an authenticated
 /// caller of `workspace` sees it, naming the workspace its tasks are kept in.
-pub(super) fn extended_card_of(state: &AppState, agent: &dyn AgentExecutor, workspace: uuid::Uuid) -> AgentCard {
+/// Without a workspace (an anonymous caller) only an agent that declares no
+/// security scheme has one to give; `None` otherwise (401).
+pub(super) fn extended_card_of(
+    state: &AppState,
+    agent: &dyn AgentExecutor,
+    workspace: Option<uuid::Uuid>,
+) -> Option<AgentCard> {
     let mut card = card_of(state, agent);
-    card.description = format!("{} Your tasks are kept in workspace {workspace}.", card.description);
-    card
+    match workspace {
+        Some(workspace) => {
+            card.description = format!("{} Your tasks are kept in workspace {workspace}.", card.description);
+            Some(card)
+        }
+        None => agent.descriptor().allow_anonymous.then_some(card),
+    }
 }
 
 /// A cacheable JSON answer: `ETag` over the bytes, `Last-Modified` = process start.

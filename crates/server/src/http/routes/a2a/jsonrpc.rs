@@ -170,8 +170,9 @@ async fn dispatch(
         }
         Method::GetExtendedAgentCard => {
             let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-            match caller.principal.as_ref().map(|principal| principal.workspace_id) {
-                Some(workspace) => Ok(success(&id, &cards::extended_card_of(state, executor.as_ref(), workspace))),
+            let workspace = caller.principal.as_ref().map(|principal| principal.workspace_id);
+            match cards::extended_card_of(state, executor.as_ref(), workspace) {
+                Some(card) => Ok(success(&id, &card)),
                 None => Ok(unauthenticated()),
             }
         }

@@ -214,10 +214,9 @@ impl RestCall<'_> {
             }
             (Method::GET, ["extendedAgentCard"]) => {
                 let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-                match caller.principal.as_ref().map(|principal| principal.workspace_id) {
-                    Some(workspace) => {
-                        Ok(self.success(&cards::extended_card_of(self.state, executor.as_ref(), workspace)))
-                    }
+                let workspace = caller.principal.as_ref().map(|principal| principal.workspace_id);
+                match cards::extended_card_of(self.state, executor.as_ref(), workspace) {
+                    Some(card) => Ok(self.success(&card)),
                     None => Ok(unauthenticated()),
                 }
             }
