@@ -80,22 +80,6 @@ fn progress_value(id: &str) -> String {
     format!("Number(document.querySelector('[data-widget-id={id:?}] progress')?.value ?? -1)")
 }
 
-/// Waits until the page shows the dashboard again after a reload of a signed-in tab.
-async fn wait_until_ready_after_reload(page: &Page) {
-    page.run(
-        r#"const done = arguments[arguments.length - 1];
-           const deadline = Date.now() + 15000;
-           (async () => {
-             while (!window.agentdeck?.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-             if (!window.agentdeck?.ready) return "error: window.agentdeck.ready never appeared";
-             await window.agentdeck.ready;
-             return "ok";
-           })().then(done, (e) => done("error: " + e));"#,
-        Value::Null,
-    )
-    .await;
-}
-
 /// Flow 1: a card moved to Done with the Kanban widget's keyboard control is saved as the task's
 /// status, and the gateway's live refresh brings the new count to the project status in both
 /// windows, without a new question.
@@ -432,7 +416,7 @@ async fn markup_in_a_project_name_stays_text_in_questions_answers_and_widgets() 
     }
 
     page.client.refresh().await.expect("reload");
-    wait_until_ready_after_reload(&page).await;
+    page.wait_ready().await;
     let label = format!("How is {NAME} doing");
     ask_quick(&page, &label).await;
 

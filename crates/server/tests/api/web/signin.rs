@@ -75,26 +75,10 @@ async fn submit_sign_in(page: &Page, email: &str, password: &str) {
     .await;
 }
 
-/// Waits for the dashboard's first render (after a sign-in or a reload of a signed-in tab).
-async fn wait_ready(page: &Page) {
-    page.run(
-        r#"const done = arguments[arguments.length - 1];
-           const deadline = Date.now() + 15000;
-           (async () => {
-             while (!window.agentdeck?.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-             if (!window.agentdeck?.ready) return "error: window.agentdeck.ready never appeared";
-             await window.agentdeck.ready;
-             return "ok";
-           })().then(done, (e) => done("error: " + e));"#,
-        Value::Null,
-    )
-    .await;
-}
-
 /// Signs `page` in through the form and waits for the dashboard.
 async fn sign_in_with_password(page: &Page, email: &str) {
     submit_sign_in(page, email, PASSWORD).await;
-    wait_ready(page).await;
+    page.wait_ready().await;
 }
 
 /// Waits until the tab's sync socket is subscribed (its ticket was issued).
@@ -224,7 +208,7 @@ async fn a_password_sign_in_sets_a_cookie_scripts_cannot_read_and_writes_carry_t
 
     // A reload asks /api/me and is signed in again, without the form.
     page.client.refresh().await.expect("reload");
-    wait_ready(&page).await;
+    page.wait_ready().await;
     wait_live(&page).await;
     let after = page.eval(r#"return document.querySelector('[data-role="who"]').textContent;"#, Value::Null).await;
     assert_eq!(after, json!(format!("{NAME} · Alpha")));
@@ -342,7 +326,7 @@ async fn signing_out_ends_the_session_in_every_tab_and_the_old_cookie_is_refused
     let second = page.client.new_window(true).await.expect("new tab").handle;
     page.client.switch_to_window(second).await.expect("switch");
     page.goto(&app, "/").await;
-    wait_ready(&page).await;
+    page.wait_ready().await;
     wait_live(&page).await;
 
     page.eval(r#"document.querySelector('[data-action="sign-out"]').click(); return null;"#, Value::Null).await;
@@ -480,7 +464,7 @@ async fn the_workspace_switcher_shows_the_other_workspaces_projects_and_the_othe
     let second = page.client.new_window(true).await.expect("new tab").handle;
     page.client.switch_to_window(second.clone()).await.expect("switch");
     page.goto(&app, "/").await;
-    wait_ready(&page).await;
+    page.wait_ready().await;
     page.client.switch_to_window(first).await.expect("switch back");
 
     page.eval(
@@ -523,7 +507,7 @@ async fn the_workspace_switcher_shows_the_other_workspaces_projects_and_the_othe
         15,
     )
     .await;
-    wait_ready(&page).await;
+    page.wait_ready().await;
     wait_live(&page).await;
     page.eval("location.hash = '#/projects'; return null;", Value::Null).await;
     page.wait_for("the other tab's projects", &page_shows(project_of(other)), 10).await;

@@ -141,6 +141,22 @@ pub struct Page {
 }
 
 impl Page {
+    /// Waits for the dashboard's first render (after a sign-in or a reload of a signed-in tab).
+    pub async fn wait_ready(&self) {
+        self.run(
+            r#"const done = arguments[arguments.length - 1];
+               const deadline = Date.now() + 15000;
+               (async () => {
+                 while (!window.agentdeck?.ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+                 if (!window.agentdeck?.ready) return "error: window.agentdeck.ready never appeared";
+                 await window.agentdeck.ready;
+                 return "ok";
+               })().then(done, (e) => done("error: " + e));"#,
+            Value::Null,
+        )
+        .await;
+    }
+
     /// Opens `path` of `app`.
     pub async fn goto(&self, app: &TestApp, path: &str) {
         self.client.goto(&format!("{}{path}", app.address)).await.expect("page loads");
