@@ -85,3 +85,29 @@ pub struct StoredPushConfig {
     /// The config in its A2A JSON form.
     pub body: Value,
 }
+
+/// What the first send with an idempotency key came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotentOutcome {
+    /// A task (new, or the one the message followed up), by id.
+    Task(String),
+    /// The agent's direct reply (an A2A `Message` in JSON form): no task was made.
+    Reply(Value),
+}
+
+/// A send's idempotency key and its first outcome, kept until it expires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredIdempotencyKey {
+    /// Whose key: the caller's scope (an anonymous caller's owner names its address).
+    pub scope: AgentTaskScope,
+    /// The `Idempotency-Key` header's value.
+    pub key: String,
+    /// Hex SHA-256 of the request's params, to refuse the key with other params.
+    pub params_digest: String,
+    /// What the first send came to.
+    pub outcome: IdempotentOutcome,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+    /// From then on the key reads as absent and may be purged.
+    pub expires_at: DateTime<Utc>,
+}

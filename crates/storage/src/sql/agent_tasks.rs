@@ -1,4 +1,5 @@
-//! A2A tasks, their event logs, message ids and push configs.
+//! A2A tasks, their event logs and push configs (idempotency keys, written
+//! with them, are in [`super::idempotency_keys`]).
 //!
 //! Updates are optimistic on the task's `last_seq`: the writer says which
 //! event it last saw, so two nodes writing one task cannot interleave their
@@ -9,17 +10,14 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::errors::db_error_unique;
-use super::{SqlStore, db_error, rows};
+use super::{SqlStore, db_error, idempotency_keys, rows};
 use crate::StoreError;
 use crate::agent_tasks::{
-    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask, StoredPushConfig,
+    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask,
+    StoredIdempotencyKey, StoredPushConfig,
 };
 use crate::sql::statement::Statement;
 use crate::store::AgentTaskStore;
-
-/// Path reported when a message id was already used in the scope.
-const MESSAGE_ID_PATH: &str = "/message/messageId";
 
 macro_rules! agent_task_columns {
     () => {
@@ -50,24 +48,6 @@ fn json_text(value: &serde_json::Value) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("unserializable JSON: {e}")))
 }
 
-async fn record_message_id(
-    conn: &mut AnyConnection,
-    scope: &AgentTaskScope,
-    message_id: &str,
-    task_id: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO a2a_message_ids (tenant, owner, agent, message_id, task_id) VALUES ($1, $2, $3, $4, $5)")
-        .bind(scope.tenant.as_str())
-        .bind(scope.owner.as_str())
-        .bind(scope.agent.as_str())
-        .bind(message_id)
-        .bind(task_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(|error| db_error_unique(error, MESSAGE_ID_PATH))?;
-    Ok(())
-}
-
 async fn append_events(
     conn: &mut AnyConnection,
     task_id: &str,
@@ -95,12 +75,12 @@ async fn append_events(
     Ok(())
 }
 
-/// Creates a task with its first events, recording the message id that made it.
+/// Creates a task with its first events, recording the idempotency key that made it.
 pub(super) async fn insert(
     store: &SqlStore,
     scope: &AgentTaskScope,
     task: &StoredAgentTask,
-    message_id: &str,
+    idempotency_key: Option<&StoredIdempotencyKey>,
     events: &[AgentTaskEvent],
     keep_events: u32,
 ) -> Result<(), StoreError> {
@@ -123,7 +103,9 @@ pub(super) async fn insert(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    record_message_id(&mut tx, scope, message_id, &task.id).await?;
+    if let Some(key) = idempotency_key {
+        idempotency_keys::record(&mut tx, key).await?;
+    }
     append_events(&mut tx, &task.id, events, keep_events).await?;
     tx.commit().await.map_err(db_error)
 }
@@ -134,7 +116,7 @@ pub(super) async fn update(
     scope: &AgentTaskScope,
     task: &StoredAgentTask,
     expected_seq: i64,
-    message_id: Option<&str>,
+    idempotency_key: Option<&StoredIdempotencyKey>,
     events: &[AgentTaskEvent],
     keep_events: u32,
 ) -> Result<(), StoreError> {
@@ -160,8 +142,8 @@ pub(super) async fn update(
         let exists = scoped_exists(&mut tx, scope, &task.id).await?;
         return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
     }
-    if let Some(message_id) = message_id {
-        record_message_id(&mut tx, scope, message_id, &task.id).await?;
+    if let Some(key) = idempotency_key {
+        idempotency_keys::record(&mut tx, key).await?;
     }
     append_events(&mut tx, &task.id, events, keep_events).await?;
     tx.commit().await.map_err(db_error)
@@ -198,25 +180,6 @@ pub(super) async fn get(
     .await
     .map_err(db_error)?;
     row.as_ref().map(task_row).transpose()
-}
-
-/// The task a message id of the scope went to.
-pub(super) async fn find_by_message(
-    store: &SqlStore,
-    scope: &AgentTaskScope,
-    message_id: &str,
-) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query(
-        "SELECT task_id FROM a2a_message_ids WHERE tenant = $1 AND owner = $2 AND agent = $3 AND message_id = $4",
-    )
-    .bind(scope.tenant.as_str())
-    .bind(scope.owner.as_str())
-    .bind(scope.agent.as_str())
-    .bind(message_id)
-    .fetch_optional(&store.pool)
-    .await
-    .map_err(db_error)?;
-    row.map(|row| row.try_get("task_id").map_err(|e| StoreError::Corrupt(format!("a2a_message_ids: {e}")))).transpose()
 }
 
 fn push_filter(statement: &mut Statement, scope: &AgentTaskScope, filter: &AgentTaskFilter) {
@@ -409,11 +372,11 @@ impl AgentTaskStore for SqlStore {
         &self,
         scope: &AgentTaskScope,
         task: &StoredAgentTask,
-        message_id: &str,
+        idempotency_key: Option<&StoredIdempotencyKey>,
         events: &[AgentTaskEvent],
         keep_events: u32,
     ) -> Result<(), StoreError> {
-        insert(self, scope, task, message_id, events, keep_events).await
+        insert(self, scope, task, idempotency_key, events, keep_events).await
     }
 
     async fn update_agent_task(
@@ -421,23 +384,32 @@ impl AgentTaskStore for SqlStore {
         scope: &AgentTaskScope,
         task: &StoredAgentTask,
         expected_seq: i64,
-        message_id: Option<&str>,
+        idempotency_key: Option<&StoredIdempotencyKey>,
         events: &[AgentTaskEvent],
         keep_events: u32,
     ) -> Result<(), StoreError> {
-        update(self, scope, task, expected_seq, message_id, events, keep_events).await
+        update(self, scope, task, expected_seq, idempotency_key, events, keep_events).await
     }
 
     async fn get_agent_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Option<StoredAgentTask>, StoreError> {
         get(self, scope, id).await
     }
 
-    async fn find_agent_task_by_message(
+    async fn put_idempotency_key(&self, key: &StoredIdempotencyKey) -> Result<(), StoreError> {
+        idempotency_keys::put(self, key).await
+    }
+
+    async fn idempotency_key(
         &self,
         scope: &AgentTaskScope,
-        message_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        find_by_message(self, scope, message_id).await
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredIdempotencyKey>, StoreError> {
+        idempotency_keys::find(self, scope, key, now).await
+    }
+
+    async fn purge_expired_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        idempotency_keys::purge_expired(self, now).await
     }
 
     async fn list_agent_tasks(

@@ -26,6 +26,7 @@ mod api_tokens;
 mod auth_log;
 mod errors;
 mod identities;
+mod idempotency_keys;
 mod invitations;
 mod members;
 mod postgres;

@@ -6,35 +6,36 @@ use chrono::{DateTime, Utc};
 
 use crate::StoreError;
 use crate::agent_tasks::{
-    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask, StoredPushConfig,
+    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskPage, AgentTaskScope, StoredAgentTask,
+    StoredIdempotencyKey, StoredPushConfig,
 };
 
 /// A2A tasks with their events and push configs, scoped per call.
 #[async_trait]
 pub trait AgentTaskStore: Send + Sync + 'static {
-    /// Creates an A2A task with its first events, recording `message_id` as
-    /// sent in the scope: [`StoreError::Duplicate`] (at `/message/messageId`)
-    /// when it already was, and nothing is written. The event log keeps the
-    /// newest `keep_events` events.
+    /// Creates an A2A task with its first events, recording the send's
+    /// `idempotency_key` with it when given: [`StoreError::Duplicate`] (at
+    /// `/idempotencyKey`) when the key is recorded and unexpired, and nothing
+    /// is written. The event log keeps the newest `keep_events` events.
     async fn insert_agent_task(
         &self,
         scope: &AgentTaskScope,
         task: &StoredAgentTask,
-        message_id: &str,
+        idempotency_key: Option<&StoredIdempotencyKey>,
         events: &[AgentTaskEvent],
         keep_events: u32,
     ) -> Result<(), StoreError>;
 
     /// Writes a task's new body and events if its stored `last_seq` is still
     /// `expected_seq` ([`StoreError::Conflict`] otherwise; [`StoreError::NotFound`]
-    /// outside the scope); `message_id`, when given, is recorded as for an insert.
+    /// outside the scope); `idempotency_key`, when given, is recorded as for an insert.
     #[allow(clippy::too_many_arguments)]
     async fn update_agent_task(
         &self,
         scope: &AgentTaskScope,
         task: &StoredAgentTask,
         expected_seq: i64,
-        message_id: Option<&str>,
+        idempotency_key: Option<&StoredIdempotencyKey>,
         events: &[AgentTaskEvent],
         keep_events: u32,
     ) -> Result<(), StoreError>;
@@ -42,12 +43,20 @@ pub trait AgentTaskStore: Send + Sync + 'static {
     /// Reads a task of the scope.
     async fn get_agent_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Option<StoredAgentTask>, StoreError>;
 
-    /// The task a message id of the scope went to.
-    async fn find_agent_task_by_message(
+    /// Records a send's idempotency key on its own (a direct reply writes
+    /// nothing else); [`StoreError::Duplicate`] when it is recorded and unexpired.
+    async fn put_idempotency_key(&self, key: &StoredIdempotencyKey) -> Result<(), StoreError>;
+
+    /// The scope's record of an idempotency key, unless it expired by `now`.
+    async fn idempotency_key(
         &self,
         scope: &AgentTaskScope,
-        message_id: &str,
-    ) -> Result<Option<String>, StoreError>;
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredIdempotencyKey>, StoreError>;
+
+    /// Deletes every idempotency key expired by `now`; how many.
+    async fn purge_expired_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// A page of the scope's tasks, newest status first, starting after `after`.
     async fn list_agent_tasks(

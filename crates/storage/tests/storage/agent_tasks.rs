@@ -1,9 +1,10 @@
-//! A2A task records: scoping, idempotent message ids, optimistic updates,
+//! A2A task records: scoping, idempotency keys, optimistic updates,
 //! the bounded event log, listing order and pagination, push configs.
 
 use agentdeck_storage::StoreError;
 use agentdeck_storage::agent_tasks::{
-    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, StoredAgentTask, StoredPushConfig,
+    AgentTaskCursor, AgentTaskEvent, AgentTaskFilter, AgentTaskScope, IdempotentOutcome, StoredAgentTask,
+    StoredIdempotencyKey, StoredPushConfig,
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -39,10 +40,9 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
     let ada = scope("ada");
     let id = Uuid::now_v7().to_string();
     let stored = task(&id, "TASK_STATE_SUBMITTED", at(0));
-    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[event(1)], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, None, &[event(1)], 16).await?;
     assert_eq!(db.stores.agent_tasks.get_agent_task(&ada, &id).await?, Some(stored.clone()));
-    assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(&ada, "m1").await?, Some(id.clone()));
-    // Another owner, tenant or agent sees nothing, not even the message id.
+    // Another owner, tenant or agent sees nothing.
     let others = [
         AgentTaskScope { owner: "bob".into(), ..ada.clone() },
         AgentTaskScope { tenant: "other".into(), ..ada.clone() },
@@ -50,7 +50,6 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
     ];
     for other in &others {
         assert_eq!(db.stores.agent_tasks.get_agent_task(other, &id).await?, None);
-        assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(other, "m1").await?, None);
         assert!(db.stores.agent_tasks.agent_task_events(other, &id, 0).await?.is_empty());
         let update = db.stores.agent_tasks.update_agent_task(other, &stored, 1, None, &[], 16).await;
         assert!(matches!(update, Err(StoreError::NotFound)), "{update:?}");
@@ -58,30 +57,78 @@ pub async fn agent_task_round_trip_and_scoping(db: &TestDb) -> anyhow::Result<()
     Ok(())
 }
 
-pub async fn agent_task_message_ids_are_used_once_per_scope(db: &TestDb) -> anyhow::Result<()> {
+fn key_of(scope: &AgentTaskScope, key: &str, outcome: IdempotentOutcome, created: i64) -> StoredIdempotencyKey {
+    StoredIdempotencyKey {
+        scope: scope.clone(),
+        key: key.to_owned(),
+        params_digest: format!("digest-{key}"),
+        outcome,
+        created_at: at(created),
+        expires_at: at(created + 1_000),
+    }
+}
+
+pub async fn agent_task_idempotency_keys_are_used_once_per_scope_until_they_expire(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.stores.agent_tasks;
     let ada = scope("ada");
     let first = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
-    db.stores.agent_tasks.insert_agent_task(&ada, &first, "m1", &[event(1)], 16).await?;
+    let key = key_of(&ada, "k1", IdempotentOutcome::Task(first.id.clone()), 0);
+    store.insert_agent_task(&ada, &first, Some(&key), &[event(1)], 16).await?;
+    assert_eq!(store.idempotency_key(&ada, "k1", at(10)).await?, Some(key.clone()));
+    // The same key again: refused, and nothing of the refused insert was written.
     let second = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(1));
-    let again = db.stores.agent_tasks.insert_agent_task(&ada, &second, "m1", &[event(1)], 16).await;
-    assert!(matches!(&again, Err(StoreError::Duplicate { path }) if path == "/message/messageId"), "{again:?}");
-    // Nothing of the refused insert was written.
-    assert_eq!(db.stores.agent_tasks.get_agent_task(&ada, &second.id).await?, None);
-    // A follow-up message on the task records its id too.
+    let again_key = key_of(&ada, "k1", IdempotentOutcome::Task(second.id.clone()), 1);
+    let again = store.insert_agent_task(&ada, &second, Some(&again_key), &[event(1)], 16).await;
+    assert!(matches!(&again, Err(StoreError::Duplicate { path }) if path == "/idempotencyKey"), "{again:?}");
+    assert_eq!(store.get_agent_task(&ada, &second.id).await?, None);
+    // Without a key, any number of tasks (a repeated message id is no business of the store).
+    store.insert_agent_task(&ada, &second, None, &[event(1)], 16).await?;
+    // A follow-up records its key with the update; a direct reply records one on its own.
     let mut next = first.clone();
     next.last_seq = 2;
-    db.stores.agent_tasks.update_agent_task(&ada, &next, 1, Some("m2"), &[event(2)], 16).await?;
-    assert_eq!(db.stores.agent_tasks.find_agent_task_by_message(&ada, "m2").await?, Some(first.id.clone()));
-    // The same id from another owner is a different message.
-    let bob = AgentTaskScope { owner: "bob".into(), ..ada.clone() };
-    db.stores.agent_tasks.insert_agent_task(&bob, &second, "m1", &[event(1)], 16).await?;
+    let follow_up = key_of(&ada, "k2", IdempotentOutcome::Task(first.id.clone()), 2);
+    store.update_agent_task(&ada, &next, 1, Some(&follow_up), &[event(2)], 16).await?;
+    assert_eq!(store.idempotency_key(&ada, "k2", at(10)).await?.map(|k| k.outcome), Some(follow_up.outcome));
+    let reply = key_of(&ada, "k3", IdempotentOutcome::Reply(json!({"messageId": "r1", "parts": []})), 3);
+    store.put_idempotency_key(&reply).await?;
+    assert_eq!(store.idempotency_key(&ada, "k3", at(10)).await?, Some(reply.clone()));
+    let twice = store.put_idempotency_key(&reply).await;
+    assert!(matches!(&twice, Err(StoreError::Duplicate { .. })), "{twice:?}");
+    // The same key in another scope is another key.
+    for other in [
+        AgentTaskScope { owner: "bob".into(), ..ada.clone() },
+        AgentTaskScope { tenant: "other".into(), ..ada.clone() },
+        AgentTaskScope { agent: "pulse".into(), ..ada.clone() },
+    ] {
+        assert_eq!(store.idempotency_key(&other, "k1", at(10)).await?, None);
+        store.put_idempotency_key(&key_of(&other, "k1", IdempotentOutcome::Task(first.id.clone()), 0)).await?;
+    }
+    // Expired: reads as absent, and a new record of the key replaces it.
+    assert_eq!(store.idempotency_key(&ada, "k1", at(1_000)).await?, None);
+    let third = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(2_000));
+    let renewed = key_of(&ada, "k1", IdempotentOutcome::Task(third.id.clone()), 2_000);
+    store.insert_agent_task(&ada, &third, Some(&renewed), &[event(1)], 16).await?;
+    assert_eq!(store.idempotency_key(&ada, "k1", at(2_010)).await?, Some(renewed));
+    Ok(())
+}
+
+pub async fn expired_idempotency_keys_are_purged(db: &TestDb) -> anyhow::Result<()> {
+    let store = &db.stores.agent_tasks;
+    let ada = scope("ada");
+    let reply = |key: &str, created: i64| key_of(&ada, key, IdempotentOutcome::Reply(json!({"messageId": key})), created);
+    store.put_idempotency_key(&reply("old", 0)).await?;
+    store.put_idempotency_key(&reply("new", 5_000)).await?;
+    // Other tests' keys share the table: count only at least ours.
+    assert!(store.purge_expired_idempotency_keys(at(2_000)).await? >= 1);
+    assert_eq!(store.idempotency_key(&ada, "old", at(0)).await?, None, "purged, so gone even for an earlier clock");
+    assert!(store.idempotency_key(&ada, "new", at(5_500)).await?.is_some());
     Ok(())
 }
 
 pub async fn agent_task_updates_are_optimistic_and_the_log_is_bounded(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let mut stored = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
-    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[event(1)], 3).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, None, &[event(1)], 3).await?;
     for seq in 2..=6 {
         let expected = stored.last_seq;
         stored.last_seq = seq;
@@ -114,11 +161,11 @@ pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &Te
     for (index, state) in states.iter().enumerate() {
         let mut stored = task(&format!("t{index}"), state, at(i64::try_from(index)? * 10));
         stored.context_id = if index % 2 == 0 { "even".into() } else { "odd".into() };
-        db.stores.agent_tasks.insert_agent_task(&ada, &stored, &format!("m{index}"), &[event(1)], 16).await?;
+        db.stores.agent_tasks.insert_agent_task(&ada, &stored, None, &[event(1)], 16).await?;
         ids.push(stored.id);
     }
     // Two tasks with the same status time are ordered by id.
-    db.stores.agent_tasks.insert_agent_task(&ada, &task("t9", "TASK_STATE_WORKING", at(30)), "m9", &[], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &task("t9", "TASK_STATE_WORKING", at(30)), None, &[], 16).await?;
     let all = db.stores.agent_tasks.list_agent_tasks(&ada, &AgentTaskFilter::default(), None, 10).await?;
     let order: Vec<&str> = all.tasks.iter().map(|t| t.id.as_str()).collect();
     assert_eq!((order, all.total), (vec!["t9", "t3", "t2", "t1", "t0"], 5));
@@ -155,7 +202,7 @@ pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &Te
 pub async fn push_configs_round_trip_per_task(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let stored = task(&Uuid::now_v7().to_string(), "TASK_STATE_WORKING", at(0));
-    db.stores.agent_tasks.insert_agent_task(&ada, &stored, "m1", &[], 16).await?;
+    db.stores.agent_tasks.insert_agent_task(&ada, &stored, None, &[], 16).await?;
     let config = |id: &str, url: &str| StoredPushConfig {
         id: id.to_owned(),
         task_id: stored.id.clone(),

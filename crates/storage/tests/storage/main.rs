@@ -127,7 +127,8 @@ backend_tests! {
     }
     agent_tasks {
         agent_task_round_trip_and_scoping,
-        agent_task_message_ids_are_used_once_per_scope,
+        agent_task_idempotency_keys_are_used_once_per_scope_until_they_expire,
+        expired_idempotency_keys_are_purged,
         agent_task_updates_are_optimistic_and_the_log_is_bounded,
         agent_tasks_list_newest_status_first_with_filters_and_pages,
         push_configs_round_trip_per_task,
