@@ -22,6 +22,8 @@ pub struct A2aSettings {
     pub blocking_timeout_secs: u64,
     /// Seconds between SSE keep-alive comments on idle streams.
     pub keepalive_secs: u64,
+    /// How long a send's `Idempotency-Key` is remembered (a retry within it gets the first outcome).
+    pub idempotency_ttl_secs: u64,
     /// How long the conformance agent's long-running tasks work.
     pub conformance_long_run_secs: u64,
     /// Allow push webhooks on loopback and private networks (SSRF guard off);
@@ -56,6 +58,7 @@ impl Default for A2aSettings {
             keep_events: 256,
             blocking_timeout_secs: 25,
             keepalive_secs: 15,
+            idempotency_ttl_secs: 86_400,
             conformance_long_run_secs: 10,
             push_allow_private_networks: None,
             push_signing_secret: String::new(),

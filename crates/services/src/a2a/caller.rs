@@ -14,24 +14,43 @@ pub(super) const ANONYMOUS_TENANT: &str = "public";
 const ANONYMOUS_OWNER: &str = "anonymous";
 
 /// Who is calling. Their tasks live in the scope of their workspace and user
-/// id; anonymous callers share the scope `public`/`anonymous`.
+/// id; anonymous callers share the scope `public`/`anonymous` for tasks, but
+/// not for idempotency keys, which are kept per client address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct A2aCaller {
     /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
     pub principal: Option<Principal>,
     /// The bearer token, passed on to the agent.
     pub bearer: Option<String>,
+    /// The client's address, when the call came over the network (scopes an anonymous caller's idempotency keys).
+    pub address: Option<String>,
 }
 
 impl A2aCaller {
-    /// An unauthenticated caller.
+    /// An unauthenticated caller of unknown address.
     pub fn anonymous() -> Self {
-        Self { principal: None, bearer: None }
+        Self { principal: None, bearer: None, address: None }
+    }
+
+    /// An unauthenticated caller at a client address.
+    pub fn anonymous_at(address: impl Into<String>) -> Self {
+        Self { principal: None, bearer: None, address: Some(address.into()) }
     }
 
     /// An authenticated caller with their token.
     pub fn authenticated(principal: Principal, bearer: Option<String>) -> Self {
-        Self { principal: Some(principal), bearer }
+        Self { principal: Some(principal), bearer, address: None }
+    }
+
+    /// The scope of this caller's idempotency keys with `agent`: the task
+    /// scope, except that an anonymous caller's owner is its client address,
+    /// so two anonymous clients never see each other's keys.
+    pub(super) fn idempotency_scope(&self, agent: &str) -> AgentTaskScope {
+        let mut scope = self.scope(agent);
+        if self.principal.is_none() {
+            scope.owner = format!("{ANONYMOUS_OWNER}@{}", self.address.as_deref().unwrap_or("unknown"));
+        }
+        scope
     }
 
     /// The scope of this caller's tasks with `agent`.
@@ -61,5 +80,16 @@ mod tests {
         );
         assert_eq!(A2aCaller::anonymous().scope("x"), A2aCaller::anonymous().scope("x"));
         assert_eq!(A2aCaller::anonymous().scope("x").tenant, ANONYMOUS_TENANT);
+    }
+
+    #[test]
+    fn anonymous_callers_keep_idempotency_keys_per_address_and_share_the_task_scope() {
+        let (here, there) = (A2aCaller::anonymous_at("10.0.0.1"), A2aCaller::anonymous_at("10.0.0.2"));
+        assert_ne!(here.idempotency_scope("x"), there.idempotency_scope("x"));
+        assert_eq!(here.idempotency_scope("x").owner, "anonymous@10.0.0.1");
+        assert_eq!(here.scope("x"), there.scope("x"));
+        let ada = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::from_u128(7), role: Role::Member };
+        let ada = A2aCaller { address: Some("10.0.0.1".into()), ..A2aCaller::authenticated(ada, None) };
+        assert_eq!(ada.idempotency_scope("x"), ada.scope("x"));
     }
 }

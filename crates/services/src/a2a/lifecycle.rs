@@ -8,7 +8,8 @@
 //! messages answer `UnsupportedOperationError`); cancel ends the task
 //! `CANCELED` and stops its run, or answers `TaskNotCancelableError` when it
 //! is already over. A run that returns without a final state, or fails, ends
-//! its task `FAILED`.
+//! its task `FAILED`. A send with an idempotency key that was used before
+//! answers with the first send's outcome instead ([`super::idempotency`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,13 +18,13 @@ use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, FieldViolation, Message, SendMessageRequest, SendMessageResponse, StreamResponse,
     Task, TaskPushNotificationConfig, TaskState, TaskStatus, now_millis,
 };
-use agentdeck_storage::StoreError;
-use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope};
+use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, IdempotentOutcome};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::caller::A2aCaller;
 use super::executor::{AgentExecutor, AgentRequest, TaskUpdater};
+use super::idempotency::{KeyedSend, decode_reply, is_duplicate_key, reply_outcome};
 use super::live::{Emitted, LiveTask, SequencedEvent, stored_task};
 use super::push_configs::prefix_violations;
 use super::service::{A2aService, snapshot_event, store_error, with_history};
@@ -33,7 +34,7 @@ use super::stream::{EventStream, event_stream};
 enum Started {
     /// The agent answered with a message; no task was made.
     Reply(Message),
-    /// The message was sent before: its task, as it is.
+    /// The idempotency key was used before: the first send's task, as it is.
     Existing(Arc<LiveTask>),
     /// A run works the task now; `events` follow `snapshot` with nothing missed.
     Run { live: Arc<LiveTask>, snapshot: SequencedEvent, events: broadcast::Receiver<SequencedEvent> },
@@ -64,12 +65,35 @@ impl A2aService {
         caller: &A2aCaller,
         request: SendMessageRequest,
     ) -> Result<SendMessageResponse, A2aError> {
+        self.send_with_key(agent, caller, request, None).await
+    }
+
+    /// [`A2aService::send`] with the request's `Idempotency-Key`: a retry
+    /// with a key used before answers with the first send's outcome (the
+    /// task as it is now, waited for like a blocking send while it runs).
+    pub async fn send_with_key(
+        &self,
+        agent: &str,
+        caller: &A2aCaller,
+        request: SendMessageRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<SendMessageResponse, A2aError> {
         let history = request.history_length();
         let return_immediately = request.return_immediately();
-        match self.start(agent, caller, request).await? {
+        match self.start(agent, caller, request, idempotency_key).await? {
             Started::Reply(message) => Ok(SendMessageResponse::Message(message)),
             Started::Existing(live) => {
-                Ok(SendMessageResponse::Task(with_history(live.lock().await.task.clone(), history)))
+                if !return_immediately {
+                    let guard = live.lock().await;
+                    let state = guard.task.status.state;
+                    if !state.is_terminal() && !state.is_interrupted() {
+                        let events = live.subscribe(&guard);
+                        drop(guard);
+                        self.wait_until_settled(&live, events).await;
+                    }
+                }
+                let task = live.lock().await.task.clone();
+                Ok(SendMessageResponse::Task(with_history(task, history)))
             }
             Started::Run { live, events, .. } => {
                 if !return_immediately {
@@ -111,12 +135,25 @@ impl A2aService {
         caller: &A2aCaller,
         request: SendMessageRequest,
     ) -> Result<EventStream, A2aError> {
-        match self.start(agent, caller, request).await? {
+        self.send_streaming_with_key(agent, caller, request, None).await
+    }
+
+    /// [`A2aService::send_streaming`] with the request's `Idempotency-Key`:
+    /// a retry with a key used before replays the first send's task from its
+    /// logged events (same SSE ids), then goes on live.
+    pub async fn send_streaming_with_key(
+        &self,
+        agent: &str,
+        caller: &A2aCaller,
+        request: SendMessageRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<EventStream, A2aError> {
+        match self.start(agent, caller, request, idempotency_key).await? {
             Started::Reply(message) => {
                 let event = SequencedEvent { seq: 0, event: Arc::new(StreamResponse::Message(message)) };
                 Ok(event_stream(vec![event], None, 0, self.inner.shutdown.clone()))
             }
-            Started::Existing(live) => self.stream_live(live, None).await,
+            Started::Existing(live) => Ok(self.replay_stream(live).await),
             // The snapshot and the receiver were taken under one lock: the
             // stream misses nothing and repeats nothing.
             Started::Run { live, snapshot, events } => {
@@ -197,16 +234,43 @@ impl A2aService {
         Ok(event_stream(initial, receiver.map(|r| (live, r)), start, self.inner.shutdown.clone()))
     }
 
+    /// A task's whole stream again, for a retried streaming send: its logged
+    /// events from the first (with their ids), or the snapshot first when the
+    /// log no longer reaches back that far, then live events until the end.
+    async fn replay_stream(&self, live: Arc<LiveTask>) -> EventStream {
+        let guard = live.lock().await;
+        let terminal = guard.task.status.state.is_terminal();
+        let last_seq = guard.last_seq;
+        let initial = match live.store_events_after(0).await {
+            Some(logged) if !logged.is_empty() => logged,
+            _ => vec![snapshot_event(&guard.task, last_seq)],
+        };
+        let receiver = (!terminal).then(|| live.subscribe(&guard));
+        drop(guard);
+        let start = initial.first().map_or(last_seq, |first| first.seq - 1);
+        event_stream(initial, receiver.map(|r| (live, r)), start, self.inner.shutdown.clone())
+    }
+
+    /// What a retried send answers: the first send's task, or its reply.
+    async fn started_before(&self, scope: &AgentTaskScope, outcome: IdempotentOutcome) -> Result<Started, A2aError> {
+        match outcome {
+            IdempotentOutcome::Task(task_id) => Ok(Started::Existing(self.live_task(scope, &task_id).await?)),
+            IdempotentOutcome::Reply(body) => Ok(Started::Reply(decode_reply(body)?)),
+        }
+    }
+
     /// Validates a send and starts it: a reply, an existing task, or a run.
     async fn start(
         &self,
         agent_name: &str,
         caller: &A2aCaller,
         request: SendMessageRequest,
+        idempotency_key: Option<&str>,
     ) -> Result<Started, A2aError> {
         A2aError::check(request.violations())?;
         let agent = self.executor(agent_name)?;
         let scope = caller.scope(agent_name);
+        let keyed = idempotency_key.map(|key| KeyedSend::new(caller, agent_name, key, &request)).transpose()?;
         let Some(message) = request.message else {
             return Err(A2aError::invalid_params(vec![FieldViolation::new("message", "is required")]));
         };
@@ -218,13 +282,13 @@ impl A2aService {
                 .await
                 .map_err(|e| prefix_violations(e, "configuration.taskPushNotificationConfig"))?;
         }
-        let store = &self.inner.store;
-        if let Some(task_id) =
-            store.find_agent_task_by_message(&scope, &message.message_id).await.map_err(store_error)?
+        if let Some(keyed) = &keyed
+            && let Some(outcome) = keyed.first_outcome(self).await?
         {
-            return Ok(Started::Existing(self.live_task(&scope, &task_id).await?));
+            // A retry: answered with the first outcome, and not metered again.
+            return self.started_before(&scope, outcome).await;
         }
-        // Counted once a message is taken (a retried messageId was answered above, uncounted).
+        // Counted once a message is taken (a retry was answered above, uncounted).
         if let Some(meter) = self.metered(&scope) {
             meter.record_in(&scope.tenant, &scope.owner, &message);
         }
@@ -236,16 +300,27 @@ impl A2aService {
             metadata: request.metadata,
         };
         if let Some(task_id) = message.task_id.clone().filter(|id| !id.is_empty()) {
-            return self.follow_up(agent, &scope, &task_id, message, request_for_agent).await;
+            return self.follow_up(agent, &scope, &task_id, message, request_for_agent, keyed.as_ref()).await;
         }
         if let Some(mut reply) = agent.reply(&request_for_agent).await {
             reply.context_id = Some(message.context_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string()));
+            if let Some(keyed) = &keyed {
+                let record = keyed.record(reply_outcome(&reply)?, chrono::Utc::now(), self.inner.options.idempotency_ttl);
+                match self.inner.store.put_idempotency_key(&record).await {
+                    Ok(()) => {}
+                    // A concurrent retry answered first: its reply is the one.
+                    Err(error) if is_duplicate_key(&error) => {
+                        return self.started_before(&scope, keyed.winner(self).await?).await;
+                    }
+                    Err(error) => return Err(store_error(error)),
+                }
+            }
             if let Some(meter) = self.metered(&scope) {
                 meter.record_out(&scope.tenant, &reply.parts);
             }
             return Ok(Started::Reply(reply));
         }
-        self.start_task(agent, scope, message, request_for_agent, inline_push).await
+        self.start_task(agent, scope, message, request_for_agent, inline_push, keyed.as_ref()).await
     }
 
     /// Makes a new task `SUBMITTED` for `message`, stores it and starts its run.
@@ -256,6 +331,7 @@ impl A2aService {
         mut message: Message,
         mut request_for_agent: AgentRequest,
         inline_push: Option<TaskPushNotificationConfig>,
+        keyed: Option<&KeyedSend>,
     ) -> Result<Started, A2aError> {
         let task_id = Uuid::now_v7().to_string();
         let context_id =
@@ -275,20 +351,18 @@ impl A2aService {
         let first =
             serde_json::to_value(StreamResponse::Task(task.clone())).map_err(|e| A2aError::Internal(e.to_string()))?;
         let events = [AgentTaskEvent { seq: 1, body: first }];
+        let ttl = self.inner.options.idempotency_ttl;
+        let record = keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.clone()), created_at, ttl));
         let store = &self.inner.store;
-        match store
-            .insert_agent_task(&scope, &stored, &message.message_id, &events, self.inner.options.keep_events)
-            .await
-        {
+        match store.insert_agent_task(&scope, &stored, record.as_ref(), &events, self.inner.options.keep_events).await {
             Ok(()) => {}
-            // A concurrent retry of the same message won: answer with its task.
-            Err(StoreError::Duplicate { .. }) => {
-                let existing =
-                    store.find_agent_task_by_message(&scope, &message.message_id).await.map_err(store_error)?;
-                let existing = existing.ok_or_else(|| A2aError::Internal("a duplicate message has no task".into()))?;
-                return Ok(Started::Existing(self.live_task(&scope, &existing).await?));
+            Err(error) => {
+                return match keyed {
+                    // A concurrent retry with the same key won: answer with its task.
+                    Some(keyed) if is_duplicate_key(&error) => self.started_before(&scope, keyed.winner(self).await?).await,
+                    _ => Err(store_error(error)),
+                };
             }
-            Err(error) => return Err(store_error(error)),
         }
         let live = Arc::new(self.new_live(scope, task, 1, created_at, Vec::new()));
         if let Ok(mut registry) = self.inner.live.lock() {
@@ -315,9 +389,17 @@ impl A2aService {
         task_id: &str,
         mut message: Message,
         mut request: AgentRequest,
+        keyed: Option<&KeyedSend>,
     ) -> Result<Started, A2aError> {
         let live = self.live_task(scope, task_id).await?;
         let mut guard = live.lock().await;
+        // A concurrent retry with the same key may have followed up while this one waited for the lock.
+        if let Some(keyed) = keyed
+            && let Some(outcome) = keyed.first_outcome(self).await?
+        {
+            drop(guard);
+            return self.started_before(scope, outcome).await;
+        }
         let state = guard.task.status.state;
         if state.is_terminal() {
             return Err(A2aError::UnsupportedOperation(format!(
@@ -341,17 +423,21 @@ impl A2aService {
         message.context_id = Some(live.context_id.clone());
         request.previous = Some(guard.task.clone());
         let event = live.status_update(TaskState::Working, None);
-        match live.emit_locked(&mut guard, event, Some(&message)).await {
+        let ttl = self.inner.options.idempotency_ttl;
+        let record = keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.to_owned()), chrono::Utc::now(), ttl));
+        match live.emit_follow_up(&mut guard, event, &message, record.as_ref()).await {
             Emitted::Sent => {}
             Emitted::Finished(state) => {
                 return Err(A2aError::UnsupportedOperation(format!("task {task_id} is over ({})", state.as_str())));
             }
-            // A concurrent retry of this message got there first.
-            Emitted::Failed(StoreError::Duplicate { .. }) => {
+            Emitted::Failed(error) => {
                 drop(guard);
-                return Ok(Started::Existing(live));
+                return match keyed {
+                    // The key was recorded meanwhile by a send to another task: that is its outcome.
+                    Some(keyed) if is_duplicate_key(&error) => self.started_before(scope, keyed.winner(self).await?).await,
+                    _ => Err(store_error(error)),
+                };
             }
-            Emitted::Failed(error) => return Err(store_error(error)),
         }
         request.message = message;
         guard.running = true;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent};
-use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask};
+use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask, StoredIdempotencyKey};
 use agentdeck_storage::{AgentTaskStore, StoreError};
 use tokio::sync::{Mutex, MutexGuard, broadcast};
 
@@ -137,13 +137,34 @@ impl LiveTask {
     }
 
     /// [`LiveTask::emit`] under a lock already held; a `follow_up` message
-    /// from the client joins the history (and its id is recorded as sent) in
-    /// the same write.
+    /// from the client joins the history in the same write.
     pub async fn emit_locked(
         &self,
         guard: &mut MutexGuard<'_, Snapshot>,
         event: StreamResponse,
         follow_up: Option<&agentdeck_a2a_protocol::Message>,
+    ) -> Emitted {
+        self.emit_recording(guard, event, follow_up, None).await
+    }
+
+    /// [`LiveTask::emit_locked`] of a client's follow-up `message`, recording
+    /// the send's idempotency key in the same write when it has one.
+    pub async fn emit_follow_up(
+        &self,
+        guard: &mut MutexGuard<'_, Snapshot>,
+        event: StreamResponse,
+        message: &agentdeck_a2a_protocol::Message,
+        idempotency_key: Option<&StoredIdempotencyKey>,
+    ) -> Emitted {
+        self.emit_recording(guard, event, Some(message), idempotency_key).await
+    }
+
+    async fn emit_recording(
+        &self,
+        guard: &mut MutexGuard<'_, Snapshot>,
+        event: StreamResponse,
+        follow_up: Option<&agentdeck_a2a_protocol::Message>,
+        idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Emitted {
         let state = guard.task.status.state;
         if state.is_terminal() {
@@ -154,10 +175,9 @@ impl LiveTask {
             task.history.push(message.clone());
         }
         apply(&mut task, &event);
-        let message_id = follow_up.map(|message| message.message_id.as_str());
         let seq = guard.last_seq + 1;
         let event = Arc::new(event);
-        match self.store_event(&task, guard.last_seq, seq, &event, message_id).await {
+        match self.store_event(&task, guard.last_seq, seq, &event, idempotency_key).await {
             Ok(()) => {}
             Err(error) => {
                 tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
@@ -195,12 +215,14 @@ impl LiveTask {
         expected_seq: i64,
         seq: i64,
         event: &StreamResponse,
-        message_id: Option<&str>,
+        idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Result<(), StoreError> {
         let body = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let stored = stored_task(task, seq, self.created_at)?;
         let events = [AgentTaskEvent { seq, body }];
-        self.store.update_agent_task(&self.scope, &stored, expected_seq, message_id, &events, self.keep_events).await
+        self.store
+            .update_agent_task(&self.scope, &stored, expected_seq, idempotency_key, &events, self.keep_events)
+            .await
     }
 }
 

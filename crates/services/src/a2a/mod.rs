@@ -19,18 +19,21 @@
 //! - **Push.** Every event goes to the task's webhooks too ([`PushOptions`]):
 //!   signed, retried with backoff, to public addresses only unless allowed;
 //!   reads of a config never return its token or credentials.
-//! - **Idempotency.** A send whose `messageId` the caller already used
-//!   returns the task that message went to, instead of starting another.
+//! - **Idempotency.** Every send is new (a repeated `messageId` too), unless
+//!   it carries an `Idempotency-Key` the caller used before with the same
+//!   params: then it answers with the first send's outcome
+//!   (`idempotency` has the rules).
 
 //!
 //! The code is split by job: [`A2aService`] and the task registry
 //! (`service`), who calls (`caller`), the lifecycle and agent runs
 //! (`lifecycle`), reading and paging (`listing`), webhook configs
-//! (`push_configs`) and their delivery (`push`), a task in memory (`live`)
-//! and its event streams (`stream`).
+//! (`push_configs`) and their delivery (`push`), a task in memory (`live`),
+//! its event streams (`stream`) and retried sends (`idempotency`).
 
 mod caller;
 mod executor;
+mod idempotency;
 mod lifecycle;
 mod listing;
 mod live;
@@ -41,7 +44,8 @@ mod stream;
 
 pub use caller::A2aCaller;
 pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
+pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use live::SequencedEvent;
 pub use push::PushOptions;
-pub use service::{A2aOptions, A2aService};
+pub use service::{A2aOptions, A2aService, DEFAULT_IDEMPOTENCY_TTL};
 pub use stream::EventStream;

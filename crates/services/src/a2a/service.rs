@@ -25,6 +25,12 @@ use super::live::{Emitted, LiveTask, SequencedEvent};
 use super::push::{PushOptions, Pusher};
 use crate::outbound::OutboundHttp;
 
+/// How long idempotency keys are kept unless configured: the 24 hours the IETF draft suggests.
+pub const DEFAULT_IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Longest wait between two sweeps of expired idempotency keys.
+const IDEMPOTENCY_SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
 /// Tunables of the service.
 #[derive(Debug, Clone)]
 pub struct A2aOptions {
@@ -42,6 +48,8 @@ pub struct A2aOptions {
     pub meter: Option<Arc<crate::metering::Meter>>,
     /// Makes the push deliveries' HTTP client (TLS roots, CA file).
     pub outbound: OutboundHttp,
+    /// How long a send's `Idempotency-Key` is remembered (expired keys are purged).
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for A2aOptions {
@@ -54,6 +62,7 @@ impl Default for A2aOptions {
             active_runs: Arc::default(),
             meter: None,
             outbound: OutboundHttp::default(),
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
         }
     }
 }
@@ -121,7 +130,8 @@ impl A2aService {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
         let runs = TaskTracker::new();
         let pusher = Pusher::new(options.push.clone(), &options.outbound, runs.clone());
-        Self {
+        let sweep_every = options.idempotency_ttl.min(IDEMPOTENCY_SWEEP_EVERY);
+        let service = Self {
             inner: Arc::new(Inner {
                 store,
                 agents,
@@ -131,7 +141,9 @@ impl A2aService {
                 pusher,
                 options,
             }),
-        }
+        };
+        service.spawn_idempotency_sweep(sweep_every);
+        service
     }
 
     /// The hosted agents, by name.

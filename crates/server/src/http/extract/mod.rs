@@ -6,6 +6,7 @@
 
 mod auth;
 mod client;
+mod idempotency;
 mod json;
 mod path;
 mod query;
@@ -13,6 +14,7 @@ mod query;
 pub use auth::{Caller, Credential};
 pub(crate) use auth::{bearer_token, caller_of_token};
 pub use client::ClientAddress;
+pub(crate) use idempotency::{MAX_IDEMPOTENCY_KEY_CHARS, idempotency_key};
 pub use json::{ApiJson, JsonLimits, nesting_exceeds};
 pub use path::IdPath;
 pub use query::ApiQuery;

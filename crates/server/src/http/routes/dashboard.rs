@@ -24,15 +24,11 @@ use utoipa_axum::routes;
 
 use super::dashboard_document::DashboardDocument;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::extract::{ApiJson, Caller};
+use crate::http::extract::{ApiJson, Caller, idempotency_key};
 use crate::state::AppState;
 
 /// The one media type `PATCH` accepts (RFC 6902).
 const JSON_PATCH: &str = "application/json-patch+json";
-/// Longest `Idempotency-Key` a client may send.
-pub(crate) const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
-/// The idempotency key header (IETF draft `httpapi-idempotency-key-header`).
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Revalidate every time: the ETag makes that cheap, and a stale dashboard is worse than a round trip.
 const CACHE_CONTROL_VALUE: &str = "private, no-cache";
 
@@ -244,20 +240,6 @@ fn precondition(headers: &HeaderMap, name: &HeaderName) -> Result<Option<Precond
     let bad = |message: String| ApiError::new(ErrorCode::BadRequest, format!("{name}: {message}"));
     let text = value.to_str().map_err(|_| bad("must be visible ASCII".to_owned()))?;
     Precondition::parse(text).map(Some).map_err(|error| bad(error.to_string()))
-}
-
-/// Reads `Idempotency-Key`: 1 to 200 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let bad = |message: &str| ApiError::new(ErrorCode::BadRequest, format!("Idempotency-Key {message}"));
-    let key = value.to_str().map_err(|_| bad("must be visible ASCII"))?.trim();
-    if key.is_empty() {
-        return Err(bad("must not be empty"));
-    }
-    if key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
-        return Err(bad(&format!("must be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters")));
-    }
-    Ok(Some(key.to_owned()))
 }
 
 /// Whether `Content-Type` is exactly `application/json-patch+json` (parameters such as `charset` allowed).

@@ -32,7 +32,7 @@ use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 
-use super::dashboard::MAX_IDEMPOTENCY_KEY_CHARS;
+use crate::http::extract::MAX_IDEMPOTENCY_KEY_CHARS;
 use crate::http::ratelimit;
 
 /// Declares the `bearer` and `session` security schemes the routes refer to.

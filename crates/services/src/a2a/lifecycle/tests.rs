@@ -289,16 +289,17 @@ async fn a_run_that_fails_or_returns_unfinished_ends_failed_with_the_reason() ->
 }
 
 #[tokio::test]
-async fn a_repeated_message_id_returns_its_task_and_a_direct_reply_makes_none() -> anyhow::Result<()> {
+async fn a_repeated_message_id_is_a_new_send_and_a_direct_reply_makes_no_task() -> anyhow::Result<()> {
     let fx = fixture().await?;
     let first = fx.task(message("same", "complete")).await?;
     let again = fx.task(message("same", "fail")).await?;
-    assert_eq!((again.id.as_str(), again.status.state), (first.id.as_str(), TaskState::Completed));
+    assert_ne!(again.id, first.id, "without an Idempotency-Key every send is new");
+    assert_eq!((first.status.state, again.status.state), (TaskState::Completed, TaskState::Failed));
 
     let reply = fx.service.send(AGENT, &fx.caller, message("r1", "reply")).await?;
     assert!(matches!(reply, SendMessageResponse::Message(ref m) if m.context_id.is_some()), "{reply:?}");
     let listed = fx.service.list_tasks(AGENT, &fx.caller, ListTasksRequest::default()).await?;
-    assert_eq!(listed.total_size, 1, "a reply makes no task");
+    assert_eq!(listed.total_size, 2, "a reply makes no task");
     Ok(())
 }
 

@@ -21,8 +21,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::{a2a_caller, cards, sse};
+use super::{a2a_caller, cards, send_idempotency_key, sse};
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::extract::ClientAddress;
 use crate::state::AppState;
 
 /// Media types a request body may have.
@@ -73,6 +74,7 @@ pub(super) async fn handle(
     State(state): State<AppState>,
     Path(agent): Path<String>,
     Query(query): Query<HashMap<String, String>>,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -90,7 +92,7 @@ pub(super) async fn handle(
     if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
         return failure(&request.id, &error);
     }
-    let caller = match a2a_caller(&state, &headers, executor.descriptor()).await {
+    let caller = match a2a_caller(&state, &headers, executor.descriptor(), &client).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -124,12 +126,14 @@ async fn dispatch(
     match request.method {
         Method::SendMessage => {
             let params: SendMessageRequest = typed(request.params)?;
-            let outcome = service.send(agent, caller, params).await?;
+            let key = send_idempotency_key(headers)?;
+            let outcome = service.send_with_key(agent, caller, params, key.as_deref()).await?;
             Ok(success(&id, &outcome))
         }
         Method::SendStreamingMessage => {
             let params: SendMessageRequest = typed(request.params)?;
-            let stream = service.send_streaming(agent, caller, params).await?;
+            let key = send_idempotency_key(headers)?;
+            let stream = service.send_streaming_with_key(agent, caller, params, key.as_deref()).await?;
             Ok(sse::jsonrpc_stream(state, id, stream))
         }
         Method::GetTask => {

@@ -16,6 +16,12 @@
 //! The protocol version is checked before any method runs: `A2A-Version: 1.0`
 //! (header or query parameter) is served, anything else — a missing header
 //! means 0.3 — gets `VersionNotSupportedError` (-32009).
+//!
+//! The send methods (blocking and streaming, both bindings) read an
+//! `Idempotency-Key` header ([`send_idempotency_key`]) and hand it to the
+//! service, which answers a retry with the first send's outcome; the other
+//! methods ignore it. Anonymous callers carry their client address, which
+//! scopes their keys.
 
 mod cards;
 mod jsonrpc;
@@ -23,13 +29,14 @@ mod rest;
 mod sse;
 
 use agentdeck_domain::api_tokens::Scope;
-use agentdeck_services::a2a::{A2aCaller, AgentDescriptor};
+use agentdeck_a2a_protocol::{A2aError, FieldViolation};
+use agentdeck_services::a2a::{A2aCaller, AgentDescriptor, IDEMPOTENCY_KEY_HEADER};
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::{any, get, post};
 
 use crate::http::error::ApiError;
-use crate::http::extract::{bearer_token, caller_of_token};
+use crate::http::extract::{ClientAddress, bearer_token, caller_of_token, idempotency_key};
 use crate::state::AppState;
 
 /// The A2A routes.
@@ -44,16 +51,28 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 /// The caller of an A2A request: the bearer token's principal, or an
-/// anonymous caller where the agent allows it.
-async fn a2a_caller(state: &AppState, headers: &HeaderMap, agent: &AgentDescriptor) -> Result<A2aCaller, ApiError> {
+/// anonymous caller (known by its client address) where the agent allows it.
+async fn a2a_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    agent: &AgentDescriptor,
+    client: &ClientAddress,
+) -> Result<A2aCaller, ApiError> {
     let Some(token) = bearer_token(headers) else {
         if agent.allow_anonymous {
-            return Ok(A2aCaller::anonymous());
+            return Ok(A2aCaller::anonymous_at(client.as_str()));
         }
         return Err(agentdeck_services::auth::AuthError::Missing.into());
     };
     let principal = caller_of_token(state, token, Scope::Agents).await?;
     Ok(A2aCaller::authenticated(principal.principal, Some(token.to_owned())))
+}
+
+/// The `Idempotency-Key` of a send; a malformed one is `InvalidParams` naming the header.
+fn send_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, A2aError> {
+    idempotency_key(headers).map_err(|error| {
+        A2aError::invalid_params(vec![FieldViolation::new(IDEMPOTENCY_KEY_HEADER, error.to_string())])
+    })
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).

@@ -24,7 +24,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::jsonrpc::{A2A_JSON, is_json_media_type, requested_version, unauthenticated};
-use super::{a2a_caller, cards, sse};
+use super::{a2a_caller, cards, send_idempotency_key, sse};
+use crate::http::extract::ClientAddress;
 use crate::state::AppState;
 
 /// The first segments a path can start with when it has no tenant.
@@ -138,6 +139,7 @@ pub(super) async fn handle(
     Path((agent, path)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
     method: Method,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -147,7 +149,7 @@ pub(super) async fn handle(
     if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
         return error_response(&error);
     }
-    let caller = match a2a_caller(&state, &headers, executor.descriptor()).await {
+    let caller = match a2a_caller(&state, &headers, executor.descriptor(), &client).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -197,11 +199,13 @@ impl RestCall<'_> {
         }
         match (self.method.clone(), segments.as_slice()) {
             (Method::POST, ["message:send"]) => {
-                let outcome = service.send(agent, caller, self.body_params()?).await?;
+                let key = send_idempotency_key(self.headers)?;
+                let outcome = service.send_with_key(agent, caller, self.body_params()?, key.as_deref()).await?;
                 Ok(self.success(&outcome))
             }
             (Method::POST, ["message:stream"]) => {
-                let stream = service.send_streaming(agent, caller, self.body_params()?).await?;
+                let key = send_idempotency_key(self.headers)?;
+                let stream = service.send_streaming_with_key(agent, caller, self.body_params()?, key.as_deref()).await?;
                 Ok(sse::rest_stream(self.state, stream))
             }
             (Method::GET, ["tasks"]) => {
