@@ -49,15 +49,18 @@ impl KeyedSend {
             && key.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS
             && key.bytes().all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t');
         if !valid {
-            return Err(invalid_key(format!(
-                "must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters"
-            )));
+            return Err(invalid_key(format!("must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters")));
         }
         Ok(Self { scope: caller.idempotency_scope(agent), key: key.to_owned(), params_digest: params_digest(request)? })
     }
 
     /// The record of this send's outcome, kept for `ttl` from `now`.
-    pub fn record(&self, outcome: IdempotentOutcome, now: DateTime<Utc>, ttl: std::time::Duration) -> StoredIdempotencyKey {
+    pub fn record(
+        &self,
+        outcome: IdempotentOutcome,
+        now: DateTime<Utc>,
+        ttl: std::time::Duration,
+    ) -> StoredIdempotencyKey {
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
         StoredIdempotencyKey {
             scope: self.scope.clone(),

@@ -305,7 +305,8 @@ impl A2aService {
         if let Some(mut reply) = agent.reply(&request_for_agent).await {
             reply.context_id = Some(message.context_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string()));
             if let Some(keyed) = &keyed {
-                let record = keyed.record(reply_outcome(&reply)?, chrono::Utc::now(), self.inner.options.idempotency_ttl);
+                let record =
+                    keyed.record(reply_outcome(&reply)?, chrono::Utc::now(), self.inner.options.idempotency_ttl);
                 match self.inner.store.put_idempotency_key(&record).await {
                     Ok(()) => {}
                     // A concurrent retry answered first: its reply is the one.
@@ -359,7 +360,9 @@ impl A2aService {
             Err(error) => {
                 return match keyed {
                     // A concurrent retry with the same key won: answer with its task.
-                    Some(keyed) if is_duplicate_key(&error) => self.started_before(&scope, keyed.winner(self).await?).await,
+                    Some(keyed) if is_duplicate_key(&error) => {
+                        self.started_before(&scope, keyed.winner(self).await?).await
+                    }
                     _ => Err(store_error(error)),
                 };
             }
@@ -424,7 +427,8 @@ impl A2aService {
         request.previous = Some(guard.task.clone());
         let event = live.status_update(TaskState::Working, None);
         let ttl = self.inner.options.idempotency_ttl;
-        let record = keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.to_owned()), chrono::Utc::now(), ttl));
+        let record =
+            keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.to_owned()), chrono::Utc::now(), ttl));
         match live.emit_follow_up(&mut guard, event, &message, record.as_ref()).await {
             Emitted::Sent => {}
             Emitted::Finished(state) => {
@@ -434,7 +438,9 @@ impl A2aService {
                 drop(guard);
                 return match keyed {
                     // The key was recorded meanwhile by a send to another task: that is its outcome.
-                    Some(keyed) if is_duplicate_key(&error) => self.started_before(scope, keyed.winner(self).await?).await,
+                    Some(keyed) if is_duplicate_key(&error) => {
+                        self.started_before(scope, keyed.winner(self).await?).await
+                    }
                     _ => Err(store_error(error)),
                 };
             }

@@ -1,6 +1,7 @@
 //! The A2A task service over a real (SQLite) records store, driven through
-//! the conformance agent: lifecycle rules, idempotent sends, streams and
-//! their resumption by sequence number, cancel, listing, and a restart.
+//! the conformance agent: lifecycle rules, streams and their resumption by
+//! sequence number, cancel, listing, and a restart (retried sends with an
+//! `Idempotency-Key` are in `a2a_idempotency`, on this module's fixture).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,16 +18,16 @@ use agentdeck_storage::{AgentTaskStore, ConnectOptions, connect};
 use anyhow::{Context, bail};
 use futures::StreamExt;
 
-const LONG_RUN: Duration = Duration::from_secs(30);
+pub(crate) const LONG_RUN: Duration = Duration::from_secs(30);
 
-struct Fixture {
-    database: TestDatabase,
-    store: Arc<dyn AgentTaskStore>,
-    service: A2aService,
-    caller: A2aCaller,
+pub(crate) struct Fixture {
+    pub(crate) database: TestDatabase,
+    pub(crate) store: Arc<dyn AgentTaskStore>,
+    pub(crate) service: A2aService,
+    pub(crate) caller: A2aCaller,
 }
 
-async fn open_store(database: &TestDatabase) -> anyhow::Result<Arc<dyn AgentTaskStore>> {
+pub(crate) async fn open_store(database: &TestDatabase) -> anyhow::Result<Arc<dyn AgentTaskStore>> {
     let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
     let stores = connect(&database.url, &options).await?;
     stores.database.migrate().await?;
@@ -39,11 +40,11 @@ fn service_on(store: Arc<dyn AgentTaskStore>) -> A2aService {
 }
 
 /// A member of one fixed workspace.
-fn person(subject: &str) -> Principal {
+pub(crate) fn person(subject: &str) -> Principal {
     Principal { subject: subject.into(), workspace_id: uuid::Uuid::from_u128(1), role: Role::Member }
 }
 
-async fn fixture() -> anyhow::Result<Fixture> {
+pub(crate) async fn fixture() -> anyhow::Result<Fixture> {
     let database = TestDatabase::sqlite()?;
     let store = open_store(&database).await?;
     let service = service_on(store.clone());
@@ -51,16 +52,16 @@ async fn fixture() -> anyhow::Result<Fixture> {
     Ok(Fixture { database, store, service, caller })
 }
 
-fn send(id: &str, text: &str) -> SendMessageRequest {
+pub(crate) fn send(id: &str, text: &str) -> SendMessageRequest {
     SendMessageRequest::new(Message::user_text(id, text))
 }
 
-fn immediately(mut request: SendMessageRequest) -> SendMessageRequest {
+pub(crate) fn immediately(mut request: SendMessageRequest) -> SendMessageRequest {
     request.configuration = Some(SendMessageConfiguration { return_immediately: true, ..Default::default() });
     request
 }
 
-async fn task_of(fx: &Fixture, request: SendMessageRequest) -> anyhow::Result<Task> {
+pub(crate) async fn task_of(fx: &Fixture, request: SendMessageRequest) -> anyhow::Result<Task> {
     match fx.service.send(NAME, &fx.caller, request).await? {
         SendMessageResponse::Task(task) => Ok(task),
         SendMessageResponse::Message(message) => bail!("expected a task, got the message {message:?}"),
@@ -68,7 +69,10 @@ async fn task_of(fx: &Fixture, request: SendMessageRequest) -> anyhow::Result<Ta
 }
 
 /// Collects a stream's events (seq, kind, state) until it ends or `within` passes.
-async fn collect(stream: EventStream, within: Duration) -> anyhow::Result<Vec<(i64, &'static str, Option<TaskState>)>> {
+pub(crate) async fn collect(
+    stream: EventStream,
+    within: Duration,
+) -> anyhow::Result<Vec<(i64, &'static str, Option<TaskState>)>> {
     let events = tokio::time::timeout(within, stream.collect::<Vec<_>>()).await.context("the stream did not end")?;
     Ok(events
         .into_iter()
@@ -82,7 +86,7 @@ async fn collect(stream: EventStream, within: Duration) -> anyhow::Result<Vec<(i
 }
 
 #[tokio::test]
-async fn a_blocking_send_returns_the_finished_task_and_a_retry_returns_the_same_task() -> anyhow::Result<()> {
+async fn a_blocking_send_returns_the_finished_task_and_a_repeated_message_id_makes_another() -> anyhow::Result<()> {
     let fx = fixture().await?;
     let task = task_of(&fx, send("tck-complete-task-1", "hi")).await?;
     assert_eq!(task.status.state, TaskState::Completed);
@@ -91,10 +95,12 @@ async fn a_blocking_send_returns_the_finished_task_and_a_retry_returns_the_same_
     assert!(task.status.timestamp.is_some());
     assert_eq!(task.history[0].message_id, "tck-complete-task-1");
     assert_eq!(task.history[0].task_id.as_deref(), Some(task.id.as_str()));
+    // Without an Idempotency-Key a repeated messageId is a new send, as in the reference SDK.
     let again = task_of(&fx, send("tck-complete-task-1", "hi")).await?;
-    assert_eq!(again.id, task.id, "a retried messageId must not start a second task");
+    assert_ne!(again.id, task.id, "a repeated messageId must not return the earlier task");
+    assert_eq!(again.status.state, TaskState::Completed);
     let listed = fx.service.list_tasks(NAME, &fx.caller, ListTasksRequest::default()).await?;
-    assert_eq!(listed.total_size, 1);
+    assert_eq!(listed.total_size, 2);
     // Another caller cannot see it.
     let other = A2aCaller::authenticated(person("bob"), None);
     let foreign = fx.service.get_task(NAME, &other, GetTaskRequest { id: task.id.clone(), ..Default::default() }).await;

@@ -104,7 +104,9 @@ fn key_row(row: &AnyRow, scope: &AgentTaskScope, key: &str) -> Result<StoredIdem
     let reply: Option<String> = row.try_get("reply").map_err(|e| corrupt(e.to_string()))?;
     let outcome = match (task_id, reply) {
         (Some(task_id), _) => IdempotentOutcome::Task(task_id),
-        (None, Some(reply)) => IdempotentOutcome::Reply(serde_json::from_str(&reply).map_err(|e| corrupt(e.to_string()))?),
+        (None, Some(reply)) => {
+            IdempotentOutcome::Reply(serde_json::from_str(&reply).map_err(|e| corrupt(e.to_string()))?)
+        }
         (None, None) => return Err(corrupt("a key with neither a task nor a reply".into())),
     };
     Ok(StoredIdempotencyKey {

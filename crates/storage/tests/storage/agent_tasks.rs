@@ -115,7 +115,8 @@ pub async fn agent_task_idempotency_keys_are_used_once_per_scope_until_they_expi
 pub async fn expired_idempotency_keys_are_purged(db: &TestDb) -> anyhow::Result<()> {
     let store = &db.stores.agent_tasks;
     let ada = scope("ada");
-    let reply = |key: &str, created: i64| key_of(&ada, key, IdempotentOutcome::Reply(json!({"messageId": key})), created);
+    let reply =
+        |key: &str, created: i64| key_of(&ada, key, IdempotentOutcome::Reply(json!({"messageId": key})), created);
     store.put_idempotency_key(&reply("old", 0)).await?;
     store.put_idempotency_key(&reply("new", 5_000)).await?;
     // Other tests' keys share the table: count only at least ours.

@@ -28,8 +28,8 @@ mod jsonrpc;
 mod rest;
 mod sse;
 
-use agentdeck_domain::api_tokens::Scope;
 use agentdeck_a2a_protocol::{A2aError, FieldViolation};
+use agentdeck_domain::api_tokens::Scope;
 use agentdeck_services::a2a::{A2aCaller, AgentDescriptor, IDEMPOTENCY_KEY_HEADER};
 use axum::Router;
 use axum::http::HeaderMap;
@@ -70,9 +70,8 @@ async fn a2a_caller(
 
 /// The `Idempotency-Key` of a send; a malformed one is `InvalidParams` naming the header.
 fn send_idempotency_key(headers: &HeaderMap) -> Result<Option<String>, A2aError> {
-    idempotency_key(headers).map_err(|error| {
-        A2aError::invalid_params(vec![FieldViolation::new(IDEMPOTENCY_KEY_HEADER, error.to_string())])
-    })
+    idempotency_key(headers)
+        .map_err(|error| A2aError::invalid_params(vec![FieldViolation::new(IDEMPOTENCY_KEY_HEADER, error.to_string())]))
 }
 
 /// The base URL of an agent (its JSON-RPC interface; REST is under `/rest`).

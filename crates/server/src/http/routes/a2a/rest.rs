@@ -205,7 +205,8 @@ impl RestCall<'_> {
             }
             (Method::POST, ["message:stream"]) => {
                 let key = send_idempotency_key(self.headers)?;
-                let stream = service.send_streaming_with_key(agent, caller, self.body_params()?, key.as_deref()).await?;
+                let stream =
+                    service.send_streaming_with_key(agent, caller, self.body_params()?, key.as_deref()).await?;
                 Ok(sse::rest_stream(self.state, stream))
             }
             (Method::GET, ["tasks"]) => {
