@@ -113,12 +113,13 @@ async fn an_expired_key_is_a_new_send_and_is_purged() -> anyhow::Result<()> {
     // The key now names the new task, and expires in its turn.
     assert_eq!(keyed_task(&service, &fx.caller, "k", send("tck-complete-task-1", "hi")).await?.id, later.id);
     keyed_task(&service, &fx.caller, "other", send("tck-complete-task-1", "hi")).await?;
+    let scope =
+        AgentTaskScope { tenant: uuid::Uuid::from_u128(1).to_string(), owner: "ada".into(), agent: NAME.into() };
+    assert!(fx.store.idempotency_key(&scope, "other", chrono::Utc::now()).await?.is_some(), "recorded in ada's scope");
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
     // Deleted by the service's own sweep (every second here) or by this purge:
     // gone from the store even for a clock that would still see them.
     service.purge_expired_idempotency_keys().await?;
-    let scope =
-        AgentTaskScope { tenant: uuid::Uuid::from_u128(1).to_string(), owner: "ada".into(), agent: NAME.into() };
     for key in ["k", "other"] {
         assert_eq!(fx.store.idempotency_key(&scope, key, chrono::DateTime::UNIX_EPOCH).await?, None, "{key}");
     }
