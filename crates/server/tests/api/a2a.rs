@@ -19,15 +19,15 @@ async fn rpc(app: &TestApp, path: &str, token: Option<&str>, method: &str, param
     (status, body)
 }
 
-fn message(id: &str, text: &str) -> Value {
+pub(crate) fn message(id: &str, text: &str) -> Value {
     json!({"message": {"messageId": id, "role": "ROLE_USER", "parts": [{"text": text}]}})
 }
 
 /// One SSE event: its `id:` and its JSON `data:`.
-#[derive(Debug)]
-struct SseEvent {
-    id: Option<i64>,
-    data: Value,
+#[derive(Debug, PartialEq)]
+pub(crate) struct SseEvent {
+    pub(crate) id: Option<i64>,
+    pub(crate) data: Value,
 }
 
 /// Opens a stream and reads events until it closes or `within` passes.
@@ -37,7 +37,11 @@ async fn stream(app: &TestApp, method: &str, params: Value, last_event_id: Optio
     if let Some(id) = last_event_id {
         request = request.header("Last-Event-ID", id);
     }
-    let response = request.send().await.expect("stream opened");
+    sse_events(request.send().await.expect("stream opened")).await
+}
+
+/// Reads an SSE answer's events until it closes (at most 20 s).
+pub(crate) async fn sse_events(response: reqwest::Response) -> Vec<SseEvent> {
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(content_type.starts_with("text/event-stream"), "{content_type}");
@@ -67,7 +71,7 @@ async fn stream(app: &TestApp, method: &str, params: Value, last_event_id: Optio
 }
 
 /// What each event of a stream is: `task:STATE`, `status:STATE`, `artifact`, `message`.
-fn kinds(events: &[SseEvent]) -> Vec<String> {
+pub(crate) fn kinds(events: &[SseEvent]) -> Vec<String> {
     events
         .iter()
         .map(|event| {
@@ -183,9 +187,9 @@ async fn a_send_returns_the_task_and_tasks_are_kept_apart_by_caller() {
     let timestamp = task["status"]["timestamp"].as_str().unwrap_or_default();
     assert!(timestamp.ends_with('Z') && timestamp.len() == 24, "UTC with milliseconds: {timestamp}");
     let task_id = task["id"].as_str().unwrap_or_default().to_owned();
-    // The same messageId again: the same task.
+    // The same messageId again, without an Idempotency-Key: a new task, as the reference SDK does.
     let (_, again) = rpc(&app, AGENT, Some(&app.token), "SendMessage", message("tck-complete-task-1", "hi")).await;
-    assert_eq!(again["result"]["task"]["id"], json!(task_id));
+    assert_ne!(again["result"]["task"]["id"], json!(task_id), "{again}");
     // An anonymous caller, or another workspace, does not see it.
     let (_, anonymous) = rpc(&app, AGENT, None, "GetTask", json!({"id": task_id})).await;
     assert_eq!(anonymous["error"]["code"], json!(-32001));
@@ -203,7 +207,7 @@ async fn a_send_returns_the_task_and_tasks_are_kept_apart_by_caller() {
     assert_eq!(listed["result"]["totalSize"], 0, "context_id filters like contextId: {listed}");
     let (_, listed) = rpc(&app, AGENT, Some(&app.token), "ListTasks", json!({})).await;
     assert_eq!(listed["result"]["nextPageToken"], "", "{listed}");
-    assert_eq!(listed["result"]["totalSize"], 1);
+    assert_eq!(listed["result"]["totalSize"], 2);
     // A bad token is refused outright, even where anonymous calls are served.
     let (status, _) = rpc(&app, AGENT, Some("not-a-token"), "ListTasks", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -369,8 +373,9 @@ async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams(
         let resumed: Vec<_> = client.subscribe(&task_id, Some("3")).await.expect("resumed").collect().await;
         let ids: Vec<Option<String>> = resumed.iter().map(|e| e.as_ref().ok().and_then(|i| i.id.clone())).collect();
         assert_eq!(ids, [Some("4".to_owned())]);
-        let again = client.send(&request).await.expect("retried send");
-        assert!(matches!(again, SendMessageResponse::Task(task) if task.id == task_id), "idempotent on messageId");
+        // The same messageId again, without an Idempotency-Key: a new send, as the protocol says.
+        let again = client.send(&request).await.expect("repeated send");
+        assert!(matches!(again, SendMessageResponse::Task(task) if task.id != task_id), "a new task");
     }
     let client = AgentClient::connect(
         reqwest::Client::new(),
@@ -380,7 +385,7 @@ async fn our_client_speaks_to_our_server_over_both_bindings_and_resumes_streams(
     .await
     .expect("connected");
     let listed = client.list_tasks(&ListTasksRequest::default()).await.expect("listed");
-    assert_eq!(listed.total_size, 2, "the token's tasks over both bindings: {listed:?}");
+    assert_eq!(listed.total_size, 4, "the token's tasks over both bindings: {listed:?}");
 }
 
 /// The project agents' extended card needs a token; the conformance agent

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 mod a2a;
+mod a2a_idempotency;
 mod a2a_interop;
 mod a2a_push;
 mod api_tokens;
