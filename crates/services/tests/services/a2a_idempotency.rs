@@ -231,3 +231,23 @@ async fn task_of_service(
         SendMessageResponse::Message(message) => bail!("expected a task, got the message {message:?}"),
     }
 }
+
+#[tokio::test]
+async fn concurrent_duplicates_meet_at_the_store_and_all_get_the_winners_task() -> anyhow::Result<()> {
+    let fx = fixture().await?;
+    let sends = (0..8).map(|_| {
+        let (service, caller) = (fx.service.clone(), fx.caller.clone());
+        tokio::spawn(async move {
+            keyed_task(&service, &caller, "race", immediately(send("tck-long-running-5", "x"))).await
+        })
+    });
+    let mut ids = Vec::new();
+    for send in sends.collect::<Vec<_>>() {
+        ids.push(send.await??.id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let listed = fx.service.list_tasks(NAME, &fx.caller, ListTasksRequest::default()).await?;
+    assert_eq!(listed.total_size, 1, "the losers wrote nothing");
+    Ok(())
+}
