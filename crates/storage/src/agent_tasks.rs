@@ -89,8 +89,14 @@ pub struct StoredPushConfig {
 /// What the first send with an idempotency key came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotentOutcome {
-    /// A task (new, or the one the message followed up), by id.
-    Task(String),
+    /// A task (new, or the one the message followed up).
+    Task {
+        /// The task's id.
+        task_id: String,
+        /// The task's first event of this send (1 for a new task; the
+        /// follow-up's own event otherwise): where a streamed retry replays from.
+        first_seq: i64,
+    },
     /// The agent's direct reply (an A2A `Message` in JSON form): no task was made.
     Reply(Value),
 }

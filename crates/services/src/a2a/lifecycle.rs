@@ -34,8 +34,9 @@ use super::stream::{EventStream, event_stream};
 enum Started {
     /// The agent answered with a message; no task was made.
     Reply(Message),
-    /// The idempotency key was used before: the first send's task, as it is.
-    Existing(Arc<LiveTask>),
+    /// The idempotency key was used before: the first send's task, as it is,
+    /// and its first event of that send.
+    Existing { live: Arc<LiveTask>, first_seq: i64 },
     /// A run works the task now; `events` follow `snapshot` with nothing missed.
     Run { live: Arc<LiveTask>, snapshot: SequencedEvent, events: broadcast::Receiver<SequencedEvent> },
 }
@@ -82,7 +83,7 @@ impl A2aService {
         let return_immediately = request.return_immediately();
         match self.start(agent, caller, request, idempotency_key).await? {
             Started::Reply(message) => Ok(SendMessageResponse::Message(message)),
-            Started::Existing(live) => {
+            Started::Existing { live, .. } => {
                 if !return_immediately {
                     let guard = live.lock().await;
                     let state = guard.task.status.state;
@@ -153,7 +154,7 @@ impl A2aService {
                 let event = SequencedEvent { seq: 0, event: Arc::new(StreamResponse::Message(message)) };
                 Ok(event_stream(vec![event], None, 0, self.inner.shutdown.clone()))
             }
-            Started::Existing(live) => Ok(self.replay_stream(live).await),
+            Started::Existing { live, first_seq } => Ok(self.replay_stream(live, first_seq).await),
             // The snapshot and the receiver were taken under one lock: the
             // stream misses nothing and repeats nothing.
             Started::Run { live, snapshot, events } => {
@@ -234,14 +235,15 @@ impl A2aService {
         Ok(event_stream(initial, receiver.map(|r| (live, r)), start, self.inner.shutdown.clone()))
     }
 
-    /// A task's whole stream again, for a retried streaming send: its logged
-    /// events from the first (with their ids), or the snapshot first when the
-    /// log no longer reaches back that far, then live events until the end.
-    async fn replay_stream(&self, live: Arc<LiveTask>) -> EventStream {
+    /// A send's stream again, for a retried streaming send: the task's logged
+    /// events from `first_seq` (the send's first, with their ids), or the
+    /// snapshot first when the log no longer reaches back that far, then live
+    /// events until the stream's usual end.
+    async fn replay_stream(&self, live: Arc<LiveTask>, first_seq: i64) -> EventStream {
         let guard = live.lock().await;
         let terminal = guard.task.status.state.is_terminal();
         let last_seq = guard.last_seq;
-        let initial = match live.store_events_after(0).await {
+        let initial = match live.store_events_after(first_seq.max(1) - 1).await {
             Some(logged) if !logged.is_empty() => logged,
             _ => vec![snapshot_event(&guard.task, last_seq)],
         };
@@ -254,7 +256,9 @@ impl A2aService {
     /// What a retried send answers: the first send's task, or its reply.
     async fn started_before(&self, scope: &AgentTaskScope, outcome: IdempotentOutcome) -> Result<Started, A2aError> {
         match outcome {
-            IdempotentOutcome::Task(task_id) => Ok(Started::Existing(self.live_task(scope, &task_id).await?)),
+            IdempotentOutcome::Task { task_id, first_seq } => {
+                Ok(Started::Existing { live: self.live_task(scope, &task_id).await?, first_seq })
+            }
             IdempotentOutcome::Reply(body) => Ok(Started::Reply(decode_reply(body)?)),
         }
     }
@@ -353,7 +357,9 @@ impl A2aService {
             serde_json::to_value(StreamResponse::Task(task.clone())).map_err(|e| A2aError::Internal(e.to_string()))?;
         let events = [AgentTaskEvent { seq: 1, body: first }];
         let ttl = self.inner.options.idempotency_ttl;
-        let record = keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.clone()), created_at, ttl));
+        let record = keyed.map(|keyed| {
+            keyed.record(IdempotentOutcome::Task { task_id: task_id.clone(), first_seq: 1 }, created_at, ttl)
+        });
         let store = &self.inner.store;
         match store.insert_agent_task(&scope, &stored, record.as_ref(), &events, self.inner.options.keep_events).await {
             Ok(()) => {}
@@ -427,8 +433,13 @@ impl A2aService {
         request.previous = Some(guard.task.clone());
         let event = live.status_update(TaskState::Working, None);
         let ttl = self.inner.options.idempotency_ttl;
-        let record =
-            keyed.map(|keyed| keyed.record(IdempotentOutcome::Task(task_id.to_owned()), chrono::Utc::now(), ttl));
+        let record = keyed.map(|keyed| {
+            keyed.record(
+                IdempotentOutcome::Task { task_id: task_id.to_owned(), first_seq: guard.last_seq + 1 },
+                chrono::Utc::now(),
+                ttl,
+            )
+        });
         match live.emit_follow_up(&mut guard, event, &message, record.as_ref()).await {
             Emitted::Sent => {}
             Emitted::Finished(state) => {

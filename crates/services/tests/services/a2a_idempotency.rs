@@ -251,3 +251,27 @@ async fn concurrent_duplicates_meet_at_the_store_and_all_get_the_winners_task() 
     assert_eq!(listed.total_size, 1, "the losers wrote nothing");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_streaming_retry_of_a_follow_up_replays_from_the_follow_up() -> anyhow::Result<()> {
+    let fx = fixture().await?;
+    let parked = task_of(&fx, send("tck-input-required-7", "start")).await?;
+    assert_eq!(parked.status.state, TaskState::InputRequired);
+    let follow_up = || {
+        let mut request = send("m-answer", "the input");
+        if let Some(message) = request.message.as_mut() {
+            message.task_id = Some(parked.id.clone());
+        }
+        fx.service.send_streaming_with_key(NAME, &fx.caller, request, Some("answer"))
+    };
+    let first = collect(follow_up().await?, Duration::from_secs(10)).await?;
+    let replayed = collect(follow_up().await?, Duration::from_secs(10)).await?;
+    let seqs = |events: &[(i64, &str, Option<TaskState>)]| events.iter().map(|e| e.0).collect::<Vec<_>>();
+    assert_eq!(seqs(&replayed), seqs(&first), "{first:?} {replayed:?}");
+    assert!(first[0].0 > 1, "the follow-up's stream starts after the task's first send: {first:?}");
+    // The first stream opened with the task as it was; the replay has the logged event of that number.
+    assert_eq!(first[0].2, replayed[0].2);
+    assert_eq!(first[1..], replayed[1..]);
+    assert_eq!(replayed.last().and_then(|e| e.2), Some(TaskState::Completed));
+    Ok(())
+}

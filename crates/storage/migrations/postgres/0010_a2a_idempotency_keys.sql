@@ -9,8 +9,9 @@ DROP TABLE a2a_message_ids;
 -- except that an anonymous caller's `owner` names its client address, so
 -- anonymous callers never share keys. `params_digest` is the hex SHA-256 of
 -- the request's params: the same key with other params is refused. The
--- outcome is a task (`task_id`) or, when the agent answered directly, the
--- reply message in its A2A JSON form (`reply`).
+-- outcome is a task (`task_id`, with `first_seq`, the first event of that
+-- send, where a streamed retry replays from) or, when the agent answered
+-- directly, the reply message in its A2A JSON form (`reply`).
 CREATE TABLE a2a_idempotency_keys (
     tenant TEXT NOT NULL,
     owner TEXT NOT NULL,
@@ -18,6 +19,7 @@ CREATE TABLE a2a_idempotency_keys (
     idempotency_key TEXT NOT NULL,
     params_digest TEXT NOT NULL,
     task_id TEXT REFERENCES a2a_tasks (id) ON DELETE CASCADE,
+    first_seq BIGINT,
     reply TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,

@@ -33,14 +33,14 @@ pub(super) async fn record(conn: &mut AnyConnection, key: &StoredIdempotencyKey)
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;
-    let (task_id, reply) = match &key.outcome {
-        IdempotentOutcome::Task(task_id) => (Some(task_id.as_str()), None),
-        IdempotentOutcome::Reply(message) => (None, Some(json_text(message)?)),
+    let (task_id, first_seq, reply) = match &key.outcome {
+        IdempotentOutcome::Task { task_id, first_seq } => (Some(task_id.as_str()), Some(*first_seq), None),
+        IdempotentOutcome::Reply(message) => (None, None, Some(json_text(message)?)),
     };
     sqlx::query(
         "INSERT INTO a2a_idempotency_keys \
-         (tenant, owner, agent, idempotency_key, params_digest, task_id, reply, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         (tenant, owner, agent, idempotency_key, params_digest, task_id, first_seq, reply, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(key.scope.tenant.as_str())
     .bind(key.scope.owner.as_str())
@@ -48,6 +48,7 @@ pub(super) async fn record(conn: &mut AnyConnection, key: &StoredIdempotencyKey)
     .bind(key.key.as_str())
     .bind(key.params_digest.as_str())
     .bind(task_id)
+    .bind(first_seq)
     .bind(reply)
     .bind(rows::millis(key.created_at))
     .bind(rows::millis(key.expires_at))
@@ -72,7 +73,7 @@ pub(super) async fn find(
     now: DateTime<Utc>,
 ) -> Result<Option<StoredIdempotencyKey>, StoreError> {
     let row = sqlx::query(
-        "SELECT params_digest, task_id, reply, created_at, expires_at FROM a2a_idempotency_keys \
+        "SELECT params_digest, task_id, first_seq, reply, created_at, expires_at FROM a2a_idempotency_keys \
          WHERE tenant = $1 AND owner = $2 AND agent = $3 AND idempotency_key = $4 AND expires_at > $5",
     )
     .bind(scope.tenant.as_str())
@@ -101,9 +102,10 @@ pub(super) async fn purge_expired(store: &SqlStore, now: DateTime<Utc>) -> Resul
 fn key_row(row: &AnyRow, scope: &AgentTaskScope, key: &str) -> Result<StoredIdempotencyKey, StoreError> {
     let corrupt = |error: String| StoreError::Corrupt(format!("a2a_idempotency_keys: {error}"));
     let task_id: Option<String> = row.try_get("task_id").map_err(|e| corrupt(e.to_string()))?;
+    let first_seq: Option<i64> = row.try_get("first_seq").map_err(|e| corrupt(e.to_string()))?;
     let reply: Option<String> = row.try_get("reply").map_err(|e| corrupt(e.to_string()))?;
     let outcome = match (task_id, reply) {
-        (Some(task_id), _) => IdempotentOutcome::Task(task_id),
+        (Some(task_id), _) => IdempotentOutcome::Task { task_id, first_seq: first_seq.unwrap_or(1) },
         (None, Some(reply)) => {
             IdempotentOutcome::Reply(serde_json::from_str(&reply).map_err(|e| corrupt(e.to_string()))?)
         }

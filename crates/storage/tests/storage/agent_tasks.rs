@@ -72,12 +72,12 @@ pub async fn agent_task_idempotency_keys_are_used_once_per_scope_until_they_expi
     let store = &db.stores.agent_tasks;
     let ada = scope("ada");
     let first = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
-    let key = key_of(&ada, "k1", IdempotentOutcome::Task(first.id.clone()), 0);
+    let key = key_of(&ada, "k1", IdempotentOutcome::Task { task_id: first.id.clone(), first_seq: 1 }, 0);
     store.insert_agent_task(&ada, &first, Some(&key), &[event(1)], 16).await?;
     assert_eq!(store.idempotency_key(&ada, "k1", at(10)).await?, Some(key.clone()));
     // The same key again: refused, and nothing of the refused insert was written.
     let second = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(1));
-    let again_key = key_of(&ada, "k1", IdempotentOutcome::Task(second.id.clone()), 1);
+    let again_key = key_of(&ada, "k1", IdempotentOutcome::Task { task_id: second.id.clone(), first_seq: 1 }, 1);
     let again = store.insert_agent_task(&ada, &second, Some(&again_key), &[event(1)], 16).await;
     assert!(matches!(&again, Err(StoreError::Duplicate { path }) if path == "/idempotencyKey"), "{again:?}");
     assert_eq!(store.get_agent_task(&ada, &second.id).await?, None);
@@ -86,7 +86,7 @@ pub async fn agent_task_idempotency_keys_are_used_once_per_scope_until_they_expi
     // A follow-up records its key with the update; a direct reply records one on its own.
     let mut next = first.clone();
     next.last_seq = 2;
-    let follow_up = key_of(&ada, "k2", IdempotentOutcome::Task(first.id.clone()), 2);
+    let follow_up = key_of(&ada, "k2", IdempotentOutcome::Task { task_id: first.id.clone(), first_seq: 2 }, 2);
     store.update_agent_task(&ada, &next, 1, Some(&follow_up), &[event(2)], 16).await?;
     assert_eq!(store.idempotency_key(&ada, "k2", at(10)).await?.map(|k| k.outcome), Some(follow_up.outcome));
     let reply = key_of(&ada, "k3", IdempotentOutcome::Reply(json!({"messageId": "r1", "parts": []})), 3);
@@ -101,12 +101,19 @@ pub async fn agent_task_idempotency_keys_are_used_once_per_scope_until_they_expi
         AgentTaskScope { agent: "pulse".into(), ..ada.clone() },
     ] {
         assert_eq!(store.idempotency_key(&other, "k1", at(10)).await?, None);
-        store.put_idempotency_key(&key_of(&other, "k1", IdempotentOutcome::Task(first.id.clone()), 0)).await?;
+        store
+            .put_idempotency_key(&key_of(
+                &other,
+                "k1",
+                IdempotentOutcome::Task { task_id: first.id.clone(), first_seq: 1 },
+                0,
+            ))
+            .await?;
     }
     // Expired: reads as absent, and a new record of the key replaces it.
     assert_eq!(store.idempotency_key(&ada, "k1", at(1_000)).await?, None);
     let third = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(2_000));
-    let renewed = key_of(&ada, "k1", IdempotentOutcome::Task(third.id.clone()), 2_000);
+    let renewed = key_of(&ada, "k1", IdempotentOutcome::Task { task_id: third.id.clone(), first_seq: 1 }, 2_000);
     store.insert_agent_task(&ada, &third, Some(&renewed), &[event(1)], 16).await?;
     assert_eq!(store.idempotency_key(&ada, "k1", at(2_010)).await?, Some(renewed));
     Ok(())
