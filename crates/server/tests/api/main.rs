@@ -6,6 +6,7 @@
 mod a2a;
 mod a2a_interop;
 mod a2a_push;
+mod a2a_tls;
 mod api_tokens;
 mod ask;
 mod auth;
@@ -22,6 +23,7 @@ mod projects;
 mod rate_limits;
 mod sessions;
 mod sso;
+mod support;
 mod sync;
 mod sync_reauth;
 mod tenancy;
