@@ -71,6 +71,7 @@ async fn a_call_past_its_deadline_is_a_timeout() {
     let started = std::time::Instant::now();
     let outcome = client.send(&SendMessageRequest::new(Message::user_text("m", "x"))).await;
     assert!(matches!(outcome, Err(ClientError::Timeout(_))), "{outcome:?}");
+    assert_eq!(outcome.err().map(|e| e.to_string()).as_deref(), Some("no answer within 300 ms"));
     assert!(started.elapsed() < Duration::from_secs(2), "gave up at the deadline: {:?}", started.elapsed());
 }
 

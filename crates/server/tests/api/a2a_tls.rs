@@ -120,6 +120,21 @@ async fn an_expired_or_wrong_host_certificate_is_refused_saying_which() -> anyho
     Ok(())
 }
 
+#[tokio::test]
+async fn a_self_signed_ca_certificate_is_refused_as_one() -> anyhow::Result<()> {
+    let app = spawn_app_with(|_| {}).await;
+    let front = TlsFront::bind().await?.forward_to(TestPki::self_signed_server()?, &app.address)?;
+    let agent_url = format!("{}/a2a/conformance", front.url);
+    let refused = AgentClient::connect(outbound_client(None)?, &agent_url, options(&app.token)).await.map(|_| ());
+    let Err(error) = refused else { anyhow::bail!("nobody vouches for a self-signed certificate") };
+    assert!(
+        matches!(&error, ClientError::Certificate { problem: CertificateProblem::CaAsServerCertificate, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("not accepted: it is a CA certificate, not one issued to a server"), "{error}");
+    Ok(())
+}
+
 fn agent_errors(answer: &Value) -> Vec<(String, String)> {
     ["navi", "pulse", "herald"]
         .iter()

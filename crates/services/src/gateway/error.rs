@@ -5,6 +5,7 @@ use std::time::Duration;
 use agentdeck_a2a_protocol::client::{CertificateProblem, ClientError};
 
 use crate::dashboard::DashboardError;
+use crate::outbound::certificate_fix;
 
 /// Why a question could not be answered at all.
 #[derive(Debug, thiserror::Error)]
@@ -51,19 +52,14 @@ impl From<ClientError> for AgentError {
     }
 }
 
-/// What the person running this server can do about a failed call, when the
-/// fix is on this side (the settings); empty otherwise.
+/// What the person running this server can change about a refused
+/// certificate of an agent; empty for other failures.
 fn fix_of(error: &ClientError) -> &'static str {
     match error {
-        ClientError::Certificate { problem: CertificateProblem::UnknownIssuer, .. } => {
-            "; if a private CA signed it, name that CA's PEM file in http_client.ca_file"
-        }
         ClientError::Certificate { problem: CertificateProblem::WrongHost(_), .. } => {
             "; call the agent by a name its certificate holds (gateway.agents_url)"
         }
-        ClientError::Certificate { problem: CertificateProblem::Expired(_), .. } => {
-            "; the agent's operator must renew it (or check this machine's clock)"
-        }
+        ClientError::Certificate { problem, .. } => certificate_fix(problem),
         _ => "",
     }
 }

@@ -39,8 +39,8 @@ pub enum ClientError {
     /// The agent answered with an A2A error.
     #[error("the agent refused: {0}")]
     Remote(A2aError),
-    /// No answer within the deadline.
-    #[error("no answer within {0:?}")]
+    /// No answer within the deadline (in milliseconds, as the gateway's own deadline says it).
+    #[error("no answer within {} ms", .0.as_millis())]
     Timeout(Duration),
     /// The request could not be sent or the answer not read (the agent is
     /// down, unreachable, or closed the connection). The message carries

@@ -33,6 +33,13 @@ pub enum CertificateProblem {
     /// It names other hosts than the one in the URL.
     #[error("it is for another host ({0})")]
     WrongHost(String),
+    /// It is a CA certificate served as the server's own, as a self-signed
+    /// certificate made with `openssl req -x509` is (its basic constraints say
+    /// CA): no root can vouch for it, whatever the client trusts.
+    #[error(
+        "it is a CA certificate, not one issued to a server (CaUsedAsEndEntity; a self-signed `openssl req -x509` certificate is one)"
+    )]
+    CaAsServerCertificate,
     /// Anything else rustls refused it for (bad signature, revoked, wrong key usage, …).
     #[error("{0}")]
     Other(String),
@@ -70,6 +77,11 @@ fn classify(error: &CertificateError) -> CertificateProblem {
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             CertificateProblem::WrongHost(error.to_string())
         }
+        // webpki's reasons arrive as `Other`, named by their Debug text.
+        CertificateError::Other(other) if other.to_string() == "CaUsedAsEndEntity" => {
+            CertificateProblem::CaAsServerCertificate
+        }
+        CertificateError::Other(other) => CertificateProblem::Other(other.to_string()),
         other => CertificateProblem::Other(other.to_string()),
     }
 }
@@ -97,6 +109,13 @@ mod tests {
         assert!(matches!(wrong_host, Some(CertificateProblem::WrongHost(_))), "{wrong_host:?}");
         let revoked = certificate_problem(&handshake_failure(CertificateError::Revoked));
         assert_eq!(revoked, Some(CertificateProblem::Other("Revoked".into())));
+        // webpki's reasons come wrapped; their own text is shown, not the wrapping.
+        let webpki = |text: &str| {
+            let reason: std::sync::Arc<dyn Error + Send + Sync> = std::sync::Arc::new(std::io::Error::other(text));
+            certificate_problem(&handshake_failure(CertificateError::Other(rustls::OtherError(reason))))
+        };
+        assert_eq!(webpki("CaUsedAsEndEntity"), Some(CertificateProblem::CaAsServerCertificate));
+        assert_eq!(webpki("UnsupportedCertVersion"), Some(CertificateProblem::Other("UnsupportedCertVersion".into())));
     }
 
     #[test]

@@ -59,6 +59,21 @@ impl TestPki {
         server_config(&self.issuer, CertificateParams::new(vec![host.to_owned()])?)
     }
 
+    /// A server presenting a self-signed CA certificate of its own as its
+    /// certificate (what `openssl req -x509` makes): trusted by nobody.
+    pub fn self_signed_server() -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()])?;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let certificate = params.self_signed(&key)?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        Ok(Arc::new(
+            rustls::ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(vec![certificate.der().clone()], key)?,
+        ))
+    }
+
     /// The CA certificate in a temp file, as `http_client.ca_file` wants it (removed on drop).
     pub fn ca_file(&self) -> anyhow::Result<tempfile::NamedTempFile> {
         let file = tempfile::NamedTempFile::new()?;
