@@ -11,6 +11,7 @@ use agentdeck_services::outbound::OutboundHttp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::a2a_troubleshooting::guide_quotes;
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::support::tls::{RunningFront, TestPki, TlsFront, test_pki};
 
@@ -41,6 +42,11 @@ async fn server_behind_tls(
 /// An HTTP client of outbound calls trusting Mozilla's roots and, when given, the test CA.
 fn outbound_client(ca_file: Option<&tempfile::NamedTempFile>) -> anyhow::Result<reqwest::Client> {
     Ok(OutboundHttp::new(ca_file.map(tempfile::NamedTempFile::path))?.client_builder().build()?)
+}
+
+/// What follows "not accepted: " in a refused certificate's error: the part the guide quotes.
+fn reason(error: &str) -> &str {
+    error.split_once("not accepted: ").map_or(error, |(_, reason)| reason)
 }
 
 fn options(token: &str) -> ClientOptions {
@@ -108,6 +114,7 @@ async fn an_expired_or_wrong_host_certificate_is_refused_saying_which() -> anyho
     assert!(matches!(&error, ClientError::Certificate { problem: CertificateProblem::Expired(_), .. }), "{error:?}");
     let text = error.to_string();
     assert!(text.contains("not accepted: it is out of its validity period (certificate expired"), "{text}");
+    guide_quotes("case 11 (expired)", "`it is out of its validity period (certificate expired: verification time ");
 
     let elsewhere = TlsFront::bind().await?.forward_to(pki.server_for_host("agents.example")?, &app.address)?;
     let agent_url = format!("{}/a2a/conformance", elsewhere.url);
@@ -117,6 +124,7 @@ async fn an_expired_or_wrong_host_certificate_is_refused_saying_which() -> anyho
     let text = error.to_string();
     assert!(text.contains("it is for another host (certificate not valid for name \"127.0.0.1\""), "{text}");
     assert!(text.contains("agents.example"), "the names it holds: {text}");
+    guide_quotes("case 11 (another host)", &format!("`{}`", reason(&text)));
     Ok(())
 }
 
@@ -132,6 +140,7 @@ async fn a_self_signed_ca_certificate_is_refused_as_one() -> anyhow::Result<()> 
         "{error:?}"
     );
     assert!(error.to_string().contains("not accepted: it is a CA certificate, not one issued to a server"), "{error}");
+    guide_quotes("case 11 (CA as server certificate)", &format!("| `{}` |", reason(&error.to_string())));
     Ok(())
 }
 
@@ -173,6 +182,7 @@ async fn without_the_ca_file_the_gateway_shows_which_certificate_and_which_setti
             front.url
         );
         assert_eq!(error, expected, "{agent}");
+        guide_quotes("case 11 (unknown issuer)", reason(&expected));
         let widget = answer["widgets"]
             .as_array()
             .into_iter()

@@ -7,6 +7,7 @@ mod a2a;
 mod a2a_interop;
 mod a2a_push;
 mod a2a_tls;
+mod a2a_troubleshooting;
 mod api_tokens;
 mod ask;
 mod auth;
