@@ -132,7 +132,7 @@ pub fn certificate_fix(problem: &CertificateProblem) -> &'static str {
         CertificateProblem::WrongHost(_) => "; use a URL with a name the certificate holds",
         CertificateProblem::Expired(_) => "; its owner must renew it (or this machine's clock is wrong)",
         CertificateProblem::CaAsServerCertificate => {
-            "; the server must present a certificate issued to it (not a CA's), whose CA http_client.ca_file names"
+            "; give the server a certificate a CA issued to it, and name that CA in http_client.ca_file"
         }
         CertificateProblem::Other(_) => "",
     }

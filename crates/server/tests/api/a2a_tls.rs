@@ -141,6 +141,15 @@ async fn a_self_signed_ca_certificate_is_refused_as_one() -> anyhow::Result<()> 
     );
     assert!(error.to_string().contains("not accepted: it is a CA certificate, not one issued to a server"), "{error}");
     guide_quotes("case 11 (CA as server certificate)", &format!("| `{}` |", reason(&error.to_string())));
+    // A push delivery to such a webhook logs the same reason and what to change (`push given up … failure=transport: …`).
+    let Err(refused) = outbound_client(None)?.post(format!("{}/hook", front.url)).send().await else {
+        anyhow::bail!("nobody vouches for a self-signed certificate")
+    };
+    let logged = format!("failure=transport: {}", agentdeck_services::outbound::describe_request_error(&refused));
+    assert!(
+        logged.ends_with("; give the server a certificate a CA issued to it, and name that CA in http_client.ca_file")
+    );
+    guide_quotes("case 11 (push log)", &logged);
     Ok(())
 }
 
