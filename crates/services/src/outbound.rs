@@ -22,6 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use agentdeck_a2a_protocol::client::{CertificateProblem, certificate_problem};
 pub use agentdeck_domain::errors::error_chain;
 
 /// Why the outbound TLS settings cannot be used.
@@ -120,6 +121,33 @@ impl OutboundHttp {
     }
 }
 
+/// What the person running this server can change about a refused
+/// certificate, as a clause to append to the error (empty when the fix is
+/// not on this side).
+pub fn certificate_fix(problem: &CertificateProblem) -> &'static str {
+    match problem {
+        CertificateProblem::UnknownIssuer => {
+            "; if a private CA signed it, name that CA's PEM file in http_client.ca_file"
+        }
+        CertificateProblem::WrongHost(_) => "; use a URL with a name the certificate holds",
+        CertificateProblem::Expired(_) => "; its owner must renew it (or this machine's clock is wrong)",
+        CertificateProblem::CaAsServerCertificate => {
+            "; give the server a certificate a CA issued to it, and name that CA in http_client.ca_file"
+        }
+        CertificateProblem::Other(_) => "",
+    }
+}
+
+/// A failed outbound request in words: a refused TLS certificate says which
+/// problem and what to change; anything else is reqwest's whole cause chain
+/// (its own message stops at "error sending request for url (…)").
+pub fn describe_request_error(error: &reqwest::Error) -> String {
+    match certificate_problem(error) {
+        Some(problem) => format!("TLS certificate not accepted: {problem}{}", certificate_fix(&problem)),
+        None => error_chain(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -131,6 +159,20 @@ mod tests {
         let outbound = OutboundHttp::new(None);
         assert!(outbound.as_ref().is_ok_and(|o| o.roots.len() > 100 && o.ca_file().is_none()), "{outbound:?}");
         assert!(outbound.is_ok_and(|o| o.client_builder().build().is_ok()));
+    }
+
+    #[tokio::test]
+    async fn a_failed_request_is_described_with_its_cause() -> anyhow::Result<()> {
+        // A port that was free a moment ago: nothing listens there.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/hook", listener.local_addr()?);
+        drop(listener);
+        let client = OutboundHttp::new(None)?.client_builder().build()?;
+        let Err(error) = client.post(&url).send().await else { anyhow::bail!("nothing listens at {url}") };
+        let described = describe_request_error(&error);
+        assert!(described.starts_with(&format!("error sending request for url ({url})")), "{described}");
+        assert!(described.contains("Connection refused"), "the cause is named: {described}");
+        Ok(())
     }
 
     #[test]

@@ -71,6 +71,7 @@ async fn a_call_past_its_deadline_is_a_timeout() {
     let started = std::time::Instant::now();
     let outcome = client.send(&SendMessageRequest::new(Message::user_text("m", "x"))).await;
     assert!(matches!(outcome, Err(ClientError::Timeout(_))), "{outcome:?}");
+    assert_eq!(outcome.err().map(|e| e.to_string()).as_deref(), Some("no answer within 300 ms"));
     assert!(started.elapsed() < Duration::from_secs(2), "gave up at the deadline: {:?}", started.elapsed());
 }
 
@@ -124,4 +125,23 @@ async fn sloppy_answers_are_read_and_errors_are_typed() {
     assert_eq!((listed.next_page_token.as_str(), listed.tasks[0].status.state), ("", TaskState::InputRequired));
     let missing = client.get_task(&GetTaskRequest { id: "x".into(), ..Default::default() }).await;
     assert!(matches!(missing, Err(ClientError::Remote(A2aError::TaskNotFound(_)))), "{missing:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_agent_is_named_with_the_cause_not_only_the_url() {
+    // A port that was free a moment ago: nothing listens there.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    #[allow(deprecated)] // ring lacks post-quantum key exchange; fine for a loopback test
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let options = ClientOptions { deadline: Duration::from_secs(5), ..ClientOptions::default() };
+    let refused = AgentClient::connect(reqwest::Client::new(), &url, options).await.map(|_| ());
+    let Err(error @ ClientError::Transport(_)) = refused else {
+        panic!("a transport failure: {refused:?}");
+    };
+    let text = error.to_string();
+    // reqwest's own message stops at "error sending request for url (…)"; the cause is further down.
+    assert!(text.starts_with("cannot reach the agent: error sending request for url ("), "{text}");
+    assert!(text.contains("Connection refused"), "the cause is named: {text}");
 }

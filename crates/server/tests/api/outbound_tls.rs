@@ -3,100 +3,41 @@
 //! names that CA, and fails the handshake with a certificate error when it
 //! does not (Mozilla's roots alone do not know the CA).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_services::outbound::{OutboundHttp, error_chain, install_crypto_provider};
+use agentdeck_services::outbound::{OutboundHttp, error_chain};
 use axum::Router;
 use axum::routing::post;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use crate::helpers::spawn_app_with;
+use crate::support::tls::{TlsListener, test_pki};
 
 /// Longest wait for an event that must come (never a synchronising sleep).
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// A test CA (its certificate as PEM) and the TLS config of a server for 127.0.0.1 it signed.
-struct TestPki {
-    ca_pem: String,
-    server: Arc<rustls::ServerConfig>,
-}
-
-fn test_pki() -> anyhow::Result<TestPki> {
-    install_crypto_provider();
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "agentdeck test CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-    let issuer = Issuer::new(ca_params, ca_key);
-    let server_key = KeyPair::generate()?;
-    // An IP address SAN: the webhook URL is https://127.0.0.1:PORT.
-    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])?.signed_by(&server_key, &issuer)?;
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    let chain: Vec<CertificateDer<'static>> = vec![server_cert.der().clone()];
-    let server = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
-    Ok(TestPki { ca_pem: ca_cert.pem(), server: Arc::new(server) })
-}
-
-/// Accepts TLS connections for `axum::serve`; a failed handshake is reported, not served.
-struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    handshake_failures: mpsc::UnboundedSender<String>,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, address)) = self.tcp.accept().await else {
-                continue;
-            };
-            match self.acceptor.accept(tcp).await {
-                Ok(tls) => return (tls, address),
-                Err(error) => {
-                    let _ = self.handshake_failures.send(error.to_string());
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
 /// An HTTPS webhook on 127.0.0.1: every delivery's body, and every failed handshake, is told.
 struct TlsWebhook {
     url: String,
-    deliveries: mpsc::UnboundedReceiver<String>,
-    handshake_failures: mpsc::UnboundedReceiver<String>,
+    deliveries: mpsc::Receiver<String>,
+    handshake_failures: mpsc::Receiver<String>,
 }
 
 async fn tls_webhook(server: Arc<rustls::ServerConfig>) -> anyhow::Result<TlsWebhook> {
-    let (delivered, deliveries) = mpsc::unbounded_channel();
-    let (failed, handshake_failures) = mpsc::unbounded_channel();
+    let (delivered, deliveries) = mpsc::channel(64);
     let app = Router::new().route(
         "/hook",
         post(move |body: String| {
-            let _ = delivered.send(body);
+            let _ = delivered.try_send(body);
             async {}
         }),
     );
     let tcp = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("https://{}/hook", tcp.local_addr()?);
-    let listener = TlsListener { tcp, acceptor: TlsAcceptor::from(server), handshake_failures: failed };
+    let (listener, handshake_failures) = TlsListener::new(tcp, server);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(TlsWebhook { url, deliveries, handshake_failures })
 }
@@ -107,7 +48,7 @@ fn send_with_webhook(message_id: &str, url: &str) -> serde_json::Value {
            "configuration": {"returnImmediately": true, "taskPushNotificationConfig": {"url": url}}})
 }
 
-async fn next(receiver: &mut mpsc::UnboundedReceiver<String>, what: &str) -> anyhow::Result<String> {
+async fn next(receiver: &mut mpsc::Receiver<String>, what: &str) -> anyhow::Result<String> {
     tokio::time::timeout(WITHIN, receiver.recv())
         .await
         .map_err(|_| anyhow::anyhow!("no {what} within {WITHIN:?}"))?

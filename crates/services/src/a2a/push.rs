@@ -27,7 +27,7 @@ use sha2::Sha256;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
-use crate::outbound::OutboundHttp;
+use crate::outbound::{OutboundHttp, describe_request_error};
 
 /// How pushes are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,9 +236,11 @@ enum AttemptFailure {
     /// The receiver answered with this status: retried on 429 and 5xx, final otherwise.
     #[error("answered HTTP {0}")]
     Status(reqwest::StatusCode),
-    /// The request did not complete (connect, TLS, timeout): retried.
-    #[error("transport: {0}")]
-    Transport(#[source] reqwest::Error),
+    /// The request did not complete (connect, TLS, timeout): retried. The
+    /// message names the cause (a refused certificate, a refused connection),
+    /// which reqwest's own first line does not.
+    #[error("transport: {}", describe_request_error(.0))]
+    Transport(reqwest::Error),
 }
 
 impl AttemptFailure {

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use agentdeck_a2a_protocol::client::ClientError;
+use agentdeck_a2a_protocol::client::{CertificateProblem, ClientError};
 
 use crate::dashboard::DashboardError;
+use crate::outbound::certificate_fix;
 
 /// Why a question could not be answered at all.
 #[derive(Debug, thiserror::Error)]
@@ -28,9 +29,10 @@ pub enum AgentError {
     /// The gateway's HTTP client could not be built (its outbound settings are wrong).
     #[error("cannot build the HTTP client: {0}")]
     NoClient(String),
-    /// The call failed: the agent was unreachable, refused, or answered outside the protocol.
-    #[error(transparent)]
-    Call(#[from] ClientError),
+    /// The call failed: the agent was unreachable, refused, or answered
+    /// outside the protocol. A refused TLS certificate says what to change.
+    #[error("{call}{fix}", call = .0, fix = fix_of(.0))]
+    Call(ClientError),
     /// No answer within the agent's deadline.
     #[error("no answer within {} ms", .0.as_millis())]
     Deadline(Duration),
@@ -42,4 +44,22 @@ pub enum AgentError {
         /// What the agent said, or that it said nothing.
         reason: String,
     },
+}
+
+impl From<ClientError> for AgentError {
+    fn from(error: ClientError) -> Self {
+        Self::Call(error)
+    }
+}
+
+/// What the person running this server can change about a refused
+/// certificate of an agent; empty for other failures.
+fn fix_of(error: &ClientError) -> &'static str {
+    match error {
+        ClientError::Certificate { problem: CertificateProblem::WrongHost(_), .. } => {
+            "; call the agent by a name its certificate holds (gateway.agents_url)"
+        }
+        ClientError::Certificate { problem, .. } => certificate_fix(problem),
+        _ => "",
+    }
 }

@@ -10,6 +10,7 @@
 
 mod card;
 mod lenient;
+mod tls;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 pub use card::{Binding, Endpoint, choose_endpoint};
+pub use tls::{CertificateProblem, certificate_problem};
 
 use crate::{
     A2aError, AgentCard, CancelTaskRequest, GetTaskRequest, ListTasksRequest, ListTasksResponse, SendMessageRequest,
@@ -37,12 +39,24 @@ pub enum ClientError {
     /// The agent answered with an A2A error.
     #[error("the agent refused: {0}")]
     Remote(A2aError),
-    /// No answer within the deadline.
-    #[error("no answer within {0:?}")]
+    /// No answer within the deadline (in milliseconds, as the gateway's own deadline says it).
+    #[error("no answer within {} ms", .0.as_millis())]
     Timeout(Duration),
-    /// The request could not be sent or the answer not read.
-    #[error("transport: {0}")]
-    Transport(#[source] reqwest::Error),
+    /// The request could not be sent or the answer not read (the agent is
+    /// down, unreachable, or closed the connection). The message carries
+    /// reqwest's whole chain of causes, whose top alone ("error sending request
+    /// for url …") does not say what went wrong; so the error is not also
+    /// given as a source, which would repeat the chain.
+    #[error("cannot reach the agent: {}", cause_chain(.0))]
+    Transport(reqwest::Error),
+    /// The agent's TLS certificate was refused: no request reached it.
+    #[error("TLS certificate of {url} not accepted: {problem}")]
+    Certificate {
+        /// The URL called.
+        url: String,
+        /// What is wrong with the certificate.
+        problem: CertificateProblem,
+    },
     /// An HTTP status that carries no A2A error.
     #[error("HTTP {status}: {body}")]
     Http {
@@ -60,7 +74,19 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// Whether trying again may help.
+    /// The error of a request that got no answer: a refused certificate when
+    /// that is the cause, else a transport failure.
+    pub fn transport(error: reqwest::Error) -> Self {
+        match certificate_problem(&error) {
+            Some(problem) => {
+                let url = error.url().map(|url| url.as_str().to_owned()).unwrap_or_default();
+                Self::Certificate { url, problem }
+            }
+            None => Self::Transport(error),
+        }
+    }
+
+    /// Whether trying again may help (a refused certificate stays refused).
     fn is_transient(&self) -> bool {
         match self {
             Self::Timeout(_) => true,
@@ -123,17 +149,29 @@ pub async fn fetch_card(http: &reqwest::Client, agent_url: &str, deadline: Durat
     let response = tokio::time::timeout(deadline, http.get(&url).send())
         .await
         .map_err(|_| ClientError::Timeout(deadline))?
-        .map_err(ClientError::Transport)?;
+        .map_err(ClientError::transport)?;
     let status = response.status();
     let body = tokio::time::timeout(deadline, response.bytes())
         .await
         .map_err(|_| ClientError::Timeout(deadline))?
-        .map_err(ClientError::Transport)?;
+        .map_err(ClientError::transport)?;
     if !status.is_success() {
         return Err(ClientError::Http { status: status.as_u16(), body: truncated(&body) });
     }
     let value: Value = serde_json::from_slice(&body).map_err(|e| ClientError::InvalidResponse(format!("card: {e}")))?;
     serde_json::from_value(card::normalize_card(value)).map_err(|e| ClientError::InvalidResponse(format!("card: {e}")))
+}
+
+/// `error` and each of its sources, joined by `: `.
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn truncated(body: &[u8]) -> String {
@@ -370,9 +408,9 @@ impl AgentClient {
     async fn exchange(&self, builder: RequestBuilder) -> Result<(StatusCode, Vec<u8>), ClientError> {
         let deadline = self.options.deadline;
         let exchange = async {
-            let response = builder.send().await.map_err(ClientError::Transport)?;
+            let response = builder.send().await.map_err(ClientError::transport)?;
             let status = response.status();
-            let body = response.bytes().await.map_err(ClientError::Transport)?;
+            let body = response.bytes().await.map_err(ClientError::transport)?;
             Ok((status, body.to_vec()))
         };
         tokio::time::timeout(deadline, exchange).await.map_err(|_| ClientError::Timeout(deadline))?
@@ -384,7 +422,7 @@ impl AgentClient {
         let response = tokio::time::timeout(deadline, builder.send())
             .await
             .map_err(|_| ClientError::Timeout(deadline))?
-            .map_err(ClientError::Transport)?;
+            .map_err(ClientError::transport)?;
         let status = response.status();
         let is_sse = response
             .headers()
@@ -397,7 +435,7 @@ impl AgentClient {
             let body = tokio::time::timeout(deadline, response.bytes())
                 .await
                 .map_err(|_| ClientError::Timeout(deadline))?
-                .map_err(ClientError::Transport)?;
+                .map_err(ClientError::transport)?;
             let value: Value = serde_json::from_slice(&body)
                 .map_err(|_| ClientError::Http { status: status.as_u16(), body: truncated(&body) })?;
             return Err(match (self.endpoint.binding, value.get("error")) {
