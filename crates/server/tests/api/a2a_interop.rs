@@ -25,31 +25,38 @@ fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
-/// A Python with the pinned a2a-sdk; made once per target dir.
+/// A Python with the pinned a2a-sdk 1.x; made once per target dir.
 async fn a2a_sdk_python() -> PathBuf {
     static PYTHON: OnceCell<PathBuf> = OnceCell::const_new();
-    PYTHON
-        .get_or_init(|| async {
-            let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("a2a-sdk-venv");
-            let python = venv.join("bin/python");
-            let requirements = interop_dir().join("requirements.txt");
-            let marker = venv.join(".installed");
-            let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
-            if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
-                return python;
-            }
-            run("python3", &["-m", "venv", &venv.to_string_lossy()]).await;
-            let pip = venv.join("bin/pip");
-            run(
-                &pip.to_string_lossy(),
-                &["install", "-q", "--disable-pip-version-check", "-r", &requirements.to_string_lossy()],
-            )
-            .await;
-            std::fs::write(&marker, wanted).expect("marker written");
-            python
-        })
-        .await
-        .clone()
+    PYTHON.get_or_init(|| python_with("a2a-sdk-venv", "requirements.txt")).await.clone()
+}
+
+/// A Python with the pinned a2a-sdk 0.3.x, in a venv of its own.
+pub(crate) async fn a2a_sdk03_python() -> PathBuf {
+    static PYTHON: OnceCell<PathBuf> = OnceCell::const_new();
+    PYTHON.get_or_init(|| python_with("a2a-sdk03-venv", "requirements-0.3.txt")).await.clone()
+}
+
+/// A virtualenv under the target dir holding `requirements` (a file of
+/// `tests/interop`), made on first use and remade when the file changes.
+async fn python_with(venv_name: &str, requirements: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(venv_name);
+    let python = venv.join("bin/python");
+    let requirements = interop_dir().join(requirements);
+    let marker = venv.join(".installed");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements file");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return python;
+    }
+    run("python3", &["-m", "venv", &venv.to_string_lossy()]).await;
+    let pip = venv.join("bin/pip");
+    run(
+        &pip.to_string_lossy(),
+        &["install", "-q", "--disable-pip-version-check", "-r", &requirements.to_string_lossy()],
+    )
+    .await;
+    std::fs::write(&marker, wanted).expect("marker written");
+    python
 }
 
 async fn run(program: &str, args: &[&str]) {
@@ -63,11 +70,15 @@ async fn run(program: &str, args: &[&str]) {
     );
 }
 
-/// Runs the SDK client script against a fresh server over one binding.
+/// Runs the SDK 1.x client script against a fresh server over one binding.
 async fn sdk_client_passes(binding: &str) {
-    let python = a2a_sdk_python().await;
+    script_passes(a2a_sdk_python().await, "a2a_sdk_client.py", binding).await;
+}
+
+/// Runs a client script of `python` against a fresh server over one binding.
+async fn script_passes(python: PathBuf, script: &str, binding: &str) {
     let app = spawn_app().await;
-    let script = interop_dir().join("a2a_sdk_client.py");
+    let script = interop_dir().join(script);
     let url = format!("{}/a2a/conformance", app.address);
     let child = tokio::process::Command::new(&python)
         .arg(&script)
@@ -85,7 +96,8 @@ async fn sdk_client_passes(binding: &str) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("all checks passed"),
-        "a2a-sdk client against {url} over {binding}:\n{stdout}\n{}",
+        "{} against {url} over {binding}:\n{stdout}\n{}",
+        script.display(),
         String::from_utf8_lossy(&output.stderr)
     );
 }
@@ -98,6 +110,16 @@ async fn the_python_a2a_sdk_client_runs_every_operation_over_json_rpc() {
 #[tokio::test]
 async fn the_python_a2a_sdk_client_runs_every_operation_over_rest() {
     sdk_client_passes("HTTP+JSON").await;
+}
+
+#[tokio::test]
+async fn the_python_a2a_sdk_0_3_client_runs_every_operation_over_json_rpc() {
+    script_passes(a2a_sdk03_python().await, "a2a_sdk03_client.py", "JSONRPC").await;
+}
+
+#[tokio::test]
+async fn the_python_a2a_sdk_0_3_client_runs_every_operation_over_rest() {
+    script_passes(a2a_sdk03_python().await, "a2a_sdk03_client.py", "HTTP+JSON").await;
 }
 
 /// The SDK's echo agent, running on a free port until dropped.

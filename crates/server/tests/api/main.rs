@@ -6,6 +6,7 @@
 mod a2a;
 mod a2a_interop;
 mod a2a_push;
+mod a2a_versions;
 mod api_tokens;
 mod ask;
 mod auth;

@@ -54,7 +54,73 @@ pub(crate) fn normalize_card(card: Value) -> Value {
     for required in ["description", "version"] {
         card.entry(required).or_insert_with(|| json!(""));
     }
+    if let Some(Value::Object(schemes)) = card.get_mut("securitySchemes") {
+        for scheme in schemes.values_mut() {
+            *scheme = current_scheme(std::mem::take(scheme));
+        }
+    }
+    current_requirements(&mut card);
+    if let Some(Value::Array(skills)) = card.get_mut("skills") {
+        for skill in skills.iter_mut().filter_map(Value::as_object_mut) {
+            current_requirements(skill);
+        }
+    }
     Value::Object(card)
+}
+
+/// The 1.0 oneof member names of a security scheme.
+const SCHEME_MEMBERS: [&str; 5] = [
+    "apiKeySecurityScheme",
+    "httpAuthSecurityScheme",
+    "oauth2SecurityScheme",
+    "openIdConnectSecurityScheme",
+    "mtlsSecurityScheme",
+];
+
+/// A security scheme in 1.0 form: the oneof member alone when the scheme has
+/// one (a dual card adds the 0.3 keys beside it), else made from the 0.3
+/// OpenAPI form (`{"type": "http", "scheme": "bearer"}`).
+fn current_scheme(scheme: Value) -> Value {
+    let Value::Object(mut scheme) = scheme else {
+        return scheme;
+    };
+    if let Some((name, member)) = SCHEME_MEMBERS.iter().find_map(|name| scheme.remove(*name).map(|m| (*name, m))) {
+        return json!({ name: member });
+    }
+    let text = |key: &str| scheme.get(key).cloned().unwrap_or(json!(""));
+    match scheme.get("type").and_then(Value::as_str) {
+        Some("http") => json!({"httpAuthSecurityScheme": {"scheme": text("scheme"),
+            "bearerFormat": text("bearerFormat"), "description": text("description")}}),
+        Some("apiKey") => json!({"apiKeySecurityScheme": {"location": text("in"), "name": text("name"),
+            "description": text("description")}}),
+        Some("openIdConnect") => json!({"openIdConnectSecurityScheme": {"openIdConnectUrl": text("openIdConnectUrl"),
+            "description": text("description")}}),
+        Some("mutualTLS") => json!({"mtlsSecurityScheme": {"description": text("description")}}),
+        _ => {
+            scheme.remove("type");
+            json!({"oauth2SecurityScheme": scheme})
+        }
+    }
+}
+
+/// 0.3 `security: [{"name": [scopes]}]` as 1.0 `securityRequirements`, when only the former is there.
+fn current_requirements(object: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(alternatives)) = object.remove("security") else {
+        return;
+    };
+    if object.contains_key("securityRequirements") {
+        return;
+    }
+    let requirements: Vec<Value> = alternatives
+        .into_iter()
+        .filter_map(|alternative| match alternative {
+            Value::Object(schemes) => Some(json!({"schemes": schemes.into_iter()
+                .map(|(name, scopes)| (name, json!({"list": scopes})))
+                .collect::<serde_json::Map<_, _>>()})),
+            _ => None,
+        })
+        .collect();
+    object.insert("securityRequirements".into(), Value::Array(requirements));
 }
 
 /// The first interface (in the card's order of preference) that speaks 1.0 over a binding we have.
@@ -96,6 +162,29 @@ mod tests {
         assert_eq!(card.supported_interfaces.len(), 2);
         assert_eq!(card.capabilities.extended_agent_card, Some(true));
         assert_eq!(choose_endpoint(&card, None), None, "a 0.3 agent has no 1.0 interface");
+        Ok(())
+    }
+
+    #[test]
+    fn a_dual_card_and_a_0_3_card_read_their_security_in_1_0_form() -> Result<(), serde_json::Error> {
+        let dual = json!({"name": "N", "description": "d", "version": "1", "capabilities": {},
+            "supportedInterfaces": [{"url": "http://h/a", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}],
+            "url": "http://h/a", "protocolVersion": "0.3.0",
+            "securitySchemes": {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}, "type": "http", "scheme": "Bearer"}},
+            "securityRequirements": [{"schemes": {"bearer": {"list": []}}}], "security": [{"bearer": []}],
+            "defaultInputModes": [], "defaultOutputModes": [], "skills": []});
+        let legacy = json!({"name": "O", "description": "d", "version": "1", "capabilities": {}, "url": "http://h/o",
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "security": [{"bearer": []}], "defaultInputModes": [], "defaultOutputModes": [],
+            "skills": [{"id": "s", "name": "S", "description": "d", "tags": [], "security": [{"bearer": ["read"]}]}]});
+        for (card, scheme) in [(dual, "Bearer"), (legacy, "bearer")] {
+            let card: AgentCard = serde_json::from_value(normalize_card(card))?;
+            let Some(crate::SecurityScheme::HttpAuthSecurityScheme(http)) = card.security_schemes.get("bearer") else {
+                panic!("no bearer scheme: {card:?}");
+            };
+            assert_eq!(http.scheme, scheme);
+            assert_eq!(card.security_requirements[0].schemes.keys().collect::<Vec<_>>(), ["bearer"]);
+        }
         Ok(())
     }
 
