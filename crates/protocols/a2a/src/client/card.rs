@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::lenient::camel_keys;
+use crate::version::ProtocolVersion;
 use crate::{AgentCard, AgentInterface, PROTOCOL_BINDING_HTTP_JSON, PROTOCOL_BINDING_JSONRPC};
 
 /// The binding a client speaks to an agent.
@@ -14,13 +15,15 @@ pub enum Binding {
     Rest,
 }
 
-/// The interface a client uses: where, how, and the tenant to send.
+/// The interface a client uses: where, how, in which version, and the tenant to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// The interface URL.
     pub url: String,
     /// The binding.
     pub binding: Binding,
+    /// The protocol version the interface speaks.
+    pub version: ProtocolVersion,
     /// The tenant the card asks for, if any.
     pub tenant: Option<String>,
 }
@@ -123,7 +126,9 @@ fn current_requirements(object: &mut serde_json::Map<String, Value>) {
     object.insert("securityRequirements".into(), Value::Array(requirements));
 }
 
-/// The first interface (in the card's order of preference) that speaks 1.0 over a binding we have.
+/// The interface to use: one that speaks 1.0 if the card offers any, else
+/// one that speaks 0.3, over a binding we have — the preferred binding when
+/// given, else the first in the card's order of preference.
 pub fn choose_endpoint(card: &AgentCard, prefer: Option<Binding>) -> Option<Endpoint> {
     let usable = |interface: &AgentInterface| {
         let binding = match interface.protocol_binding.as_str() {
@@ -131,21 +136,22 @@ pub fn choose_endpoint(card: &AgentCard, prefer: Option<Binding>) -> Option<Endp
             PROTOCOL_BINDING_HTTP_JSON => Binding::Rest,
             _ => return None,
         };
-        let major_minor: Vec<&str> = interface.protocol_version.split('.').take(2).collect();
-        (major_minor == ["1", "0"] || major_minor == ["1"]).then(|| Endpoint {
+        Some(Endpoint {
             url: interface.url.trim_end_matches('/').to_owned(),
             binding,
+            version: ProtocolVersion::of_card(&interface.protocol_version)?,
             tenant: interface.tenant.clone().filter(|t| !t.is_empty()),
         })
     };
-    let mut candidates = card.supported_interfaces.iter().filter_map(usable);
-    match prefer {
-        Some(binding) => {
-            let all: Vec<Endpoint> = candidates.collect();
-            all.iter().find(|e| e.binding == binding).cloned().or_else(|| all.into_iter().next())
-        }
-        None => candidates.next(),
-    }
+    let all: Vec<Endpoint> = card.supported_interfaces.iter().filter_map(usable).collect();
+    let newest = if all.iter().any(|e| e.version == ProtocolVersion::V1_0) {
+        ProtocolVersion::V1_0
+    } else {
+        ProtocolVersion::V0_3
+    };
+    let candidates: Vec<Endpoint> = all.into_iter().filter(|e| e.version == newest).collect();
+    let preferred = prefer.and_then(|binding| candidates.iter().find(|e| e.binding == binding).cloned());
+    preferred.or_else(|| candidates.into_iter().next())
 }
 
 #[cfg(test)]
@@ -153,15 +159,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_0_3_card_reads_with_its_interfaces_and_none_speaks_1_0() -> Result<(), serde_json::Error> {
+    fn a_0_3_card_reads_with_its_interfaces_and_is_called_in_0_3() -> Result<(), serde_json::Error> {
         let old = json!({"name": "Old", "description": "d", "version": "1", "url": "http://h/rpc",
             "preferredTransport": "JSONRPC", "protocolVersion": "0.3.0", "supportsAuthenticatedExtendedCard": true,
             "additionalInterfaces": [{"url": "http://h/rest", "transport": "HTTP+JSON"}],
             "capabilities": {}, "defaultInputModes": [], "defaultOutputModes": [], "skills": []});
-        let card: AgentCard = serde_json::from_value(normalize_card(old))?;
+        let mut card: AgentCard = serde_json::from_value(normalize_card(old))?;
         assert_eq!(card.supported_interfaces.len(), 2);
         assert_eq!(card.capabilities.extended_agent_card, Some(true));
-        assert_eq!(choose_endpoint(&card, None), None, "a 0.3 agent has no 1.0 interface");
+        let chosen = choose_endpoint(&card, None).map(|e| (e.url, e.binding, e.version));
+        assert_eq!(chosen, Some(("http://h/rpc".to_owned(), Binding::JsonRpc, ProtocolVersion::V0_3)));
+        let rest = choose_endpoint(&card, Some(Binding::Rest)).map(|e| (e.url, e.version));
+        assert_eq!(rest, Some(("http://h/rest".to_owned(), ProtocolVersion::V0_3)));
+        card.supported_interfaces.push(AgentInterface {
+            url: "http://h/v1".into(),
+            protocol_binding: PROTOCOL_BINDING_JSONRPC.into(),
+            tenant: None,
+            protocol_version: "1.0".into(),
+        });
+        let newest = choose_endpoint(&card, Some(Binding::Rest)).map(|e| (e.url, e.version));
+        assert_eq!(newest, Some(("http://h/v1".to_owned(), ProtocolVersion::V1_0)), "1.0 wins over 0.3");
+        card.supported_interfaces[0].protocol_version = "2.0".into();
+        card.supported_interfaces.truncate(1);
+        assert_eq!(choose_endpoint(&card, None), None, "no version we speak");
         Ok(())
     }
 

@@ -33,29 +33,37 @@ kind_tag!(MessageKind, "message");
 kind_tag!(StatusUpdateKind, "status-update");
 kind_tag!(ArtifactUpdateKind, "artifact-update");
 
-/// A task's state in 0.3 spelling.
+/// A task's state in 0.3 spelling (the proto names are read too: peers mix them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TaskState {
     /// Accepted, not started.
+    #[serde(alias = "TASK_STATE_SUBMITTED")]
     Submitted,
     /// Being worked on.
+    #[serde(alias = "TASK_STATE_WORKING")]
     Working,
     /// Waiting for the user.
+    #[serde(alias = "TASK_STATE_INPUT_REQUIRED")]
     InputRequired,
     /// Finished successfully.
+    #[serde(alias = "TASK_STATE_COMPLETED")]
     Completed,
     /// Canceled (`cancelled` is read too).
-    #[serde(alias = "cancelled")]
+    #[serde(alias = "cancelled", alias = "TASK_STATE_CANCELED", alias = "TASK_STATE_CANCELLED")]
     Canceled,
     /// Finished with an error.
+    #[serde(alias = "TASK_STATE_FAILED")]
     Failed,
     /// The agent will not do it.
+    #[serde(alias = "TASK_STATE_REJECTED")]
     Rejected,
     /// Waiting for credentials.
+    #[serde(alias = "TASK_STATE_AUTH_REQUIRED")]
     AuthRequired,
     /// Not known (1.0 `TASK_STATE_UNSPECIFIED`).
     #[default]
+    #[serde(alias = "TASK_STATE_UNSPECIFIED")]
     Unknown,
 }
 
