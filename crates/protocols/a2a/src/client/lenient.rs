@@ -89,4 +89,19 @@ mod tests {
         assert_eq!(part, json!({"data": {"snake_key": 1}}));
         Ok(())
     }
+
+    #[test]
+    fn a_kind_tagged_result_with_1_0_parts_and_enums_reads_too() -> Result<(), String> {
+        let mixed = json!({"kind": "task", "id": "t", "contextId": "c", "status": {"state": "TASK_STATE_COMPLETED"},
+            "artifacts": [{"artifactId": "a", "parts": [{"text": "hi"}, {"url": "https://x/y", "mediaType": "text/plain"}]}],
+            "history": [{"messageId": "m", "role": "ROLE_USER", "parts": [{"kind": "text", "text": "q"}]}]});
+        let StreamResponse::Task(task) = response(mixed)? else {
+            return Err("not a task".into());
+        };
+        assert_eq!(task.status.state, TaskState::Completed);
+        assert_eq!(task.artifacts[0].parts[0].as_text(), Some("hi"));
+        assert_eq!(task.artifacts[0].parts[1].media_type.as_deref(), Some("text/plain"));
+        assert_eq!(task.history[0].role, crate::Role::User);
+        Ok(())
+    }
 }

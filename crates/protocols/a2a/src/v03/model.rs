@@ -97,8 +97,8 @@ pub struct FileContent {
     pub name: Option<String>,
 }
 
-/// A 0.3 part, tagged by `kind`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A 0.3 part, tagged by `kind` (inferred from its keys when a sloppy peer leaves it out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Part {
     /// `{"kind": "text", "text": …}`.
@@ -125,6 +125,64 @@ pub enum Part {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         metadata: Option<Metadata>,
     },
+}
+
+/// [`Part`] as read once its `kind` is known.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum TaggedPart {
+    Text {
+        text: String,
+        #[serde(default)]
+        metadata: Option<Metadata>,
+    },
+    File {
+        file: FileContent,
+        #[serde(default)]
+        metadata: Option<Metadata>,
+    },
+    Data {
+        data: Map<String, Value>,
+        #[serde(default)]
+        metadata: Option<Metadata>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Part {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut value = Value::deserialize(deserializer)?;
+        if let Value::Object(part) = &mut value
+            && !part.contains_key("kind")
+        {
+            infer_kind(part);
+        }
+        Ok(match TaggedPart::deserialize(value).map_err(serde::de::Error::custom)? {
+            TaggedPart::Text { text, metadata } => Self::Text { text, metadata },
+            TaggedPart::File { file, metadata } => Self::File { file, metadata },
+            TaggedPart::Data { data, metadata } => Self::Data { data, metadata },
+        })
+    }
+}
+
+/// Names a part without `kind` by its content, reading 1.0 `raw`/`url` parts as files.
+fn infer_kind(part: &mut Map<String, Value>) {
+    let kind = if part.contains_key("text") {
+        "text"
+    } else if part.contains_key("data") {
+        "data"
+    } else {
+        let mut file = Map::new();
+        for (current, legacy) in [("raw", "bytes"), ("url", "uri"), ("mediaType", "mimeType"), ("filename", "name")] {
+            if let Some(value) = part.remove(current) {
+                file.insert(legacy.into(), value);
+            }
+        }
+        if !file.is_empty() {
+            part.entry("file").or_insert(Value::Object(file));
+        }
+        "file"
+    };
+    part.insert("kind".into(), Value::String(kind.into()));
 }
 
 /// A 0.3 message.
