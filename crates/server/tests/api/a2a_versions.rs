@@ -197,3 +197,68 @@ async fn cards_come_in_the_version_asked_for_each_with_its_own_etag() {
     assert_eq!(root["securitySchemes"]["bearer"]["type"], "http");
     assert_eq!(root["securitySchemes"]["bearer"]["httpAuthSecurityScheme"]["scheme"], "Bearer");
 }
+
+/// Our client, given a card that offers only the 0.3 interfaces, speaks 0.3
+/// to our own server over both bindings: send, get, stream with SSE ids,
+/// resume after an id, cancel, and multi-turn — the 0.3 paths of client and
+/// server against each other, with 1.0 types on the caller's side.
+#[tokio::test]
+async fn our_client_speaks_0_3_to_our_server_when_the_card_offers_only_0_3() {
+    use agentdeck_a2a_protocol::client::{AgentClient, Binding, ClientOptions, fetch_card};
+    use agentdeck_a2a_protocol::version::ProtocolVersion;
+    use agentdeck_a2a_protocol::{
+        CancelTaskRequest, GetTaskRequest, Message, SendMessageConfiguration, SendMessageRequest, SendMessageResponse,
+        StreamResponse, TaskState,
+    };
+    use futures::StreamExt;
+
+    let app = spawn_app().await;
+    let url = format!("{}{AGENT}", app.address);
+    let mut card = fetch_card(&reqwest::Client::new(), &url, std::time::Duration::from_secs(10)).await.expect("card");
+    card.supported_interfaces.retain(|interface| interface.protocol_version == "0.3");
+    for binding in [Binding::JsonRpc, Binding::Rest] {
+        let options = ClientOptions { prefer: Some(binding), ..ClientOptions::default() };
+        let client = AgentClient::from_card(reqwest::Client::new(), card.clone(), options).expect("client");
+        assert_eq!((client.endpoint().binding, client.endpoint().version), (binding, ProtocolVersion::V0_3));
+        let send = |prefix: &str| SendMessageRequest::new(Message::user_text(format!("{prefix}-{binding:?}"), "go"));
+
+        let Ok(SendMessageResponse::Task(done)) = client.send(&send("tck-artifact-data")).await else {
+            panic!("no task over {binding:?}");
+        };
+        assert_eq!(done.status.state, TaskState::Completed);
+        assert_eq!(
+            done.artifacts[0].parts[0].content,
+            agentdeck_a2a_protocol::PartContent::Data(json!({"key": "value", "count": 42}))
+        );
+        let query = GetTaskRequest { id: done.id.clone(), history_length: Some(1), ..Default::default() };
+        assert_eq!(client.get_task(&query).await.expect("get").history.len(), 1);
+
+        let events: Vec<_> = client.stream(&send("tck-stream-001")).await.expect("stream").collect().await;
+        let ids: Vec<Option<String>> = events.iter().map(|e| e.as_ref().ok().and_then(|i| i.id.clone())).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"].map(|id| Some(id.to_owned())), "{events:?}");
+        let Some(Ok(first)) = events.first() else { panic!("no events") };
+        let StreamResponse::Task(streamed) = &first.event else { panic!("the task does not come first: {events:?}") };
+        let resumed: Vec<_> = client.subscribe(&streamed.id, Some("3")).await.expect("resumed").collect().await;
+        let resumed: Vec<_> = resumed.into_iter().map(|e| e.expect("event")).collect();
+        assert_eq!(resumed.iter().map(|i| i.id.as_deref()).collect::<Vec<_>>(), [Some("4")]);
+        assert!(matches!(&resumed[0].event, StreamResponse::StatusUpdate(u) if u.status.state == TaskState::Completed));
+
+        let mut quick = send("tck-long-running");
+        quick.configuration = Some(SendMessageConfiguration { return_immediately: true, ..Default::default() });
+        let Ok(SendMessageResponse::Task(running)) = client.send(&quick).await else { panic!("no running task") };
+        assert!(!running.status.state.is_terminal(), "{running:?}");
+        let cancel = CancelTaskRequest { id: running.id.clone(), ..Default::default() };
+        assert_eq!(client.cancel_task(&cancel).await.expect("cancel").status.state, TaskState::Canceled);
+
+        let Ok(SendMessageResponse::Task(parked)) = client.send(&send("tck-input-required")).await else {
+            panic!("no parked task")
+        };
+        assert_eq!(parked.status.state, TaskState::InputRequired);
+        let mut answer = Message::user_text(format!("answer-{binding:?}"), "more");
+        answer.task_id = Some(parked.id.clone());
+        let Ok(SendMessageResponse::Task(finished)) = client.send(&SendMessageRequest::new(answer)).await else {
+            panic!("no follow-up task")
+        };
+        assert_eq!((finished.id, finished.status.state), (parked.id, TaskState::Completed));
+    }
+}
