@@ -2,7 +2,9 @@
 //!
 //! Every JSON-RPC error travels in an HTTP 200 body; the id is echoed when it
 //! could be read (and is `null` when it could not). Batches are not part of
-//! A2A and are refused as invalid requests.
+//! A2A and are refused as invalid requests. The envelope is read first and
+//! the method name afterwards, once the version is known: the same name is
+//! a method in one version and an error, saying what to send, in the other.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

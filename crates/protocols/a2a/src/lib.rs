@@ -9,8 +9,9 @@
 //!   (`{"task": …}`, `{"statusUpdate": …}`), timestamps in UTC with
 //!   milliseconds. Unknown fields are ignored on input; default values are
 //!   left out on output, as ProtoJSON does.
-//! - [`jsonrpc`]: the JSON-RPC 2.0 binding — parsing a request into a
-//!   [`jsonrpc::Method`] and typed params, building result and error envelopes.
+//! - [`jsonrpc`]: the JSON-RPC 2.0 binding — parsing a request envelope,
+//!   resolving its method name in the request's version
+//!   ([`jsonrpc::Method::resolve`]), building result and error envelopes.
 //! - [`error`]: [`A2aError`], with its JSON-RPC code, `google.rpc.ErrorInfo`
 //!   reason and HTTP status, in one table.
 //! - [`version`]: the `A2A-Version` service parameter: 1.0, or 0.3 (which a
