@@ -2,13 +2,16 @@
 //!
 //! Every JSON-RPC error travels in an HTTP 200 body; the id is echoed when it
 //! could be read (and is `null` when it could not). Batches are not part of
-//! A2A and are refused as invalid requests.
+//! A2A and are refused as invalid requests. The envelope is read first and
+//! the method name afterwards, once the version is known: the same name is
+//! a method in one version and an error, saying what to send, in the other.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::{A2aError, FieldViolation};
+use crate::version::ProtocolVersion;
+use crate::{A2aError, FieldViolation, v03};
 
 /// The A2A 1.0 methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,23 +73,37 @@ impl Method {
         }
     }
 
-    /// Looks a method up by its wire name; a 0.3 name gets a hint in the error.
-    pub fn from_name(name: &str) -> Result<Self, A2aError> {
-        if let Some(method) = Self::ALL.into_iter().find(|method| method.name() == name) {
-            return Ok(method);
+    /// Looks a 1.0 method up by its wire name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|method| method.name() == name)
+    }
+
+    /// The method a request of `version` names, or -32601 saying which
+    /// method and header to use when the name belongs to the other version.
+    pub fn resolve(name: &str, version: ProtocolVersion) -> Result<Self, A2aError> {
+        match version {
+            ProtocolVersion::V1_0 => Self::from_name(name).ok_or_else(|| match v03::Method::from_name(name) {
+                Some(legacy) => A2aError::MethodNotFound(format!(
+                    "{name} is an A2A 0.3 method: call `{}`, or send `A2A-Version: 0.3`",
+                    legacy.current().name()
+                )),
+                None => A2aError::MethodNotFound(format!("`{name}` is not an A2A 1.0 method")),
+            }),
+            ProtocolVersion::V0_3 => {
+                let legacy = v03::Method::from_name(name).ok_or_else(|| match Self::from_name(name) {
+                    Some(current) => A2aError::MethodNotFound(match v03::Method::of(current) {
+                        Some(legacy) => {
+                            format!("{name} is an A2A 1.0 method: send `A2A-Version: 1.0`, or call `{}`", legacy.name())
+                        }
+                        None => {
+                            format!("{name} is an A2A 1.0 method: send `A2A-Version: 1.0` (0.3 has no such method)")
+                        }
+                    }),
+                    None => A2aError::MethodNotFound(format!("`{name}` is not an A2A 0.3 method")),
+                })?;
+                Ok(legacy.current())
+            }
         }
-        let renamed = match name {
-            "message/send" => Some(Self::SendMessage),
-            "message/stream" => Some(Self::SendStreamingMessage),
-            "tasks/get" => Some(Self::GetTask),
-            "tasks/cancel" => Some(Self::CancelTask),
-            "tasks/resubscribe" => Some(Self::SubscribeToTask),
-            _ => None,
-        };
-        Err(A2aError::MethodNotFound(match renamed {
-            Some(method) => format!("`{name}` is the A2A 0.3 name; in 1.0 it is `{}`", method.name()),
-            None => format!("`{name}`"),
-        }))
     }
 
     /// Whether the method answers with an SSE stream.
@@ -95,13 +112,13 @@ impl Method {
     }
 }
 
-/// A parsed request.
+/// A parsed request envelope; its method name is resolved once the version is known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The id to echo (string, number or null).
     pub id: Value,
-    /// The method.
-    pub method: Method,
+    /// The method's wire name (`SendMessage`, or `message/send` in 0.3).
+    pub method: String,
     /// The params object (`{}` when absent).
     pub params: Value,
 }
@@ -137,7 +154,6 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Rejected> {
     let Some(Value::String(name)) = object.remove("method") else {
         return Err(reject(id, A2aError::InvalidRequest("`method` must be a string".into())));
     };
-    let method = Method::from_name(&name).map_err(|error| reject(id.clone(), error))?;
     let params = match object.remove("params") {
         None | Some(Value::Null) => Value::Object(Default::default()),
         Some(params @ Value::Object(_)) => params,
@@ -145,7 +161,7 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Rejected> {
             return Err(reject(id, A2aError::invalid_params(vec![FieldViolation::new("params", "must be an object")])));
         }
     };
-    Ok(Request { id, method, params })
+    Ok(Request { id, method: name, params })
 }
 
 /// Types a method's params; a type error names the field at fault.
@@ -188,15 +204,40 @@ mod tests {
         assert_eq!(code("[]"), (Value::Null, -32600));
         assert_eq!(code(r#"{"jsonrpc":"2.0","method":"GetTask"}"#), (Value::Null, -32600));
         assert_eq!(code(r#"{"jsonrpc":"1.0","id":3,"method":"GetTask"}"#), (json!(3), -32600));
-        assert_eq!(code(r#"{"jsonrpc":"2.0","id":"a","method":"Nope"}"#), (json!("a"), -32601));
         assert_eq!(code(r#"{"jsonrpc":"2.0","id":4,"method":"GetTask","params":[1]}"#), (json!(4), -32602));
         assert_eq!(code(r#"{"jsonrpc":"2.0","id":5,"method":"GetTask"}"#), (json!(5), 0));
     }
 
+    fn resolved(name: &str, version: ProtocolVersion) -> Result<Method, String> {
+        Method::resolve(name, version).map_err(|error| {
+            assert_eq!(error.code(), -32601);
+            error.to_string()
+        })
+    }
+
     #[test]
-    fn a_0_3_method_name_says_the_1_0_name() {
-        let error = Method::from_name("message/send").err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(error.contains("SendMessage"), "{error}");
+    fn each_version_resolves_its_own_names_and_says_what_to_send_for_the_other() {
+        use ProtocolVersion::{V0_3, V1_0};
+        assert_eq!(resolved("SendMessage", V1_0), Ok(Method::SendMessage));
+        assert_eq!(resolved("message/send", V0_3), Ok(Method::SendMessage));
+        assert_eq!(resolved("tasks/resubscribe", V0_3), Ok(Method::SubscribeToTask));
+        assert_eq!(
+            resolved("SendMessage", V0_3),
+            Err("method not found: SendMessage is an A2A 1.0 method: send `A2A-Version: 1.0`, or call `message/send`"
+                .into())
+        );
+        assert_eq!(
+            resolved("ListTasks", V0_3),
+            Err("method not found: ListTasks is an A2A 1.0 method: send `A2A-Version: 1.0` (0.3 has no such method)"
+                .into())
+        );
+        assert_eq!(
+            resolved("message/send", V1_0),
+            Err("method not found: message/send is an A2A 0.3 method: call `SendMessage`, or send `A2A-Version: 0.3`"
+                .into())
+        );
+        assert_eq!(resolved("Nope", V1_0), Err("method not found: `Nope` is not an A2A 1.0 method".into()));
+        assert_eq!(resolved("nope/x", V0_3), Err("method not found: `nope/x` is not an A2A 0.3 method".into()));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The A2A (Agent2Agent) protocol, version 1.0: what travels between agents.
+//! The A2A (Agent2Agent) protocol, versions 1.0 and 0.3: what travels between agents.
 //!
 //! This crate is the wire format only — serde types and codecs, no I/O — so
 //! that the server routes, the task service and the A2A client all speak the
@@ -9,13 +9,17 @@
 //!   (`{"task": …}`, `{"statusUpdate": …}`), timestamps in UTC with
 //!   milliseconds. Unknown fields are ignored on input; default values are
 //!   left out on output, as ProtoJSON does.
-//! - [`jsonrpc`]: the JSON-RPC 2.0 binding — parsing a request into a
-//!   [`jsonrpc::Method`] and typed params, building result and error envelopes.
+//! - [`jsonrpc`]: the JSON-RPC 2.0 binding — parsing a request envelope,
+//!   resolving its method name in the request's version
+//!   ([`jsonrpc::Method::resolve`]), building result and error envelopes.
 //! - [`error`]: [`A2aError`], with its JSON-RPC code, `google.rpc.ErrorInfo`
 //!   reason and HTTP status, in one table.
-//! - [`version`]: the `A2A-Version` service parameter. This server speaks
-//!   1.0 only; a missing header means 0.3 and is answered with
-//!   `VersionNotSupportedError` (-32009), which says what to send.
+//! - [`version`]: the `A2A-Version` service parameter: 1.0, or 0.3 (which a
+//!   missing header means); anything else is `VersionNotSupportedError`.
+//! - [`operation`]: [`Operation`], one call with typed 1.0 params, whatever
+//!   version and binding it came in.
+//! - [`v03`]: the 0.3 wire form (JSON-RPC and REST), its method names, the
+//!   conversions to and from 1.0, and the dual card's 0.3 members.
 //!
 //! - [`client`] (feature `client`): a typed client of remote agents — card
 //!   fetch and interface choice, every operation over JSON-RPC or REST,
@@ -23,16 +27,20 @@
 //!   idempotent calls only, the caller's bearer token and `traceparent`.
 //!
 //! Reading is lenient where real peers are sloppy (0.3 enum spellings such as
-//! `completed` and `user`, 0.3 `kind`-tagged parts), writing is strict 1.0.
+//! `completed` and `user`, 0.3 `kind`-tagged parts); writing is strict, in
+//! the version the other side speaks.
 
 #[cfg(feature = "client")]
 pub mod client;
 pub mod error;
 pub mod jsonrpc;
 pub mod model;
+pub mod operation;
 mod timestamp;
+pub mod v03;
 pub mod version;
 
 pub use error::{A2aError, FieldViolation};
 pub use model::*;
+pub use operation::Operation;
 pub use timestamp::{format_timestamp, now_millis};

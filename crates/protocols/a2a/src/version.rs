@@ -1,37 +1,65 @@
-//! The `A2A-Version` service parameter (spec §3.6).
+//! The `A2A-Version` service parameter (spec §3.6): which protocol a request speaks.
 //!
-//! Versions are negotiated by `Major.Minor`. This server serves 1.0 only. A
-//! request without the header (or with an empty one) is a 0.3 request by the
-//! spec's rule, and 0.3 is not served: it gets `VersionNotSupportedError`
-//! with a message that says to send `A2A-Version: 1.0`. Serving 0.3 side by
-//! side would double every wire shape for peers that are upgrading anyway;
-//! our client still reads 0.3 answers from others.
+//! Versions are negotiated by `Major.Minor`. This server speaks 1.0 and 0.3
+//! on the same endpoints, as the reference SDK does with its 0.3
+//! compatibility on. A request without the header (or with an empty one) is
+//! a 0.3 request by the spec's rule — 0.3 clients never send it — so it is
+//! answered in 0.3. Any other version gets `VersionNotSupportedError`
+//! (-32009) naming the two that are served.
 
 use crate::A2aError;
 
 /// The header name (case-insensitive on the wire).
 pub const HEADER: &str = "A2A-Version";
-/// The version served.
+/// The current version, sent by our client to 1.0 agents.
 pub const SERVED: &str = "1.0";
+/// The legacy version, as 0.3 cards write it in `protocolVersion`.
+pub const LEGACY_CARD_VERSION: &str = "0.3.0";
 
-/// Checks the requested version (header or `A2A-Version` query parameter).
-pub fn negotiate(requested: Option<&str>) -> Result<(), A2aError> {
+/// A protocol version this server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolVersion {
+    /// A2A 0.3: slash method names, `kind`-tagged objects, lowercase enums.
+    V0_3,
+    /// A2A 1.0: PascalCase methods, ProtoJSON oneofs and enum names.
+    V1_0,
+}
+
+impl ProtocolVersion {
+    /// `Major.Minor`, as the header carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V0_3 => "0.3",
+            Self::V1_0 => SERVED,
+        }
+    }
+
+    /// Reads a `protocolVersion` of a card interface (`1.0`, `0.3.0`, `1`); `None` for others.
+    pub fn of_card(text: &str) -> Option<Self> {
+        let mut numbers = text.trim().split('.');
+        match (numbers.next(), numbers.next().unwrap_or("0")) {
+            (Some("1"), "0") => Some(Self::V1_0),
+            (Some("0"), "3") => Some(Self::V0_3),
+            _ => None,
+        }
+    }
+}
+
+/// Picks the version of a request from its header (or `A2A-Version` query parameter).
+pub fn negotiate(requested: Option<&str>) -> Result<ProtocolVersion, A2aError> {
     let requested = requested.map(str::trim).unwrap_or_default();
     if requested.is_empty() {
-        return Err(A2aError::VersionNotSupported(
-            "A2A version 0.3 is not supported (a request without an A2A-Version header is 0.3); send `A2A-Version: 1.0`"
-                .to_owned(),
-        ));
+        return Ok(ProtocolVersion::V0_3);
     }
-    let mut numbers = requested.split('.');
-    let major = numbers.next();
-    let minor = numbers.next().unwrap_or("0");
-    if major == Some("1") && minor == "0" {
-        return Ok(());
-    }
-    Err(A2aError::VersionNotSupported(format!(
-        "A2A version {requested} is not supported; this server speaks {SERVED} (send `A2A-Version: {SERVED}`)"
-    )))
+    ProtocolVersion::of_card(requested).ok_or_else(|| A2aError::VersionNotSupported(unsupported_message(requested)))
+}
+
+/// The message of the -32009 answer to a version this server does not speak.
+pub fn unsupported_message(requested: &str) -> String {
+    format!(
+        "A2A version {requested} is not supported: this server speaks 1.0 and 0.3 \
+         (send `A2A-Version: 1.0`, or `A2A-Version: 0.3` or no header for 0.3)"
+    )
 }
 
 #[cfg(test)]
@@ -39,13 +67,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_1_0_is_served_and_a_missing_version_means_0_3() {
-        for accepted in ["1.0", " 1.0 ", "1", "1.0.1"] {
-            assert!(negotiate(Some(accepted)).is_ok(), "{accepted}");
+    fn a_missing_version_means_0_3_and_only_1_0_and_0_3_are_served() {
+        for (requested, wanted) in [
+            (None, ProtocolVersion::V0_3),
+            (Some(""), ProtocolVersion::V0_3),
+            (Some(" "), ProtocolVersion::V0_3),
+            (Some("0.3"), ProtocolVersion::V0_3),
+            (Some("0.3.0"), ProtocolVersion::V0_3),
+            (Some("1.0"), ProtocolVersion::V1_0),
+            (Some(" 1.0 "), ProtocolVersion::V1_0),
+            (Some("1"), ProtocolVersion::V1_0),
+            (Some("1.0.1"), ProtocolVersion::V1_0),
+        ] {
+            assert_eq!(negotiate(requested), Ok(wanted), "{requested:?}");
         }
-        for refused in [None, Some(""), Some("0.3"), Some("1.1"), Some("2.0"), Some("abc")] {
-            assert_eq!(negotiate(refused).map_err(|e| e.code()), Err(-32009), "{refused:?}");
+        for refused in ["0.2", "1.1", "2.0", "abc"] {
+            let error = negotiate(Some(refused)).err();
+            assert_eq!(error.as_ref().map(A2aError::code), Some(-32009), "{refused}");
+            assert_eq!(error.map(|e| e.to_string()), Some(unsupported_message(refused)));
         }
-        assert!(negotiate(None).is_err_and(|e| e.to_string().contains("0.3")));
+        assert_eq!(
+            unsupported_message("2.0"),
+            "A2A version 2.0 is not supported: this server speaks 1.0 and 0.3 \
+             (send `A2A-Version: 1.0`, or `A2A-Version: 0.3` or no header for 0.3)"
+        );
     }
 }

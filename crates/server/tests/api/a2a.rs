@@ -151,8 +151,9 @@ async fn the_envelope_is_checked_before_any_method_runs() {
         ("text/plain", Some("1.0"), get, -32005),
         ("application/json", Some("1.0"), "{nope", -32700),
         ("application/json", Some("1.0"), r#"{"jsonrpc":"2.0","id":1,"method":"message/send"}"#, -32601),
-        ("application/json", None, get, -32009),
-        ("application/json", Some("0.3"), get, -32009),
+        ("application/json", None, get, -32601),
+        ("application/json", Some("0.3"), get, -32601),
+        ("application/json", Some("2.0"), get, -32009),
         ("application/json", Some("1.0"), r#"{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{}}"#, -32602),
         ("application/a2a+json", Some("1.0"), get, -32001),
     ] {
@@ -327,9 +328,15 @@ async fn the_rest_binding_serves_the_same_operations_with_status_shaped_errors()
         .await
         .expect("sent");
     assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let unversioned = app.client.get(format!("{}{AGENT}/rest/tasks", app.address)).send().await.expect("sent");
-    assert_eq!(unversioned.status(), StatusCode::BAD_REQUEST);
-    let body: Value = unversioned.json().await.expect("JSON");
+    let unsupported = app
+        .client
+        .get(format!("{}{AGENT}/rest/tasks", app.address))
+        .header("A2A-Version", "2.0")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unsupported.status(), StatusCode::BAD_REQUEST);
+    let body: Value = unsupported.json().await.expect("JSON");
     assert_eq!(body["error"]["details"][0]["reason"], "VERSION_NOT_SUPPORTED");
     let (status, _, _) = rest(&app, reqwest::Method::GET, "/nowhere/at/all", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -9,6 +9,7 @@ mod a2a_interop;
 mod a2a_push;
 mod a2a_tls;
 mod a2a_troubleshooting;
+mod a2a_versions;
 mod api_tokens;
 mod ask;
 mod auth;

@@ -1,9 +1,13 @@
 //! A typed client of A2A agents anywhere (a2a.md §2, §7).
 //!
-//! [`AgentClient::connect`] fetches an agent's card and picks the first
-//! interface that speaks 1.0 over JSON-RPC or HTTP+JSON; every operation then
-//! goes over that binding. The client is strict in what it sends (1.0 shapes,
-//! `A2A-Version: 1.0`) and lenient in what it reads ([`lenient`]). Each call
+//! [`AgentClient::connect`] fetches an agent's card and picks an interface
+//! over JSON-RPC or HTTP+JSON: one that speaks 1.0 if there is any, else one
+//! that speaks 0.3; every operation then goes over that binding in that
+//! version. Callers use 1.0 types either way: to a 0.3 agent the client
+//! sends 0.3 method names, paths and shapes ([`crate::v03`]) and no
+//! `A2A-Version` header, and reads its answers back into 1.0 (0.3 agents
+//! cannot list tasks). The client is strict in what it sends and lenient in
+//! what it reads ([`lenient`]). Each call
 //! has a deadline; only idempotent calls (get, list, cancel, subscribe) are
 //! retried, on transport failures and 502/503/504, with backoff. The HTTP
 //! client is the caller's: TLS, proxies and pools are configured there.
@@ -28,9 +32,10 @@ use serde_json::{Value, json};
 pub use card::{Binding, Endpoint, choose_endpoint};
 pub use tls::{CertificateProblem, certificate_problem};
 
+use crate::version::ProtocolVersion;
 use crate::{
     A2aError, AgentCard, CancelTaskRequest, GetTaskRequest, ListTasksRequest, ListTasksResponse, SendMessageRequest,
-    SendMessageResponse, StreamResponse, Task, version,
+    SendMessageResponse, StreamResponse, Task, v03, version,
 };
 
 /// Why a call failed.
@@ -69,7 +74,7 @@ pub enum ClientError {
     #[error("invalid answer: {0}")]
     InvalidResponse(String),
     /// The card offers no interface this client speaks.
-    #[error("the agent card offers no A2A 1.0 interface over JSON-RPC or HTTP+JSON")]
+    #[error("the agent card offers no A2A 1.0 or 0.3 interface over JSON-RPC or HTTP+JSON")]
     NoSupportedInterface,
 }
 
@@ -230,18 +235,36 @@ impl AgentClient {
 
     /// `SendMessage` (not retried: the agent may not dedupe).
     pub async fn send(&self, request: &SendMessageRequest) -> Result<SendMessageResponse, ClientError> {
-        let value = match self.endpoint.binding {
-            Binding::JsonRpc => self.rpc("SendMessage", request).await?,
-            Binding::Rest => self.rest(Method::POST, "/message:send", Some(request), &[]).await?,
+        let value = match (self.endpoint.version, self.endpoint.binding) {
+            (ProtocolVersion::V1_0, Binding::JsonRpc) => self.rpc("SendMessage", request).await?,
+            (ProtocolVersion::V1_0, Binding::Rest) => {
+                self.rest(Method::POST, "/message:send", Some(request), &[]).await?
+            }
+            (ProtocolVersion::V0_3, Binding::JsonRpc) => self.rpc("message/send", &legacy_send(request)).await?,
+            (ProtocolVersion::V0_3, Binding::Rest) => {
+                let body = v03::rest::send_params_to_proto(to_json(&legacy_send(request))?);
+                self.rest(Method::POST, "/v1/message:send", Some(&body), &[]).await?
+            }
         };
-        typed(lenient::response(value), "SendMessage result")
+        match decode_event(self.endpoint.version, self.endpoint.binding, value)? {
+            StreamResponse::Task(task) => Ok(SendMessageResponse::Task(task)),
+            StreamResponse::Message(message) => Ok(SendMessageResponse::Message(message)),
+            other => Err(ClientError::InvalidResponse(format!("SendMessage result: not a task or message: {other:?}"))),
+        }
     }
 
     /// `SendStreamingMessage`.
     pub async fn stream(&self, request: &SendMessageRequest) -> Result<ClientStream, ClientError> {
-        let builder = match self.endpoint.binding {
-            Binding::JsonRpc => self.rpc_request("SendStreamingMessage", request)?,
-            Binding::Rest => self.rest_request(Method::POST, "/message:stream", Some(request), &[])?,
+        let builder = match (self.endpoint.version, self.endpoint.binding) {
+            (ProtocolVersion::V1_0, Binding::JsonRpc) => self.rpc_request("SendStreamingMessage", request)?,
+            (ProtocolVersion::V1_0, Binding::Rest) => {
+                self.rest_request(Method::POST, "/message:stream", Some(request), &[])?
+            }
+            (ProtocolVersion::V0_3, Binding::JsonRpc) => self.rpc_request("message/stream", &legacy_send(request))?,
+            (ProtocolVersion::V0_3, Binding::Rest) => {
+                let body = v03::rest::send_params_to_proto(to_json(&legacy_send(request))?);
+                self.rest_request(Method::POST, "/v1/message:stream", Some(&body), &[])?
+            }
         };
         self.open_stream(builder).await
     }
@@ -250,10 +273,15 @@ impl AgentClient {
     pub async fn subscribe(&self, task_id: &str, last_event_id: Option<&str>) -> Result<ClientStream, ClientError> {
         let params = &json!({"id": task_id});
         let open = move || async move {
-            let builder = match self.endpoint.binding {
-                Binding::JsonRpc => self.rpc_request("SubscribeToTask", params)?,
-                Binding::Rest => {
+            let builder = match (self.endpoint.version, self.endpoint.binding) {
+                (ProtocolVersion::V1_0, Binding::JsonRpc) => self.rpc_request("SubscribeToTask", params)?,
+                (ProtocolVersion::V1_0, Binding::Rest) => {
                     self.rest_request(Method::POST, &format!("/tasks/{task_id}:subscribe"), Some(params), &[])?
+                }
+                (ProtocolVersion::V0_3, Binding::JsonRpc) => self.rpc_request("tasks/resubscribe", params)?,
+                // The reference SDK 0.3 serves GET only.
+                (ProtocolVersion::V0_3, Binding::Rest) => {
+                    self.rest_request(Method::GET, &format!("/v1/tasks/{task_id}:subscribe"), None::<&Value>, &[])?
                 }
             };
             let builder = match last_event_id {
@@ -267,25 +295,37 @@ impl AgentClient {
 
     /// `GetTask` (retried).
     pub async fn get_task(&self, request: &GetTaskRequest) -> Result<Task, ClientError> {
+        let legacy = self.endpoint.version == ProtocolVersion::V0_3;
         let value = self
             .idempotent(|| async {
-                match self.endpoint.binding {
-                    Binding::JsonRpc => self.rpc("GetTask", request).await,
-                    Binding::Rest => {
-                        let mut query = Vec::new();
-                        if let Some(length) = request.history_length {
-                            query.push(("historyLength", length.to_string()));
-                        }
+                let mut query = Vec::new();
+                if let Some(length) = request.history_length {
+                    query.push(("historyLength", length.to_string()));
+                }
+                match (self.endpoint.binding, legacy) {
+                    (Binding::JsonRpc, false) => self.rpc("GetTask", request).await,
+                    (Binding::JsonRpc, true) => {
+                        self.rpc("tasks/get", &legacy_query(&request.id, request.history_length)).await
+                    }
+                    (Binding::Rest, false) => {
                         self.rest::<Value>(Method::GET, &format!("/tasks/{}", request.id), None, &query).await
+                    }
+                    (Binding::Rest, true) => {
+                        self.rest::<Value>(Method::GET, &format!("/v1/tasks/{}", request.id), None, &query).await
                     }
                 }
             })
             .await?;
-        typed(lenient::camel_keys(value), "GetTask result")
+        decode_task(self.endpoint.version, self.endpoint.binding, value, "GetTask result")
     }
 
-    /// `ListTasks` (retried); a missing `nextPageToken` reads as the last page.
+    /// `ListTasks` (retried); a missing `nextPageToken` reads as the last page. 0.3 agents cannot list.
     pub async fn list_tasks(&self, request: &ListTasksRequest) -> Result<ListTasksResponse, ClientError> {
+        if self.endpoint.version == ProtocolVersion::V0_3 {
+            return Err(ClientError::Remote(A2aError::UnsupportedOperation(
+                "the agent speaks A2A 0.3, which has no way to list tasks".into(),
+            )));
+        }
         let value = self
             .idempotent(|| async {
                 match self.endpoint.binding {
@@ -304,15 +344,22 @@ impl AgentClient {
     pub async fn cancel_task(&self, request: &CancelTaskRequest) -> Result<Task, ClientError> {
         let value = self
             .idempotent(|| async {
-                match self.endpoint.binding {
-                    Binding::JsonRpc => self.rpc("CancelTask", request).await,
-                    Binding::Rest => {
+                match (self.endpoint.version, self.endpoint.binding) {
+                    (ProtocolVersion::V1_0, Binding::JsonRpc) => self.rpc("CancelTask", request).await,
+                    (ProtocolVersion::V1_0, Binding::Rest) => {
                         self.rest(Method::POST, &format!("/tasks/{}:cancel", request.id), Some(request), &[]).await
+                    }
+                    (ProtocolVersion::V0_3, Binding::JsonRpc) => {
+                        self.rpc("tasks/cancel", &legacy_query(&request.id, None)).await
+                    }
+                    (ProtocolVersion::V0_3, Binding::Rest) => {
+                        let body = json!({"name": format!("tasks/{}", request.id)});
+                        self.rest(Method::POST, &format!("/v1/tasks/{}:cancel", request.id), Some(&body), &[]).await
                     }
                 }
             })
             .await?;
-        typed(lenient::camel_keys(value), "CancelTask result")
+        decode_task(self.endpoint.version, self.endpoint.binding, value, "CancelTask result")
     }
 
     async fn idempotent<F, Fut>(&self, call: F) -> Result<Value, ClientError>
@@ -333,7 +380,11 @@ impl AgentClient {
     }
 
     fn with_headers(&self, builder: RequestBuilder) -> RequestBuilder {
-        let mut builder = builder.header(version::HEADER, version::SERVED);
+        // 0.3 predates the header: its clients send none, and a missing header means 0.3.
+        let mut builder = match self.endpoint.version {
+            ProtocolVersion::V1_0 => builder.header(version::HEADER, version::SERVED),
+            ProtocolVersion::V0_3 => builder,
+        };
         if let Some(token) = &self.options.bearer {
             builder = builder.bearer_auth(token);
         }
@@ -444,7 +495,7 @@ impl AgentClient {
                 _ => ClientError::InvalidResponse(format!("expected an event stream, got HTTP {status}")),
             });
         }
-        let binding = self.endpoint.binding;
+        let (binding, protocol) = (self.endpoint.binding, self.endpoint.version);
         let mapped = response.bytes_stream().eventsource().map(move |event| {
             let event = event.map_err(|e| ClientError::InvalidResponse(format!("event stream: {e}")))?;
             let value: Value = serde_json::from_str(&event.data)
@@ -467,7 +518,7 @@ impl AgentClient {
                 }
             };
             let id = Some(event.id).filter(|id| !id.is_empty());
-            Ok(StreamItem { id, event: typed(lenient::response(payload), "stream event")? })
+            Ok(StreamItem { id, event: decode_event(protocol, binding, payload)? })
         });
         // Stop after a final event (or an error) even if the peer keeps the connection open;
         // a task snapshot ends it only when the task is over.
@@ -485,6 +536,42 @@ impl AgentClient {
         });
         Ok(Box::pin(ended))
     }
+}
+
+/// A 1.0 send as 0.3 `MessageSendParams`.
+fn legacy_send(request: &SendMessageRequest) -> v03::requests::MessageSendParams {
+    v03::requests::MessageSendParams::from_current(request)
+}
+
+/// 0.3 `TaskQueryParams` / `TaskIdParams`.
+fn legacy_query(id: &str, history_length: Option<i32>) -> v03::requests::TaskQueryParams {
+    v03::requests::TaskQueryParams { id: id.to_owned(), history_length, metadata: None }
+}
+
+fn to_json(value: &impl Serialize) -> Result<Value, ClientError> {
+    serde_json::to_value(value).map_err(|e| ClientError::InvalidResponse(e.to_string()))
+}
+
+/// Reads a send result or stream event as the endpoint's version and binding write it.
+fn decode_event(protocol: ProtocolVersion, binding: Binding, value: Value) -> Result<StreamResponse, ClientError> {
+    let read = match (protocol, binding) {
+        (ProtocolVersion::V1_0, _) => lenient::response(value),
+        (ProtocolVersion::V0_3, Binding::JsonRpc) => lenient::legacy_event(value),
+        (ProtocolVersion::V0_3, Binding::Rest) => v03::rest::event_from_proto(value)
+            .ok_or_else(|| "no task, message or update in the answer".to_owned())
+            .and_then(lenient::legacy_event),
+    };
+    read.map_err(|e| ClientError::InvalidResponse(format!("event: {e}")))
+}
+
+/// Reads a task as the endpoint's version and binding write it.
+fn decode_task(protocol: ProtocolVersion, binding: Binding, value: Value, what: &str) -> Result<Task, ClientError> {
+    let read = match (protocol, binding) {
+        (ProtocolVersion::V1_0, _) => return typed(lenient::camel_keys(value), what),
+        (ProtocolVersion::V0_3, Binding::JsonRpc) => lenient::legacy_task(value),
+        (ProtocolVersion::V0_3, Binding::Rest) => lenient::legacy_task(v03::rest::task_from_proto(value)),
+    };
+    read.map_err(|e| ClientError::InvalidResponse(format!("{what}: {e}")))
 }
 
 fn list_query(request: &ListTasksRequest) -> Vec<(&'static str, String)> {

@@ -1,24 +1,35 @@
 //! Agent cards: one per hosted agent, the default agent's at the host root,
 //! and the index of every hosted agent.
 //!
+//! A card lists the 1.0 interfaces first and then the same endpoints as 0.3.
+//! Which card a request gets depends on `A2A-Version`: `1.0` gets the 1.0
+//! card (its 1.0 interfaces only); no header — what 0.3 clients send — or
+//! `0.3` gets the dual card, the 1.0 card plus the 0.3 members (`url`,
+//! `preferredTransport`, `protocolVersion: "0.3.0"`, …), which both kinds
+//! of client read. `agent.json`, the 0.2 path, serves the same.
+//!
 //! Cards change only when the server restarts, so they carry
 //! `Cache-Control: public, max-age=300`, an `ETag` over their bytes (a
-//! matching `If-None-Match` gets 304) and the process start as `Last-Modified`.
+//! matching `If-None-Match` gets 304; each variant has its own) with
+//! `Vary: A2A-Version`, and the process start as `Last-Modified`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use agentdeck_a2a_protocol::version::ProtocolVersion;
 use agentdeck_a2a_protocol::{
-    AgentCapabilities, AgentCard, AgentInterface, AgentProvider, HttpAuthSecurityScheme, PROTOCOL_BINDING_HTTP_JSON,
-    PROTOCOL_BINDING_JSONRPC, SecurityRequirement, SecurityScheme, StringList, version,
+    A2aError, AgentCapabilities, AgentCard, AgentInterface, AgentProvider, HttpAuthSecurityScheme,
+    PROTOCOL_BINDING_HTTP_JSON, PROTOCOL_BINDING_JSONRPC, SecurityRequirement, SecurityScheme, StringList, v03,
+    version,
 };
 use agentdeck_services::a2a::AgentExecutor;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::agent_base_url;
+use super::jsonrpc::requested_version;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -51,20 +62,20 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
     AgentCard {
         name: descriptor.display_name.clone(),
         description: descriptor.description.clone(),
-        supported_interfaces: vec![
-            AgentInterface {
-                url: base.clone(),
-                protocol_binding: PROTOCOL_BINDING_JSONRPC.into(),
-                tenant: None,
-                protocol_version: version::SERVED.into(),
-            },
-            AgentInterface {
-                url: format!("{base}/rest"),
-                protocol_binding: PROTOCOL_BINDING_HTTP_JSON.into(),
-                tenant: None,
-                protocol_version: version::SERVED.into(),
-            },
-        ],
+        // 1.0 first (clients take the first they speak), then the same endpoints as 0.3.
+        supported_interfaces: [ProtocolVersion::V1_0, ProtocolVersion::V0_3]
+            .into_iter()
+            .flat_map(|version| {
+                [(base.clone(), PROTOCOL_BINDING_JSONRPC), (format!("{base}/rest"), PROTOCOL_BINDING_HTTP_JSON)].map(
+                    |(url, binding)| AgentInterface {
+                        url,
+                        protocol_binding: binding.into(),
+                        tenant: None,
+                        protocol_version: version.as_str().into(),
+                    },
+                )
+            })
+            .collect(),
         provider: Some(AgentProvider { url: state.settings.public_url(), organization: "agentdeck".into() }),
         version: env!("CARGO_PKG_VERSION").into(),
         documentation_url: None,
@@ -82,6 +93,23 @@ pub(super) fn card_of(state: &AppState, agent: &dyn AgentExecutor) -> AgentCard 
         signatures: Vec::new(),
         icon_url: None,
     }
+}
+
+/// A card as `version` reads it: for 1.0 the 1.0 card with its 1.0
+/// interfaces only; for 0.3 the dual card (a2a.md §2.6), which a 1.0 client
+/// reads as well.
+pub(super) fn card_json(card: &AgentCard, version: ProtocolVersion) -> Result<Value, A2aError> {
+    let written = match version {
+        ProtocolVersion::V1_0 => {
+            let mut current = card.clone();
+            current.supported_interfaces.retain(|interface| {
+                ProtocolVersion::of_card(&interface.protocol_version) == Some(ProtocolVersion::V1_0)
+            });
+            serde_json::to_value(&current)
+        }
+        ProtocolVersion::V0_3 => v03::card::dual_card(card),
+    };
+    written.map_err(|error| A2aError::Internal(format!("cannot serialize the card: {error}")))
 }
 
 /// The extended card (`GetExtendedAgentCard`): the card as an authenticated
@@ -119,6 +147,8 @@ fn cacheable(state: &AppState, headers: &HeaderMap, body: Vec<u8>) -> Response {
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     };
     let response_headers = response.headers_mut();
+    // The card depends on the version asked for; a cache keeps one copy per version.
+    response_headers.insert(header::VARY, HeaderValue::from_static(version::HEADER));
     for (name, value) in [
         (header::CACHE_CONTROL, format!("public, max-age={CARD_MAX_AGE_SECS}")),
         (header::ETAG, etag),
@@ -131,32 +161,47 @@ fn cacheable(state: &AppState, headers: &HeaderMap, body: Vec<u8>) -> Response {
     response
 }
 
-fn card_response(state: &AppState, headers: &HeaderMap, agent: &dyn AgentExecutor) -> Response {
-    match serde_json::to_vec(&card_of(state, agent)) {
+/// The card in the version the request asks for; without a header (or with
+/// one this server does not speak: a card is no method call) the dual card.
+fn card_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    agent: &dyn AgentExecutor,
+) -> Response {
+    let version = version::negotiate(requested_version(headers, query)).unwrap_or(ProtocolVersion::V0_3);
+    match card_json(&card_of(state, agent), version).and_then(|card| {
+        serde_json::to_vec(&card).map_err(|error| A2aError::Internal(format!("cannot serialize the card: {error}")))
+    }) {
         Ok(body) => cacheable(state, headers, body),
-        Err(error) => ApiError::new(ErrorCode::Internal, format!("cannot serialize the card: {error}")).into_response(),
+        Err(error) => ApiError::new(ErrorCode::Internal, error.to_string()).into_response(),
     }
 }
 
-/// `GET /a2a/{agent}/.well-known/agent-card.json`.
+/// `GET /a2a/{agent}/.well-known/agent-card.json` (and the 0.2 name `agent.json`).
 pub(super) async fn agent_card(
     State(state): State<AppState>,
     Path(agent): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     match state.a2a.agent(&agent).cloned() {
-        Some(executor) => card_response(&state, &headers, executor.as_ref()),
+        Some(executor) => card_response(&state, &headers, &query, executor.as_ref()),
         None => ApiError::new(ErrorCode::NotFound, format!("no agent named {agent:?} is hosted here")).into_response(),
     }
 }
 
-/// `GET /.well-known/agent-card.json`: the default agent's card.
-pub(super) async fn default_card(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET /.well-known/agent-card.json` (and `agent.json`): the default agent's card.
+pub(super) async fn default_card(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     // The Dashboard Agent unless configured otherwise (DESIGN §7).
     let wanted = Some(state.settings.a2a.default_agent.trim()).filter(|name| !name.is_empty()).unwrap_or("gateway");
     let agent = state.a2a.agent(wanted).cloned();
     match agent {
-        Some(executor) => card_response(&state, &headers, executor.as_ref()),
+        Some(executor) => card_response(&state, &headers, &query, executor.as_ref()),
         None => ApiError::new(ErrorCode::NotFound, "this server hosts no A2A agent").into_response(),
     }
 }

@@ -1,19 +1,17 @@
 //! `POST /a2a/{agent}`: the JSON-RPC 2.0 binding of A2A.
 //!
 //! Checked in this order, each failure an error envelope in an HTTP 200:
-//! the content type (-32005), the envelope (-32700, -32600, -32601), the
-//! protocol version (-32009), then the caller (HTTP 401 without a valid
-//! token where one is needed) and the method's params (-32602).
+//! the content type (-32005), the envelope (-32700, -32600), the protocol
+//! version (-32009; none means 0.3), the method name in that version
+//! (-32601, which names the method and header to use when the name is the
+//! other version's), then the caller (HTTP 401 without a valid token where
+//! one is needed) and the method's params (-32602). The answer is written in
+//! the request's version ([`dispatch`]).
 
 use std::collections::HashMap;
 
-use agentdeck_a2a_protocol::jsonrpc::{self, Method, Request};
-use agentdeck_a2a_protocol::{
-    A2aError, CancelTaskRequest, DeleteTaskPushNotificationConfigRequest, GetTaskPushNotificationConfigRequest,
-    GetTaskRequest, ListTaskPushNotificationConfigsRequest, ListTasksRequest, SendMessageRequest,
-    SubscribeToTaskRequest, TaskPushNotificationConfig, version,
-};
-use agentdeck_services::a2a::A2aCaller;
+use agentdeck_a2a_protocol::jsonrpc::{self, Method};
+use agentdeck_a2a_protocol::{A2aError, Operation, version};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -21,7 +19,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::{a2a_caller, cards, send_idempotency_key, sse};
+use super::dispatch::{self, Answer};
+use super::{a2a_caller, sse};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::extract::ClientAddress;
 use crate::state::AppState;
@@ -51,10 +50,6 @@ fn envelope(body: Value) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
-fn success<T: serde::Serialize>(id: &Value, result: &T) -> Response {
-    envelope(jsonrpc::success(id, result))
-}
-
 fn failure(id: &Value, error: &A2aError) -> Response {
     envelope(jsonrpc::failure(id, error))
 }
@@ -62,11 +57,6 @@ fn failure(id: &Value, error: &A2aError) -> Response {
 /// The answer to an anonymous caller of an operation that needs a token.
 pub(super) fn unauthenticated() -> Response {
     ApiError::from(agentdeck_services::auth::AuthError::Missing).into_response()
-}
-
-/// Types params and checks their required fields.
-fn typed<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, A2aError> {
-    jsonrpc::params(params)
 }
 
 /// Handles one JSON-RPC request to a hosted agent.
@@ -89,96 +79,42 @@ pub(super) async fn handle(
         Ok(request) => request,
         Err(rejected) => return failure(&rejected.id, &rejected.error),
     };
-    if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
-        return failure(&request.id, &error);
-    }
+    let version = match version::negotiate(requested_version(&headers, &query)) {
+        Ok(version) => version,
+        Err(error) => return failure(&request.id, &error),
+    };
+    let method = match Method::resolve(&request.method, version) {
+        Ok(method) => method,
+        Err(error) => return failure(&request.id, &error),
+    };
     let caller = match a2a_caller(&state, &headers, executor.descriptor(), &client).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    let id = request.id.clone();
+    let id = request.id;
     if let Some(fault) = state.settings.a2a.faults.get(&agent) {
         tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
         if fault.fail {
             return failure(&id, &A2aError::Internal(format!("fault injected in front of {agent} (a2a.faults)")));
         }
     }
-    match dispatch(&state, &agent, &caller, &headers, request).await {
-        Ok(response) => response,
+    let answer = match Operation::read(version, method, request.params) {
+        Ok(operation) => dispatch::execute(&state, &agent, &caller, &headers, version, operation).await,
+        Err(error) => Err(error),
+    };
+    let answer = match answer {
+        Ok(Answer::Stream(stream)) => return sse::jsonrpc_stream(&state, id, version, stream),
+        Ok(Answer::Unauthenticated) => return unauthenticated(),
+        Ok(answer) => dispatch::encode(version, &answer),
+        Err(error) => Err(error),
+    };
+    match answer {
+        Ok(result) => envelope(jsonrpc::success(&id, &result)),
         Err(error) => {
             if matches!(error, A2aError::Internal(_)) {
                 tracing::error!(agent, %error, "A2A call failed");
             }
             failure(&id, &error)
-        }
-    }
-}
-
-async fn dispatch(
-    state: &AppState,
-    agent: &str,
-    caller: &A2aCaller,
-    headers: &HeaderMap,
-    request: Request,
-) -> Result<Response, A2aError> {
-    let service = &state.a2a;
-    let id = request.id;
-    match request.method {
-        Method::SendMessage => {
-            let params: SendMessageRequest = typed(request.params)?;
-            let key = send_idempotency_key(headers)?;
-            let outcome = service.send_with_key(agent, caller, params, key.as_deref()).await?;
-            Ok(success(&id, &outcome))
-        }
-        Method::SendStreamingMessage => {
-            let params: SendMessageRequest = typed(request.params)?;
-            let key = send_idempotency_key(headers)?;
-            let stream = service.send_streaming_with_key(agent, caller, params, key.as_deref()).await?;
-            Ok(sse::jsonrpc_stream(state, id, stream))
-        }
-        Method::GetTask => {
-            let params: GetTaskRequest = typed(request.params)?;
-            Ok(success(&id, &service.get_task(agent, caller, params).await?))
-        }
-        Method::ListTasks => {
-            let params: ListTasksRequest = typed(request.params)?;
-            Ok(success(&id, &service.list_tasks(agent, caller, params).await?))
-        }
-        Method::CancelTask => {
-            let params: CancelTaskRequest = typed(request.params)?;
-            Ok(success(&id, &service.cancel_task(agent, caller, params).await?))
-        }
-        Method::SubscribeToTask => {
-            let params: SubscribeToTaskRequest = typed(request.params)?;
-            A2aError::check(params.violations())?;
-            let last_event_id = sse::last_event_id(headers)?;
-            let stream = service.subscribe(agent, caller, &params.id, last_event_id).await?;
-            Ok(sse::jsonrpc_stream(state, id, stream))
-        }
-        Method::CreateTaskPushNotificationConfig => {
-            let config: TaskPushNotificationConfig = typed(request.params)?;
-            Ok(success(&id, &service.create_push_config(agent, caller, config).await?))
-        }
-        Method::GetTaskPushNotificationConfig => {
-            let params: GetTaskPushNotificationConfigRequest = typed(request.params)?;
-            Ok(success(&id, &service.get_push_config(agent, caller, params).await?))
-        }
-        Method::ListTaskPushNotificationConfigs => {
-            let params: ListTaskPushNotificationConfigsRequest = typed(request.params)?;
-            Ok(success(&id, &service.list_push_configs(agent, caller, params).await?))
-        }
-        Method::DeleteTaskPushNotificationConfig => {
-            let params: DeleteTaskPushNotificationConfigRequest = typed(request.params)?;
-            service.delete_push_config(agent, caller, params).await?;
-            Ok(success(&id, &serde_json::json!({})))
-        }
-        Method::GetExtendedAgentCard => {
-            let executor = service.agent(agent).ok_or_else(|| A2aError::MethodNotFound(agent.to_owned()))?;
-            let workspace = caller.principal.as_ref().map(|principal| principal.workspace_id);
-            match cards::extended_card_of(state, executor.as_ref(), workspace) {
-                Some(card) => Ok(success(&id, &card)),
-                None => Ok(unauthenticated()),
-            }
         }
     }
 }

@@ -1,21 +1,25 @@
 //! The A2A edge (DESIGN §7, a2a.md §2): every hosted agent `{name}` at
-//! `/a2a/{name}`, with its card at `/a2a/{name}/.well-known/agent-card.json`.
+//! `/a2a/{name}`, with its card at `/a2a/{name}/.well-known/agent-card.json`
+//! (and `agent.json`), speaking A2A 1.0 and 0.3 on the same endpoints.
 //!
 //! - [`jsonrpc`]: the JSON-RPC 2.0 binding, `POST /a2a/{name}` (with or without
 //!   a trailing slash). Every JSON-RPC error is an HTTP 200 with an error
 //!   envelope; only authentication failures (401) and rate limits (429, from
 //!   the edge's rate-limit layer) are HTTP errors.
 //! - [`rest`]: the HTTP+JSON binding under `/a2a/{name}/rest`, with
-//!   `google.rpc.Status`-shaped errors.
+//!   `google.rpc.Status`-shaped errors; [`rest03`] its 0.3 form under
+//!   `/a2a/{name}/rest/v1`.
 //! - [`cards`]: agent cards with `Cache-Control`, `ETag` and `Last-Modified`;
 //!   the default agent's card at the host root and the index of all hosted
 //!   agents at `/.well-known/agents.json`.
 //! - [`sse`]: streamed answers, one event per task event with its sequence
 //!   number as the SSE `id:`, and keep-alive comments while idle.
 //!
-//! The protocol version is checked before any method runs: `A2A-Version: 1.0`
-//! (header or query parameter) is served, anything else — a missing header
-//! means 0.3 — gets `VersionNotSupportedError` (-32009).
+//! - [`dispatch`]: the version-dispatch layer. A request of A2A 1.0
+//!   (`A2A-Version: 1.0`) or 0.3 (no header, or `0.3`) becomes one
+//!   `Operation` for the 1.0 task service, and the answer is written in the
+//!   request's version. Any other version gets `VersionNotSupportedError`
+//!   (-32009) before any method runs.
 //!
 //! The send methods (blocking and streaming, both bindings) read an
 //! `Idempotency-Key` header ([`send_idempotency_key`]) and hand it to the
@@ -24,8 +28,10 @@
 //! scopes their keys.
 
 mod cards;
+mod dispatch;
 mod jsonrpc;
 mod rest;
+mod rest03;
 mod sse;
 
 use agentdeck_a2a_protocol::{A2aError, FieldViolation};
@@ -46,7 +52,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/a2a/{agent}/", post(jsonrpc::handle))
         .route("/a2a/{agent}/rest/{*path}", any(rest::handle))
         .route("/a2a/{agent}/.well-known/agent-card.json", get(cards::agent_card))
+        .route("/a2a/{agent}/.well-known/agent.json", get(cards::agent_card))
         .route("/.well-known/agent-card.json", get(cards::default_card))
+        .route("/.well-known/agent.json", get(cards::default_card))
         .route("/.well-known/agents.json", get(cards::index))
 }
 

@@ -1,4 +1,5 @@
-//! `/a2a/{agent}/rest/…`: the HTTP+JSON binding of A2A (a2a.md §2.1).
+//! `/a2a/{agent}/rest/…`: the HTTP+JSON binding of A2A 1.0 (a2a.md §2.1);
+//! requests of 0.3 (no `A2A-Version` header) go to [`super::rest03`].
 //!
 //! One handler takes every path under the base and routes it by hand: the
 //! binding's paths put an action after an id in one segment
@@ -11,6 +12,7 @@
 use std::collections::HashMap;
 
 use agentdeck_a2a_protocol::jsonrpc;
+use agentdeck_a2a_protocol::version::ProtocolVersion;
 use agentdeck_a2a_protocol::{
     A2aError, CancelTaskRequest, FieldViolation, GetTaskPushNotificationConfigRequest, GetTaskRequest,
     ListTaskPushNotificationConfigsRequest, ListTasksRequest, TaskPushNotificationConfig, TaskState, version,
@@ -61,7 +63,7 @@ fn accepts_a2a_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads a JSON body (an empty body reads as `{}`) after checking its media type.
-fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, A2aError> {
+pub(super) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, A2aError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
@@ -92,7 +94,7 @@ fn proto_field_name(json_name: &str) -> String {
     name
 }
 
-fn query_int(query: &HashMap<String, String>, name: &str) -> Result<Option<i32>, A2aError> {
+pub(super) fn query_int(query: &HashMap<String, String>, name: &str) -> Result<Option<i32>, A2aError> {
     query_param(query, name)
         .map(|value| {
             value.parse().map_err(|_| A2aError::invalid_params(vec![FieldViolation::new(name, "must be an integer")]))
@@ -146,9 +148,10 @@ pub(super) async fn handle(
     let Some(executor) = state.a2a.agent(&agent).cloned() else {
         return error_response(&A2aError::MethodNotFound(format!("no agent named {agent:?} is hosted here")));
     };
-    if let Err(error) = version::negotiate(requested_version(&headers, &query)) {
-        return error_response(&error);
-    }
+    let version = match version::negotiate(requested_version(&headers, &query)) {
+        Ok(version) => version,
+        Err(error) => return error_response(&error),
+    };
     let caller = match a2a_caller(&state, &headers, executor.descriptor(), &client).await {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
@@ -163,7 +166,13 @@ pub(super) async fn handle(
         headers: &headers,
         body: &body,
     };
-    match call.route().await {
+    // The one place the version picks the binding's routes; each reads its
+    // requests into the same operations (`dispatch`).
+    let routed = match version {
+        ProtocolVersion::V1_0 => call.route().await,
+        ProtocolVersion::V0_3 => call.route_0_3().await,
+    };
+    match routed {
         Ok(response) => response,
         Err(error) => {
             if matches!(error, A2aError::Internal(_)) {
@@ -175,16 +184,16 @@ pub(super) async fn handle(
 }
 
 /// One request under the base, with what every route reads.
-struct RestCall<'a> {
-    state: &'a AppState,
-    agent: &'a str,
-    caller: &'a A2aCaller,
-    method: &'a Method,
+pub(super) struct RestCall<'a> {
+    pub(super) state: &'a AppState,
+    pub(super) agent: &'a str,
+    pub(super) caller: &'a A2aCaller,
+    pub(super) method: &'a Method,
     /// The path after the base, e.g. `tasks/abc:cancel`.
-    path: &'a str,
-    query: &'a HashMap<String, String>,
-    headers: &'a HeaderMap,
-    body: &'a Bytes,
+    pub(super) path: &'a str,
+    pub(super) query: &'a HashMap<String, String>,
+    pub(super) headers: &'a HeaderMap,
+    pub(super) body: &'a Bytes,
 }
 
 impl RestCall<'_> {
@@ -207,7 +216,7 @@ impl RestCall<'_> {
                 let key = send_idempotency_key(self.headers)?;
                 let stream =
                     service.send_streaming_with_key(agent, caller, self.body_params()?, key.as_deref()).await?;
-                Ok(sse::rest_stream(self.state, stream))
+                Ok(sse::rest_stream(self.state, ProtocolVersion::V1_0, stream))
             }
             (Method::GET, ["tasks"]) => {
                 Ok(self.success(&service.list_tasks(agent, caller, list_request(self.query)?).await?))
@@ -249,7 +258,7 @@ impl RestCall<'_> {
             (Method::POST | Method::GET, Some("subscribe")) => {
                 let last_event_id = sse::last_event_id(self.headers)?;
                 let stream = service.subscribe(agent, caller, id, last_event_id).await?;
-                Ok(sse::rest_stream(self.state, stream))
+                Ok(sse::rest_stream(self.state, ProtocolVersion::V1_0, stream))
             }
             _ => Err(self.not_found()),
         }
@@ -293,11 +302,11 @@ impl RestCall<'_> {
         jsonrpc::params(json_body(self.headers, self.body)?)
     }
 
-    fn success<T: Serialize>(&self, value: &T) -> Response {
+    pub(super) fn success<T: Serialize>(&self, value: &T) -> Response {
         success(self.headers, value)
     }
 
-    fn not_found(&self) -> A2aError {
+    pub(super) fn not_found(&self) -> A2aError {
         A2aError::MethodNotFound(format!("{} /{} is not an A2A route", self.method, self.path))
     }
 }

@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use agentdeck_a2a_protocol::version::ProtocolVersion;
 use agentdeck_a2a_protocol::{A2aError, FieldViolation, jsonrpc};
 use agentdeck_services::a2a::{EventStream, SequencedEvent};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -16,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::Value;
 
+use super::dispatch;
 use crate::state::AppState;
 
 /// The `Last-Event-ID` header, if sent: a sequence number this server gave.
@@ -38,18 +40,19 @@ fn sse_event(data: &Value, seq: i64) -> Event {
     event.data(data.to_string())
 }
 
-/// Streams events, each wrapped in a JSON-RPC success envelope with the request's id.
-pub(super) fn jsonrpc_stream(state: &AppState, id: Value, stream: EventStream) -> Response {
+/// Streams events, each in `version`'s form wrapped in a JSON-RPC success envelope with the request's id.
+pub(super) fn jsonrpc_stream(state: &AppState, id: Value, version: ProtocolVersion, stream: EventStream) -> Response {
     let events = stream.map(move |SequencedEvent { seq, event }| {
-        Ok::<_, Infallible>(sse_event(&jsonrpc::success(&id, event.as_ref()), seq))
+        let result = dispatch::encode_event(version, event.as_ref());
+        Ok::<_, Infallible>(sse_event(&jsonrpc::success(&id, &result), seq))
     });
     respond(state, events)
 }
 
-/// Streams bare `StreamResponse` events (the REST binding).
-pub(super) fn rest_stream(state: &AppState, stream: EventStream) -> Response {
-    let events = stream.map(|SequencedEvent { seq, event }| {
-        let data = serde_json::to_value(event.as_ref()).unwrap_or(Value::Null);
+/// Streams bare events in `version`'s REST form (1.0 `StreamResponse`, or the 0.3 proto oneof).
+pub(super) fn rest_stream(state: &AppState, version: ProtocolVersion, stream: EventStream) -> Response {
+    let events = stream.map(move |SequencedEvent { seq, event }| {
+        let data = dispatch::encode_rest_event(version, event.as_ref());
         Ok::<_, Infallible>(sse_event(&data, seq))
     });
     respond(state, events)
