@@ -290,7 +290,7 @@ impl A2aService {
             }
             Err(error) => return Err(store_error(error)),
         }
-        let live = Arc::new(self.new_live(scope, task, 1, created_at, Vec::new()));
+        let live = self.new_live(scope, task, 1, created_at, Vec::new());
         if let Ok(mut registry) = self.inner.live.lock() {
             registry.insert(task_id, live.clone());
         }

@@ -19,6 +19,9 @@
 //! - **Push.** Every event goes to the task's webhooks too ([`PushOptions`]):
 //!   signed, retried with backoff, to public addresses only unless allowed;
 //!   reads of a config never return its token or credentials.
+//! - **Cluster.** Every stored event is published on the bus too; each node
+//!   follows the tasks it holds, so a stream, a resubscription or a cancel on
+//!   one node works for a task another node's run is working (`follow`).
 //! - **Idempotency.** A send whose `messageId` the caller already used
 //!   returns the task that message went to, instead of starting another.
 
@@ -26,11 +29,12 @@
 //! The code is split by job: [`A2aService`] and the task registry
 //! (`service`), who calls (`caller`), the lifecycle and agent runs
 //! (`lifecycle`), reading and paging (`listing`), webhook configs
-//! (`push_configs`) and their delivery (`push`), a task in memory (`live`)
-//! and its event streams (`stream`).
+//! (`push_configs`) and their delivery (`push`), a task in memory (`live`),
+//! its event streams (`stream`) and how nodes follow each other's tasks (`follow`).
 
 mod caller;
 mod executor;
+mod follow;
 mod lifecycle;
 mod listing;
 mod live;
