@@ -21,8 +21,8 @@
 //! 3. **Lost messages never strand a stream.** A subscription that fell
 //!    behind or reconnected says so, and the follower reads the log; while
 //!    someone on this node listens to the task, the follower also reads the
-//!    log when the bus has been quiet for [`QUIET_POLL`], in case the lost
-//!    message was the last one.
+//!    log when the bus has been quiet for a while (`A2aOptions::follow_poll`,
+//!    [`QUIET_POLL`] by default), in case the lost message was the last one.
 //! 4. **A terminal event stops the run.** When another node ends the task
 //!    (a cancel on B), the follower on A applies the `CANCELED` event and
 //!    cancels A's run, whose agent sees the cancellation as with a local
@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use super::live::LiveTask;
 use super::service::A2aService;
 
-/// How long the bus may be quiet while someone listens before the follower reads the store anyway.
+/// How long the bus may be quiet while someone listens before the follower reads the store anyway (default).
 pub const QUIET_POLL: Duration = Duration::from_secs(1);
 
 /// The bus channel of a task's events (task ids are unique UUIDs).
@@ -93,11 +93,12 @@ impl A2aService {
     }
 
     async fn follow_until_over(&self, live: Weak<LiveTask>, mut subscription: BusSubscription) {
+        let poll = self.inner.options.follow_poll;
         loop {
             let listened = live.upgrade().is_some_and(|live| live.listeners() > 0);
             let quiet = async {
                 if listened {
-                    tokio::time::sleep(QUIET_POLL).await;
+                    tokio::time::sleep(poll).await;
                 } else {
                     std::future::pending::<()>().await;
                 }

@@ -42,6 +42,9 @@ pub struct A2aOptions {
     pub meter: Option<Arc<crate::metering::Meter>>,
     /// Makes the push deliveries' HTTP client (TLS roots, CA file).
     pub outbound: OutboundHttp,
+    /// In a cluster, how long the bus may be quiet while a stream on this node
+    /// follows a task before the store is read anyway (a lost last message).
+    pub follow_poll: Duration,
 }
 
 impl Default for A2aOptions {
@@ -54,6 +57,7 @@ impl Default for A2aOptions {
             active_runs: Arc::default(),
             meter: None,
             outbound: OutboundHttp::default(),
+            follow_poll: super::follow::QUIET_POLL,
         }
     }
 }
