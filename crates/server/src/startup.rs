@@ -13,8 +13,8 @@ use std::sync::Arc;
 use agentdeck_storage::ratelimit::{MemoryLimiter, Quotas, RateLimiter, RedisLimiter, RedisLimiterOptions};
 use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
-    Bus, ChangeFeed, ConnectOptions, RedisBus, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
-    Stores,
+    Bus, ChangeFeed, ConnectOptions, RedisBus, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore,
+    StoreError, Stores,
 };
 use axum::Router;
 use axum::serve::ListenerExt;

@@ -121,7 +121,12 @@ impl Announcements {
 impl Gateway {
     /// Starts refreshing dashboards on `changes` (workspace ids), `debounce` after the first of a burst;
     /// with a `bus`, also on the changes of the other nodes (and announcing this node's to them).
-    pub fn start_live_refresh(&self, changes: broadcast::Receiver<Uuid>, bus: Option<Arc<dyn Bus>>, debounce: Duration) {
+    pub fn start_live_refresh(
+        &self,
+        changes: broadcast::Receiver<Uuid>,
+        bus: Option<Arc<dyn Bus>>,
+        debounce: Duration,
+    ) {
         let gateway = self.clone();
         let shutdown = self.inner.shutdown.clone();
         let bus = bus.map(|bus| {

@@ -61,7 +61,11 @@ impl AgentExecutor for Ticker {
                 () = tokio::time::sleep(Duration::from_millis(25)) => {}
                 () = updates.cancelled() => return Ok(()),
             }
-            let chunk = Artifact { artifact_id: "ticks".into(), parts: vec![Part::text(tick.to_string())], ..Artifact::default() };
+            let chunk = Artifact {
+                artifact_id: "ticks".into(),
+                parts: vec![Part::text(tick.to_string())],
+                ..Artifact::default()
+            };
             updates.artifact(chunk, tick > 0, tick + 1 == TICKS).await.map_err(stopped)?;
         }
         updates.complete(Some("done")).await.map_err(stopped)
