@@ -188,6 +188,8 @@ impl Drop for Unsubscribe {
 pub struct RedisBus {
     shared: Arc<Shared>,
     outbox: mpsc::Sender<(String, String)>,
+    /// Whether the publish queue was found full (logged once until it has room again).
+    outbox_full: AtomicBool,
     tasks: [JoinHandle<()>; 2],
 }
 
@@ -203,7 +205,7 @@ impl RedisBus {
         });
         let (outbox, queued) = mpsc::channel(PUBLISH_QUEUE);
         let tasks = [tokio::spawn(publish_queued(connection, queued)), tokio::spawn(run(client, Arc::clone(&shared)))];
-        Ok(Self { shared, outbox, tasks })
+        Ok(Self { shared, outbox, outbox_full: AtomicBool::new(false), tasks })
     }
 }
 
@@ -218,7 +220,9 @@ impl Drop for RedisBus {
 #[async_trait::async_trait]
 impl Bus for RedisBus {
     fn publish(&self, channel: &str, payload: String) {
-        if self.outbox.try_send((format!("{CHANNEL_PREFIX}{channel}"), payload)).is_err() {
+        if self.outbox.try_send((format!("{CHANNEL_PREFIX}{channel}"), payload)).is_ok() {
+            self.outbox_full.store(false, Ordering::Relaxed);
+        } else if !self.outbox_full.swap(true, Ordering::Relaxed) {
             tracing::warn!(channel, "the bus's publish queue is full; subscribers will catch up from the store");
         }
     }
@@ -253,13 +257,23 @@ impl Bus for RedisBus {
 }
 
 /// The publisher task: sends queued messages in order, each under [`CALL_TIMEOUT`].
+/// A failure is logged once per outage, not once per message.
 async fn publish_queued(mut connection: RedisConnection, mut queued: mpsc::Receiver<(String, String)>) {
+    let mut failing = false;
     while let Some((channel, payload)) = queued.recv().await {
         let sent = tokio::time::timeout(CALL_TIMEOUT, connection.publish::<_, _, i64>(&channel, payload)).await;
-        match sent {
-            Ok(Ok(_receivers)) => {}
-            Ok(Err(error)) => tracing::warn!(%error, channel, "a bus message was not published"),
-            Err(_) => tracing::warn!(channel, "Redis did not take a bus message in time"),
+        let error = match sent {
+            Ok(Ok(_receivers)) => {
+                if std::mem::take(&mut failing) {
+                    tracing::info!("the bus publishes again");
+                }
+                continue;
+            }
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "Redis did not take the message in time".to_owned(),
+        };
+        if !std::mem::replace(&mut failing, true) {
+            tracing::warn!(%error, channel, "bus messages are not being published; subscribers catch up from the store");
         }
     }
 }
