@@ -11,7 +11,7 @@ use anyhow::{Context, ensure};
 use uuid::Uuid;
 
 /// Longest wait for one message.
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(10);
 
 async fn next(subscription: &mut BusSubscription) -> anyhow::Result<BusMessage> {
     tokio::time::timeout(WAIT, subscription.next()).await.context("no message in time")?.context("the bus stopped")
@@ -106,5 +106,32 @@ async fn a_dropped_subscription_stops_listening() -> anyhow::Result<()> {
     active(&mut second).await?;
     bus.publish(&channel, "one".into());
     ensure!(next(&mut second).await? == BusMessage::Message("one".into()), "the remaining listener still hears");
+    Ok(())
+}
+
+#[tokio::test]
+async fn after_a_redis_restart_both_publishing_and_listening_work_again() -> anyhow::Result<()> {
+    let mut redis = OwnedRedis::start()?;
+    let (node_a, node_b) = (RedisBus::start(&redis.url())?, RedisBus::start(&redis.url())?);
+    let channel = format!("test:{}", Uuid::new_v4());
+    let mut on_b = node_b.subscribe(&channel);
+    active(&mut on_b).await?;
+    node_a.publish(&channel, "before".into());
+    ensure!(next(&mut on_b).await? == BusMessage::Message("before".into()));
+
+    redis.stop();
+    node_a.publish(&channel, "during".into());
+    // The subscriber notices the closed connection (or its next ping fails) and says so.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while node_b.ping().await.is_ok() {
+        ensure!(tokio::time::Instant::now() < deadline, "the bus still says it is connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    redis.restart()?;
+    // The listener is told to catch up (what was published meanwhile is gone), then hears again.
+    ensure!(next(&mut on_b).await? == BusMessage::Resubscribed, "told to catch up after the outage");
+    node_b.ping().await?;
+    node_a.publish(&channel, "after".into());
+    ensure!(next(&mut on_b).await? == BusMessage::Message("after".into()), "the publisher reconnected");
     Ok(())
 }
