@@ -13,8 +13,8 @@ use std::sync::Arc;
 use agentdeck_storage::ratelimit::{MemoryLimiter, Quotas, RateLimiter, RedisLimiter, RedisLimiterOptions};
 use agentdeck_storage::tickets::{MemoryTicketStore, RedisTicketStore, TicketError, TicketStore};
 use agentdeck_storage::{
-    ChangeFeed, ConnectOptions, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore, StoreError,
-    Stores,
+    Bus, ChangeFeed, ConnectOptions, RedisBus, RedisChangeFeed, RedisStateStore, StateError, StateOptions, StateStore,
+    StoreError, Stores,
 };
 use axum::Router;
 use axum::serve::ListenerExt;
@@ -117,6 +117,18 @@ pub fn open_change_feed(settings: &Settings) -> Result<Option<Arc<dyn ChangeFeed
     Ok(Some(Arc::new(feed)))
 }
 
+/// Starts the bus between cluster nodes (A2A task events, project data
+/// changes): none in embedded mode (one node), Redis pub/sub in cluster mode.
+pub fn open_bus(settings: &Settings) -> Result<Option<Arc<dyn Bus>>, StartupError> {
+    if settings.is_embedded() {
+        return Ok(None);
+    }
+    settings.check_cluster()?;
+    let bus = RedisBus::start(&settings.redis_url)
+        .map_err(|error| StartupError::State(StateError::Backend(Box::new(error))))?;
+    Ok(Some(Arc::new(bus)))
+}
+
 /// Opens the rate limiter: in process in embedded mode, on Redis in cluster
 /// mode (so the limits hold across nodes; it connects on its first check and
 /// fails open); none when the settings turn it off.
@@ -201,6 +213,7 @@ impl Application {
         let state_backend = state_store.backend();
         let tickets = open_ticket_store(&settings).await?;
         let feed = open_change_feed(&settings)?;
+        let bus = open_bus(&settings)?;
         let seed =
             if settings.seed_demo_enabled() { Some(seed_demo(&stores, chrono::Utc::now()).await?) } else { None };
         let listener = TcpListener::bind(settings.bind)
@@ -233,6 +246,7 @@ impl Application {
             TokenService::new(keys),
             tickets,
             feed,
+            bus,
             limiter,
             outbound,
         )

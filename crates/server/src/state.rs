@@ -21,7 +21,7 @@ use agentdeck_services::projects::ProjectService;
 use agentdeck_services::sync::{ConnectionCaps, Hub, HubSettings, QueueLimits};
 use agentdeck_storage::ratelimit::RateLimiter;
 use agentdeck_storage::tickets::TicketStore;
-use agentdeck_storage::{ChangeFeed, StateStore, StoreError, Stores};
+use agentdeck_storage::{Bus, ChangeFeed, StateStore, StoreError, Stores};
 use axum::extract::FromRef;
 use uuid::Uuid;
 
@@ -50,6 +50,8 @@ pub struct AppState {
     pub state_store: Arc<dyn StateStore>,
     /// The change feed behind [`AppState::hub`] in cluster mode (checked by `/ready`).
     pub feed: Option<Arc<dyn ChangeFeed>>,
+    /// The bus between cluster nodes: A2A task events, project data changes (checked by `/ready`).
+    pub bus: Option<Arc<dyn Bus>>,
     /// Project data on behalf of callers.
     pub projects: ProjectService,
     /// Verifies (and for dev login, issues) bearer tokens.
@@ -94,6 +96,7 @@ impl AppState {
         tokens: TokenService,
         tickets: Arc<dyn TicketStore>,
         feed: Option<Arc<dyn ChangeFeed>>,
+        bus: Option<Arc<dyn Bus>>,
         limiter: Option<Arc<dyn RateLimiter>>,
         outbound: OutboundHttp,
     ) -> Self {
@@ -110,9 +113,10 @@ impl AppState {
         options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
         let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings, outbound));
-        // Writes of project data announce their workspace; the gateway refreshes dashboards on them.
+        // Writes of project data announce their workspace; the gateway refreshes dashboards on them
+        // (and on the other nodes' writes, which come over the bus).
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        gateway.start_live_refresh(changes.subscribe(), LIVE_REFRESH_DEBOUNCE);
+        gateway.start_live_refresh(changes.subscribe(), bus.clone(), LIVE_REFRESH_DEBOUNCE);
         let mut agents = hosted_agents(&settings, &stores, &options);
         agents.push(Arc::new(GatewayAgent::new(gateway.clone())));
         // `agents.fail` (tests and demos): those agents keep their cards but fail every message.
@@ -126,7 +130,7 @@ impl AppState {
                 }
             })
             .collect();
-        let a2a = A2aService::new(stores.agent_tasks.clone(), agents, options);
+        let a2a = A2aService::on_bus(stores.agent_tasks.clone(), agents, options, bus.clone());
         Self {
             a2a,
             gateway,
@@ -139,6 +143,7 @@ impl AppState {
             dashboard,
             state_store,
             feed,
+            bus,
             origins: Arc::new(TrustedOrigins::from_settings(&settings)),
             invitations: Invitations::new(stores.clone(), settings.invitation_options(), None),
             settings: Arc::new(settings),

@@ -16,9 +16,11 @@
 //! state of each (workspace, user), in the same SQLite file in embedded mode
 //! ([`Database::embedded_state`]) or in Redis in cluster mode
 //! ([`RedisStateStore`]). The [`tickets`] module keeps the single-use
-//! WebSocket tickets, in memory or in Redis.
+//! WebSocket tickets, in memory or in Redis. The [`bus`] carries messages
+//! between the nodes of a cluster (A2A task events, project data changes).
 
 pub mod agent_tasks;
+pub mod bus;
 mod error;
 pub mod ratelimit;
 mod redis_connection;
@@ -30,6 +32,7 @@ pub mod testing;
 pub mod tickets;
 pub mod usage;
 
+pub use bus::{Bus, BusMessage, BusSubscription, RedisBus};
 pub use error::StoreError;
 pub use sql::{ConnectOptions, connect, sqlite_url};
 pub use state::{

@@ -12,6 +12,7 @@ use serde_json::Value;
 mod a2a;
 mod accounts;
 mod cluster;
+mod cluster_a2a;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_agentdeck");
 /// A JWT secret production accepts (as `openssl rand -hex 32` makes one).

@@ -20,11 +20,12 @@ async fn health_and_ready_answer() {
         assert_eq!(checks[dependency]["backend"], backend, "{body}");
     }
     assert!(checks.get("changeFeed").is_none(), "one node needs no feed: {body}");
+    assert!(checks.get("bus").is_none(), "one node needs no bus: {body}");
 }
 
 /// Cluster mode on a Redis the test owns: when it stops, `/ready` answers 503
-/// naming every dependency it held (the dashboard state, tickets and the change
-/// feed) while the records database stays ok; when it is back, ready again.
+/// naming every dependency it held (the dashboard state, tickets, the change
+/// feed and the bus) while the records database stays ok; when it is back, ready again.
 #[tokio::test]
 async fn ready_names_each_dependency_and_fails_while_redis_is_down() {
     let mut redis = OwnedRedis::start().expect("a redis-server of our own");
@@ -32,7 +33,7 @@ async fn ready_names_each_dependency_and_fails_while_redis_is_down() {
     let (status, body) = app.get("/ready").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for (dependency, backend) in
-        [("records", "postgres"), ("state", "redis"), ("tickets", "redis"), ("changeFeed", "redis")]
+        [("records", "postgres"), ("state", "redis"), ("tickets", "redis"), ("changeFeed", "redis"), ("bus", "redis")]
     {
         assert_eq!(body["checks"][dependency]["status"], "ok", "{body}");
         assert_eq!(body["checks"][dependency]["backend"], backend, "{body}");
@@ -47,13 +48,13 @@ async fn ready_names_each_dependency_and_fails_while_redis_is_down() {
     let body = loop {
         let (status, body) = app.get("/ready").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-        if body["checks"]["changeFeed"]["status"] == "unavailable" {
+        if body["checks"]["changeFeed"]["status"] == "unavailable" && body["checks"]["bus"]["status"] == "unavailable" {
             break body;
         }
         assert!(std::time::Instant::now() < deadline, "the feed still says ok: {body}");
     };
     assert_eq!(body["checks"]["records"]["status"], "ok", "{body}");
-    for dependency in ["state", "tickets", "changeFeed"] {
+    for dependency in ["state", "tickets", "changeFeed", "bus"] {
         assert_eq!(body["checks"][dependency]["status"], "unavailable", "{dependency}: {body}");
         assert!(body["checks"][dependency]["error"].is_string(), "{dependency}: {body}");
     }

@@ -373,7 +373,7 @@ impl A2aService {
                 };
             }
         }
-        let live = Arc::new(self.new_live(scope, task, 1, created_at, Vec::new()));
+        let live = self.new_live(scope, task, 1, created_at, Vec::new());
         if let Ok(mut registry) = self.inner.live.lock() {
             registry.insert(task_id, live.clone());
         }

@@ -5,15 +5,26 @@
 //! optimistic on the last sequence number) and only then broadcast, all under
 //! the task's lock: streams see events in one order, with no gaps, and never
 //! an event that was not stored.
+//!
+//! In a cluster the stored event is also published on the bus, and a task
+//! may change on another node: the events other nodes stored are applied here
+//! by [`LiveTask::receive`] and [`LiveTask::catch_up_locked`] (see `follow.rs`),
+//! and a write that finds another node was first (the store's optimistic check
+//! fails) catches up from the store and tries again.
 
 use std::sync::Arc;
 
 use agentdeck_a2a_protocol::{StreamResponse, Task, TaskState, TaskStatus, TaskStatusUpdateEvent};
 use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask, StoredIdempotencyKey};
-use agentdeck_storage::{AgentTaskStore, StoreError};
+use agentdeck_storage::{AgentTaskStore, Bus, StoreError};
 use tokio::sync::{Mutex, MutexGuard, broadcast};
+use tokio_util::sync::CancellationToken;
 
+use super::follow::{publish_event, task_channel};
 use super::push::Pusher;
+
+/// How often a write that lost the optimistic race to another node catches up and tries again.
+const CONFLICT_RETRIES: usize = 3;
 
 /// One event of a task with its sequence number (the SSE `id:`).
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +68,16 @@ pub(crate) struct LiveTask {
     /// The task's push configs (credentials included) and who delivers to them.
     pub push: std::sync::Mutex<Vec<agentdeck_a2a_protocol::TaskPushNotificationConfig>>,
     pusher: Pusher,
+    /// Where stored events are published for the other nodes (cluster mode).
+    bus: Option<Arc<dyn Bus>>,
+    /// Stops following the task on the bus once no one holds it.
+    pub followed: CancellationToken,
+}
+
+impl Drop for LiveTask {
+    fn drop(&mut self) {
+        self.followed.cancel();
+    }
 }
 
 impl LiveTask {
@@ -72,8 +93,12 @@ impl LiveTask {
         capacity: usize,
         pusher: Pusher,
         push: Vec<agentdeck_a2a_protocol::TaskPushNotificationConfig>,
+        bus: Option<Arc<dyn Bus>>,
     ) -> Self {
         let (events, _) = broadcast::channel(capacity.max(1));
+        // A task loaded working or submitted is worked on elsewhere (another node's run).
+        let state = task.status.state;
+        let running = !state.is_terminal() && !state.is_interrupted() && bus.is_some();
         Self {
             id: task.id.clone(),
             context_id: task.context_id.clone(),
@@ -81,11 +106,13 @@ impl LiveTask {
             created_at,
             store,
             keep_events,
-            snapshot: Mutex::new(Snapshot { task, last_seq, running: false }),
+            snapshot: Mutex::new(Snapshot { task, last_seq, running }),
             events,
             run_token: std::sync::Mutex::new(None),
             push: std::sync::Mutex::new(push),
             pusher,
+            bus,
+            followed: CancellationToken::new(),
         }
     }
 
@@ -166,30 +193,124 @@ impl LiveTask {
         follow_up: Option<&agentdeck_a2a_protocol::Message>,
         idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Emitted {
-        let state = guard.task.status.state;
-        if state.is_terminal() {
-            return Emitted::Finished(state);
-        }
-        let mut task = guard.task.clone();
-        if let Some(message) = follow_up {
-            task.history.push(message.clone());
-        }
-        apply(&mut task, &event);
-        let seq = guard.last_seq + 1;
         let event = Arc::new(event);
-        match self.store_event(&task, guard.last_seq, seq, &event, idempotency_key).await {
-            Ok(()) => {}
-            Err(error) => {
-                tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
-                return Emitted::Failed(error);
+        let mut attempt = 0;
+        loop {
+            let state = guard.task.status.state;
+            if state.is_terminal() {
+                return Emitted::Finished(state);
+            }
+            let mut task = guard.task.clone();
+            if let Some(message) = follow_up {
+                task.history.push(message.clone());
+            }
+            apply(&mut task, &event);
+            let seq = guard.last_seq + 1;
+            match self.store_event(&task, guard.last_seq, seq, &event, idempotency_key).await {
+                Ok(()) => {
+                    guard.task = task;
+                    guard.last_seq = seq;
+                    self.push_event(seq, event.clone());
+                    if let Some(bus) = &self.bus {
+                        publish_event(bus.as_ref(), &self.id, seq, &event);
+                    }
+                    // No receivers is fine: nobody is streaming this task.
+                    let _ = self.events.send(SequencedEvent { seq, event });
+                    return Emitted::Sent;
+                }
+                // Another node wrote to the task meanwhile (a cancel, say): learn what it wrote and,
+                // unless that settled the task, write after it. A follow-up is not written again: the
+                // other node's write may have been a follow-up too, and only one may start a run.
+                Err(StoreError::Conflict) if self.bus.is_some() && attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    self.catch_up_locked(guard).await;
+                    if follow_up.is_some() {
+                        return Emitted::Failed(StoreError::Conflict);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
+                    return Emitted::Failed(error);
+                }
             }
         }
-        guard.task = task;
-        guard.last_seq = seq;
-        self.push_event(seq, event.clone());
-        // No receivers is fine: nobody is streaming this task.
-        let _ = self.events.send(SequencedEvent { seq, event });
-        Emitted::Sent
+    }
+
+    /// An event another node stored and published: applied when it is the
+    /// next one, ignored when already seen, and a gap is filled from the store.
+    pub async fn receive(&self, seq: i64, event: Arc<StreamResponse>) {
+        let mut guard = self.lock().await;
+        if seq <= guard.last_seq {
+            return;
+        }
+        if seq == guard.last_seq + 1 {
+            self.apply_remote(&mut guard, SequencedEvent { seq, event });
+        } else {
+            self.catch_up_locked(&mut guard).await;
+        }
+    }
+
+    /// Applies what the store holds after the snapshot (events other nodes
+    /// stored); the task body itself when the log no longer reaches back.
+    pub async fn catch_up_locked(&self, guard: &mut MutexGuard<'_, Snapshot>) {
+        match self.store_events_after(guard.last_seq).await {
+            Some(events) => {
+                for event in events {
+                    if event.seq == guard.last_seq + 1 {
+                        self.apply_remote(guard, event);
+                    }
+                }
+            }
+            None => {
+                let stored = match self.store.get_agent_task(&self.scope, &self.id).await {
+                    Ok(Some(stored)) if stored.last_seq > guard.last_seq => stored,
+                    Ok(_) => return,
+                    Err(error) => {
+                        tracing::warn!(task_id = %self.id, %error, "could not catch up with an A2A task");
+                        return;
+                    }
+                };
+                let Ok(task) = serde_json::from_value::<Task>(stored.body) else {
+                    tracing::warn!(task_id = %self.id, "a stored A2A task is unreadable; not caught up");
+                    return;
+                };
+                let snapshot = SequencedEvent { seq: stored.last_seq, event: Arc::new(StreamResponse::Task(task)) };
+                self.apply_remote(guard, snapshot);
+            }
+        }
+    }
+
+    /// One event another node stored: applied, broadcast to this node's
+    /// streams, and a local run stopped when it ended the task (a cancel).
+    fn apply_remote(&self, guard: &mut MutexGuard<'_, Snapshot>, event: SequencedEvent) {
+        apply(&mut guard.task, &event.event);
+        guard.last_seq = event.seq;
+        let state = guard.task.status.state;
+        // Whoever wrote a working state runs the task; a settled one has no run anywhere.
+        guard.running = !state.is_terminal() && !state.is_interrupted();
+        if state.is_terminal() {
+            self.stop_run();
+        }
+        let _ = self.events.send(event);
+    }
+
+    /// Stops the run working the task on this node, if there is one.
+    pub fn stop_run(&self) {
+        if let Ok(mut runs) = self.run_token.lock()
+            && let Some(token) = runs.take()
+        {
+            token.cancel();
+        }
+    }
+
+    /// How many streams (and waiting sends) on this node listen to the task.
+    pub fn listeners(&self) -> usize {
+        self.events.receiver_count()
+    }
+
+    /// The bus channel of the task.
+    pub fn channel(&self) -> String {
+        task_channel(&self.id)
     }
 
     /// Hands an event to the task's webhooks, if it has any.

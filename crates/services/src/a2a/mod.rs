@@ -19,6 +19,9 @@
 //! - **Push.** Every event goes to the task's webhooks too ([`PushOptions`]):
 //!   signed, retried with backoff, to public addresses only unless allowed;
 //!   reads of a config never return its token or credentials.
+//! - **Cluster.** Every stored event is published on the bus too; each node
+//!   follows the tasks it holds, so a stream, a resubscription or a cancel on
+//!   one node works for a task another node's run is working (`follow`).
 //! - **Idempotency.** Every send is new (a repeated `messageId` too), unless
 //!   it carries an `Idempotency-Key` the caller used before with the same
 //!   params: then it answers with the first send's outcome
@@ -29,10 +32,12 @@
 //! (`service`), who calls (`caller`), the lifecycle and agent runs
 //! (`lifecycle`), reading and paging (`listing`), webhook configs
 //! (`push_configs`) and their delivery (`push`), a task in memory (`live`),
-//! its event streams (`stream`) and retried sends (`idempotency`).
+//! its event streams (`stream`), retried sends (`idempotency`) and how
+//! nodes follow each other's tasks (`follow`).
 
 mod caller;
 mod executor;
+mod follow;
 mod idempotency;
 mod lifecycle;
 mod listing;

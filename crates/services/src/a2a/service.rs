@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use agentdeck_a2a_protocol::{A2aError, StreamResponse, Task, TaskPushNotificationConfig, TaskState};
 use agentdeck_storage::agent_tasks::{AgentTaskScope, StoredAgentTask, StoredPushConfig};
-use agentdeck_storage::{AgentTaskStore, StoreError};
+use agentdeck_storage::{AgentTaskStore, Bus, StoreError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -50,6 +50,9 @@ pub struct A2aOptions {
     pub outbound: OutboundHttp,
     /// How long a send's `Idempotency-Key` is remembered (expired keys are purged).
     pub idempotency_ttl: Duration,
+    /// In a cluster, how long the bus may be quiet while a stream on this node
+    /// follows a task before the store is read anyway (a lost last message).
+    pub follow_poll: Duration,
 }
 
 impl Default for A2aOptions {
@@ -63,6 +66,7 @@ impl Default for A2aOptions {
             meter: None,
             outbound: OutboundHttp::default(),
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
+            follow_poll: super::follow::QUIET_POLL,
         }
     }
 }
@@ -84,6 +88,8 @@ pub(super) struct Inner {
     pub(super) shutdown: CancellationToken,
     pub(super) pusher: Pusher,
     pub(super) options: A2aOptions,
+    /// The other nodes' events and cancels (cluster mode; `None` on one node).
+    pub(super) bus: Option<Arc<dyn Bus>>,
 }
 
 /// A store failure as the protocol's internal error.
@@ -125,8 +131,18 @@ pub(super) fn snapshot_event(task: &Task, seq: i64) -> SequencedEvent {
 }
 
 impl A2aService {
-    /// A service hosting `agents`, storing tasks in `store`.
+    /// A service hosting `agents`, storing tasks in `store` (one node: embedded mode).
     pub fn new(store: Arc<dyn AgentTaskStore>, agents: Vec<Arc<dyn AgentExecutor>>, options: A2aOptions) -> Self {
+        Self::on_bus(store, agents, options, None)
+    }
+
+    /// A service of one node of a cluster whose nodes share `store` and talk on `bus` (see `follow.rs`).
+    pub fn on_bus(
+        store: Arc<dyn AgentTaskStore>,
+        agents: Vec<Arc<dyn AgentExecutor>>,
+        options: A2aOptions,
+        bus: Option<Arc<dyn Bus>>,
+    ) -> Self {
         let agents = agents.into_iter().map(|agent| (agent.descriptor().name.clone(), agent)).collect();
         let runs = TaskTracker::new();
         let pusher = Pusher::new(options.push.clone(), &options.outbound, runs.clone());
@@ -140,6 +156,7 @@ impl A2aService {
                 shutdown: CancellationToken::new(),
                 pusher,
                 options,
+                bus,
             }),
         };
         service.spawn_idempotency_sweep(sweep_every);
@@ -201,9 +218,11 @@ impl A2aService {
         self.inner.agents.get(agent).cloned().ok_or_else(|| A2aError::MethodNotFound(format!("no agent `{agent}`")))
     }
 
-    /// The task as it is now: from memory when someone holds it, else from the store.
+    /// The task as it is now: from memory when someone holds it (on one node), else from the store.
     pub(super) async fn current_task(&self, scope: &AgentTaskScope, id: &str) -> Result<Task, A2aError> {
-        let live = self.inner.live.lock().ok().and_then(|live| live.get(id).cloned());
+        // In a cluster the store is ahead of this node's copy while a bus message is on its way.
+        let held = || self.inner.live.lock().ok().and_then(|live| live.get(id).cloned());
+        let live = if self.inner.bus.is_none() { held() } else { None };
         if let Some(live) = live.filter(|live| &live.scope == scope) {
             return Ok(live.lock().await.task.clone());
         }
@@ -239,7 +258,7 @@ impl A2aService {
         if let Some(existing) = live.get(&id) {
             return Ok(existing.clone());
         }
-        let loaded = Arc::new(self.new_live(scope, task, stored.last_seq, stored.created_at, push));
+        let loaded = self.new_live(scope, task, stored.last_seq, stored.created_at, push);
         // Finished tasks are read, never changed: no need to keep them.
         if !terminal {
             live.insert(id, loaded.clone());
@@ -247,7 +266,8 @@ impl A2aService {
         Ok(loaded)
     }
 
-    /// Wraps a task with the service's store, pusher and buffer sizes.
+    /// Wraps a task with the service's store, pusher and buffer sizes; in a
+    /// cluster, follows it on the bus while it can still change.
     pub(super) fn new_live(
         &self,
         scope: AgentTaskScope,
@@ -255,9 +275,10 @@ impl A2aService {
         last_seq: i64,
         created_at: chrono::DateTime<chrono::Utc>,
         push: Vec<TaskPushNotificationConfig>,
-    ) -> LiveTask {
+    ) -> Arc<LiveTask> {
         let options = &self.inner.options;
-        LiveTask::new(
+        let terminal = task.status.state.is_terminal();
+        let live = Arc::new(LiveTask::new(
             scope,
             task,
             last_seq,
@@ -267,7 +288,12 @@ impl A2aService {
             options.stream_buffer,
             self.inner.pusher.clone(),
             push,
-        )
+            self.inner.bus.clone(),
+        ));
+        if let Some(bus) = self.inner.bus.as_ref().filter(|_| !terminal) {
+            self.follow(&live, bus);
+        }
+        live
     }
 
     /// Drops the task from the registry once it is over.

@@ -11,14 +11,21 @@
 //! the new answer as a refresh (see `placement.rs`: the user's layout is kept,
 //! widgets they removed stay away), remembering its ids for the next one. A
 //! refresh in which every agent failed (the token expired, say) writes
-//! nothing and forgets the question. Changes made on other nodes are not seen
-//! here (cluster mode refreshes on the node that took the write).
+//! nothing and forgets the question.
+//!
+//! In a cluster the user's question is remembered on the node that answered
+//! it, while the write may reach any node. So each node also publishes the
+//! workspaces of its writes on the bus (channel [`DATA_CHANGES`], payload
+//! `<node>/<workspace>`) and takes the other nodes' announcements as its own;
+//! when the bus says messages may have been lost (a reconnection), every
+//! watched workspace is refreshed, as after a missed local announcement.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::auth::Principal;
+use agentdeck_storage::{Bus, BusMessage, BusSubscription};
 use moka::ops::compute::Op;
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
@@ -53,22 +60,91 @@ enum Refreshed {
 /// How long a remembered question is refreshed.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(3600);
 
+/// The bus channel on which nodes announce the workspaces whose project data they changed.
+pub const DATA_CHANGES: &str = "data:changes";
+
+/// What the refresher heard.
+enum Heard {
+    /// Project data of this workspace changed (here or on another node).
+    Changed(Uuid),
+    /// Announcements were missed: every watched workspace may have changed.
+    Missed,
+    /// The announcements stopped (shutdown).
+    Closed,
+}
+
+/// Where the refresher hears of changes: this node's writes, and the other nodes' over the bus.
+struct Announcements {
+    local: broadcast::Receiver<Uuid>,
+    /// The bus, this node's id on it, and the subscription to the other nodes' announcements.
+    bus: Option<(Arc<dyn Bus>, String, BusSubscription)>,
+}
+
+impl Announcements {
+    async fn next(&mut self) -> Heard {
+        let Self { local, bus } = self;
+        let remote = async {
+            match bus {
+                Some((_, node, subscription)) => loop {
+                    match subscription.next().await {
+                        Some(BusMessage::Message(payload)) => {
+                            // This node's own announcements come back too; they were taken locally.
+                            let Some((from, workspace)) = payload.split_once('/') else { continue };
+                            match workspace.parse() {
+                                Ok(workspace) if from != node.as_str() => return Heard::Changed(workspace),
+                                _ => {}
+                            }
+                        }
+                        Some(BusMessage::Missed | BusMessage::Resubscribed) => return Heard::Missed,
+                        None => std::future::pending::<()>().await,
+                    }
+                },
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            received = local.recv() => match received {
+                Ok(workspace) => {
+                    if let Some((bus, node, _)) = bus {
+                        bus.publish(DATA_CHANGES, format!("{node}/{workspace}"));
+                    }
+                    Heard::Changed(workspace)
+                }
+                Err(RecvError::Lagged(_)) => Heard::Missed,
+                Err(RecvError::Closed) => Heard::Closed,
+            },
+            heard = remote => heard,
+        }
+    }
+}
+
 impl Gateway {
-    /// Starts refreshing dashboards on `changes` (workspace ids), `debounce` after the first of a burst.
-    pub fn start_live_refresh(&self, mut changes: broadcast::Receiver<Uuid>, debounce: Duration) {
+    /// Starts refreshing dashboards on `changes` (workspace ids), `debounce` after the first of a burst;
+    /// with a `bus`, also on the changes of the other nodes (and announcing this node's to them).
+    pub fn start_live_refresh(
+        &self,
+        changes: broadcast::Receiver<Uuid>,
+        bus: Option<Arc<dyn Bus>>,
+        debounce: Duration,
+    ) {
         let gateway = self.clone();
         let shutdown = self.inner.shutdown.clone();
+        let bus = bus.map(|bus| {
+            let subscription = bus.subscribe(DATA_CHANGES);
+            (bus, Uuid::new_v4().to_string(), subscription)
+        });
+        let mut changes = Announcements { local: changes, bus };
         self.inner.tasks.spawn(async move {
             let mut pending: HashSet<Uuid> = HashSet::new();
             loop {
-                let received = if pending.is_empty() {
+                let heard = if pending.is_empty() {
                     tokio::select! {
-                        received = changes.recv() => received,
+                        heard = changes.next() => heard,
                         () = shutdown.cancelled() => return,
                     }
                 } else {
                     tokio::select! {
-                        received = changes.recv() => received,
+                        heard = changes.next() => heard,
                         () = tokio::time::sleep(debounce) => {
                             for workspace in pending.drain() {
                                 gateway.refresh_workspace(workspace);
@@ -78,15 +154,15 @@ impl Gateway {
                         () = shutdown.cancelled() => return,
                     }
                 };
-                match received {
-                    Ok(workspace) => {
+                match heard {
+                    Heard::Changed(workspace) => {
                         pending.insert(workspace);
                     }
                     // Missed announcements: refresh every workspace someone watches.
-                    Err(RecvError::Lagged(_)) => {
+                    Heard::Missed => {
                         pending.extend(gateway.inner.subscriptions.iter().map(|(key, _)| key.0));
                     }
-                    Err(RecvError::Closed) => return,
+                    Heard::Closed => return,
                 }
             }
         });

@@ -4,6 +4,7 @@
 
 mod a2a;
 mod a2a_idempotency;
+mod a2a_cluster;
 mod agents;
 mod dashboard;
 mod seed;

@@ -11,13 +11,14 @@
 //! [`state_backend_tests!`] as `sqlite_state::…` and `redis_state::…`. The
 //! rate limiters (`ratelimit.rs`) and every Redis component's recovery after
 //! an outage (`redis_outage.rs`, each on a `redis-server` of its own) are
-//! plain tests.
+//! plain tests, and so are the bus's (`bus.rs`, on Redis).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 mod accounts;
 mod activity;
 mod agent_tasks;
 mod api_tokens;
+mod bus;
 mod fixtures;
 mod general;
 mod harness;

@@ -62,6 +62,9 @@ pub(crate) struct Checks {
     /// The cross-node change feed (`redis`); only in cluster mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     change_feed: Option<DependencyCheck>,
+    /// The bus between nodes (`redis`: A2A task events, project data changes); only in cluster mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bus: Option<DependencyCheck>,
 }
 
 /// One dependency's state.
@@ -97,6 +100,7 @@ impl Checks {
             ("state", Some(&self.state)),
             ("tickets", Some(&self.tickets)),
             ("changeFeed", self.change_feed.as_ref()),
+            ("bus", self.bus.as_ref()),
         ]
         .into_iter()
         .filter_map(|(name, check)| Some((name, check?)))
@@ -121,13 +125,20 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
             None => None,
         }
     };
-    let (records, state_check, tickets, change_feed) = tokio::join!(
+    let bus = async {
+        match &state.bus {
+            Some(bus) => Some(check("redis", bus.ping()).await),
+            None => None,
+        }
+    };
+    let (records, state_check, tickets, change_feed, bus) = tokio::join!(
         check(state.stores.database.backend().as_str(), state.stores.database.ping()),
         check(state.state_store.backend(), state.state_store.ping()),
         check(state.tickets.backend(), state.tickets.ping()),
         feed,
+        bus,
     );
-    let checks = Checks { records, state: state_check, tickets, change_feed };
+    let checks = Checks { records, state: state_check, tickets, change_feed, bus };
     let failures: Vec<String> = checks
         .named()
         .filter(|(_, check)| !check.is_ok())
