@@ -1,5 +1,5 @@
 //! `POST /api/ask` and the Dashboard Agent: the specialists called over
-//! A2A in parallel, their widgets checked and written to the dashboard, a
+//! A2A in parallel (in process; see `gateway_transport.rs`), their widgets checked and written to the dashboard, a
 //! late or failing agent turned into a retryable Error widget.
 
 use std::time::{Duration, Instant};
@@ -249,7 +249,8 @@ async fn an_open_tab_receives_the_refreshed_widget_when_project_data_changes() {
 }
 
 #[tokio::test]
-async fn the_gateway_reaches_the_agents_over_loopback_whatever_the_public_url() {
+async fn the_gateway_reaches_the_hosted_agents_whatever_the_public_url() {
+    // In process: the public URL (here one this test cannot reach) is only what cards name.
     let app = spawn_app_with(|settings| settings.public_url = "https://dash.example.com".into()).await;
     let (status, answer) = app.post("/api/ask", &json!({"question": "recent team activity"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -7,6 +7,8 @@
 use agentdeck_domain::auth::Principal;
 use agentdeck_storage::agent_tasks::AgentTaskScope;
 
+use super::executor::Handover;
+
 /// The tenant of anonymous callers (never metered).
 pub(super) const ANONYMOUS_TENANT: &str = "public";
 
@@ -15,23 +17,30 @@ const ANONYMOUS_OWNER: &str = "anonymous";
 
 /// Who is calling. Their tasks live in the scope of their workspace and user
 /// id; anonymous callers share the scope `public`/`anonymous`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct A2aCaller {
     /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
     pub principal: Option<Principal>,
     /// The bearer token, passed on to the agent.
     pub bearer: Option<String>,
+    /// What an in-process caller hands the agent (empty for callers over HTTP).
+    pub handover: Handover,
 }
 
 impl A2aCaller {
     /// An unauthenticated caller.
     pub fn anonymous() -> Self {
-        Self { principal: None, bearer: None }
+        Self { principal: None, bearer: None, handover: Handover::default() }
     }
 
     /// An authenticated caller with their token.
     pub fn authenticated(principal: Principal, bearer: Option<String>) -> Self {
-        Self { principal: Some(principal), bearer }
+        Self { principal: Some(principal), bearer, handover: Handover::default() }
+    }
+
+    /// The same caller handing `handover` to the agent (in-process callers only).
+    pub fn handing_over(self, handover: Handover) -> Self {
+        Self { handover, ..self }
     }
 
     /// The scope of this caller's tasks with `agent`.

@@ -41,6 +41,36 @@ pub struct AgentRequest {
     pub principal: Option<agentdeck_domain::auth::Principal>,
     /// The send request's metadata.
     pub metadata: Option<Metadata>,
+    /// What an in-process caller already did for this request (nothing for calls over HTTP).
+    pub handover: Handover,
+}
+
+/// What an in-process caller (the gateway) already did for a request, so the
+/// agent need not do it again. Calls over HTTP hand nothing over: a remote
+/// caller's word is not taken for the records of a workspace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Handover {
+    /// Records of the caller's workspace read just before the call.
+    pub records: Option<Arc<WorkspaceRecords>>,
+    /// The caller checks every widget of the answer against the catalog
+    /// itself, so the agent's own check would be a second one.
+    pub caller_checks_widgets: bool,
+}
+
+/// Records of one workspace, read once by a caller for every agent it calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceRecords {
+    /// The workspace they belong to (an agent uses them only for this workspace).
+    pub workspace_id: uuid::Uuid,
+    /// All its projects, archived ones too, every page.
+    pub projects: Vec<agentdeck_domain::records::Project>,
+}
+
+impl Handover {
+    /// The projects handed over for `workspace`, if any were.
+    pub fn projects_of(&self, workspace: uuid::Uuid) -> Option<&[agentdeck_domain::records::Project]> {
+        self.records.as_deref().filter(|records| records.workspace_id == workspace).map(|r| r.projects.as_slice())
+    }
 }
 
 /// Why an agent could not finish; the task ends `FAILED` with this text.

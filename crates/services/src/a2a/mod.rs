@@ -27,7 +27,8 @@
 //! (`service`), who calls (`caller`), the lifecycle and agent runs
 //! (`lifecycle`), reading and paging (`listing`), webhook configs
 //! (`push_configs`) and their delivery (`push`), a task in memory (`live`)
-//! and its event streams (`stream`).
+//! and its event streams (`stream`). How a caller inside agentdeck reaches
+//! an agent, hosted here or elsewhere, is [`transport`].
 
 mod caller;
 mod executor;
@@ -38,9 +39,12 @@ mod push;
 mod push_configs;
 mod service;
 mod stream;
+pub mod transport;
 
 pub use caller::A2aCaller;
-pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
+pub use executor::{
+    AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Handover, Stopped, TaskUpdater, WorkspaceRecords,
+};
 pub use live::SequencedEvent;
 pub use push::PushOptions;
 pub use service::{A2aOptions, A2aService};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use agentdeck_a2a_protocol::client::ClientError;
 
+use crate::a2a::transport::TransportError;
 use crate::dashboard::DashboardError;
 
 /// Why a question could not be answered at all.
@@ -25,12 +25,10 @@ pub enum GatewayError {
 /// and the agent's report say).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// The gateway's HTTP client could not be built (its outbound settings are wrong).
-    #[error("cannot build the HTTP client: {0}")]
-    NoClient(String),
-    /// The call failed: the agent was unreachable, refused, or answered outside the protocol.
+    /// The call failed: the agent was unreachable, refused, or answered
+    /// outside the protocol (or the transport could not carry it).
     #[error(transparent)]
-    Call(#[from] ClientError),
+    Call(#[from] TransportError),
     /// No answer within the agent's deadline.
     #[error("no answer within {} ms", .0.as_millis())]
     Deadline(Duration),

@@ -8,3 +8,4 @@ mod dashboard;
 mod seed;
 mod sync;
 mod tokens;
+mod transport;
