@@ -138,7 +138,7 @@ impl TaskUpdater {
 
     /// Enters a state, with an optional message.
     pub async fn status(&self, state: TaskState, message: Option<Message>) -> Result<(), Stopped> {
-        self.emit(self.live.status_update(state, message)).await
+        self.emit(vec![self.live.status_update(state, message)]).await
     }
 
     /// `WORKING`.
@@ -148,15 +148,7 @@ impl TaskUpdater {
 
     /// Adds an artifact, or a chunk of one (`append`) and says if it is the last.
     pub async fn artifact(&self, artifact: Artifact, append: bool, last_chunk: bool) -> Result<(), Stopped> {
-        let event = StreamResponse::ArtifactUpdate(TaskArtifactUpdateEvent {
-            task_id: self.live.id.clone(),
-            context_id: self.live.context_id.clone(),
-            artifact,
-            append,
-            last_chunk,
-            metadata: None,
-        });
-        self.emit(event).await
+        self.emit(vec![self.artifact_update(artifact, append, last_chunk)]).await
     }
 
     /// `COMPLETED`, with a message when `text` is given.
@@ -164,26 +156,47 @@ impl TaskUpdater {
         self.status(TaskState::Completed, text.map(|t| self.agent_message(t))).await
     }
 
+    /// A whole artifact, then `COMPLETED` (with a message when `text` is
+    /// given): the same two events as [`TaskUpdater::artifact`] and
+    /// [`TaskUpdater::complete`], stored in one write instead of two.
+    pub async fn complete_with_artifact(&self, artifact: Artifact, text: Option<&str>) -> Result<(), Stopped> {
+        let completed = self.live.status_update(TaskState::Completed, text.map(|t| self.agent_message(t)));
+        self.emit(vec![self.artifact_update(artifact, false, true), completed]).await
+    }
+
+    fn artifact_update(&self, artifact: Artifact, append: bool, last_chunk: bool) -> StreamResponse {
+        StreamResponse::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: self.live.id.clone(),
+            context_id: self.live.context_id.clone(),
+            artifact,
+            append,
+            last_chunk,
+            metadata: None,
+        })
+    }
+
     /// `INPUT_REQUIRED`, asking `question`.
     pub async fn input_required(&self, question: &str) -> Result<(), Stopped> {
         self.status(TaskState::InputRequired, Some(self.agent_message(question))).await
     }
 
-    async fn emit(&self, event: StreamResponse) -> Result<(), Stopped> {
+    async fn emit(&self, events: Vec<StreamResponse>) -> Result<(), Stopped> {
         if let Some(meter) = &self.meter {
-            match &event {
-                StreamResponse::ArtifactUpdate(update) => {
-                    meter.record_out(&self.live.scope.tenant, &update.artifact.parts)
-                }
-                StreamResponse::StatusUpdate(update) => {
-                    if let Some(message) = &update.status.message {
-                        meter.record_out(&self.live.scope.tenant, &message.parts);
+            for event in &events {
+                match event {
+                    StreamResponse::ArtifactUpdate(update) => {
+                        meter.record_out(&self.live.scope.tenant, &update.artifact.parts)
                     }
+                    StreamResponse::StatusUpdate(update) => {
+                        if let Some(message) = &update.status.message {
+                            meter.record_out(&self.live.scope.tenant, &message.parts);
+                        }
+                    }
+                    StreamResponse::Task(_) | StreamResponse::Message(_) => {}
                 }
-                StreamResponse::Task(_) | StreamResponse::Message(_) => {}
             }
         }
-        match self.live.emit(event).await {
+        match self.live.emit_all(events).await {
             Emitted::Sent => Ok(()),
             Emitted::Finished(state) => Err(Stopped(state.as_str().to_owned())),
             Emitted::Failed(error) => Err(Stopped(error.to_string())),

@@ -130,10 +130,11 @@ impl LiveTask {
         self.events.subscribe()
     }
 
-    /// Applies, stores and broadcasts one event.
-    pub async fn emit(&self, event: StreamResponse) -> Emitted {
+    /// Applies, stores and broadcasts events in order, stored in one write
+    /// (an answer's artifact and the status that ends the task, say).
+    pub async fn emit_all(&self, events: Vec<StreamResponse>) -> Emitted {
         let mut guard = self.lock().await;
-        self.emit_locked(&mut guard, event, None).await
+        self.emit_all_locked(&mut guard, events, None).await
     }
 
     /// [`LiveTask::emit`] under a lock already held; a `follow_up` message
@@ -145,6 +146,16 @@ impl LiveTask {
         event: StreamResponse,
         follow_up: Option<&agentdeck_a2a_protocol::Message>,
     ) -> Emitted {
+        self.emit_all_locked(guard, vec![event], follow_up).await
+    }
+
+    /// [`LiveTask::emit_all`] under a lock already held, with an optional follow-up as in [`LiveTask::emit_locked`].
+    async fn emit_all_locked(
+        &self,
+        guard: &mut MutexGuard<'_, Snapshot>,
+        events: Vec<StreamResponse>,
+        follow_up: Option<&agentdeck_a2a_protocol::Message>,
+    ) -> Emitted {
         let state = guard.task.status.state;
         if state.is_terminal() {
             return Emitted::Finished(state);
@@ -153,22 +164,30 @@ impl LiveTask {
         if let Some(message) = follow_up {
             task.history.push(message.clone());
         }
-        apply(&mut task, &event);
+        let first_seq = guard.last_seq + 1;
+        let mut numbered = Vec::with_capacity(events.len());
+        for (seq, event) in (first_seq..).zip(events) {
+            apply(&mut task, &event);
+            numbered.push(SequencedEvent { seq, event: Arc::new(event) });
+        }
+        let Some(last_seq) = numbered.last().map(|event| event.seq) else {
+            return Emitted::Sent;
+        };
         let message_id = follow_up.map(|message| message.message_id.as_str());
-        let seq = guard.last_seq + 1;
-        let event = Arc::new(event);
-        match self.store_event(&task, guard.last_seq, seq, &event, message_id).await {
+        match self.store_events(&task, guard.last_seq, &numbered, message_id).await {
             Ok(()) => {}
             Err(error) => {
-                tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
+                tracing::warn!(task_id = %self.id, seq = last_seq, error = %error, "could not store an A2A task event");
                 return Emitted::Failed(error);
             }
         }
         guard.task = task;
-        guard.last_seq = seq;
-        self.push_event(seq, event.clone());
-        // No receivers is fine: nobody is streaming this task.
-        let _ = self.events.send(SequencedEvent { seq, event });
+        guard.last_seq = last_seq;
+        for event in numbered {
+            self.push_event(event.seq, event.event.clone());
+            // No receivers is fine: nobody is streaming this task.
+            let _ = self.events.send(event);
+        }
         Emitted::Sent
     }
 
@@ -189,18 +208,21 @@ impl LiveTask {
         events.into_iter().map(decode_event).collect()
     }
 
-    async fn store_event(
+    async fn store_events(
         &self,
         task: &Task,
         expected_seq: i64,
-        seq: i64,
-        event: &StreamResponse,
+        events: &[SequencedEvent],
         message_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let stored = stored_task(task, seq, self.created_at)?;
-        let events = [AgentTaskEvent { seq, body }];
-        self.store.update_agent_task(&self.scope, &stored, expected_seq, message_id, &events, self.keep_events).await
+        let mut logged = Vec::with_capacity(events.len());
+        for event in events {
+            let body = serde_json::to_value(event.event.as_ref()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            logged.push(AgentTaskEvent { seq: event.seq, body });
+        }
+        let last_seq = events.last().map_or(expected_seq, |event| event.seq);
+        let stored = stored_task(task, last_seq, self.created_at)?;
+        self.store.update_agent_task(&self.scope, &stored, expected_seq, message_id, &logged, self.keep_events).await
     }
 }
 

@@ -205,7 +205,6 @@ impl AgentExecutor for Navi {
         let (text, widgets) = navi_answer(&snapshot, project, Utc::now());
         let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
-        updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
-        updates.complete(Some(&text)).await.map_err(stopped)
+        updates.complete_with_artifact(answer(&text, widgets), Some(&text)).await.map_err(stopped)
     }
 }

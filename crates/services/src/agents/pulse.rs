@@ -194,8 +194,7 @@ impl AgentExecutor for Pulse {
         widgets.push(self.vitals());
         let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
-        updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
-        updates.complete(Some(&text)).await.map_err(stopped)
+        updates.complete_with_artifact(answer(&text, widgets), Some(&text)).await.map_err(stopped)
     }
 }
 
