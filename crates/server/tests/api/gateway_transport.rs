@@ -79,7 +79,11 @@ async fn with_agents_url_set_the_gateway_calls_another_servers_agents_over_http(
     .await;
     let (status, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    assert_eq!((answer["agents"]["navi"]["ok"].as_bool(), answer["agents"]["pulse"]["ok"].as_bool()), (Some(true), Some(true)), "{answer}");
+    assert_eq!(
+        (answer["agents"]["navi"]["ok"].as_bool(), answer["agents"]["pulse"]["ok"].as_bool()),
+        (Some(true), Some(true)),
+        "{answer}"
+    );
     let herald = answer["agents"]["herald"]["error"].as_str().unwrap_or_default();
     assert!(herald.contains("fault injected in front of herald"), "{answer}");
     // The tasks are the other server's; this one made none.

@@ -159,3 +159,31 @@ pub(crate) fn answer(text: &str, widgets: Vec<Value>) -> Artifact {
 pub(crate) fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     agentdeck_a2a_protocol::format_timestamp(&at)
 }
+
+#[cfg(test)]
+mod tests {
+    use agentdeck_a2a_protocol::Message;
+
+    use super::*;
+    use crate::a2a::Handover;
+
+    fn request(caller_checks_widgets: bool) -> AgentRequest {
+        AgentRequest {
+            message: Message::user_text("m-1", "status"),
+            previous: None,
+            bearer: None,
+            principal: None,
+            metadata: None,
+            handover: Handover { records: None, caller_checks_widgets },
+        }
+    }
+
+    #[test]
+    fn widgets_are_checked_here_unless_the_caller_checks_them() {
+        let invalid = vec![json!({"type": "NoSuchWidget", "data": {}})];
+        let refused = validated(invalid.clone(), &request(false)).unwrap_err();
+        assert!(refused.0.contains("an answer widget is invalid"), "{refused}");
+        // The gateway checks every widget itself (an invalid one becomes an Error widget there).
+        assert_eq!(validated(invalid.clone(), &request(true)), Ok(invalid));
+    }
+}

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-
 use crate::a2a::transport::TransportError;
 use crate::dashboard::DashboardError;
 

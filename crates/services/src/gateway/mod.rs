@@ -22,7 +22,9 @@
 //!   keeping the layout the user made ([`placement`]: ids already shown keep
 //!   their place, new ones follow in answer order, an earlier answer's widgets
 //!   go) together with `lastAnswer`, so every open tab updates and shows the
-//!   text; they are returned with that text and, per agent, whether it
+//!   text; the dashboard is read while the agents work, and the patch tests
+//!   the layout it was planned from (read and planned again if it moved);
+//!   the widgets are returned with that text and, per agent, whether it
 //!   answered and how long it took;
 //! - each agent's last outcome is remembered per workspace
 //!   ([`Gateway::agent_outcomes`], `GET /api/agents`).
@@ -188,8 +190,7 @@ impl Gateway {
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let outcomes = moka::sync::Cache::builder().max_capacity(MAX_OUTCOMES).time_to_idle(OUTCOME_TTL).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner =
-            Inner { transport, stores, dashboard, options, cache, subscriptions, outcomes, tasks, shutdown };
+        let inner = Inner { transport, stores, dashboard, options, cache, subscriptions, outcomes, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -267,8 +268,19 @@ impl Gateway {
         request: &AskRequest,
     ) -> Result<AskResponse, GatewayError> {
         let asked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let answer = self.answer(principal, bearer, traceparent, request).await?;
-        let written = self.place(principal, request, &answer, &asked_at, Placement::Ask).await?;
+        // The dashboard is read while the agents work, not after: the patch
+        // tests the layout it was planned from, so a change meanwhile makes
+        // the write read and plan again (as a change between a later read
+        // and the write would), and the answer waits for the write only.
+        let (answer, read_early) =
+            tokio::join!(self.answer(principal, bearer, traceparent, request), self.inner.dashboard.get(principal));
+        let answer = answer?;
+        let read_early = match read_early {
+            Ok(view) => Some(document_value(view)),
+            // Read again at the write, where a failure is reported.
+            Err(_) => None,
+        };
+        let written = self.place_from(principal, request, &answer, &asked_at, Placement::Ask, read_early).await?;
         // Only a written answer is refreshed: one nobody answered left the dashboard as it was.
         if let Some(answer_ids) = written {
             let subscription = refresh::Subscription {
@@ -372,6 +384,20 @@ impl Gateway {
         asked_at: &str,
         placement: Placement<'_>,
     ) -> Result<Option<Vec<String>>, GatewayError> {
+        self.place_from(principal, request, answer, asked_at, placement, None).await
+    }
+
+    /// [`Gateway::place`], planned first from `read_early` (the dashboard as
+    /// read before, `null` when it had none) when given, else from a read now.
+    async fn place_from(
+        &self,
+        principal: &Principal,
+        request: &AskRequest,
+        answer: &AskResponse,
+        asked_at: &str,
+        placement: Placement<'_>,
+        read_early: Option<Value>,
+    ) -> Result<Option<Vec<String>>, GatewayError> {
         if !answer.agents.values().any(|report| report.ok) {
             return Ok(None);
         }
@@ -383,7 +409,7 @@ impl Gateway {
             asked_at: asked_at.to_owned(),
         };
         let last_answer = serde_json::to_value(last_answer).unwrap_or(Value::Null);
-        self.write_to_dashboard(principal, &answer.widgets, &last_answer, placement).await?;
+        self.write_to_dashboard(principal, &answer.widgets, &last_answer, placement, read_early).await?;
         Ok(Some(placement::answer_ids(&answer.widgets)))
     }
 
@@ -396,14 +422,15 @@ impl Gateway {
         widgets: &[Value],
         last_answer: &Value,
         placement: Placement<'_>,
+        mut read_early: Option<Value>,
     ) -> Result<(), GatewayError> {
         let max_ops = self.inner.dashboard.limits().max_ops;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let current = match self.inner.dashboard.get(principal).await? {
-                Some(view) => serde_json::to_value(&view.document).unwrap_or(Value::Null),
-                None => Value::Null,
+            let current = match read_early.take() {
+                Some(document) => document,
+                None => document_value(self.inner.dashboard.get(principal).await?),
             };
             let Some(ops) = placement::plan(&current, widgets, last_answer, placement, max_ops) else {
                 return Ok(());
@@ -419,6 +446,11 @@ impl Gateway {
             }
         }
     }
+}
+
+/// A dashboard as the placement plans from it: its document, `null` before the first write.
+fn document_value(view: Option<crate::dashboard::DashboardView>) -> Value {
+    view.and_then(|view| serde_json::to_value(&view.document).ok()).unwrap_or(Value::Null)
 }
 
 /// `text` cut to at most `max` characters, ending with `…` when cut.

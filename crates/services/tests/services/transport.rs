@@ -107,8 +107,14 @@ async fn a_message_sent_in_process_is_a_stored_task_of_the_caller() -> anyhow::R
     let listed = tasks_of_owner(&fx, "navi").await?;
     assert_eq!(listed.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), [task.id.as_str()]);
     assert_eq!(listed[0].status.state, TaskState::Completed);
+    // Submitted, then the answer's artifact and the completion (stored in one write, logged as two events).
     let stored = fx.stores.agent_tasks.agent_task_events(&scope_of("navi"), &task.id, 0).await?;
-    assert!(stored.len() >= 3, "submitted, the artifact and completed are logged: {stored:?}");
+    let logged: Vec<(i64, Option<&str>)> = stored
+        .iter()
+        .map(|event| (event.seq, event.body.as_object().and_then(|body| body.keys().next()).map(String::as_str)))
+        .collect();
+    assert_eq!(logged, [(1, Some("task")), (2, Some("artifactUpdate")), (3, Some("statusUpdate"))]);
+    assert_eq!(stored[2].body["statusUpdate"]["status"]["state"], "TASK_STATE_COMPLETED");
     Ok(())
 }
 
@@ -192,7 +198,8 @@ async fn faults_delay_or_fail_the_calls_in_front_of_the_agent() -> anyhow::Resul
     assert_eq!(error.to_string(), "the agent refused: internal error: fault injected in front of pulse (a2a.faults)");
     assert!(tasks_of_owner(&fx, "pulse").await?.is_empty(), "a fault in front of the agent makes no task");
     // Agents without a fault are reached as they are.
-    let task = task_of(faulty.send("herald", question("f-4", "activity"), &caller(Handover::default()), DEADLINE).await?)?;
+    let task =
+        task_of(faulty.send("herald", question("f-4", "activity"), &caller(Handover::default()), DEADLINE).await?)?;
     assert_eq!(task.status.state, TaskState::Completed);
     Ok(())
 }

@@ -39,10 +39,12 @@ impl HttpTransport {
             return Ok(client);
         }
         let url = self.url_of(agent);
-        let options = ClientOptions { deadline, retries: 0, prefer: Some(Binding::JsonRpc), ..ClientOptions::default() };
-        let http = self.http.clone().map_err(|error| {
-            TransportError::Unavailable(format!("cannot build the HTTP client: {error}"))
-        })?;
+        let options =
+            ClientOptions { deadline, retries: 0, prefer: Some(Binding::JsonRpc), ..ClientOptions::default() };
+        let http = self
+            .http
+            .clone()
+            .map_err(|error| TransportError::Unavailable(format!("cannot build the HTTP client: {error}")))?;
         let client = AgentClient::connect(http, &url, options).await?;
         // The card names the public URL; calls keep to the address given.
         let client = client.at(&url);

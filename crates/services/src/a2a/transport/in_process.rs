@@ -37,9 +37,9 @@ impl InProcessTransport {
 
     fn service(&self) -> Result<A2aService, TransportError> {
         let inner = self.service.get().and_then(Weak::upgrade);
-        inner.map(|inner| A2aService { inner }).ok_or_else(|| {
-            TransportError::Unavailable("the A2A service hosting the agents is not running".into())
-        })
+        inner
+            .map(|inner| A2aService { inner })
+            .ok_or_else(|| TransportError::Unavailable("the A2A service hosting the agents is not running".into()))
     }
 }
 
