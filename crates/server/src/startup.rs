@@ -225,15 +225,6 @@ impl Application {
         if edge_settings.public_url.is_empty() {
             edge_settings.public_url = format!("http://{address}");
         }
-        if edge_settings.gateway.agents_url.is_empty() {
-            // The gateway calls the hosted agents over loopback HTTP, whatever the public URL is.
-            let local = if address.ip().is_unspecified() {
-                SocketAddr::from(([127, 0, 0, 1], address.port()))
-            } else {
-                address
-            };
-            edge_settings.gateway.agents_url = format!("http://{local}/a2a");
-        }
         let limiter = open_rate_limiter(&settings)?;
         // Loading the tokenizer vocabularies takes a moment; do it now rather than in the first agent call.
         if tokio::task::spawn_blocking(agentdeck_services::metering::warm_up).await.is_err() {

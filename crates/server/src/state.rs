@@ -4,6 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::dashboard::document::StateLimits;
+use agentdeck_services::a2a::transport::{
+    AgentTransport, FaultyTransport, HttpTransport, InProcessTransport, InjectedFault,
+};
 use agentdeck_services::a2a::{A2aOptions, A2aService, AgentExecutor, PushOptions};
 use agentdeck_services::accounts::invitations::Invitations;
 use agentdeck_services::agents::conformance::ConformanceAgent;
@@ -112,7 +115,10 @@ impl AppState {
         let mut options = a2a_options(&settings);
         options.outbound = outbound.clone();
         options.meter = Some(meter.clone());
-        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings, outbound));
+        // The service the hosted agents run in is made below, with the gateway among them; attached then.
+        let hosted = Arc::new(InProcessTransport::new());
+        let transport = agent_transport(&settings, &outbound, hosted.clone());
+        let gateway = Gateway::new(stores.clone(), dashboard.clone(), gateway_options(&settings), transport);
         // Writes of project data announce their workspace; the gateway refreshes dashboards on them
         // (and on the other nodes' writes, which come over the bus).
         let (changes, _) = tokio::sync::broadcast::channel(1024);
@@ -131,6 +137,7 @@ impl AppState {
             })
             .collect();
         let a2a = A2aService::on_bus(stores.agent_tasks.clone(), agents, options, bus.clone());
+        hosted.attach(&a2a);
         Self {
             a2a,
             gateway,
@@ -259,15 +266,38 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
     }
 }
 
-/// How the gateway reaches the specialists: over HTTP at this server's own A2A URLs.
-fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOptions {
+/// How the gateway reaches the specialists: in process when they are the
+/// ones hosted here (`gateway.agents_url` unset), with the `a2a.faults` the
+/// edge would apply; over HTTP(S) at `gateway.agents_url` when it is set
+/// (agents on another server, which applies its own faults).
+fn agent_transport(
+    settings: &Settings,
+    outbound: &OutboundHttp,
+    hosted: Arc<InProcessTransport>,
+) -> Arc<dyn AgentTransport> {
+    let agents_url = settings.gateway.agents_url.trim();
+    if !agents_url.is_empty() {
+        let http = outbound.client_builder().build().map_err(|error| error.to_string());
+        return Arc::new(HttpTransport::new(agents_url, http));
+    }
+    if settings.a2a.faults.is_empty() {
+        return hosted;
+    }
+    let faults = settings
+        .a2a
+        .faults
+        .iter()
+        .map(|(agent, fault)| {
+            (agent.clone(), InjectedFault { delay: Duration::from_millis(fault.delay_ms), fail: fault.fail })
+        })
+        .collect();
+    Arc::new(FaultyTransport::new(hosted, faults))
+}
+
+/// How long the gateway waits for the specialists and keeps their answers.
+fn gateway_options(settings: &Settings) -> GatewayOptions {
     let gateway = &settings.gateway;
     GatewayOptions {
-        agents_base_url: if gateway.agents_url.is_empty() {
-            format!("{}/a2a", settings.public_url())
-        } else {
-            gateway.agents_url.trim_end_matches('/').to_owned()
-        },
         deadline: Duration::from_millis(gateway.agent_deadline_ms.max(1)),
         deadlines: gateway
             .agent_deadlines_ms
@@ -280,7 +310,6 @@ fn gateway_options(settings: &Settings, outbound: OutboundHttp) -> GatewayOption
             .iter()
             .map(|(agent, ms)| (agent.clone(), Duration::from_millis(*ms)))
             .collect(),
-        outbound,
     }
 }
 

@@ -35,8 +35,8 @@ pub struct A2aSettings {
     pub push_timeout_secs: u64,
     /// Attempts per push delivery, the first included.
     pub push_max_attempts: u32,
-    /// Test-only faults on agents' JSON-RPC endpoints (`[a2a.faults.pulse] delay_ms = 80`, `fail = true`);
-    /// refused in production.
+    /// Test-only faults on agents' JSON-RPC endpoints and the gateway's in-process calls to them
+    /// (`[a2a.faults.pulse] delay_ms = 80`, `fail = true`); refused in production.
     pub faults: BTreeMap<String, AgentFault>,
 }
 

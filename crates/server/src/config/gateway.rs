@@ -16,8 +16,8 @@ pub struct GatewaySettings {
     pub cache_ttl_ms: u64,
     /// Reuse times of particular agents (`pulse = 2000`), overriding `cache_ttl_ms`.
     pub cache_ttls_ms: BTreeMap<String, u64>,
-    /// Where the gateway reaches the specialists (`{agents_url}/{name}`); empty: this
-    /// server's own address over loopback (not `public_url`, which may be behind TLS).
+    /// Where the gateway reaches the specialists over HTTP(S) (`{agents_url}/{name}`);
+    /// empty: the agents hosted by this server, called in process (no HTTP hop).
     pub agents_url: String,
 }
 

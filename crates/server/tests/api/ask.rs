@@ -1,5 +1,5 @@
 //! `POST /api/ask` and the Dashboard Agent: the specialists called over
-//! A2A in parallel, their widgets checked and written to the dashboard, a
+//! A2A in parallel (in process; see `gateway_transport.rs`), their widgets checked and written to the dashboard, a
 //! late or failing agent turned into a retryable Error widget.
 
 use std::time::{Duration, Instant};
@@ -249,7 +249,8 @@ async fn an_open_tab_receives_the_refreshed_widget_when_project_data_changes() {
 }
 
 #[tokio::test]
-async fn the_gateway_reaches_the_agents_over_loopback_whatever_the_public_url() {
+async fn the_gateway_reaches_the_hosted_agents_whatever_the_public_url() {
+    // In process: the public URL (here one this test cannot reach) is only what cards name.
     let app = spawn_app_with(|settings| settings.public_url = "https://dash.example.com".into()).await;
     let (status, answer) = app.post("/api/ask", &json!({"question": "recent team activity"})).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -437,4 +438,29 @@ async fn the_agents_show_the_gateways_last_call_for_the_callers_workspace() {
     assert!(agents_by_id(&app, &other).await["navi"]["ok"].is_null());
     let (status, _) = app.request(reqwest::Method::GET, "/api/agents", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_layout_change_while_the_agents_work_is_kept_by_the_answer() {
+    use agentdeck_server::config::AgentFault;
+    // The gateway reads the dashboard while the agents work; Navigator takes 600 ms here.
+    let app = spawn_app_with(|settings| {
+        settings.gateway.cache_ttl_ms = 0;
+        settings.a2a.faults.insert("navi".into(), AgentFault { delay_ms: 600, fail: false });
+    })
+    .await;
+    let question = json!({"question": "status of my active projects"});
+    let (status, _) = app.post("/api/ask", &question).await;
+    assert_eq!(status, StatusCode::OK);
+    let before = layout_now(&app).await;
+    assert!(before.len() >= 3, "{before:?}");
+    let reversed: Vec<String> = before.iter().rev().cloned().collect();
+    let ask = app.post("/api/ask", &question);
+    let reorder = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        patch_state(&app, json!([{"op": "replace", "path": "/layout", "value": reversed}])).await;
+    };
+    let ((status, answer), ()) = tokio::join!(ask, reorder);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(layout_now(&app).await, reversed, "the answer was placed on the layout as the user left it");
 }

@@ -17,6 +17,7 @@ mod bad_input;
 mod browser;
 mod control_characters;
 mod dashboard;
+mod gateway_transport;
 mod helpers;
 mod invitations;
 mod openapi;

@@ -7,6 +7,8 @@
 use agentdeck_domain::auth::Principal;
 use agentdeck_storage::agent_tasks::AgentTaskScope;
 
+use super::executor::Handover;
+
 /// The tenant of anonymous callers (never metered).
 pub(super) const ANONYMOUS_TENANT: &str = "public";
 
@@ -16,7 +18,7 @@ const ANONYMOUS_OWNER: &str = "anonymous";
 /// Who is calling. Their tasks live in the scope of their workspace and user
 /// id; anonymous callers share the scope `public`/`anonymous` for tasks, but
 /// not for idempotency keys, which are kept per client address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct A2aCaller {
     /// Who, when authenticated (the agents read their workspace, the gateway writes their dashboard).
     pub principal: Option<Principal>,
@@ -24,22 +26,24 @@ pub struct A2aCaller {
     pub bearer: Option<String>,
     /// The client's address, when the call came over the network (scopes an anonymous caller's idempotency keys).
     pub address: Option<String>,
+    /// What an in-process caller hands the agent (empty for callers over HTTP).
+    pub handover: Handover,
 }
 
 impl A2aCaller {
     /// An unauthenticated caller of unknown address.
     pub fn anonymous() -> Self {
-        Self { principal: None, bearer: None, address: None }
+        Self { principal: None, bearer: None, address: None, handover: Handover::default() }
     }
 
     /// An unauthenticated caller at a client address.
     pub fn anonymous_at(address: impl Into<String>) -> Self {
-        Self { principal: None, bearer: None, address: Some(address.into()) }
+        Self { principal: None, bearer: None, address: Some(address.into()), handover: Handover::default() }
     }
 
     /// An authenticated caller with their token.
     pub fn authenticated(principal: Principal, bearer: Option<String>) -> Self {
-        Self { principal: Some(principal), bearer, address: None }
+        Self { principal: Some(principal), bearer, address: None, handover: Handover::default() }
     }
 
     /// The scope of this caller's idempotency keys with `agent`: the task
@@ -51,6 +55,11 @@ impl A2aCaller {
             scope.owner = format!("{ANONYMOUS_OWNER}@{}", self.address.as_deref().unwrap_or("unknown"));
         }
         scope
+    }
+
+    /// The same caller handing `handover` to the agent (in-process callers only).
+    pub fn handing_over(self, handover: Handover) -> Self {
+        Self { handover, ..self }
     }
 
     /// The scope of this caller's tasks with `agent`.

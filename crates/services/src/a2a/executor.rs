@@ -41,6 +41,36 @@ pub struct AgentRequest {
     pub principal: Option<agentdeck_domain::auth::Principal>,
     /// The send request's metadata.
     pub metadata: Option<Metadata>,
+    /// What an in-process caller already did for this request (nothing for calls over HTTP).
+    pub handover: Handover,
+}
+
+/// What an in-process caller (the gateway) already did for a request, so the
+/// agent need not do it again. Calls over HTTP hand nothing over: a remote
+/// caller's word is not taken for the records of a workspace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Handover {
+    /// Records of the caller's workspace read just before the call.
+    pub records: Option<Arc<WorkspaceRecords>>,
+    /// The caller checks every widget of the answer against the catalog
+    /// itself, so the agent's own check would be a second one.
+    pub caller_checks_widgets: bool,
+}
+
+/// Records of one workspace, read once by a caller for every agent it calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceRecords {
+    /// The workspace they belong to (an agent uses them only for this workspace).
+    pub workspace_id: uuid::Uuid,
+    /// All its projects, archived ones too, every page.
+    pub projects: Vec<agentdeck_domain::records::Project>,
+}
+
+impl Handover {
+    /// The projects handed over for `workspace`, if any were.
+    pub fn projects_of(&self, workspace: uuid::Uuid) -> Option<&[agentdeck_domain::records::Project]> {
+        self.records.as_deref().filter(|records| records.workspace_id == workspace).map(|r| r.projects.as_slice())
+    }
 }
 
 /// Why an agent could not finish; the task ends `FAILED` with this text.
@@ -108,7 +138,7 @@ impl TaskUpdater {
 
     /// Enters a state, with an optional message.
     pub async fn status(&self, state: TaskState, message: Option<Message>) -> Result<(), Stopped> {
-        self.emit(self.live.status_update(state, message)).await
+        self.emit(vec![self.live.status_update(state, message)]).await
     }
 
     /// `WORKING`.
@@ -118,15 +148,7 @@ impl TaskUpdater {
 
     /// Adds an artifact, or a chunk of one (`append`) and says if it is the last.
     pub async fn artifact(&self, artifact: Artifact, append: bool, last_chunk: bool) -> Result<(), Stopped> {
-        let event = StreamResponse::ArtifactUpdate(TaskArtifactUpdateEvent {
-            task_id: self.live.id.clone(),
-            context_id: self.live.context_id.clone(),
-            artifact,
-            append,
-            last_chunk,
-            metadata: None,
-        });
-        self.emit(event).await
+        self.emit(vec![self.artifact_update(artifact, append, last_chunk)]).await
     }
 
     /// `COMPLETED`, with a message when `text` is given.
@@ -134,26 +156,47 @@ impl TaskUpdater {
         self.status(TaskState::Completed, text.map(|t| self.agent_message(t))).await
     }
 
+    /// A whole artifact, then `COMPLETED` (with a message when `text` is
+    /// given): the same two events as [`TaskUpdater::artifact`] and
+    /// [`TaskUpdater::complete`], stored in one write instead of two.
+    pub async fn complete_with_artifact(&self, artifact: Artifact, text: Option<&str>) -> Result<(), Stopped> {
+        let completed = self.live.status_update(TaskState::Completed, text.map(|t| self.agent_message(t)));
+        self.emit(vec![self.artifact_update(artifact, false, true), completed]).await
+    }
+
+    fn artifact_update(&self, artifact: Artifact, append: bool, last_chunk: bool) -> StreamResponse {
+        StreamResponse::ArtifactUpdate(TaskArtifactUpdateEvent {
+            task_id: self.live.id.clone(),
+            context_id: self.live.context_id.clone(),
+            artifact,
+            append,
+            last_chunk,
+            metadata: None,
+        })
+    }
+
     /// `INPUT_REQUIRED`, asking `question`.
     pub async fn input_required(&self, question: &str) -> Result<(), Stopped> {
         self.status(TaskState::InputRequired, Some(self.agent_message(question))).await
     }
 
-    async fn emit(&self, event: StreamResponse) -> Result<(), Stopped> {
+    async fn emit(&self, events: Vec<StreamResponse>) -> Result<(), Stopped> {
         if let Some(meter) = &self.meter {
-            match &event {
-                StreamResponse::ArtifactUpdate(update) => {
-                    meter.record_out(&self.live.scope.tenant, &update.artifact.parts)
-                }
-                StreamResponse::StatusUpdate(update) => {
-                    if let Some(message) = &update.status.message {
-                        meter.record_out(&self.live.scope.tenant, &message.parts);
+            for event in &events {
+                match event {
+                    StreamResponse::ArtifactUpdate(update) => {
+                        meter.record_out(&self.live.scope.tenant, &update.artifact.parts)
                     }
+                    StreamResponse::StatusUpdate(update) => {
+                        if let Some(message) = &update.status.message {
+                            meter.record_out(&self.live.scope.tenant, &message.parts);
+                        }
+                    }
+                    StreamResponse::Task(_) | StreamResponse::Message(_) => {}
                 }
-                StreamResponse::Task(_) | StreamResponse::Message(_) => {}
             }
         }
-        match self.live.emit(event).await {
+        match self.live.emit_all(events).await {
             Emitted::Sent => Ok(()),
             Emitted::Finished(state) => Err(Stopped(state.as_str().to_owned())),
             Emitted::Failed(error) => Err(Stopped(error.to_string())),

@@ -302,6 +302,7 @@ impl A2aService {
             bearer: caller.bearer.clone(),
             principal: caller.principal.clone(),
             metadata: request.metadata,
+            handover: caller.handover.clone(),
         };
         if let Some(task_id) = message.task_id.clone().filter(|id| !id.is_empty()) {
             return self.follow_up(agent, &scope, &task_id, message, request_for_agent, keyed.as_ref()).await;

@@ -157,10 +157,11 @@ impl LiveTask {
         self.events.subscribe()
     }
 
-    /// Applies, stores and broadcasts one event.
-    pub async fn emit(&self, event: StreamResponse) -> Emitted {
+    /// Applies, stores and broadcasts events in order, stored in one write
+    /// (an answer's artifact and the status that ends the task, say).
+    pub async fn emit_all(&self, events: Vec<StreamResponse>) -> Emitted {
         let mut guard = self.lock().await;
-        self.emit_locked(&mut guard, event, None).await
+        self.emit_recording(&mut guard, events, None, None).await
     }
 
     /// [`LiveTask::emit`] under a lock already held; a `follow_up` message
@@ -171,7 +172,7 @@ impl LiveTask {
         event: StreamResponse,
         follow_up: Option<&agentdeck_a2a_protocol::Message>,
     ) -> Emitted {
-        self.emit_recording(guard, event, follow_up, None).await
+        self.emit_recording(guard, vec![event], follow_up, None).await
     }
 
     /// [`LiveTask::emit_locked`] of a client's follow-up `message`, recording
@@ -183,17 +184,17 @@ impl LiveTask {
         message: &agentdeck_a2a_protocol::Message,
         idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Emitted {
-        self.emit_recording(guard, event, Some(message), idempotency_key).await
+        self.emit_recording(guard, vec![event], Some(message), idempotency_key).await
     }
 
     async fn emit_recording(
         &self,
         guard: &mut MutexGuard<'_, Snapshot>,
-        event: StreamResponse,
+        events: Vec<StreamResponse>,
         follow_up: Option<&agentdeck_a2a_protocol::Message>,
         idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Emitted {
-        let event = Arc::new(event);
+        let events: Vec<Arc<StreamResponse>> = events.into_iter().map(Arc::new).collect();
         let mut attempt = 0;
         loop {
             let state = guard.task.status.state;
@@ -204,18 +205,27 @@ impl LiveTask {
             if let Some(message) = follow_up {
                 task.history.push(message.clone());
             }
-            apply(&mut task, &event);
-            let seq = guard.last_seq + 1;
-            match self.store_event(&task, guard.last_seq, seq, &event, idempotency_key).await {
+            let first_seq = guard.last_seq + 1;
+            let mut numbered = Vec::with_capacity(events.len());
+            for (seq, event) in (first_seq..).zip(&events) {
+                apply(&mut task, event);
+                numbered.push(SequencedEvent { seq, event: event.clone() });
+            }
+            let Some(last_seq) = numbered.last().map(|event| event.seq) else {
+                return Emitted::Sent;
+            };
+            match self.store_events(&task, guard.last_seq, &numbered, idempotency_key).await {
                 Ok(()) => {
                     guard.task = task;
-                    guard.last_seq = seq;
-                    self.push_event(seq, event.clone());
-                    if let Some(bus) = &self.bus {
-                        publish_event(bus.as_ref(), &self.id, seq, &event);
+                    guard.last_seq = last_seq;
+                    for event in numbered {
+                        self.push_event(event.seq, event.event.clone());
+                        if let Some(bus) = &self.bus {
+                            publish_event(bus.as_ref(), &self.id, event.seq, &event.event);
+                        }
+                        // No receivers is fine: nobody is streaming this task.
+                        let _ = self.events.send(event);
                     }
-                    // No receivers is fine: nobody is streaming this task.
-                    let _ = self.events.send(SequencedEvent { seq, event });
                     return Emitted::Sent;
                 }
                 // Another node wrote to the task meanwhile (a cancel, say): learn what it wrote and,
@@ -229,7 +239,7 @@ impl LiveTask {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(task_id = %self.id, seq, error = %error, "could not store an A2A task event");
+                    tracing::warn!(task_id = %self.id, seq = last_seq, error = %error, "could not store an A2A task event");
                     return Emitted::Failed(error);
                 }
             }
@@ -330,19 +340,22 @@ impl LiveTask {
         events.into_iter().map(decode_event).collect()
     }
 
-    async fn store_event(
+    async fn store_events(
         &self,
         task: &Task,
         expected_seq: i64,
-        seq: i64,
-        event: &StreamResponse,
+        events: &[SequencedEvent],
         idempotency_key: Option<&StoredIdempotencyKey>,
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let stored = stored_task(task, seq, self.created_at)?;
-        let events = [AgentTaskEvent { seq, body }];
+        let mut logged = Vec::with_capacity(events.len());
+        for event in events {
+            let body = serde_json::to_value(event.event.as_ref()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            logged.push(AgentTaskEvent { seq: event.seq, body });
+        }
+        let last_seq = events.last().map_or(expected_seq, |event| event.seq);
+        let stored = stored_task(task, last_seq, self.created_at)?;
         self.store
-            .update_agent_task(&self.scope, &stored, expected_seq, idempotency_key, &events, self.keep_events)
+            .update_agent_task(&self.scope, &stored, expected_seq, idempotency_key, &logged, self.keep_events)
             .await
     }
 }

@@ -33,7 +33,8 @@
 //! (`lifecycle`), reading and paging (`listing`), webhook configs
 //! (`push_configs`) and their delivery (`push`), a task in memory (`live`),
 //! its event streams (`stream`), retried sends (`idempotency`) and how
-//! nodes follow each other's tasks (`follow`).
+//! nodes follow each other's tasks (`follow`). How a caller inside
+//! agentdeck reaches an agent, hosted here or elsewhere, is [`transport`].
 
 mod caller;
 mod executor;
@@ -46,9 +47,12 @@ mod push;
 mod push_configs;
 mod service;
 mod stream;
+pub mod transport;
 
 pub use caller::A2aCaller;
-pub use executor::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Stopped, TaskUpdater};
+pub use executor::{
+    AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Handover, Stopped, TaskUpdater, WorkspaceRecords,
+};
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use live::SequencedEvent;
 pub use push::PushOptions;

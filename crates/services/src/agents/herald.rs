@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::data::{answer, load_projects, requested_project, time, validated, workspace_of};
+use super::data::{answer, projects_for, requested_project, time, validated, workspace_of};
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
@@ -104,27 +104,21 @@ impl AgentExecutor for Herald {
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
         let workspace = workspace_of(&request)?;
-        let projects = load_projects(&self.stores, workspace).await?;
+        let projects = projects_for(&self.stores, &request).await?;
         let project = requested_project(&request, &projects)?;
         let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
         let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
         let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));
-        let feed = self
-            .stores
-            .activity
-            .list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH))
-            .await
-            .map_err(failure)?;
-        let week = self
-            .stores
-            .activity
-            .list_activity(workspace, &week_filter, PageRequest::first(MAX_COUNTED))
-            .await
-            .map_err(failure)?;
+        // Two reads at once: the feed and the week do not depend on each other.
+        let activity = &self.stores.activity;
+        let (feed, week) = tokio::try_join!(
+            activity.list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH)),
+            activity.list_activity(workspace, &week_filter, PageRequest::first(MAX_COUNTED)),
+        )
+        .map_err(failure)?;
         let (text, widgets) = herald_answer(&feed.items, &week.items, &subject);
-        let widgets = validated(widgets)?;
+        let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
-        updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
-        updates.complete(Some(&text)).await.map_err(stopped)
+        updates.complete_with_artifact(answer(&text, widgets), Some(&text)).await.map_err(stopped)
     }
 }

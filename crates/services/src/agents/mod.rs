@@ -14,7 +14,7 @@
 //! against the widget catalog first.
 
 pub mod conformance;
-mod data;
+pub(crate) mod data;
 pub mod failing;
 pub mod herald;
 pub mod navi;

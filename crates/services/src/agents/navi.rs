@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::data::{Snapshot, answer, load, requested_project, time, validated, workspace_of};
+use super::data::{Snapshot, answer, load, requested_project, time, validated};
 use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, TaskUpdater};
 
 /// The agent's URL name.
@@ -200,12 +200,11 @@ impl AgentExecutor for Navi {
     }
 
     async fn execute(&self, request: AgentRequest, updates: TaskUpdater) -> Result<(), AgentFailure> {
-        let snapshot = load(&self.stores, workspace_of(&request)?).await?;
+        let snapshot = load(&self.stores, &request).await?;
         let project = requested_project(&request, &snapshot.projects)?;
         let (text, widgets) = navi_answer(&snapshot, project, Utc::now());
-        let widgets = validated(widgets)?;
+        let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
-        updates.artifact(answer(&text, widgets), false, true).await.map_err(stopped)?;
-        updates.complete(Some(&text)).await.map_err(stopped)
+        updates.complete_with_artifact(answer(&text, widgets), Some(&text)).await.map_err(stopped)
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use agentdeck_a2a_protocol::client::{CertificateProblem, ClientError};
 
+use crate::a2a::transport::TransportError;
 use crate::dashboard::DashboardError;
 use crate::outbound::certificate_fix;
 
@@ -26,13 +27,11 @@ pub enum GatewayError {
 /// and the agent's report say).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    /// The gateway's HTTP client could not be built (its outbound settings are wrong).
-    #[error("cannot build the HTTP client: {0}")]
-    NoClient(String),
     /// The call failed: the agent was unreachable, refused, or answered
-    /// outside the protocol. A refused TLS certificate says what to change.
+    /// outside the protocol (or the transport could not carry it). A refused
+    /// TLS certificate says what to change.
     #[error("{call}{fix}", call = .0, fix = fix_of(.0))]
-    Call(ClientError),
+    Call(#[from] TransportError),
     /// No answer within the agent's deadline.
     #[error("no answer within {} ms", .0.as_millis())]
     Deadline(Duration),
@@ -46,15 +45,10 @@ pub enum AgentError {
     },
 }
 
-impl From<ClientError> for AgentError {
-    fn from(error: ClientError) -> Self {
-        Self::Call(error)
-    }
-}
-
 /// What the person running this server can change about a refused
 /// certificate of an agent; empty for other failures.
-fn fix_of(error: &ClientError) -> &'static str {
+fn fix_of(error: &TransportError) -> &'static str {
+    let TransportError::Http(error) = error else { return "" };
     match error {
         ClientError::Certificate { problem: CertificateProblem::WrongHost(_), .. } => {
             "; call the agent by a name its certificate holds (gateway.agents_url)"

@@ -1,13 +1,18 @@
 //! The Dashboard Gateway: a question in, widgets out (DESIGN §6).
 //!
-//! [`Gateway::ask`] plans the calls ([`agentdeck_domain::intent`]), calls
-//! the specialists **through the A2A client over HTTP** — the same path as a
-//! remote agent — all at once, each with its own deadline and the caller's
-//! bearer token and trace context, then:
+//! [`Gateway::ask`] plans the calls ([`agentdeck_domain::intent`]), reads
+//! the workspace's projects and its newest activity id once, then calls the
+//! specialists all at once through an [`AgentTransport`] — the same A2A
+//! `SendMessage` whether the agent is hosted in this process (the in-process
+//! transport: the A2A task service without the HTTP hop, not rate-limited as
+//! external calls, the projects handed over so the agents do not read them
+//! again) or elsewhere (over HTTP(S) with the caller's bearer token and trace
+//! context) — each with its own deadline, then:
 //!
 //! - every widget an agent answered with is checked against the widget
-//!   catalog; an invalid one becomes an `Error` widget naming the failing
-//!   paths (never an unchecked widget);
+//!   catalog, once, here (a hosted agent is told so and skips its own check);
+//!   an invalid one becomes an `Error` widget naming the failing paths (never
+//!   an unchecked widget);
 //! - an agent that failed or missed its deadline becomes a retryable `Error`
 //!   widget naming it (`gateway-unavailable-<agent>`), and the others still
 //!   count;
@@ -17,10 +22,15 @@
 //!   keeping the layout the user made ([`placement`]: ids already shown keep
 //!   their place, new ones follow in answer order, an earlier answer's widgets
 //!   go) together with `lastAnswer`, so every open tab updates and shows the
-//!   text; they are returned with that text and, per agent, whether it
+//!   text; the dashboard is read while the agents work, and the patch tests
+//!   the layout it was planned from (read and planned again if it moved);
+//!   the widgets are returned with that text and, per agent, whether it
 //!   answered and how long it took;
 //! - each agent's last outcome is remembered per workspace
 //!   ([`Gateway::agent_outcomes`], `GET /api/agents`).
+//!
+//! Which transport is used is the server's choice when it assembles the
+//! gateway (`crates/server/src/state.rs`, `docs/a2a.md` "Transports").
 
 mod agent;
 mod answer;
@@ -30,16 +40,14 @@ mod placement;
 mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use agentdeck_a2a_protocol::client::{AgentClient, ClientOptions};
 use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
 use agentdeck_domain::agents;
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
 use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::{ActivityFilter, ProjectFilter};
+use agentdeck_domain::records::ActivityFilter;
 use agentdeck_domain::widgets::WidgetSource;
 use agentdeck_storage::Stores;
 use serde::Serialize;
@@ -55,17 +63,16 @@ pub use refresh::REMEMBER_FOR as LIVE_REFRESH_HORIZON;
 
 use cache::{AnswerCache, AnswerKey};
 
+use crate::a2a::transport::{AgentTransport, CallerContext, TransportError};
+use crate::a2a::{Handover, WorkspaceRecords};
 use crate::dashboard::{DashboardError, DashboardService};
-use crate::outbound::OutboundHttp;
 use agentdeck_domain::dashboard::document::LastAnswer;
 use agentdeck_domain::dashboard::patch::PatchError;
 use placement::Placement;
 
-/// How the gateway reaches and waits for the specialists.
+/// How long the gateway waits for the specialists and keeps their answers.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
-    /// Where the hosted agents are: `{base}/{name}` is an agent's URL (`http://host/a2a`).
-    pub agents_base_url: String,
     /// Deadline per agent call.
     pub deadline: Duration,
     /// Deadlines of particular agents, overriding `deadline`.
@@ -74,8 +81,6 @@ pub struct GatewayOptions {
     pub cache_ttl: Duration,
     /// Reuse times of particular agents, overriding `cache_ttl`.
     pub cache_ttls: HashMap<String, Duration>,
-    /// Makes the HTTP client the agents are called with (TLS roots, CA file).
-    pub outbound: OutboundHttp,
 }
 
 /// The agents the gateway calls.
@@ -155,14 +160,12 @@ pub struct Gateway {
 }
 
 struct Inner {
-    /// The client agents are called with, or why it could not be built.
-    http: Result<reqwest::Client, String>,
+    /// How the specialists are reached (in process or over HTTP).
+    transport: Arc<dyn AgentTransport>,
     stores: Stores,
     /// Where answers are written (it tells open tabs).
     dashboard: DashboardService,
     options: GatewayOptions,
-    /// A client per agent, made from its card on first use.
-    clients: Mutex<HashMap<String, AgentClient>>,
     cache: AnswerCache,
     /// The last question answered for each user, for live refresh.
     subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
@@ -174,21 +177,20 @@ struct Inner {
 }
 
 impl Gateway {
-    /// A gateway calling the agents under `options.agents_base_url`.
-    pub fn new(stores: Stores, dashboard: DashboardService, options: GatewayOptions) -> Self {
-        let http = options.outbound.client_builder().build().map_err(|error| error.to_string());
-        if let Err(error) = &http {
-            tracing::error!(%error, "cannot build the gateway's HTTP client; agent calls will fail");
-        }
+    /// A gateway calling the specialists through `transport`.
+    pub fn new(
+        stores: Stores,
+        dashboard: DashboardService,
+        options: GatewayOptions,
+        transport: Arc<dyn AgentTransport>,
+    ) -> Self {
         let cache =
             AnswerCache::new(&SPECIALISTS, |agent| options.cache_ttls.get(agent).copied().unwrap_or(options.cache_ttl));
-        let clients = Mutex::new(HashMap::new());
         let subscriptions =
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let outcomes = moka::sync::Cache::builder().max_capacity(MAX_OUTCOMES).time_to_idle(OUTCOME_TTL).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner =
-            Inner { http, stores, dashboard, options, clients, cache, subscriptions, outcomes, tasks, shutdown };
+        let inner = Inner { transport, stores, dashboard, options, cache, subscriptions, outcomes, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -210,38 +212,15 @@ impl Gateway {
         self.inner.options.deadlines.get(agent).copied().unwrap_or(self.inner.options.deadline)
     }
 
-    async fn client(&self, agent: &str, deadline: Duration) -> Result<AgentClient, AgentError> {
-        if let Some(client) = self.inner.clients.lock().ok().and_then(|clients| clients.get(agent).cloned()) {
-            return Ok(client);
-        }
-        let url = format!("{}/{agent}", self.inner.options.agents_base_url.trim_end_matches('/'));
-        let options = ClientOptions {
-            deadline,
-            retries: 0,
-            prefer: Some(agentdeck_a2a_protocol::client::Binding::JsonRpc),
-            ..ClientOptions::default()
-        };
-        let http = self.inner.http.clone().map_err(AgentError::NoClient)?;
-        let client = AgentClient::connect(http, &url, options).await?;
-        // The card names the public URL; the gateway keeps to the address it was given.
-        let client = client.at(&url);
-        if let Ok(mut clients) = self.inner.clients.lock() {
-            clients.insert(agent.to_owned(), client.clone());
-        }
-        Ok(client)
-    }
-
     /// One agent's answer: from the cache, or a call within its deadline.
     async fn call(
         &self,
         key: AnswerKey,
-        bearer: &str,
-        traceparent: Option<&str>,
+        caller: &CallerContext,
     ) -> (AgentReport, Result<Arc<AgentAnswer>, Arc<AgentError>>) {
         let started = Instant::now();
         let (workspace, agent, question, project_id) = (key.workspace, key.agent, key.question.clone(), key.project);
-        let outcome =
-            self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, bearer, traceparent)).await;
+        let outcome = self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, caller)).await;
         let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let report = AgentReport { ok: outcome.is_ok(), ms, error: outcome.as_ref().err().map(ToString::to_string) };
         let remembered =
@@ -256,21 +235,21 @@ impl Gateway {
         agent: &'static str,
         question: &str,
         project_id: Option<Uuid>,
-        bearer: &str,
-        traceparent: Option<&str>,
+        caller: &CallerContext,
     ) -> Result<AgentAnswer, AgentError> {
         let deadline = self.deadline_of(agent);
         let attempt = async {
-            let client = self.client(agent, deadline).await?;
-            let client =
-                client.acting_for(Some(bearer.to_owned()), traceparent.map(str::to_owned)).with_deadline(deadline);
             let mut parts = vec![Part::text(question)];
             if let Some(project) = project_id {
                 parts.push(Part::data(json!({ "projectId": project })));
             }
             let message = Message { parts, ..Message::user_text(format!("gateway-{}", Uuid::now_v7()), "") };
-            let response = client.send(&SendMessageRequest::new(message)).await?;
-            AgentAnswer::from_response(response)
+            let request = SendMessageRequest::new(message);
+            match self.inner.transport.send(agent, request, caller, deadline).await {
+                Ok(response) => AgentAnswer::from_response(response),
+                Err(TransportError::Deadline(deadline)) => Err(AgentError::Deadline(deadline)),
+                Err(error) => Err(error.into()),
+            }
         };
         match tokio::time::timeout(deadline, attempt).await {
             Ok(outcome) => outcome,
@@ -289,8 +268,19 @@ impl Gateway {
         request: &AskRequest,
     ) -> Result<AskResponse, GatewayError> {
         let asked_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let answer = self.answer(principal, bearer, traceparent, request).await?;
-        let written = self.place(principal, request, &answer, &asked_at, Placement::Ask).await?;
+        // The dashboard is read while the agents work, not after: the patch
+        // tests the layout it was planned from, so a change meanwhile makes
+        // the write read and plan again (as a change between a later read
+        // and the write would), and the answer waits for the write only.
+        let (answer, read_early) =
+            tokio::join!(self.answer(principal, bearer, traceparent, request), self.inner.dashboard.get(principal));
+        let answer = answer?;
+        let read_early = match read_early {
+            Ok(view) => Some(document_value(view)),
+            // Read again at the write, where a failure is reported.
+            Err(_) => None,
+        };
+        let written = self.place_from(principal, request, &answer, &asked_at, Placement::Ask, read_early).await?;
         // Only a written answer is refreshed: one nobody answered left the dashboard as it was.
         if let Some(answer_ids) = written {
             let subscription = refresh::Subscription {
@@ -322,17 +312,10 @@ impl Gateway {
         if request.question.chars().count() > MAX_QUESTION_CHARS {
             return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
         }
-        let projects = self
-            .inner
-            .stores
-            .projects
-            .list_projects(principal.workspace_id, &ProjectFilter::default(), PageRequest::first(200))
-            .await?
-            .items
-            .into_iter()
-            .map(|project| (project.id, project.name))
-            .collect::<Vec<_>>();
-        let plan = plan(question, request.project_id, &projects);
+        // Read once here and handed to the agents in process, which would otherwise read them again.
+        let projects = crate::agents::data::read_projects(&self.inner.stores, principal.workspace_id).await?;
+        let names = projects.iter().map(|project| (project.id, project.name.clone())).collect::<Vec<_>>();
+        let plan = plan(question, request.project_id, &names);
         if plan.intent == Intent::Unknown {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
             return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
@@ -348,6 +331,18 @@ impl Gateway {
             .first()
             .map(|entry| entry.id);
         let normalized = question.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+        let caller = CallerContext {
+            principal: Some(principal.clone()),
+            bearer: Some(bearer.to_owned()),
+            traceparent: traceparent.map(str::to_owned),
+            handover: Handover {
+                records: Some(Arc::new(WorkspaceRecords { workspace_id: principal.workspace_id, projects })),
+                caller_checks_widgets: true,
+            },
+        };
+        let source = request.source();
+        // Each answer is checked as soon as it arrives, while slower agents are still working.
+        let (caller, source) = (&caller, &source);
         let calls = plan.calls.iter().map(|call| {
             let key = AnswerKey {
                 workspace: principal.workspace_id,
@@ -356,24 +351,23 @@ impl Gateway {
                 question: normalized.clone(),
                 generation,
             };
-            self.call(key, bearer, traceparent)
+            async move {
+                let (report, outcome) = self.call(key, caller).await;
+                let answered = match outcome {
+                    Ok(answer) => (Some(answer.text.clone()), answer.checked_widgets(call.agent, source)),
+                    Err(error) => (None, vec![answer::unavailable_error(call.agent, &error, source)]),
+                };
+                (call.agent, report, answered)
+            }
         });
         let outcomes = futures::future::join_all(calls).await;
-        let source = request.source();
         let mut texts = Vec::new();
         let mut widgets = Vec::new();
         let mut agents = BTreeMap::new();
-        for (call, (report, outcome)) in plan.calls.iter().zip(outcomes) {
-            match outcome {
-                Ok(answer) => {
-                    if !answer.text.is_empty() {
-                        texts.push(answer.text.clone());
-                    }
-                    widgets.extend(answer.checked_widgets(call.agent, &source));
-                }
-                Err(error) => widgets.push(answer::unavailable_error(call.agent, &error, &source)),
-            }
-            agents.insert(call.agent.to_owned(), report);
+        for (agent, report, (text, checked)) in outcomes {
+            texts.extend(text.filter(|text| !text.is_empty()));
+            widgets.extend(checked);
+            agents.insert(agent.to_owned(), report);
         }
         let text = if texts.is_empty() { "No agent could answer right now.".to_owned() } else { texts.join(" ") };
         Ok(AskResponse { text, widgets, agents })
@@ -390,6 +384,20 @@ impl Gateway {
         asked_at: &str,
         placement: Placement<'_>,
     ) -> Result<Option<Vec<String>>, GatewayError> {
+        self.place_from(principal, request, answer, asked_at, placement, None).await
+    }
+
+    /// [`Gateway::place`], planned first from `read_early` (the dashboard as
+    /// read before, `null` when it had none) when given, else from a read now.
+    async fn place_from(
+        &self,
+        principal: &Principal,
+        request: &AskRequest,
+        answer: &AskResponse,
+        asked_at: &str,
+        placement: Placement<'_>,
+        read_early: Option<Value>,
+    ) -> Result<Option<Vec<String>>, GatewayError> {
         if !answer.agents.values().any(|report| report.ok) {
             return Ok(None);
         }
@@ -401,7 +409,7 @@ impl Gateway {
             asked_at: asked_at.to_owned(),
         };
         let last_answer = serde_json::to_value(last_answer).unwrap_or(Value::Null);
-        self.write_to_dashboard(principal, &answer.widgets, &last_answer, placement).await?;
+        self.write_to_dashboard(principal, &answer.widgets, &last_answer, placement, read_early).await?;
         Ok(Some(placement::answer_ids(&answer.widgets)))
     }
 
@@ -414,14 +422,15 @@ impl Gateway {
         widgets: &[Value],
         last_answer: &Value,
         placement: Placement<'_>,
+        mut read_early: Option<Value>,
     ) -> Result<(), GatewayError> {
         let max_ops = self.inner.dashboard.limits().max_ops;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let current = match self.inner.dashboard.get(principal).await? {
-                Some(view) => serde_json::to_value(&view.document).unwrap_or(Value::Null),
-                None => Value::Null,
+            let current = match read_early.take() {
+                Some(document) => document,
+                None => document_value(self.inner.dashboard.get(principal).await?),
             };
             let Some(ops) = placement::plan(&current, widgets, last_answer, placement, max_ops) else {
                 return Ok(());
@@ -437,6 +446,11 @@ impl Gateway {
             }
         }
     }
+}
+
+/// A dashboard as the placement plans from it: its document, `null` before the first write.
+fn document_value(view: Option<crate::dashboard::DashboardView>) -> Value {
+    view.and_then(|view| serde_json::to_value(&view.document).ok()).unwrap_or(Value::Null)
 }
 
 /// `text` cut to at most `max` characters, ending with `…` when cut.

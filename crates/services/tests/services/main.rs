@@ -10,3 +10,4 @@ mod dashboard;
 mod seed;
 mod sync;
 mod tokens;
+mod transport;
