@@ -25,6 +25,7 @@ mod agent_tasks;
 mod api_tokens;
 mod auth_log;
 mod errors;
+mod group_commit;
 mod identities;
 mod invitations;
 mod members;
@@ -49,6 +50,7 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use self::group_commit::GroupWriter;
 use crate::StoreError;
 use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
 use crate::store::{Backend, Database, Stores};
@@ -90,7 +92,14 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, Stor
         Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
     };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
-    let store = SqlStore { pool, backend, sqlite_file, write_gate: Arc::new(tokio::sync::Mutex::new(())) };
+    let write_gate = Arc::new(tokio::sync::Mutex::new(()));
+    // Files the group writer can open get one; other SQLite databases (in
+    // memory, read-only) keep every write on the pool.
+    let group_writer = match &sqlite_file {
+        Some(SqliteFile::Path { path, read_only: false }) => Some(GroupWriter::start(path.clone(), write_gate.clone())),
+        _ => None,
+    };
+    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer };
     Ok(Stores::all_on(Arc::new(store)))
 }
 
@@ -165,6 +174,8 @@ pub(crate) struct SqlStore {
     /// The SQLite database, which the embedded state store opens a connection
     /// of its own to; `None` on PostgreSQL.
     sqlite_file: Option<SqliteFile>,
+    /// The group commit of task writes on a SQLite file (see [`group_commit`]); `None` otherwise.
+    group_writer: Option<GroupWriter>,
 }
 
 impl SqlStore {
