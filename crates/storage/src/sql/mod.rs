@@ -14,6 +14,9 @@
 //!   every writer (and so makes the cycle check race-free).
 //! - [`postgres`]: the migrations folder, the snapshot isolation of reads, and the
 //!   per-workspace advisory lock taken before blocked-by links are checked.
+//! - [`group_commit`]: on a SQLite file, A2A task inserts and updates (two per
+//!   `SendMessage`) run on a writer thread of their own, concurrent ones in one
+//!   shared transaction; the statements are the same texts the sqlx path binds.
 //!
 //! Values cross the `Any` boundary only as `TEXT`, `BIGINT`, `DOUBLE` and flags
 //! read back through a `CASE` (see [`rows`]), the types the driver maps the same
