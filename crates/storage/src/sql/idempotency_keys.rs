@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use rusqlite::params;
+
 use super::errors::db_error_unique;
+use super::group_commit::{sqlite_error, sqlite_error_unique};
 use super::{SqlStore, db_error, rows};
 use crate::StoreError;
 use crate::agent_tasks::{AgentTaskScope, IdempotentOutcome, StoredIdempotencyKey};
@@ -19,43 +22,104 @@ use crate::agent_tasks::{AgentTaskScope, IdempotentOutcome, StoredIdempotencyKey
 /// Path reported when the key was already recorded in the scope.
 const KEY_PATH: &str = "/idempotencyKey";
 
-/// Records a key and its outcome (an expired record of the same key is replaced).
+/// Removes an expired record of the key, so the insert after it may reuse the key.
+const DELETE_EXPIRED_KEY: &str = "DELETE FROM a2a_idempotency_keys \
+    WHERE tenant = $1 AND owner = $2 AND agent = $3 AND idempotency_key = $4 AND expires_at <= $5";
+
+const INSERT_KEY: &str = "INSERT INTO a2a_idempotency_keys \
+    (tenant, owner, agent, idempotency_key, params_digest, task_id, first_seq, reply, created_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// A key's record as both backends bind it, encoded on the caller's thread
+/// (the SQLite group writer runs it on its own connection).
+pub(super) struct KeyRow {
+    tenant: String,
+    owner: String,
+    agent: String,
+    key: String,
+    params_digest: String,
+    task_id: Option<String>,
+    first_seq: Option<i64>,
+    reply: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl KeyRow {
+    /// Encodes the record of `key`.
+    pub(super) fn encode(key: &StoredIdempotencyKey) -> Result<Self, StoreError> {
+        let (task_id, first_seq, reply) = match &key.outcome {
+            IdempotentOutcome::Task { task_id, first_seq } => (Some(task_id.clone()), Some(*first_seq), None),
+            IdempotentOutcome::Reply(message) => (None, None, Some(json_text(message)?)),
+        };
+        Ok(Self {
+            tenant: key.scope.tenant.clone(),
+            owner: key.scope.owner.clone(),
+            agent: key.scope.agent.clone(),
+            key: key.key.clone(),
+            params_digest: key.params_digest.clone(),
+            task_id,
+            first_seq,
+            reply,
+            created_at: rows::millis(key.created_at),
+            expires_at: rows::millis(key.expires_at),
+        })
+    }
+
+    /// Records the key in a transaction of the caller's (an expired record of it is replaced).
+    pub(super) async fn record_sqlx(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        sqlx::query(DELETE_EXPIRED_KEY)
+            .bind(self.tenant.as_str())
+            .bind(self.owner.as_str())
+            .bind(self.agent.as_str())
+            .bind(self.key.as_str())
+            .bind(self.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(INSERT_KEY)
+            .bind(self.tenant.as_str())
+            .bind(self.owner.as_str())
+            .bind(self.agent.as_str())
+            .bind(self.key.as_str())
+            .bind(self.params_digest.as_str())
+            .bind(self.task_id.as_deref())
+            .bind(self.first_seq)
+            .bind(self.reply.as_deref())
+            .bind(self.created_at)
+            .bind(self.expires_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(|error| db_error_unique(error, KEY_PATH))?;
+        Ok(())
+    }
+
+    /// Records the key on the SQLite group writer's connection, inside its transaction.
+    pub(super) fn record_sqlite(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
+        let mut delete = conn.prepare_cached(DELETE_EXPIRED_KEY).map_err(sqlite_error)?;
+        delete.execute(params![self.tenant, self.owner, self.agent, self.key, self.created_at]).map_err(sqlite_error)?;
+        let mut insert = conn.prepare_cached(INSERT_KEY).map_err(sqlite_error)?;
+        insert
+            .execute(params![
+                self.tenant,
+                self.owner,
+                self.agent,
+                self.key,
+                self.params_digest,
+                self.task_id,
+                self.first_seq,
+                self.reply,
+                self.created_at,
+                self.expires_at
+            ])
+            .map_err(|error| sqlite_error_unique(error, KEY_PATH))?;
+        Ok(())
+    }
+}
+
+/// Records a key and its outcome in a transaction of the caller's.
 pub(super) async fn record(conn: &mut AnyConnection, key: &StoredIdempotencyKey) -> Result<(), StoreError> {
-    sqlx::query(
-        "DELETE FROM a2a_idempotency_keys \
-         WHERE tenant = $1 AND owner = $2 AND agent = $3 AND idempotency_key = $4 AND expires_at <= $5",
-    )
-    .bind(key.scope.tenant.as_str())
-    .bind(key.scope.owner.as_str())
-    .bind(key.scope.agent.as_str())
-    .bind(key.key.as_str())
-    .bind(rows::millis(key.created_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
-    let (task_id, first_seq, reply) = match &key.outcome {
-        IdempotentOutcome::Task { task_id, first_seq } => (Some(task_id.as_str()), Some(*first_seq), None),
-        IdempotentOutcome::Reply(message) => (None, None, Some(json_text(message)?)),
-    };
-    sqlx::query(
-        "INSERT INTO a2a_idempotency_keys \
-         (tenant, owner, agent, idempotency_key, params_digest, task_id, first_seq, reply, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(key.scope.tenant.as_str())
-    .bind(key.scope.owner.as_str())
-    .bind(key.scope.agent.as_str())
-    .bind(key.key.as_str())
-    .bind(key.params_digest.as_str())
-    .bind(task_id)
-    .bind(first_seq)
-    .bind(reply)
-    .bind(rows::millis(key.created_at))
-    .bind(rows::millis(key.expires_at))
-    .execute(&mut *conn)
-    .await
-    .map_err(|error| db_error_unique(error, KEY_PATH))?;
-    Ok(())
+    KeyRow::encode(key)?.record_sqlx(conn).await
 }
 
 /// Records a key on its own (a direct reply, which writes nothing else).

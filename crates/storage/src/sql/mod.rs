@@ -14,6 +14,9 @@
 //!   every writer (and so makes the cycle check race-free).
 //! - [`postgres`]: the migrations folder, the snapshot isolation of reads, and the
 //!   per-workspace advisory lock taken before blocked-by links are checked.
+//! - [`group_commit`]: on a SQLite file, A2A task inserts and updates (two per
+//!   `SendMessage`) run on a writer thread of their own, concurrent ones in one
+//!   shared transaction; the statements are the same texts the sqlx path binds.
 //!
 //! Values cross the `Any` boundary only as `TEXT`, `BIGINT`, `DOUBLE` and flags
 //! read back through a `CASE` (see [`rows`]), the types the driver maps the same
@@ -25,6 +28,7 @@ mod agent_tasks;
 mod api_tokens;
 mod auth_log;
 mod errors;
+mod group_commit;
 mod idempotency_keys;
 mod identities;
 mod invitations;
@@ -50,6 +54,7 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use self::group_commit::GroupWriter;
 use crate::StoreError;
 use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
 use crate::store::{Backend, Database, Stores};
@@ -91,7 +96,14 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, Stor
         Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
     };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
-    let store = SqlStore { pool, backend, sqlite_file, write_gate: Arc::new(tokio::sync::Mutex::new(())) };
+    let write_gate = Arc::new(tokio::sync::Mutex::new(()));
+    // Files the group writer can open get one; other SQLite databases (in
+    // memory, read-only) keep every write on the pool.
+    let group_writer = match &sqlite_file {
+        Some(SqliteFile::Path { path, read_only: false }) => Some(GroupWriter::start(path.clone(), write_gate.clone())),
+        _ => None,
+    };
+    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer };
     Ok(Stores::all_on(Arc::new(store)))
 }
 
@@ -166,6 +178,8 @@ pub(crate) struct SqlStore {
     /// The SQLite database, which the embedded state store opens a connection
     /// of its own to; `None` on PostgreSQL.
     sqlite_file: Option<SqliteFile>,
+    /// The group commit of task writes on a SQLite file (see [`group_commit`]); `None` otherwise.
+    group_writer: Option<GroupWriter>,
 }
 
 impl SqlStore {

@@ -77,7 +77,7 @@
 //! corrupt the file.
 
 mod checkpoint;
-mod priority;
+pub(crate) mod priority;
 mod queries;
 #[cfg(test)]
 mod tests;

@@ -162,6 +162,55 @@ pub async fn agent_task_updates_are_optimistic_and_the_log_is_bounded(db: &TestD
     Ok(())
 }
 
+/// Many tasks written at once (on SQLite their writes share transactions):
+/// each task's chain of updates lands in order, and a stale or duplicate
+/// write among them fails alone, having written nothing.
+pub async fn concurrent_agent_task_writes_land_in_order_and_fail_alone(db: &TestDb) -> anyhow::Result<()> {
+    let ada = scope("ada");
+    let store = db.stores.agent_tasks.clone();
+    let taken = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(0));
+    let outcome = |task_id: &str| IdempotentOutcome::Task { task_id: task_id.to_owned(), first_seq: 1 };
+    let taken_key = key_of(&ada, "taken", outcome(&taken.id), 0);
+    store.insert_agent_task(&ada, &taken, Some(&taken_key), &[event(1)], 16).await?;
+    let writers = (0..48).map(|index| {
+        let (store, ada) = (store.clone(), ada.clone());
+        tokio::spawn(async move {
+            let mut stored = task(&Uuid::now_v7().to_string(), "TASK_STATE_SUBMITTED", at(index));
+            // Every fourth writer reuses an idempotency key: refused, nothing written.
+            if index % 4 == 0 {
+                let reused = key_of(&ada, "taken", outcome(&stored.id), 0);
+                let refused = store.insert_agent_task(&ada, &stored, Some(&reused), &[event(1)], 16).await;
+                anyhow::ensure!(matches!(refused, Err(StoreError::Duplicate { .. })), "{refused:?}");
+                anyhow::ensure!(store.get_agent_task(&ada, &stored.id).await?.is_none());
+                return Ok(None);
+            }
+            let own_key = key_of(&ada, &format!("k{index}"), outcome(&stored.id), 0);
+            store.insert_agent_task(&ada, &stored, Some(&own_key), &[event(1)], 16).await?;
+            for seq in 2..=4 {
+                let expected = stored.last_seq;
+                stored.last_seq = seq;
+                stored.state = if seq == 4 { "TASK_STATE_COMPLETED" } else { "TASK_STATE_WORKING" }.into();
+                store.update_agent_task(&ada, &stored, expected, None, &[event(seq)], 16).await?;
+                // A writer that saw an older event loses, and writes nothing.
+                let stale = store.update_agent_task(&ada, &stored, expected, None, &[event(seq + 100)], 16).await;
+                anyhow::ensure!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+            }
+            Ok(Some(stored))
+        })
+    });
+    let written = futures::future::try_join_all(writers).await?.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    let written: Vec<StoredAgentTask> = written.into_iter().flatten().collect();
+    assert_eq!(written.len(), 36);
+    for stored in &written {
+        assert_eq!(store.get_agent_task(&ada, &stored.id).await?.as_ref(), Some(stored));
+        let seqs: Vec<i64> = store.agent_task_events(&ada, &stored.id, 0).await?.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+    }
+    let all = store.list_agent_tasks(&ada, &AgentTaskFilter::default(), None, 100).await?;
+    assert_eq!(all.total, 37, "the 36 written and the first; none of the refused");
+    Ok(())
+}
+
 pub async fn agent_tasks_list_newest_status_first_with_filters_and_pages(db: &TestDb) -> anyhow::Result<()> {
     let ada = scope("ada");
     let states = ["TASK_STATE_COMPLETED", "TASK_STATE_WORKING", "TASK_STATE_COMPLETED", "TASK_STATE_FAILED"];

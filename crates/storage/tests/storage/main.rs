@@ -131,6 +131,7 @@ backend_tests! {
         agent_task_idempotency_keys_are_used_once_per_scope_until_they_expire,
         expired_idempotency_keys_are_purged,
         agent_task_updates_are_optimistic_and_the_log_is_bounded,
+        concurrent_agent_task_writes_land_in_order_and_fail_alone,
         agent_tasks_list_newest_status_first_with_filters_and_pages,
         push_configs_round_trip_per_task,
         token_usage_adds_up_per_workspace_and_day,

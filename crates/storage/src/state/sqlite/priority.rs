@@ -19,7 +19,7 @@
 
 /// A scheduling class below the normal one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Priority {
+pub(crate) enum Priority {
     /// `SCHED_BATCH`: a full share of the core, but not preferred on wakeup.
     Batch,
     /// `SCHED_IDLE`: runs only when nothing else wants the core.
@@ -28,7 +28,7 @@ pub(super) enum Priority {
 
 /// Moves the calling thread to `priority`'s class; a failure is logged and
 /// leaves the thread in the normal class (only slower, never wrong).
-pub(super) fn lower_this_thread(priority: Priority) {
+pub(crate) fn lower_this_thread(priority: Priority) {
     #[cfg(target_os = "linux")]
     {
         let policy = match priority {
@@ -41,7 +41,7 @@ pub(super) fn lower_this_thread(priority: Priority) {
         let status = unsafe { libc::sched_setscheduler(0, policy, &param) };
         if status != 0 {
             let error = std::io::Error::last_os_error();
-            tracing::warn!(%error, ?priority, "could not lower a SQLite state thread's scheduling class");
+            tracing::warn!(%error, ?priority, "could not lower a SQLite writer thread's scheduling class");
         }
     }
     #[cfg(not(target_os = "linux"))]

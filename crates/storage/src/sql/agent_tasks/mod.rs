@@ -4,12 +4,19 @@
 //! Updates are optimistic on the task's `last_seq`: the writer says which
 //! event it last saw, so two nodes writing one task cannot interleave their
 //! events. The event log keeps the newest `keep_events` entries per task.
+//!
+//! Inserts and updates, two per `SendMessage`, go through the group writer on
+//! SQLite: concurrent ones share a transaction (see [`writes`] and
+//! [`crate::sql::group_commit`]); everything else runs on the sqlx pool.
+
+mod writes;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use self::writes::{InsertTask, UpdateTask};
 use super::{SqlStore, db_error, idempotency_keys, rows};
 use crate::StoreError;
 use crate::agent_tasks::{
@@ -48,33 +55,6 @@ fn json_text(value: &serde_json::Value) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("unserializable JSON: {e}")))
 }
 
-async fn append_events(
-    conn: &mut AnyConnection,
-    task_id: &str,
-    events: &[AgentTaskEvent],
-    keep_events: u32,
-) -> Result<(), StoreError> {
-    let Some(newest) = events.iter().map(|event| event.seq).max() else {
-        return Ok(());
-    };
-    for event in events {
-        sqlx::query("INSERT INTO a2a_task_events (task_id, seq, body) VALUES ($1, $2, $3)")
-            .bind(task_id)
-            .bind(event.seq)
-            .bind(json_text(&event.body)?)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    }
-    sqlx::query("DELETE FROM a2a_task_events WHERE task_id = $1 AND seq <= $2")
-        .bind(task_id)
-        .bind(newest - i64::from(keep_events))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    Ok(())
-}
-
 /// Creates a task with its first events, recording the idempotency key that made it.
 pub(super) async fn insert(
     store: &SqlStore,
@@ -84,29 +64,12 @@ pub(super) async fn insert(
     events: &[AgentTaskEvent],
     keep_events: u32,
 ) -> Result<(), StoreError> {
-    let mut tx = store.begin_write().await?;
-    sqlx::query(concat!(
-        "INSERT INTO a2a_tasks (tenant, owner, agent, ",
-        agent_task_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(scope.tenant.as_str())
-    .bind(scope.owner.as_str())
-    .bind(scope.agent.as_str())
-    .bind(task.id.as_str())
-    .bind(task.context_id.as_str())
-    .bind(task.state.as_str())
-    .bind(rows::millis(task.status_at))
-    .bind(rows::millis(task.created_at))
-    .bind(task.last_seq)
-    .bind(json_text(&task.body)?)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    if let Some(key) = idempotency_key {
-        idempotency_keys::record(&mut tx, key).await?;
+    let write = InsertTask::encode(scope, task, idempotency_key, events, keep_events)?;
+    if let Some(writer) = &store.group_writer {
+        return writer.write(move |conn| write.run_sqlite(conn)).await;
     }
-    append_events(&mut tx, &task.id, events, keep_events).await?;
+    let mut tx = store.begin_write().await?;
+    write.run_sqlx(&mut tx).await?;
     tx.commit().await.map_err(db_error)
 }
 
@@ -120,32 +83,12 @@ pub(super) async fn update(
     events: &[AgentTaskEvent],
     keep_events: u32,
 ) -> Result<(), StoreError> {
+    let write = UpdateTask::encode(scope, task, expected_seq, idempotency_key, events, keep_events)?;
+    if let Some(writer) = &store.group_writer {
+        return writer.write(move |conn| write.run_sqlite(conn)).await;
+    }
     let mut tx = store.begin_write().await?;
-    let updated = sqlx::query(
-        "UPDATE a2a_tasks SET state = $1, status_at = $2, last_seq = $3, body = $4, context_id = $5 \
-         WHERE id = $6 AND tenant = $7 AND owner = $8 AND agent = $9 AND last_seq = $10",
-    )
-    .bind(task.state.as_str())
-    .bind(rows::millis(task.status_at))
-    .bind(task.last_seq)
-    .bind(json_text(&task.body)?)
-    .bind(task.context_id.as_str())
-    .bind(task.id.as_str())
-    .bind(scope.tenant.as_str())
-    .bind(scope.owner.as_str())
-    .bind(scope.agent.as_str())
-    .bind(expected_seq)
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    if updated.rows_affected() == 0 {
-        let exists = scoped_exists(&mut tx, scope, &task.id).await?;
-        return Err(if exists { StoreError::Conflict } else { StoreError::NotFound });
-    }
-    if let Some(key) = idempotency_key {
-        idempotency_keys::record(&mut tx, key).await?;
-    }
-    append_events(&mut tx, &task.id, events, keep_events).await?;
+    write.run_sqlx(&mut tx).await?;
     tx.commit().await.map_err(db_error)
 }
 
