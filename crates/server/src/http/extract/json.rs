@@ -168,6 +168,15 @@ mod tests {
     }
 
     #[test]
+    fn too_deep_names_the_limit_and_the_setting() {
+        assert_eq!(too_deep(nested(8).as_bytes(), 8), None);
+        assert_eq!(
+            too_deep(nested(9).as_bytes(), 8).as_deref(),
+            Some("JSON nesting is deeper than 8 levels (http.max_json_depth)")
+        );
+    }
+
+    #[test]
     fn syntax_errors_are_invalid_json() {
         for body in ["{\"name\": ", "{\"name\": \"a\", \"tasks\": []} trailing", "", "nul"] {
             assert_eq!(parse::<Input>(body.as_bytes(), LIMITS).unwrap_err().code(), ErrorCode::InvalidJson, "{body}");
