@@ -540,3 +540,33 @@ async fn a2a_bodies_deeper_than_the_configured_depth_are_refused_on_both_binding
         assert_eq!(read.status, StatusCode::OK, "{path}: {}", read.body);
     }
 }
+
+/// Case 20 is a known gap, kept true here: when deliveries follow the
+/// registering version this fails, and the guide must say so.
+#[tokio::test]
+async fn a_0_3_registration_gets_1_0_push_bodies_as_the_guide_says() {
+    let app = spawn_app().await;
+    let (url, seen) = crate::a2a_push::webhook().await;
+    let message = json!({"kind": "message", "messageId": format!("tck-artifact-text-{}", uuid::Uuid::new_v4()),
+        "role": "user", "parts": [{"kind": "text", "text": "hello"}]});
+    let params = json!({"message": message, "configuration": {"pushNotificationConfig": {"url": url}}});
+    let sent =
+        send(a2a_post(&app, "conformance", None, "application/json", None, rpc_body("message/send", &params))).await;
+    assert_eq!(sent.json()["result"]["kind"], "task", "a 0.3 answer: {}", sent.body);
+
+    let mut completed = None;
+    for _ in 0..200 {
+        let deliveries = seen.lock().map(|list| list.clone()).unwrap_or_default();
+        completed = deliveries.into_iter().find(|delivery| delivery.body.contains("TASK_STATE_COMPLETED"));
+        if completed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivery = completed.expect("the completion is delivered");
+    let event: Value = serde_json::from_str(&delivery.body).expect("a JSON body");
+    let member = event.as_object().and_then(|object| object.keys().next().cloned()).unwrap_or_default();
+    assert!(["task", "statusUpdate"].contains(&member.as_str()), "a 1.0 StreamResponse: {event}");
+    assert!(!delivery.body.contains(r#""kind":"#), "no 0.3 `kind` tags: {event}");
+    guide_quotes("case 20", "`StreamResponse` bodies (`{\"task\": {…}}`, `{\"statusUpdate\": {…}}`, upper-case");
+}
