@@ -35,7 +35,7 @@ pub enum A2aError {
     #[error("invalid JSON: {0}")]
     Parse(String),
     /// -32600: not a JSON-RPC 2.0 request.
-    #[error("invalid JSON-RPC request: {0}")]
+    #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// -32601: no such method.
     #[error("method not found: {0}")]

@@ -20,13 +20,13 @@ const SECRET: &str = "push-signing-secret-for-the-tests";
 
 /// One delivery as the webhook saw it.
 #[derive(Debug, Clone)]
-struct Delivery {
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Delivery {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 /// A webhook that records every delivery and refuses the first one with 503.
-async fn webhook() -> (String, Arc<Mutex<Vec<Delivery>>>) {
+pub(crate) async fn webhook() -> (String, Arc<Mutex<Vec<Delivery>>>) {
     let seen: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let record = seen.clone();
     let app = Router::new().route(

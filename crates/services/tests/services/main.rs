@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests and benches fail loudly on a broken fixture")]
 
 mod a2a;
-mod a2a_idempotency;
 mod a2a_cluster;
+mod a2a_idempotency;
 mod agents;
 mod dashboard;
 mod seed;

@@ -68,11 +68,8 @@ fn has_json_content_type(request: &Request) -> bool {
 
 /// Parses a JSON document into `T`, enforcing the depth limit first.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8], limits: JsonLimits) -> Result<T, ApiError> {
-    if nesting_exceeds(bytes, limits.max_depth) {
-        return Err(ApiError::new(
-            ErrorCode::JsonTooDeep,
-            format!("JSON nesting is deeper than {} levels", limits.max_depth),
-        ));
+    if let Some(message) = too_deep(bytes, limits.max_depth) {
+        return Err(ApiError::new(ErrorCode::JsonTooDeep, message));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -90,6 +87,15 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8], limits: JsonLimits) -> Re
 fn invalid_json(error: &serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::InvalidJson, format!("request body is not valid JSON: {error}"))
         .with_details(json!({ "line": error.line(), "column": error.column() }))
+}
+
+/// Why a JSON text is refused for its nesting, or `None` when it is within `max_depth`.
+///
+/// One text for every body the server reads (REST API and both A2A
+/// bindings), naming the limit and the setting that raises it.
+pub fn too_deep(bytes: &[u8], max_depth: usize) -> Option<String> {
+    nesting_exceeds(bytes, max_depth)
+        .then(|| format!("JSON nesting is deeper than {max_depth} levels (http.max_json_depth)"))
 }
 
 /// Tells whether a JSON text nests arrays/objects deeper than `max_depth`.
@@ -159,6 +165,15 @@ mod tests {
         assert!(nesting_exceeds(nested(64).as_bytes(), 32));
         let in_string = format!("{{\"a\": \"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
         assert!(!nesting_exceeds(in_string.as_bytes(), 32));
+    }
+
+    #[test]
+    fn too_deep_names_the_limit_and_the_setting() {
+        assert_eq!(too_deep(nested(8).as_bytes(), 8), None);
+        assert_eq!(
+            too_deep(nested(9).as_bytes(), 8).as_deref(),
+            Some("JSON nesting is deeper than 8 levels (http.max_json_depth)")
+        );
     }
 
     #[test]

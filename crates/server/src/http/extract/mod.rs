@@ -15,7 +15,7 @@ pub use auth::{Caller, Credential};
 pub(crate) use auth::{bearer_token, caller_of_token};
 pub use client::ClientAddress;
 pub(crate) use idempotency::{MAX_IDEMPOTENCY_KEY_CHARS, idempotency_key};
-pub use json::{ApiJson, JsonLimits, nesting_exceeds};
+pub use json::{ApiJson, JsonLimits, nesting_exceeds, too_deep};
 pub use path::IdPath;
 pub use query::ApiQuery;
 

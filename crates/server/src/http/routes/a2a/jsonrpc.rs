@@ -1,7 +1,9 @@
 //! `POST /a2a/{agent}`: the JSON-RPC 2.0 binding of A2A.
 //!
 //! Checked in this order, each failure an error envelope in an HTTP 200:
-//! the content type (-32005), the envelope (-32700, -32600), the protocol
+//! the content type (-32005), the nesting depth (-32600 past
+//! `http.max_json_depth`, checked before parsing so a hostile body costs a
+//! linear scan), the envelope (-32700, -32600), the protocol
 //! version (-32009; none means 0.3), the method name in that version
 //! (-32601, which names the method and header to use when the name is the
 //! other version's), then the caller (HTTP 401 without a valid token where
@@ -22,7 +24,7 @@ use serde_json::Value;
 use super::dispatch::{self, Answer};
 use super::{a2a_caller, sse};
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::extract::ClientAddress;
+use crate::http::extract::{ClientAddress, too_deep};
 use crate::state::AppState;
 
 /// Media types a request body may have.
@@ -74,6 +76,11 @@ pub(super) async fn handle(
     if !is_json_media_type(&headers) {
         let error = A2aError::ContentTypeNotSupported("send the request as application/json".into());
         return failure(&Value::Null, &error);
+    }
+    // Too deep is well-formed JSON the server will not read, hence
+    // InvalidRequest rather than a parse error.
+    if let Some(message) = too_deep(&body, state.settings.http.max_json_depth) {
+        return failure(&Value::Null, &A2aError::InvalidRequest(message));
     }
     let request = match jsonrpc::parse_request(&body) {
         Ok(request) => request,

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::jsonrpc::{A2A_JSON, is_json_media_type, requested_version, unauthenticated};
 use super::{a2a_caller, cards, send_idempotency_key, sse};
-use crate::http::extract::ClientAddress;
+use crate::http::extract::{ClientAddress, too_deep};
 use crate::state::AppState;
 
 /// The first segments a path can start with when it has no tenant.
@@ -62,13 +62,19 @@ fn accepts_a2a_json(headers: &HeaderMap) -> bool {
         .any(|range| range.essence_str() == A2A_JSON)
 }
 
-/// Reads a JSON body (an empty body reads as `{}`) after checking its media type.
-pub(super) fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, A2aError> {
+/// Reads a JSON body (an empty body reads as `{}`) after checking its media
+/// type and its nesting against `max_depth` (`http.max_json_depth`).
+fn json_body(headers: &HeaderMap, body: &Bytes, max_depth: usize) -> Result<Value, A2aError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
     if !is_json_media_type(headers) {
         return Err(A2aError::ContentTypeNotSupported("send the body as application/json".into()));
+    }
+    // Checked before parsing, as on the JSON-RPC binding: serde_json's own
+    // guard sits at a fixed 128 levels.
+    if let Some(message) = too_deep(body, max_depth) {
+        return Err(A2aError::InvalidRequest(message));
     }
     serde_json::from_slice(body).map_err(|error| A2aError::Parse(error.to_string()))
 }
@@ -297,9 +303,14 @@ impl RestCall<'_> {
         }
     }
 
+    /// The body as JSON (see [`json_body`]).
+    pub(super) fn json_body(&self) -> Result<Value, A2aError> {
+        json_body(self.headers, self.body, self.state.settings.http.max_json_depth)
+    }
+
     /// The body as the operation's params.
     fn body_params<T: serde::de::DeserializeOwned>(&self) -> Result<T, A2aError> {
-        jsonrpc::params(json_body(self.headers, self.body)?)
+        jsonrpc::params(self.json_body()?)
     }
 
     pub(super) fn success<T: Serialize>(&self, value: &T) -> Response {

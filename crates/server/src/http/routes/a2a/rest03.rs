@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use super::dispatch::{self, Answer};
 use super::jsonrpc::unauthenticated;
-use super::rest::{RestCall, json_body, query_int};
+use super::rest::{RestCall, query_int};
 use super::sse;
 
 impl RestCall<'_> {
@@ -74,7 +74,7 @@ impl RestCall<'_> {
                 _ => return Err(self.not_found()),
             },
             (Method::POST, ["tasks", task_id, "pushNotificationConfigs"]) => {
-                let legacy = v03::rest::push_config_from_proto(json_body(self.headers, self.body)?, task_id);
+                let legacy = v03::rest::push_config_from_proto(self.json_body()?, task_id);
                 let config: TaskPushNotificationConfig03 = agentdeck_a2a_protocol::jsonrpc::params(legacy)?;
                 Operation::CreatePushConfig(config.push_notification_config.into_current(task_id))
             }
@@ -107,7 +107,7 @@ impl RestCall<'_> {
 
     /// The body of a send, as the 1.0 request.
     fn send_params(&self) -> Result<agentdeck_a2a_protocol::SendMessageRequest, A2aError> {
-        let legacy = v03::rest::send_params_from_proto(json_body(self.headers, self.body)?);
+        let legacy = v03::rest::send_params_from_proto(self.json_body()?);
         agentdeck_a2a_protocol::jsonrpc::params::<MessageSendParams>(legacy)?.into_current()
     }
 }
