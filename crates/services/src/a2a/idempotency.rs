@@ -135,7 +135,8 @@ impl A2aService {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let service = self.clone();
+        // Weak: the sweep must not keep a service alive that everyone else dropped.
+        let service = std::sync::Arc::downgrade(&self.inner);
         let shutdown = self.inner.shutdown.clone();
         let every = every.max(std::time::Duration::from_secs(1));
         self.inner.runs.spawn_on(
@@ -147,7 +148,8 @@ impl A2aService {
                         _ = ticks.tick() => {}
                         () = shutdown.cancelled() => return,
                     }
-                    match service.purge_expired_idempotency_keys().await {
+                    let Some(inner) = service.upgrade() else { return };
+                    match (A2aService { inner }).purge_expired_idempotency_keys().await {
                         Ok(0) => {}
                         Ok(purged) => tracing::debug!(purged, "purged expired A2A idempotency keys"),
                         Err(error) => tracing::warn!(%error, "could not purge expired A2A idempotency keys"),

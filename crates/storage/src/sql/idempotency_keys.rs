@@ -97,7 +97,9 @@ impl KeyRow {
     /// Records the key on the SQLite group writer's connection, inside its transaction.
     pub(super) fn record_sqlite(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
         let mut delete = conn.prepare_cached(DELETE_EXPIRED_KEY).map_err(sqlite_error)?;
-        delete.execute(params![self.tenant, self.owner, self.agent, self.key, self.created_at]).map_err(sqlite_error)?;
+        delete
+            .execute(params![self.tenant, self.owner, self.agent, self.key, self.created_at])
+            .map_err(sqlite_error)?;
         let mut insert = conn.prepare_cached(INSERT_KEY).map_err(sqlite_error)?;
         insert
             .execute(params![

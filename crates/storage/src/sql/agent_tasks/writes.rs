@@ -14,8 +14,8 @@ use sqlx::AnyConnection;
 use crate::StoreError;
 use crate::agent_tasks::{AgentTaskEvent, AgentTaskScope, StoredAgentTask, StoredIdempotencyKey};
 use crate::sql::errors::db_error;
-use crate::sql::idempotency_keys::KeyRow;
 use crate::sql::group_commit::sqlite_error;
+use crate::sql::idempotency_keys::KeyRow;
 use crate::sql::rows;
 
 const INSERT_TASK: &str = "INSERT INTO a2a_tasks \
