@@ -9,9 +9,17 @@ use serde_json::{Value, json};
 use super::{PRODUCTION_SECRET, agentdeck, http, serve, serve_with};
 
 fn rpc(url: &str, method: &str, params: Value) -> Value {
+    rpc_keyed(url, method, params, None)
+}
+
+/// [`rpc`] with an `Idempotency-Key` header when given one.
+fn rpc_keyed(url: &str, method: &str, params: Value, idempotency_key: Option<&str>) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let response = http().post(format!("{url}/a2a/conformance")).header("A2A-Version", "1.0").json(&body).send();
-    response.expect("sent").json().expect("JSON")
+    let mut request = http().post(format!("{url}/a2a/conformance")).header("A2A-Version", "1.0").json(&body);
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().expect("sent").json().expect("JSON")
 }
 
 /// Reads an SSE stream's `(id, data)` events until `stop` says so or it ends.
@@ -42,6 +50,7 @@ fn a_task_killed_mid_stream_is_there_after_the_restart_and_resumes_without_dupli
     let stream = http()
         .post(format!("{}/a2a/conformance", server.url))
         .header("A2A-Version", "1.0")
+        .header("Idempotency-Key", "kill-test")
         .json(&body)
         .send()
         .expect("stream opened");
@@ -71,13 +80,14 @@ fn a_task_killed_mid_stream_is_there_after_the_restart_and_resumes_without_dupli
     let rest = read_events(response, |_, _| false);
     assert_eq!(rest.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [3], "only what came after event 2: {rest:?}");
     assert_eq!(rest[0].1["result"]["statusUpdate"]["status"]["state"], "TASK_STATE_FAILED");
-    // The retried messageId is the same task, not a new one.
-    let again = rpc(
-        &server.url,
-        "SendMessage",
-        json!({"message": {"messageId": "tck-long-running-kill", "role": "ROLE_USER", "parts": [{"text": "x"}]}}),
-    );
-    assert_eq!(again["result"]["task"]["id"], json!(task_id));
+    // A retry with the same Idempotency-Key is the same task after the restart, not a new one;
+    // the same messageId without the key is a new send, as the protocol says.
+    let params =
+        json!({"message": {"messageId": "tck-long-running-kill", "role": "ROLE_USER", "parts": [{"text": "x"}]}});
+    let again = rpc_keyed(&server.url, "SendMessage", params.clone(), Some("kill-test"));
+    assert_eq!(again["result"]["task"]["id"], json!(task_id), "{again}");
+    let unkeyed = rpc_keyed(&server.url, "SendMessage", params, None);
+    assert_ne!(unkeyed["result"]["task"]["id"], json!(task_id), "{unkeyed}");
 }
 
 #[test]
