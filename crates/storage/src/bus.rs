@@ -41,7 +41,7 @@ use redis::aio::{PubSubSink, PubSubStream};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::redis_connection::RedisConnection;
+use crate::redis_connection::{RedisConnection, connect_pubsub};
 use crate::state::StateError;
 
 /// What a subscription yields.
@@ -282,7 +282,7 @@ async fn publish_queued(mut connection: RedisConnection, mut queued: mpsc::Recei
 async fn run(client: redis::Client, shared: Arc<Shared>) {
     let mut backoff = BACKOFF.0;
     loop {
-        match connect(&client).await {
+        match connect_pubsub(&client, CALL_TIMEOUT).await {
             Ok((sink, stream)) => {
                 backoff = BACKOFF.0;
                 shared.connected.send_replace(true);
@@ -298,14 +298,6 @@ async fn run(client: redis::Client, shared: Arc<Shared>) {
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF.1);
     }
-}
-
-async fn connect(client: &redis::Client) -> Result<(PubSubSink, PubSubStream), String> {
-    let pubsub = tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub())
-        .await
-        .map_err(|_| "connecting timed out".to_owned())?
-        .map_err(|error| error.to_string())?;
-    Ok(pubsub.split())
 }
 
 /// Serves one connection until it fails; returns why.

@@ -117,3 +117,16 @@ impl ConnectionLike for RedisConnection {
         self.manager.get_db()
     }
 }
+
+/// A pub/sub connection split into its command and message halves, made within `timeout`
+/// (the change feed and the bus each follow their channels on one).
+pub(crate) async fn connect_pubsub(
+    client: &redis::Client,
+    timeout: Duration,
+) -> Result<(redis::aio::PubSubSink, redis::aio::PubSubStream), String> {
+    let pubsub = tokio::time::timeout(timeout, client.get_async_pubsub())
+        .await
+        .map_err(|_| "connecting timed out".to_owned())?
+        .map_err(|error| error.to_string())?;
+    Ok(pubsub.split())
+}

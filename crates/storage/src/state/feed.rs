@@ -33,6 +33,7 @@ use tokio::task::JoinHandle;
 
 use super::redis::room_channel;
 use super::{RoomKey, StateError};
+use crate::redis_connection::connect_pubsub;
 
 /// What a watched room's feed says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,7 +222,7 @@ impl Drop for Unwatch {
 async fn run(client: redis::Client, shared: Arc<Shared>) {
     let mut backoff = BACKOFF.0;
     loop {
-        match connect(&client).await {
+        match connect_pubsub(&client, CALL_TIMEOUT).await {
             Ok((sink, stream)) => {
                 backoff = BACKOFF.0;
                 shared.connected.send_replace(true);
@@ -234,14 +235,6 @@ async fn run(client: redis::Client, shared: Arc<Shared>) {
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF.1);
     }
-}
-
-async fn connect(client: &redis::Client) -> Result<(PubSubSink, PubSubStream), String> {
-    let pubsub = tokio::time::timeout(CALL_TIMEOUT, client.get_async_pubsub())
-        .await
-        .map_err(|_| "connecting timed out".to_owned())?
-        .map_err(|error| error.to_string())?;
-    Ok(pubsub.split())
 }
 
 /// Serves one connection until it fails; returns why.
