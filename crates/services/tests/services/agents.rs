@@ -14,7 +14,7 @@ use agentdeck_services::a2a::{A2aCaller, A2aOptions, A2aService, AgentExecutor};
 use agentdeck_services::agents::{herald::Herald, navi::Navi, pulse::Pulse};
 use agentdeck_services::seed::{DEMO_WORKSPACE_ID, seed_demo};
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, connect};
+use agentdeck_storage::{ConnectOptions, Stores, connect};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
@@ -24,7 +24,8 @@ struct Fixture {
     caller: A2aCaller,
 }
 
-async fn fixture() -> anyhow::Result<Fixture> {
+/// Navi, Pulse and Herald hosted on a fresh SQLite database seeded with the demo workspace.
+pub(crate) async fn demo_agents() -> anyhow::Result<(TestDatabase, Stores, A2aService)> {
     let database = TestDatabase::sqlite()?;
     let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
     let stores = connect(&database.url, &options).await?;
@@ -37,6 +38,11 @@ async fn fixture() -> anyhow::Result<Fixture> {
         Arc::new(Herald::new(stores.clone())),
     ];
     let service = A2aService::new(stores.agent_tasks.clone(), agents, a2a);
+    Ok((database, stores, service))
+}
+
+async fn fixture() -> anyhow::Result<Fixture> {
+    let (database, _, service) = demo_agents().await?;
     let principal = Principal { subject: "demo".into(), workspace_id: DEMO_WORKSPACE_ID, role: Role::Owner };
     let caller = A2aCaller::authenticated(principal, None);
     Ok(Fixture { _database: database, service, caller })

@@ -14,13 +14,14 @@ use agentdeck_domain::auth::{Principal, Role};
 use agentdeck_services::a2a::transport::{
     AgentTransport, CallerContext, FaultyTransport, InProcessTransport, InjectedFault, TransportError,
 };
-use agentdeck_services::a2a::{A2aCaller, A2aOptions, A2aService, AgentExecutor, Handover, WorkspaceRecords};
-use agentdeck_services::agents::{herald::Herald, navi::Navi, pulse::Pulse};
-use agentdeck_services::seed::{DEMO_WORKSPACE_ID, seed_demo};
+use agentdeck_services::a2a::{A2aCaller, A2aService, Handover, WorkspaceRecords};
+use agentdeck_services::seed::DEMO_WORKSPACE_ID;
+use agentdeck_storage::Stores;
 use agentdeck_storage::testing::TestDatabase;
-use agentdeck_storage::{ConnectOptions, Stores, connect};
 use anyhow::{Context, bail};
 use serde_json::Value;
+
+use crate::agents::demo_agents;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -32,18 +33,7 @@ struct Fixture {
 }
 
 async fn fixture() -> anyhow::Result<Fixture> {
-    let database = TestDatabase::sqlite()?;
-    let options = ConnectOptions { max_connections: 4, acquire_timeout: Duration::from_secs(30) };
-    let stores = connect(&database.url, &options).await?;
-    stores.database.migrate().await?;
-    seed_demo(&stores, chrono::Utc::now()).await?;
-    let a2a = A2aOptions::default();
-    let agents: Vec<Arc<dyn AgentExecutor>> = vec![
-        Arc::new(Navi::new(stores.clone())),
-        Arc::new(Pulse::new(stores.clone(), a2a.active_runs.clone())),
-        Arc::new(Herald::new(stores.clone())),
-    ];
-    let service = A2aService::new(stores.agent_tasks.clone(), agents, a2a);
+    let (database, stores, service) = demo_agents().await?;
     let transport = Arc::new(InProcessTransport::new());
     transport.attach(&service);
     Ok(Fixture { _database: database, stores, service, transport })
