@@ -73,9 +73,14 @@ pub struct A2aReport {
     pub first_error: Option<String>,
     /// Call latency.
     pub latency: LatencySummary,
-    /// Latency minus the `ask` baseline (the gateway's own share), when asking.
+    /// Latency minus the `ask` baseline (the slowest agent's injected delay), when asking.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overhead: Option<LatencySummary>,
+    /// Latency minus the slowest agent call as the server timed it (its
+    /// `Server-Timing` header), when asking: what the gateway added over its
+    /// slowest agent, that agent's own work (its task writes, its reads) excluded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead_over_agents: Option<LatencySummary>,
     /// CPU of the server and the generator over the measured window.
     pub cpu: Vec<CpuUse>,
 }
@@ -84,7 +89,7 @@ impl A2aReport {
     /// A human summary.
     pub fn describe(&self) -> String {
         format!(
-            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}\n  CPU: {}",
+            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}{}\n  CPU: {}",
             if self.scenario == "ask" { "POST /api/ask" } else { "a2a SendMessage" },
             self.url,
             self.concurrency,
@@ -94,11 +99,29 @@ impl A2aReport {
             self.latency.describe(),
             self.overhead
                 .as_ref()
-                .map(|o| format!("\n  overhead over the slowest agent: {}", o.describe()))
+                .map(|o| format!("\n  overhead over the baseline (the slowest agent's delay): {}", o.describe()))
+                .unwrap_or_default(),
+            self.overhead_over_agents
+                .as_ref()
+                .map(|o| format!("\n  overhead over the slowest agent's call (Server-Timing): {}", o.describe()))
                 .unwrap_or_default(),
             self.cpu.iter().map(|c| format!("{} {:.1} %", c.process, c.percent)).collect::<Vec<_>>().join(", ")
         )
     }
+}
+
+/// The longest agent call in an answer's `Server-Timing` header (`agent-navi;dur=21.4, …`).
+fn slowest_agent(server_timing: Option<&str>) -> Option<Duration> {
+    server_timing?
+        .split(',')
+        .filter_map(|metric| {
+            let mut params = metric.trim().split(';');
+            params.next()?.strip_prefix("agent-")?;
+            params.find_map(|param| param.trim().strip_prefix("dur="))?.parse::<f64>().ok()
+        })
+        .filter(|millis| millis.is_finite() && *millis >= 0.0)
+        .map(|millis| Duration::from_secs_f64(millis / 1000.0))
+        .max()
 }
 
 fn check_ask(answer: &Value) -> Result<(), String> {
@@ -127,6 +150,8 @@ struct Tally {
     latency: Latency,
     /// Latency minus the `ask` baseline.
     overhead: Latency,
+    /// Latency minus the slowest agent call.
+    overhead_over_agents: Latency,
     /// Inside the measured window: calls that end now are counted.
     measuring: AtomicBool,
     stop: AtomicBool,
@@ -137,16 +162,19 @@ struct Tally {
 
 impl Tally {
     /// Counts one call that took `took`, if it ended inside the measured window.
-    fn record(&self, outcome: Result<(), String>, took: Duration, ask: Option<&AskLoad>) {
+    fn record(&self, outcome: Result<Option<Duration>, String>, took: Duration, ask: Option<&AskLoad>) {
         if !self.measuring.load(Ordering::Relaxed) {
             return;
         }
         match outcome {
-            Ok(()) => {
-                self.latency.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+            Ok(slowest_agent) => {
+                let micros = |duration: Duration| u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+                self.latency.record(micros(took));
                 if let Some(ask) = ask {
-                    let own = took.saturating_sub(ask.baseline);
-                    self.overhead.record(u64::try_from(own.as_micros()).unwrap_or(u64::MAX));
+                    self.overhead.record(micros(took.saturating_sub(ask.baseline)));
+                }
+                if let Some(slowest) = slowest_agent {
+                    self.overhead_over_agents.record(micros(took.saturating_sub(slowest)));
                 }
                 self.requests.fetch_add(1, Ordering::Relaxed);
             }
@@ -171,6 +199,7 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     let tally = Arc::new(Tally {
         latency: Latency::new(None)?,
         overhead: Latency::new(None)?,
+        overhead_over_agents: Latency::new(None)?,
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         requests: AtomicU64::new(0),
@@ -197,6 +226,7 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     Ok(A2aReport {
         scenario: if config.ask.is_some() { "ask" } else { "a2a" },
         overhead: config.ask.as_ref().map(|_| tally.overhead.summary()),
+        overhead_over_agents: config.ask.as_ref().map(|_| tally.overhead_over_agents.summary()),
         ok: errors == 0 && requests > 0,
         url: config.url.clone(),
         concurrency: config.concurrency,
@@ -227,13 +257,31 @@ async fn call_until_stopped(http: reqwest::Client, config: A2aConfig, worker: us
         };
         let started = Instant::now();
         let outcome = match request.send().await {
-            Ok(response) => match response.json::<Value>().await {
-                Ok(answer) if config.ask.is_some() => check_ask(&answer),
-                Ok(answer) => check(&answer),
-                Err(error) => Err(format!("unreadable answer: {error}")),
-            },
+            Ok(response) => {
+                let timing = response.headers().get("server-timing").and_then(|v| v.to_str().ok());
+                let slowest = slowest_agent(timing);
+                match response.json::<Value>().await {
+                    Ok(answer) if config.ask.is_some() => check_ask(&answer).map(|()| slowest),
+                    Ok(answer) => check(&answer).map(|()| None),
+                    Err(error) => Err(format!("unreadable answer: {error}")),
+                }
+            }
             Err(error) => Err(format!("transport: {error}")),
         };
         tally.record(outcome, started.elapsed(), config.ask.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slowest_agent_is_read_from_server_timing() {
+        let header = "agent-herald;dur=80.125, agent-navi;dur=20.5, agent-pulse;dur=50.0, ask;dur=81.9";
+        assert_eq!(slowest_agent(Some(header)), Some(Duration::from_micros(80_125)));
+        assert_eq!(slowest_agent(Some("ask;dur=3.0")), None);
+        assert_eq!(slowest_agent(Some("agent-navi;dur=oops")), None);
+        assert_eq!(slowest_agent(None), None);
     }
 }

@@ -464,3 +464,45 @@ async fn a_layout_change_while_the_agents_work_is_kept_by_the_answer() {
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(layout_now(&app).await, reversed, "the answer was placed on the layout as the user left it");
 }
+
+/// `Server-Timing` metrics as (name, milliseconds).
+fn timing_metrics(header: &str) -> Vec<(String, f64)> {
+    header
+        .split(',')
+        .filter_map(|metric| {
+            let mut params = metric.trim().split(';');
+            let name = params.next()?.to_owned();
+            let dur = params.find_map(|param| param.strip_prefix("dur="))?.parse().ok()?;
+            Some((name, dur))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_answer_says_in_server_timing_how_long_each_agent_and_the_whole_answer_took() {
+    use agentdeck_server::config::AgentFault;
+    let app = spawn_app_with(|settings| {
+        settings.gateway.cache_ttl_ms = 0;
+        settings.a2a.faults.insert("herald".into(), AgentFault { delay_ms: 40, fail: false });
+    })
+    .await;
+    let response = app
+        .client
+        .post(format!("{}/api/ask", app.address))
+        .bearer_auth(&app.token)
+        .json(&json!({"question": "workspace overview"}))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let header = response.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let metrics = timing_metrics(&header);
+    let names: Vec<&str> = metrics.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["agent-herald", "agent-navi", "agent-pulse", "ask"], "{header}");
+    let dur = |name: &str| metrics.iter().find(|(n, _)| n == name).map_or(0.0, |(_, dur)| *dur);
+    assert!(dur("agent-herald") >= 40.0, "Herald waited 40 ms in front of its call: {header}");
+    let slowest = metrics.iter().filter(|(n, _)| n.starts_with("agent-")).map(|(_, d)| *d).fold(0.0, f64::max);
+    assert!(dur("ask") >= slowest, "the answer took at least as long as its slowest agent: {header}");
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert_eq!(answer["agents"]["herald"]["ok"], true, "{answer}");
+}

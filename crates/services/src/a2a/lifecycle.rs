@@ -10,6 +10,17 @@
 //! is already over. A run that returns without a final state, or fails, ends
 //! its task `FAILED`. A send with an idempotency key that was used before
 //! answers with the first send's outcome instead ([`super::idempotency`]).
+//!
+//! # Deferred insert
+//!
+//! A blocking send without an idempotency key or a webhook does not store
+//! its new task at once: nobody can name the task until the send answers, so
+//! the task's first write stores it together with that write's events (an
+//! agent that answers at once costs one write instead of two), and a run
+//! still working after [`INSERT_DEFERRED_FOR`] stores it then. Before the
+//! send answers, the task is stored. Meanwhile the task is in this node's
+//! memory only: `ListTasks` does not show it yet, and a crash loses it (its
+//! caller, whose connection the crash broke, never learnt its id).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +31,7 @@ use agentdeck_a2a_protocol::{
 };
 use agentdeck_storage::agent_tasks::{AgentTaskEvent, AgentTaskScope, IdempotentOutcome};
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::caller::A2aCaller;
@@ -29,6 +41,9 @@ use super::live::{Emitted, LiveTask, SequencedEvent, stored_task};
 use super::push_configs::prefix_violations;
 use super::service::{A2aService, snapshot_event, store_error, with_history};
 use super::stream::{EventStream, event_stream};
+
+/// Longest a running task of a blocking send waits to be stored (see "Deferred insert").
+pub(crate) const INSERT_DEFERRED_FOR: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How a send started.
 enum Started {
@@ -81,7 +96,7 @@ impl A2aService {
     ) -> Result<SendMessageResponse, A2aError> {
         let history = request.history_length();
         let return_immediately = request.return_immediately();
-        match self.start(agent, caller, request, idempotency_key).await? {
+        match self.start(agent, caller, request, idempotency_key, !return_immediately).await? {
             Started::Reply(message) => Ok(SendMessageResponse::Message(message)),
             Started::Existing { live, .. } => {
                 if !return_immediately {
@@ -100,6 +115,8 @@ impl A2aService {
                 if !return_immediately {
                     self.wait_until_settled(&live, events).await;
                 }
+                // A task whose insert was deferred is stored before anyone learns its id.
+                live.store_if_unstored().await.map_err(store_error)?;
                 let task = live.lock().await.task.clone();
                 Ok(SendMessageResponse::Task(with_history(task, history)))
             }
@@ -149,7 +166,7 @@ impl A2aService {
         request: SendMessageRequest,
         idempotency_key: Option<&str>,
     ) -> Result<EventStream, A2aError> {
-        match self.start(agent, caller, request, idempotency_key).await? {
+        match self.start(agent, caller, request, idempotency_key, false).await? {
             Started::Reply(message) => {
                 let event = SequencedEvent { seq: 0, event: Arc::new(StreamResponse::Message(message)) };
                 Ok(event_stream(vec![event], None, 0, self.inner.shutdown.clone()))
@@ -264,12 +281,15 @@ impl A2aService {
     }
 
     /// Validates a send and starts it: a reply, an existing task, or a run.
+    /// `blocking`: the send answers only once the run settles, so a new task's
+    /// insert may be deferred (see "Deferred insert").
     async fn start(
         &self,
         agent_name: &str,
         caller: &A2aCaller,
         request: SendMessageRequest,
         idempotency_key: Option<&str>,
+        blocking: bool,
     ) -> Result<Started, A2aError> {
         A2aError::check(request.violations())?;
         let agent = self.executor(agent_name)?;
@@ -326,10 +346,13 @@ impl A2aService {
             }
             return Ok(Started::Reply(reply));
         }
-        self.start_task(agent, scope, message, request_for_agent, inline_push, keyed.as_ref()).await
+        let defer_insert = blocking && keyed.is_none() && inline_push.is_none();
+        self.start_task(agent, scope, message, request_for_agent, inline_push, keyed.as_ref(), defer_insert).await
     }
 
-    /// Makes a new task `SUBMITTED` for `message`, stores it and starts its run.
+    /// Makes a new task `SUBMITTED` for `message`, stores it (or, with
+    /// `defer_insert`, leaves that to its first write) and starts its run.
+    #[allow(clippy::too_many_arguments)]
     async fn start_task(
         &self,
         agent: Arc<dyn AgentExecutor>,
@@ -338,6 +361,7 @@ impl A2aService {
         mut request_for_agent: AgentRequest,
         inline_push: Option<TaskPushNotificationConfig>,
         keyed: Option<&KeyedSend>,
+        defer_insert: bool,
     ) -> Result<Started, A2aError> {
         let task_id = Uuid::now_v7().to_string();
         let context_id =
@@ -353,16 +377,22 @@ impl A2aService {
             metadata: None,
         };
         let created_at = now_millis();
-        let stored = stored_task(&task, 1, created_at).map_err(store_error)?;
         let first =
             serde_json::to_value(StreamResponse::Task(task.clone())).map_err(|e| A2aError::Internal(e.to_string()))?;
-        let events = [AgentTaskEvent { seq: 1, body: first }];
+        let first = AgentTaskEvent { seq: 1, body: first };
         let ttl = self.inner.options.idempotency_ttl;
         let record = keyed.map(|keyed| {
             keyed.record(IdempotentOutcome::Task { task_id: task_id.clone(), first_seq: 1 }, created_at, ttl)
         });
         let store = &self.inner.store;
-        match store.insert_agent_task(&scope, &stored, record.as_ref(), &events, self.inner.options.keep_events).await {
+        let keep_events = self.inner.options.keep_events;
+        let inserted = if defer_insert {
+            Ok(())
+        } else {
+            let stored = stored_task(&task, 1, created_at).map_err(store_error)?;
+            store.insert_agent_task(&scope, &stored, record.as_ref(), std::slice::from_ref(&first), keep_events).await
+        };
+        match inserted {
             Ok(()) => {}
             Err(error) => {
                 return match keyed {
@@ -385,9 +415,12 @@ impl A2aService {
         let (snapshot, events) = {
             let mut guard = live.lock().await;
             guard.running = true;
+            if defer_insert {
+                guard.unstored = Some(first);
+            }
             (snapshot_event(&guard.task, guard.last_seq), live.subscribe(&guard))
         };
-        self.spawn_run(agent, live.clone(), request_for_agent);
+        self.spawn_run(agent, live.clone(), request_for_agent, defer_insert);
         Ok(Started::Run { live, snapshot, events })
     }
 
@@ -462,14 +495,26 @@ impl A2aService {
         let snapshot = snapshot_event(&guard.task, guard.last_seq);
         let events = live.subscribe(&guard);
         drop(guard);
-        self.spawn_run(agent, live.clone(), request);
+        self.spawn_run(agent, live.clone(), request, false);
         Ok(Started::Run { live, snapshot, events })
     }
 
     /// Runs the agent on the task as a task of the service's tracker; the
     /// run stops at cancel or shutdown, and a run that ends without a final
     /// state fails the task.
-    fn spawn_run(&self, agent: Arc<dyn AgentExecutor>, live: Arc<LiveTask>, request: AgentRequest) {
+    ///
+    /// With `deferred_insert` (the task is not stored yet), a timer of its own
+    /// stores it once the run outlasts [`INSERT_DEFERRED_FOR`]: a task of its
+    /// own, since waiting for the task's lock inside the run would wait for an
+    /// agent holding that lock in the middle of a write, which could not go on
+    /// until the wait ended.
+    fn spawn_run(
+        &self,
+        agent: Arc<dyn AgentExecutor>,
+        live: Arc<LiveTask>,
+        request: AgentRequest,
+        deferred_insert: bool,
+    ) {
         let cancel = self.inner.shutdown.child_token();
         if let Ok(mut token) = live.run_token.lock() {
             *token = Some(cancel.clone());
@@ -478,8 +523,14 @@ impl A2aService {
         let updater = TaskUpdater { live: live.clone(), cancel: cancel.clone(), meter };
         let service = self.clone();
         let running = RunningGuard::start(&self.inner.options.active_runs);
+        // Stops the deferred insert's timer once the run is over.
+        let run_over = CancellationToken::new();
+        if deferred_insert {
+            self.store_when_deferral_ends(&live, run_over.clone());
+        }
         self.inner.runs.spawn(async move {
             let _running = running;
+            let _run_over = run_over.drop_guard();
             let outcome = tokio::select! {
                 outcome = agent.execute(request, updater) => Some(outcome),
                 () = cancel.cancelled() => None,
@@ -501,7 +552,27 @@ impl A2aService {
                 let _ = live.emit_locked(&mut guard, event, None).await;
             }
             drop(guard);
+            // Shut down or failed before any write: stored as it is.
+            if let Err(error) = live.store_if_unstored().await {
+                tracing::warn!(task_id = %live.id, %error, "could not store an A2A task");
+            }
             service.forget_if_finished(&live).await;
+        });
+    }
+}
+
+impl A2aService {
+    /// Stores `live` once [`INSERT_DEFERRED_FOR`] has passed, unless its run is over first.
+    fn store_when_deferral_ends(&self, live: &Arc<LiveTask>, run_over: CancellationToken) {
+        let live = live.clone();
+        self.inner.runs.spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(INSERT_DEFERRED_FOR) => {}
+                () = run_over.cancelled() => return,
+            }
+            if let Err(error) = live.store_if_unstored().await {
+                tracing::warn!(task_id = %live.id, %error, "could not store an A2A task");
+            }
         });
     }
 }

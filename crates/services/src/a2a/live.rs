@@ -41,6 +41,9 @@ pub(super) struct Snapshot {
     pub last_seq: i64,
     /// Whether an agent run is working the task now.
     pub running: bool,
+    /// The task's first event while the task is not stored yet: its first
+    /// write stores the task with it (see `lifecycle.rs`, "deferred insert").
+    pub unstored: Option<AgentTaskEvent>,
 }
 
 /// What became of an emitted event.
@@ -106,7 +109,7 @@ impl LiveTask {
             created_at,
             store,
             keep_events,
-            snapshot: Mutex::new(Snapshot { task, last_seq, running }),
+            snapshot: Mutex::new(Snapshot { task, last_seq, running, unstored: None }),
             events,
             run_token: std::sync::Mutex::new(None),
             push: std::sync::Mutex::new(push),
@@ -214,8 +217,9 @@ impl LiveTask {
             let Some(last_seq) = numbered.last().map(|event| event.seq) else {
                 return Emitted::Sent;
             };
-            match self.store_events(&task, guard.last_seq, &numbered, idempotency_key).await {
+            match self.store_events(&task, guard.last_seq, &numbered, idempotency_key, guard.unstored.as_ref()).await {
                 Ok(()) => {
+                    guard.unstored = None;
                     guard.task = task;
                     guard.last_seq = last_seq;
                     for event in numbered {
@@ -340,20 +344,41 @@ impl LiveTask {
         events.into_iter().map(decode_event).collect()
     }
 
+    /// Stores the task as it is now, if it was not stored yet (its insert was
+    /// deferred and nothing was written since).
+    pub async fn store_if_unstored(&self) -> Result<(), StoreError> {
+        let mut guard = self.lock().await;
+        let Some(first) = guard.unstored.clone() else { return Ok(()) };
+        let stored = stored_task(&guard.task, guard.last_seq, self.created_at)?;
+        self.store.insert_agent_task(&self.scope, &stored, None, &[first], self.keep_events).await?;
+        guard.unstored = None;
+        Ok(())
+    }
+
+    /// Writes events after `expected_seq`; a task not stored yet (`unstored`:
+    /// its first event) is inserted with them in the same write.
     async fn store_events(
         &self,
         task: &Task,
         expected_seq: i64,
         events: &[SequencedEvent],
         idempotency_key: Option<&StoredIdempotencyKey>,
+        unstored: Option<&AgentTaskEvent>,
     ) -> Result<(), StoreError> {
-        let mut logged = Vec::with_capacity(events.len());
+        let mut logged = Vec::with_capacity(events.len() + 1);
+        logged.extend(unstored.cloned());
         for event in events {
             let body = serde_json::to_value(event.event.as_ref()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             logged.push(AgentTaskEvent { seq: event.seq, body });
         }
         let last_seq = events.last().map_or(expected_seq, |event| event.seq);
         let stored = stored_task(task, last_seq, self.created_at)?;
+        if unstored.is_some() {
+            return self
+                .store
+                .insert_agent_task(&self.scope, &stored, idempotency_key, &logged, self.keep_events)
+                .await;
+        }
         self.store
             .update_agent_task(&self.scope, &stored, expected_seq, idempotency_key, &logged, self.keep_events)
             .await

@@ -48,6 +48,8 @@ impl A2aService {
         live: &Arc<LiveTask>,
         mut config: TaskPushNotificationConfig,
     ) -> Result<TaskPushNotificationConfig, A2aError> {
+        // A config refers to a stored task.
+        live.store_if_unstored().await.map_err(store_error)?;
         config.task_id = live.id.clone();
         if config.id.trim().is_empty() {
             config.id = Uuid::now_v7().to_string();

@@ -114,6 +114,9 @@ pub struct AgentReport {
     /// What went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `ms`, exactly (the `Server-Timing` header of `POST /api/ask` carries it).
+    #[serde(skip)]
+    pub took: Duration,
 }
 
 /// The answer to a question.
@@ -221,8 +224,10 @@ impl Gateway {
         let started = Instant::now();
         let (workspace, agent, question, project_id) = (key.workspace, key.agent, key.question.clone(), key.project);
         let outcome = self.inner.cache.get_or_call(key, self.fetch(agent, &question, project_id, caller)).await;
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let report = AgentReport { ok: outcome.is_ok(), ms, error: outcome.as_ref().err().map(ToString::to_string) };
+        let took = started.elapsed();
+        let ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let report = AgentReport { ok: outcome.is_ok(), ms, error, took };
         let remembered =
             AgentOutcome { at: chrono::Utc::now(), ok: report.ok, ms: report.ms, error: report.error.clone() };
         self.inner.outcomes.insert((workspace, agent), remembered);
@@ -312,24 +317,21 @@ impl Gateway {
         if request.question.chars().count() > MAX_QUESTION_CHARS {
             return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
         }
-        // Read once here and handed to the agents in process, which would otherwise read them again.
-        let projects = crate::agents::data::read_projects(&self.inner.stores, principal.workspace_id).await?;
+        // The projects are read once here and handed to the agents in process, which would otherwise read
+        // them again; the newest activity id (every write of project data appends an activity entry)
+        // versions the answer cache. Both reads at once: neither depends on the other.
+        let newest_activity = ActivityFilter::default();
+        let (projects, newest_activity) = tokio::try_join!(
+            crate::agents::data::read_projects(&self.inner.stores, principal.workspace_id),
+            self.inner.stores.activity.list_activity(principal.workspace_id, &newest_activity, PageRequest::first(1)),
+        )?;
+        let generation = newest_activity.items.first().map(|entry| entry.id);
         let names = projects.iter().map(|project| (project.id, project.name.clone())).collect::<Vec<_>>();
         let plan = plan(question, request.project_id, &names);
         if plan.intent == Intent::Unknown {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
             return Ok(AskResponse { text, widgets: Vec::new(), agents: BTreeMap::new() });
         }
-        // Every write of project data appends an activity entry: its newest id versions the cache.
-        let generation = self
-            .inner
-            .stores
-            .activity
-            .list_activity(principal.workspace_id, &ActivityFilter::default(), PageRequest::first(1))
-            .await?
-            .items
-            .first()
-            .map(|entry| entry.id);
         let normalized = question.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
         let caller = CallerContext {
             principal: Some(principal.clone()),

@@ -56,7 +56,7 @@ use uuid::Uuid;
 
 use self::group_commit::GroupWriter;
 use crate::StoreError;
-use crate::state::{SqliteFile, SqliteStateStore, StateOptions, StateStore};
+use crate::state::{Checkpointer, RESTART_FRAMES, SqliteFile, SqliteStateStore, StateOptions, StateStore};
 use crate::store::{Backend, Database, Stores};
 pub(crate) use errors::{SQLITE_TRANSIENT, db_error};
 pub(crate) use sqlite::PRAGMAS as SQLITE_PRAGMAS;
@@ -88,22 +88,33 @@ impl Default for ConnectOptions {
 pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, StoreError> {
     sqlx::any::install_default_drivers();
     let backend = Backend::of_url(url).ok_or_else(|| StoreError::UnsupportedUrl(redact(url)))?;
-    let (pool, sqlite_file) = match backend {
+    let (pool, sqlite_file, checkpointer) = match backend {
         Backend::Sqlite => {
-            let pool = sqlite::connect(url, options).await.map_err(db_error)?;
-            (pool, Some(sqlite::database_file(url).map_err(db_error)?))
+            let file = sqlite::database_file(url).map_err(db_error)?;
+            // A file this process writes gets one checkpointer, which its writers share.
+            let checkpointer = match &file {
+                SqliteFile::Path { read_only: false, .. } => {
+                    Checkpointer::start(file.clone(), RESTART_FRAMES).map(Arc::new)
+                }
+                _ => None,
+            };
+            let auto_checkpoint = checkpointer.as_ref().map(|checkpointer| checkpointer.auto_checkpoint_pages());
+            let pool = sqlite::connect(url, options, auto_checkpoint).await.map_err(db_error)?;
+            (pool, Some(file), checkpointer)
         }
-        Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None),
+        Backend::Postgres => (postgres::connect(url, options).await.map_err(db_error)?, None, None),
     };
     tracing::debug!(backend = backend.as_str(), max_connections = options.max_connections, "connected records store");
     let write_gate = Arc::new(tokio::sync::Mutex::new(()));
     // Files the group writer can open get one; other SQLite databases (in
     // memory, read-only) keep every write on the pool.
     let group_writer = match &sqlite_file {
-        Some(SqliteFile::Path { path, read_only: false }) => Some(GroupWriter::start(path.clone(), write_gate.clone())),
+        Some(SqliteFile::Path { path, read_only: false }) => {
+            Some(GroupWriter::start(path.clone(), write_gate.clone(), checkpointer.clone()))
+        }
         _ => None,
     };
-    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer };
+    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer, checkpointer };
     Ok(Stores::all_on(Arc::new(store)))
 }
 
@@ -180,6 +191,9 @@ pub(crate) struct SqlStore {
     sqlite_file: Option<SqliteFile>,
     /// The group commit of task writes on a SQLite file (see [`group_commit`]); `None` otherwise.
     group_writer: Option<GroupWriter>,
+    /// Checkpoints the SQLite file's WAL off the writers' paths (see
+    /// `state::sqlite::checkpoint`), for the group writer and the state store's writer.
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl SqlStore {
@@ -257,7 +271,10 @@ impl Database for SqlStore {
     fn embedded_state(&self, options: StateOptions) -> Option<Arc<dyn StateStore>> {
         // Cluster mode (PostgreSQL, no SQLite file) keeps dashboard state in Redis (RedisStateStore).
         let file = self.sqlite_file.clone()?;
-        Some(Arc::new(SqliteStateStore::open(file, options)))
+        match &self.checkpointer {
+            Some(checkpointer) => Some(Arc::new(SqliteStateStore::open_sharing(file, options, checkpointer.clone()))),
+            None => Some(Arc::new(SqliteStateStore::open(file, options))),
+        }
     }
 }
 

@@ -23,14 +23,24 @@ pub(super) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub(crate) const PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
-/// Opens a pool on a SQLite file URL.
-pub(super) async fn connect(url: &str, options: &ConnectOptions) -> Result<AnyPool, sqlx::Error> {
+/// Opens a pool on a SQLite file URL; with `auto_checkpoint`, its connections
+/// checkpoint the WAL by themselves only past that many pages (a checkpointer
+/// thread does it, see `state::sqlite::checkpoint`).
+pub(super) async fn connect(
+    url: &str,
+    options: &ConnectOptions,
+    auto_checkpoint: Option<i64>,
+) -> Result<AnyPool, sqlx::Error> {
     AnyPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(PRAGMAS).await?;
+                if let Some(pages) = auto_checkpoint {
+                    let pragma = format!("PRAGMA wal_autocheckpoint = {pages}");
+                    conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
+                }
                 Ok(())
             })
         })

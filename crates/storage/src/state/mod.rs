@@ -56,6 +56,7 @@ pub use self::feed::{ChangeFeed, RedisChangeFeed, RoomSignal, RoomWatch};
 pub use self::redis::RedisStateStore;
 pub(crate) use self::sqlite::SqliteFile;
 pub use self::sqlite::SqliteStateStore;
+pub(crate) use self::sqlite::checkpoint::{Checkpointer, RESTART_FRAMES};
 pub(crate) use self::sqlite::priority::{Priority, lower_this_thread};
 
 /// Boxed error source of [`StateError`].

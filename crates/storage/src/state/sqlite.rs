@@ -76,7 +76,7 @@
 //! `synchronous = NORMAL`, so a power cut can lose the last commits, never
 //! corrupt the file.
 
-mod checkpoint;
+pub(crate) mod checkpoint;
 pub(crate) mod priority;
 mod queries;
 #[cfg(test)]
@@ -84,12 +84,14 @@ mod tests;
 mod worker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout_at};
 
+use self::checkpoint::Checkpointer;
 use self::queries::{Commit, Room};
 use self::worker::{Job, Reply, Role, Worker, WorkerError};
 use super::{CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateOptions, StateStore, StoredState};
@@ -162,6 +164,19 @@ impl SqliteStateStore {
     /// run). Never blocks: the threads open their connections by themselves.
     pub(crate) fn open(file: SqliteFile, options: StateOptions) -> Self {
         Self::with_timeout(file, options, CALL_TIMEOUT)
+    }
+
+    /// [`SqliteStateStore::open`], its writer sharing the file's `checkpointer`
+    /// with the records store's group writer.
+    pub(crate) fn open_sharing(file: SqliteFile, options: StateOptions, checkpointer: Arc<Checkpointer>) -> Self {
+        if let SqliteFile::Unsupported(reason) = &file {
+            tracing::error!(reason, "the SQLite state store cannot open this database; every state call will fail");
+        }
+        Self {
+            writes: Thread::start(Worker::writer_sharing(file.clone(), options.clone(), Some(checkpointer))),
+            reads: Thread::start(Worker::reader(file, options)),
+            call_timeout: CALL_TIMEOUT,
+        }
     }
 
     /// [`SqliteStateStore::open`] with another call timeout (tests).

@@ -2,10 +2,10 @@
 //! which also puts them on the caller's dashboard.
 
 use agentdeck_domain::records::wire_schema;
-use agentdeck_services::gateway::{AskRequest, MAX_QUESTION_CHARS};
+use agentdeck_services::gateway::{AskRequest, AskResponse, MAX_QUESTION_CHARS};
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,6 +17,9 @@ use crate::state::AppState;
 /// How long the JWT minted for the agent calls of an API token or session caller lives: as long
 /// as the gateway re-asks the question on live refresh, so the refreshes of the answer keep working.
 const AGENT_CALL_TOKEN_TTL: std::time::Duration = agentdeck_services::gateway::LIVE_REFRESH_HORIZON;
+
+/// The header carrying how long the answer's steps took.
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 /// Routes of this module.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -74,7 +77,8 @@ pub(crate) struct AgentReportBody {
 
 /// Answers a question with widgets from Navigator, Vitals and Activity (called over A2A, in parallel).
 #[utoipa::path(post, path = "/api/ask", tag = "dashboard", security(("bearer" = [])), request_body = AskBody,
-    responses((status = 200, description = "The answer, its widgets, and how each agent call went", body = AskAnswer),
+    responses((status = 200, description = "The answer, its widgets, and how each agent call went", body = AskAnswer,
+            headers(("Server-Timing" = String, description = "How long each agent call took (`agent-navi;dur=21.4`, in milliseconds) and the whole answer (`ask;dur=…`): what the gateway added over the slowest agent is their difference"))),
         (status = 409, description = "The dashboard could not take the answer: other writers kept committing, or the stored document is unreadable (DELETE /api/dashboard/state resets it)", body = ErrorBody),
         (status = 413, description = "The dashboard with the answer would be larger than the cap", body = ErrorBody),
         (status = 422, description = "Empty or overlong question, or a body that breaks a rule; details list the failing paths", body = ErrorBody)))]
@@ -87,8 +91,24 @@ async fn ask(
     let token = bearer_for_agents(&state, &caller, &headers)?;
     let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
     let request = AskRequest { question: body.question, project_id: body.project_id };
+    let started = std::time::Instant::now();
     let answer = state.gateway.ask(&caller, &token, traceparent, &request).await?;
-    Ok(Json(answer).into_response())
+    let timing = server_timing(&answer, started.elapsed());
+    let mut response = Json(answer).into_response();
+    if let Ok(value) = HeaderValue::from_str(&timing) {
+        response.headers_mut().insert(SERVER_TIMING, value);
+    }
+    Ok(response)
+}
+
+/// The `Server-Timing` header (W3C Server Timing) of an answer: each agent
+/// call, then the whole answer, in milliseconds with microseconds.
+fn server_timing(answer: &AskResponse, took: std::time::Duration) -> String {
+    let millis = |duration: std::time::Duration| duration.as_secs_f64() * 1000.0;
+    let mut metrics: Vec<String> =
+        answer.agents.iter().map(|(agent, report)| format!("agent-{agent};dur={:.3}", millis(report.took))).collect();
+    metrics.push(format!("ask;dur={:.3}", millis(took)));
+    metrics.join(", ")
 }
 
 /// The bearer the gateway's agent calls carry: a JWT caller's own token; for

@@ -26,7 +26,19 @@ pub struct InjectedFault {
     pub fail: bool,
 }
 
+/// Tokio's timer wakes on whole milliseconds and a little late (a 80 ms
+/// sleep takes 81–82 ms here); the last stretch of a delay is slept on a
+/// blocking thread, whose `nanosleep` is accurate to tens of microseconds,
+/// so an agent set to take 80 ms takes 80 ms and a benchmark that subtracts
+/// the delay measures agentdeck, not the timer.
+const PRECISE_TAIL: Duration = Duration::from_millis(3);
+
 impl InjectedFault {
+    /// Waits out the delay, accurately (see [`PRECISE_TAIL`]).
+    pub async fn wait(&self) {
+        wait_precisely(self.delay).await;
+    }
+
     /// The error a failing call answers (the edge's words too).
     pub fn error(agent: &str) -> A2aError {
         A2aError::Internal(format!("fault injected in front of {agent} (a2a.faults)"))
@@ -59,7 +71,7 @@ impl AgentTransport for FaultyTransport {
             return self.inner.send(agent, request, caller, deadline).await;
         };
         let started = tokio::time::Instant::now();
-        if tokio::time::timeout(deadline, tokio::time::sleep(fault.delay)).await.is_err() {
+        if tokio::time::timeout(deadline, fault.wait()).await.is_err() {
             return Err(TransportError::Deadline(deadline));
         }
         if fault.fail {
@@ -68,5 +80,36 @@ impl AgentTransport for FaultyTransport {
         // The delay counts against the caller's deadline, as it does at the edge.
         let left = deadline.saturating_sub(started.elapsed());
         self.inner.send(agent, request, caller, left).await
+    }
+}
+
+/// Sleeps `delay`: on the runtime's timer up to [`PRECISE_TAIL`] before its
+/// end, the rest on a blocking thread.
+async fn wait_precisely(delay: Duration) {
+    let until = std::time::Instant::now() + delay;
+    let coarse = delay.saturating_sub(PRECISE_TAIL);
+    if !coarse.is_zero() {
+        tokio::time::sleep(coarse).await;
+    }
+    let rest = until.saturating_duration_since(std::time::Instant::now());
+    if rest.is_zero() {
+        return;
+    }
+    // A failed blocking pool (shutting down) leaves the tail to the timer.
+    if tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await.is_err() {
+        tokio::time::sleep(rest).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_delay_is_waited_in_full() {
+        let fault = InjectedFault { delay: Duration::from_millis(20), fail: false };
+        let started = std::time::Instant::now();
+        fault.wait().await;
+        assert!(started.elapsed() >= Duration::from_millis(20), "woke after {:?}", started.elapsed());
     }
 }

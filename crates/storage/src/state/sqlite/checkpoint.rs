@@ -8,7 +8,7 @@
 //! that happened a dozen times a second and set the commit latency's p90. So
 //! the writer's connection checkpoints by itself only far past the rewind
 //! threshold ([`WAL_LIMIT_FACTOR`]; a bound for when this thread cannot keep
-//! up, since it runs in the idle scheduling class, see `priority`) and nudges
+//! up, since it runs in the batch scheduling class, see `priority`) and nudges
 //! this thread after each batch instead; the thread runs a `PASSIVE`
 //! checkpoint, which never blocks the writer, at most every [`MIN_INTERVAL`].
 //!
@@ -36,6 +36,16 @@
 //! database file is synced: every rewind `fsync`s each page copied since the
 //! last, so a larger WAL syncs a page written many times once (32 MiB: a
 //! rewind about every 0.7 s at 5 000 commits/s).
+//!
+//! The file has two writers: the state store's thread and the records
+//! store's group writer (`crate::sql::group_commit`, the A2A task writes). A
+//! WAL is the file's, not a connection's, so they share one checkpointer
+//! (`crate::sql::connect` starts it): both open their connections with
+//! [`Checkpointer::auto_checkpoint_pages`], nudge it after each batch and
+//! rewind between their batches; a rewind that finds the other writer
+//! holding the write lock is tried again after the next batch. The records'
+//! pool connections, which commit the remaining writes, checkpoint by
+//! themselves only as late too.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -54,7 +64,7 @@ use crate::state::StateError;
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 /// WAL pages (4 KiB each, so 32 MiB) past which the writer rewinds the WAL.
-pub(super) const RESTART_FRAMES: i64 = 8_192;
+pub(crate) const RESTART_FRAMES: i64 = 8_192;
 
 /// How many times [`RESTART_FRAMES`] the WAL may grow to before the writer's
 /// own commit checkpoints it, should this thread not get the core.
@@ -67,9 +77,9 @@ const RESTART_BACKLOG: i64 = 64;
 /// the writer then rewinds with the larger backlog rather than let the WAL grow.
 const MAX_PASSES: usize = 8;
 
-/// The writer's handle on the checkpointer thread; dropping it ends the thread.
+/// The writers' handle on the checkpointer thread; dropping it ends the thread.
 #[derive(Debug)]
-pub(super) struct Checkpointer {
+pub(crate) struct Checkpointer {
     wake: SyncSender<()>,
     /// Frames in the WAL at the start of the last checkpoint round (0 once rewound).
     wal_frames: Arc<AtomicI64>,
@@ -79,12 +89,12 @@ pub(super) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread; `None` if it cannot start (the writer then keeps
     /// SQLite's automatic checkpoints).
-    pub(super) fn start(file: SqliteFile, restart_frames: i64) -> Option<Self> {
+    pub(crate) fn start(file: SqliteFile, restart_frames: i64) -> Option<Self> {
         let (wake, nudges) = sync_channel(1);
         let wal_frames = Arc::new(AtomicI64::new(0));
         let seen = Arc::clone(&wal_frames);
         let spawned = std::thread::Builder::new()
-            .name("agentdeck-state-checkpoint".to_owned())
+            .name("agentdeck-wal-checkpoint".to_owned())
             .spawn(move || run(&file, &nudges, restart_frames, &seen));
         match spawned {
             Ok(_) => Some(Self { wake, wal_frames, restart_frames }),
@@ -95,8 +105,14 @@ impl Checkpointer {
         }
     }
 
+    /// The `wal_autocheckpoint` of connections that write to the file: far
+    /// past the rewind threshold, a bound for when this thread cannot keep up.
+    pub(crate) fn auto_checkpoint_pages(&self) -> i64 {
+        self.restart_frames.saturating_mul(WAL_LIMIT_FACTOR)
+    }
+
     /// Asks for a checkpoint soon; never blocks (a pending nudge covers this one).
-    pub(super) fn nudge(&self) {
+    pub(crate) fn nudge(&self) {
         match self.wake.try_send(()) {
             Ok(()) | Err(TrySendError::Full(())) => {}
             Err(TrySendError::Disconnected(())) => tracing::warn!("the SQLite state checkpointer has stopped"),
@@ -106,7 +122,7 @@ impl Checkpointer {
     /// On the writer's connection, between batches: rewinds the WAL once it
     /// has grown past the threshold. Never waits for a reader: if one still
     /// reads the WAL, the rewind is tried again after the next batch.
-    pub(super) fn rewind_if_due(&self, conn: &Connection) {
+    pub(crate) fn rewind_if_due(&self, conn: &Connection) {
         if self.wal_frames.load(Ordering::Relaxed) < self.restart_frames {
             return;
         }
@@ -136,7 +152,7 @@ impl Checkpointer {
 /// rewind has little left to copy and sync (see [`catch_up`]), and only then
 /// tells the writer to rewind.
 fn run(file: &SqliteFile, nudges: &Receiver<()>, restart_frames: i64, wal_frames: &AtomicI64) {
-    priority::lower_this_thread(Priority::Idle);
+    priority::lower_this_thread(Priority::Batch);
     let mut open: Option<(Connection, File)> = None;
     while nudges.recv().is_ok() {
         let opened = match open.take() {

@@ -8,11 +8,14 @@
 //! As a batch-class thread it is not preferred on wakeup: it runs when the loop
 //! yields the core, and finds the commits the loop queued meanwhile (about 7
 //! per transaction; the server's CPU went from 82 % to 70 % of the core for the
-//! same load). The checkpointer only copies pages and waits for `fsync`s, work
-//! that may wait for an idle moment, so it is idle-class: it no longer takes
-//! the core from the loop and the writer in the middle of a burst (the p99 of
-//! the delivery latency halved). Should the core stay busy for long, the
-//! writer's own automatic checkpoint bounds the WAL (see `checkpoint`).
+//! same load). The checkpointer is batch-class too. It was idle-class for a
+//! while (it then never took the core from the loop in the middle of a burst),
+//! but an idle-class thread gets no time at all while the core stays busy: in
+//! a 10 s `SendMessage` run at 100 % of the core it never ran, no rewind was
+//! ever due, and the WAL grew to 426 MB (the writers' own automatic
+//! checkpoints are passive and cannot rewind it under a steady stream of
+//! commits). As a batch-class thread it gets its share and the WAL stays
+//! near the rewind threshold (44 MB in the same run).
 //!
 //! Written against `libc` because the call is one line; on systems other than
 //! Linux the threads keep the normal class.
@@ -22,8 +25,6 @@
 pub(crate) enum Priority {
     /// `SCHED_BATCH`: a full share of the core, but not preferred on wakeup.
     Batch,
-    /// `SCHED_IDLE`: runs only when nothing else wants the core.
-    Idle,
 }
 
 /// Moves the calling thread to `priority`'s class; a failure is logged and
@@ -33,7 +34,6 @@ pub(crate) fn lower_this_thread(priority: Priority) {
     {
         let policy = match priority {
             Priority::Batch => libc::SCHED_BATCH,
-            Priority::Idle => libc::SCHED_IDLE,
         };
         let param = libc::sched_param { sched_priority: 0 };
         // SAFETY: `param` is a valid `sched_param` that outlives the call; pid 0
@@ -64,12 +64,7 @@ mod tests {
             lower_this_thread(Priority::Batch);
             policy()
         });
-        let idle = std::thread::spawn(|| {
-            lower_this_thread(Priority::Idle);
-            policy()
-        });
         assert_eq!(batch.join()?, libc::SCHED_BATCH);
-        assert_eq!(idle.join()?, libc::SCHED_IDLE);
         // Only the calling thread changes.
         assert_eq!(policy(), libc::SCHED_OTHER);
         Ok(())

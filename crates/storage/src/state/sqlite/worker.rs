@@ -3,6 +3,7 @@
 //! transaction (group commit, see the parent module), and owns the thread that
 //! checkpoints the WAL (see `checkpoint`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentdeck_domain::errors::error_chain;
@@ -10,7 +11,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteFile;
-use super::checkpoint::{self, Checkpointer};
+use super::checkpoint::Checkpointer;
 use super::priority::{self, Priority};
 use super::queries::{self, Commit, Room, execute, rollback};
 use crate::state::{BoxError, CommitOutcome, HistoryEntry, StateError, StateOptions, StoredState};
@@ -90,18 +91,26 @@ pub(super) struct Worker {
     conn: Option<Connection>,
     /// The writer's checkpointer thread (see `checkpoint`); `None` for the
     /// reader, or if it could not start.
-    checkpointer: Option<Checkpointer>,
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Worker {
     /// The writer's state; it opens `file` when its first job comes, and starts
     /// a checkpointer that rewinds the WAL past `restart_frames` pages.
     pub(super) fn writer(file: SqliteFile, options: StateOptions, restart_frames: i64) -> Self {
-        let checkpointer = Checkpointer::start(file.clone(), restart_frames);
+        let checkpointer = Checkpointer::start(file.clone(), restart_frames).map(Arc::new);
+        Self::writer_sharing(file, options, checkpointer)
+    }
+
+    /// The writer's state, nudging `checkpointer` (shared with the file's other writer).
+    pub(super) fn writer_sharing(
+        file: SqliteFile,
+        options: StateOptions,
+        checkpointer: Option<Arc<Checkpointer>>,
+    ) -> Self {
         // With a checkpointer the writer's connection checkpoints by itself only far
         // past the rewind threshold; without one, at SQLite's default.
-        let auto_checkpoint =
-            checkpointer.as_ref().map(|_| restart_frames.saturating_mul(checkpoint::WAL_LIMIT_FACTOR));
+        let auto_checkpoint = checkpointer.as_ref().map(|checkpointer| checkpointer.auto_checkpoint_pages());
         let opener = Opener { file, role: Role::Writer, auto_checkpoint };
         Self { opener, options, conn: None, checkpointer }
     }

@@ -100,7 +100,8 @@ pub(super) async fn handle(
     };
     let id = request.id;
     if let Some(fault) = state.settings.a2a.faults.get(&agent) {
-        tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+        let delay = std::time::Duration::from_millis(fault.delay_ms);
+        agentdeck_services::a2a::transport::InjectedFault { delay, fail: fault.fail }.wait().await;
         if fault.fail {
             return failure(&id, &A2aError::Internal(format!("fault injected in front of {agent} (a2a.faults)")));
         }
