@@ -317,3 +317,59 @@ impl Meter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use agentdeck_a2a_protocol::{Message, Part};
+    use agentdeck_storage::testing::TestDatabase;
+    use agentdeck_storage::{ConnectOptions, connect};
+
+    use super::*;
+
+    const WORKSPACE: &str = "00000000-0000-7000-8000-000000000001";
+
+    async fn meter() -> anyhow::Result<(TestDatabase, Arc<Meter>)> {
+        let database = TestDatabase::sqlite()?;
+        let options = ConnectOptions { max_connections: 2, acquire_timeout: Duration::from_secs(30) };
+        let stores = connect(&database.url, &options).await?;
+        stores.database.migrate().await?;
+        let meter = Meter::new(&stores, Encoding::Cl100kBase, None);
+        Ok((database, meter))
+    }
+
+    fn queued(meter: &Meter) -> usize {
+        meter.queued.lock().map(|queued| queued.len()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn messages_are_counted_after_they_pass_and_the_usage_includes_them() -> anyhow::Result<()> {
+        let (_database, meter) = meter().await?;
+        meter.record_in(WORKSPACE, "ada", &Message::user_text("m-1", "hello world"));
+        meter.record_out(WORKSPACE, &[Part::text("hello world"), Part::text("hello world")]);
+        assert_eq!(queued(&meter), 2, "queued, not counted on the way");
+        let usage = meter.usage(WORKSPACE, 1).await?;
+        assert_eq!(usage.iter().map(|day| (day.tokens_in, day.tokens_out)).collect::<Vec<_>>(), [(2, 4)]);
+        assert_eq!(queued(&meter), 0);
+        meter.flush().await?;
+        let stored = meter.usage.token_usage(WORKSPACE, &today(), &today()).await?;
+        assert_eq!(stored.iter().map(|day| (day.tokens_in, day.tokens_out)).collect::<Vec<_>>(), [(2, 4)]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn past_the_queue_bound_a_message_is_counted_where_it_passes() -> anyhow::Result<()> {
+        let (_database, meter) = meter().await?;
+        for _ in 0..MAX_QUEUED {
+            meter.record_out(WORKSPACE, &[Part::text("hello world")]);
+        }
+        meter.record_out(WORKSPACE, &[Part::text("hello world")]);
+        assert_eq!(queued(&meter), MAX_QUEUED, "the queue does not grow past its bound");
+        let counted_now = meter.pending.lock().map(|pending| pending.values().map(|c| c.1).sum::<i64>()).unwrap_or(0);
+        assert_eq!(counted_now, 2, "the message past the bound was counted at once");
+        meter.flush().await?;
+        let stored = meter.usage.token_usage(WORKSPACE, &today(), &today()).await?;
+        let total = i64::try_from(MAX_QUEUED + 1).unwrap_or(i64::MAX) * 2;
+        assert_eq!(stored.iter().map(|day| day.tokens_out).sum::<i64>(), total);
+        Ok(())
+    }
+}

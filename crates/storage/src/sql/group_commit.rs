@@ -389,6 +389,8 @@ pub(crate) fn sqlite_error_unique(error: rusqlite::Error, path: &str) -> StoreEr
 
 #[cfg(test)]
 mod tests {
+    use anyhow::Context;
+
     use super::*;
 
     type Answers = Vec<oneshot::Receiver<Result<(), StoreError>>>;
@@ -469,6 +471,33 @@ mod tests {
         let results = write_batch(&conn, &jobs)?;
         assert!(matches!(results.as_slice(), [Some(Ok(())), None, Some(Ok(()))]), "{results:?}");
         assert_eq!(names(&conn)?, ["a"]);
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_the_files_checkpointer_the_wal_is_rewound_between_batches() -> anyhow::Result<()> {
+        let (_folder, path, conn) = database()?;
+        let file = crate::state::SqliteFile::Path { path: path.clone(), read_only: false };
+        // A rewind is due from 16 frames on; each write below adds one or two.
+        let checkpointer = Checkpointer::start(file, 16).map(Arc::new).context("the checkpointer starts")?;
+        let writer = GroupWriter::start(path, Arc::new(tokio::sync::Mutex::new(())), Some(checkpointer));
+        let writes = 200;
+        for i in 0..writes {
+            let name = format!("{i}-{}", "x".repeat(3000));
+            writer
+                .write(move |conn| {
+                    conn.execute("INSERT INTO items (name) VALUES (?1)", [name.as_str()])
+                        .map(|_| ())
+                        .map_err(sqlite_error)
+                })
+                .await?;
+            // Spread over more than the checkpointer's interval, as a steady stream of writes is.
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        assert_eq!(names(&conn)?.len(), writes);
+        let (_, frames, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        assert!(frames < 150, "the WAL holds {frames} frames of {writes} writes: it was never rewound");
         Ok(())
     }
 

@@ -21,16 +21,20 @@ use crate::a2a::{
 };
 
 const AGENT: &str = "script";
+
 /// Upper bound on waiting for an event that must come (never a synchronising sleep).
 const WITHIN: Duration = Duration::from_secs(20);
 
 /// Does what the message's first word says: `complete`, `input` (asks, then
 /// completes on the follow-up), `fail`, `quit` (returns unfinished), `hang`
-/// (works until canceled), `reply` (answers with a message, no task).
+/// (works until canceled), `reply` (answers with a message, no task),
+/// `wait` (completes once `release` is notified, saying nothing before).
 struct ScriptedAgent {
     descriptor: AgentDescriptor,
     /// Told when a `hang` run starts working and when it stops (dropped).
     runs: mpsc::UnboundedSender<&'static str>,
+    /// Lets a `wait` run finish.
+    release: Arc<tokio::sync::Notify>,
 }
 
 /// Says `stopped` when a run's future is dropped (canceled, shut down or finished).
@@ -63,6 +67,10 @@ impl AgentExecutor for ScriptedAgent {
             "input" if request.previous.is_some() => updates.complete(Some("thanks")).await.map_err(stopped),
             "input" => updates.input_required("which one?").await.map_err(stopped),
             "fail" => Err(AgentFailure("the script said fail".into())),
+            "wait" => {
+                self.release.notified().await;
+                updates.complete(Some("released")).await.map_err(stopped)
+            }
             "quit" => updates.working().await.map_err(stopped),
             "hang" => {
                 let _signal = StopSignal(self.runs.clone());
@@ -82,9 +90,19 @@ struct Fixture {
     service: A2aService,
     caller: A2aCaller,
     runs: mpsc::UnboundedReceiver<&'static str>,
+    /// Lets the service's `wait` runs finish.
+    release: Arc<tokio::sync::Notify>,
 }
 
 fn service_on(store: Arc<dyn AgentTaskStore>) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
+    service_releasing(store, Arc::new(tokio::sync::Notify::new()))
+}
+
+/// [`service_on`], its `wait` runs finishing when `release` is notified.
+fn service_releasing(
+    store: Arc<dyn AgentTaskStore>,
+    release: Arc<tokio::sync::Notify>,
+) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
     let (runs_tx, runs) = mpsc::unbounded_channel();
     let descriptor = AgentDescriptor {
         name: AGENT.into(),
@@ -94,7 +112,7 @@ fn service_on(store: Arc<dyn AgentTaskStore>) -> (A2aService, mpsc::UnboundedRec
         output_modes: vec!["text/plain".into()],
         allow_anonymous: true,
     };
-    let agent = Arc::new(ScriptedAgent { descriptor, runs: runs_tx });
+    let agent = Arc::new(ScriptedAgent { descriptor, runs: runs_tx, release });
     (A2aService::new(store, vec![agent], A2aOptions { keep_events: 64, ..A2aOptions::default() }), runs)
 }
 
@@ -104,9 +122,10 @@ async fn fixture() -> anyhow::Result<Fixture> {
     let stores = connect(&database.url, &options).await?;
     stores.database.migrate().await?;
     let store = stores.agent_tasks;
-    let (service, runs) = service_on(store.clone());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (service, runs) = service_releasing(store.clone(), release.clone());
     let ada = Principal { subject: "ada".into(), workspace_id: uuid::Uuid::from_u128(1), role: Role::Member };
-    Ok(Fixture { _database: database, store, service, caller: A2aCaller::authenticated(ada, None), runs })
+    Ok(Fixture { _database: database, store, service, caller: A2aCaller::authenticated(ada, None), runs, release })
 }
 
 fn message(id: &str, text: &str) -> SendMessageRequest {
@@ -335,5 +354,57 @@ async fn shutdown_leaves_running_tasks_as_stored_and_the_next_start_fails_them()
     let failed = restarted.get_task(AGENT, &fx.caller, request).await?;
     assert_eq!(failed.status.state, TaskState::Failed);
     assert_eq!(restarted.fail_interrupted_runs().await?, 0, "a failed task is over");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_blocking_sends_task_is_stored_by_its_first_write_or_once_its_run_outlasts_the_deferral() -> anyhow::Result<()>
+{
+    let fx = fixture().await?;
+    let scope = fx.caller.scope(AGENT);
+    // An agent that answers at once: the task is stored with its answer, its log complete from the first event.
+    let quick = fx.task(message("m-quick", "complete")).await?;
+    let stored = fx.store.get_agent_task(&scope, &quick.id).await?.context("the answered task is stored")?;
+    assert_eq!(stored.state, TaskState::Completed.as_str());
+    let logged: Vec<i64> = fx.store.agent_task_events(&scope, &quick.id, 0).await?.iter().map(|e| e.seq).collect();
+    assert_eq!(logged, [1, 2], "the submitted task and its completion");
+    // An agent that works without a word: the task is stored (and listed) while it still runs.
+    let send = fx.service.send(AGENT, &fx.caller, message("m-wait", "wait"));
+    let watch = async {
+        let listed_while_running = async {
+            loop {
+                let listed = fx.service.list_tasks(AGENT, &fx.caller, ListTasksRequest::default()).await?;
+                if let Some(task) = listed.tasks.iter().find(|task| task.id != quick.id) {
+                    anyhow::ensure!(task.status.state == TaskState::Submitted, "listed {:?}", task.status.state);
+                    return Ok::<_, anyhow::Error>(task.id.clone());
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let id = tokio::time::timeout(WITHIN, listed_while_running).await.context("never stored while running")??;
+        fx.release.notify_waiters();
+        Ok::<_, anyhow::Error>(id)
+    };
+    let (answer, listed_id) = tokio::join!(send, watch);
+    let SendMessageResponse::Task(answered) = answer? else { bail!("expected a task") };
+    assert_eq!(answered.id, listed_id?);
+    assert_eq!(answered.status.state, TaskState::Completed);
+    assert_eq!(fx.get(&answered).await?.status.state, TaskState::Completed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_streaming_or_immediate_sends_task_is_stored_before_its_id_is_known() -> anyhow::Result<()> {
+    let fx = fixture().await?;
+    let scope = fx.caller.scope(AGENT);
+    // The id is in the answer at once, so the task is stored before it.
+    let task = fx.task(immediately(message("m-immediate", "wait"))).await?;
+    let stored = fx.store.get_agent_task(&scope, &task.id).await?.context("stored when answered")?;
+    assert_eq!(stored.state, TaskState::Submitted.as_str());
+    // A stream's first event names the task: stored when the stream starts.
+    let _stream = fx.service.send_streaming(AGENT, &fx.caller, message("m-stream", "wait")).await?;
+    let listed = fx.service.list_tasks(AGENT, &fx.caller, ListTasksRequest::default()).await?;
+    assert_eq!(listed.tasks.len(), 2, "{listed:?}");
+    fx.release.notify_waiters();
     Ok(())
 }
