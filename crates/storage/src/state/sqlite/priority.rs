@@ -8,14 +8,16 @@
 //! As a batch-class thread it is not preferred on wakeup: it runs when the loop
 //! yields the core, and finds the commits the loop queued meanwhile (about 7
 //! per transaction; the server's CPU went from 82 % to 70 % of the core for the
-//! same load). The checkpointer is batch-class too. It was idle-class for a
-//! while (it then never took the core from the loop in the middle of a burst),
-//! but an idle-class thread gets no time at all while the core stays busy: in
-//! a 10 s `SendMessage` run at 100 % of the core it never ran, no rewind was
-//! ever due, and the WAL grew to 426 MB (the writers' own automatic
-//! checkpoints are passive and cannot rewind it under a steady stream of
-//! commits). As a batch-class thread it gets its share and the WAL stays
-//! near the rewind threshold (44 MB in the same run).
+//! same load). The checkpointer only copies pages and waits for `fsync`s, work
+//! that may wait for an idle moment, so it is idle-class: it no longer takes
+//! the core from the loop and the writer in the middle of a burst (the p99 of
+//! the delivery latency halved). But an idle-class thread gets no time at
+//! all while the core stays busy: in a 10 s `SendMessage` run at 100 % of the
+//! core it never ran, no rewind was ever due, and the WAL grew to 426 MB (the
+//! writers' own automatic checkpoints are passive and cannot rewind it under a
+//! steady stream of commits). So a writer that finds a nudge unserved for
+//! long moves the checkpointer to the batch class ([`set_thread_class`]) until
+//! it has caught up (see `checkpoint`).
 //!
 //! Written against `libc` because the call is one line; on systems other than
 //! Linux the threads keep the normal class.
@@ -25,27 +27,47 @@
 pub(crate) enum Priority {
     /// `SCHED_BATCH`: a full share of the core, but not preferred on wakeup.
     Batch,
+    /// `SCHED_IDLE`: runs only when nothing else wants the core.
+    Idle,
 }
 
 /// Moves the calling thread to `priority`'s class; a failure is logged and
 /// leaves the thread in the normal class (only slower, never wrong).
 pub(crate) fn lower_this_thread(priority: Priority) {
+    set_thread_class(0, priority);
+}
+
+/// The calling thread's id, for [`set_thread_class`] from another thread (0 elsewhere than Linux).
+pub(crate) fn this_thread_id() -> i32 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `gettid` has no preconditions.
+        unsafe { libc::gettid() }
+    }
+    #[cfg(not(target_os = "linux"))]
+    0
+}
+
+/// Moves thread `thread` (a [`this_thread_id`]; 0: the calling one) to `priority`'s class.
+pub(crate) fn set_thread_class(thread: i32, priority: Priority) {
     #[cfg(target_os = "linux")]
     {
         let policy = match priority {
             Priority::Batch => libc::SCHED_BATCH,
+            Priority::Idle => libc::SCHED_IDLE,
         };
         let param = libc::sched_param { sched_priority: 0 };
         // SAFETY: `param` is a valid `sched_param` that outlives the call; pid 0
-        // is the calling thread, and a lower class needs no privilege.
-        let status = unsafe { libc::sched_setscheduler(0, policy, &param) };
+        // is the calling thread, another a thread of this process, and these
+        // classes need no privilege.
+        let status = unsafe { libc::sched_setscheduler(thread, policy, &param) };
         if status != 0 {
             let error = std::io::Error::last_os_error();
             tracing::warn!(%error, ?priority, "could not lower a SQLite writer thread's scheduling class");
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = priority;
+    let _ = (thread, priority);
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -64,7 +86,12 @@ mod tests {
             lower_this_thread(Priority::Batch);
             policy()
         });
+        let idle = std::thread::spawn(|| {
+            lower_this_thread(Priority::Idle);
+            policy()
+        });
         assert_eq!(batch.join()?, libc::SCHED_BATCH);
+        assert_eq!(idle.join()?, libc::SCHED_IDLE);
         // Only the calling thread changes.
         assert_eq!(policy(), libc::SCHED_OTHER);
         Ok(())
