@@ -401,6 +401,9 @@ async fn a_late_or_unreachable_agent_reads_as_the_guide_quotes() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("its address");
     let app = spawn_app_with(|settings| {
         settings.gateway.agent_deadlines_ms.insert("pulse".into(), 1);
+        // In process Pulse can answer within the millisecond: held up so it cannot.
+        let held_up = agentdeck_server::config::AgentFault { delay_ms: 200, fail: false };
+        settings.a2a.faults.insert("pulse".into(), held_up);
     })
     .await;
     let (_, answer) = app.post("/api/ask", &json!({"question": "workspace overview"})).await;

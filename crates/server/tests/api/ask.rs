@@ -71,6 +71,9 @@ async fn a_late_agent_becomes_a_retryable_error_and_the_answer_still_comes_in_ti
     let app = spawn_app_with(|settings| {
         settings.gateway.agent_deadline_ms = 5_000;
         settings.gateway.agent_deadlines_ms.insert("pulse".into(), 1);
+        // In process Pulse can answer within the millisecond: held up so it cannot.
+        let held_up = agentdeck_server::config::AgentFault { delay_ms: 200, fail: false };
+        settings.a2a.faults.insert("pulse".into(), held_up);
     })
     .await;
     let started = Instant::now();
