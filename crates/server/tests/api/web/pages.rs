@@ -190,9 +190,24 @@ async fn a_project_is_created_edited_and_deleted_through_the_projects_page() {
 }
 
 /// Types `text` (WebDriver key codes allowed, e.g. Enter `\u{E007}`) into the focused element.
+/// A page re-rendering its list (a live update) may replace the focused
+/// element between finding and typing: the keys then reach nothing, and are
+/// typed again into the element focused now.
 async fn keys(page: &Page, text: &str) {
-    let focused = page.client.active_element().await.expect("a focused element");
-    focused.send_keys(text).await.expect("keys typed");
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let focused = page.client.active_element().await.expect("a focused element");
+        match focused.send_keys(text).await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(error))
+                if error.error == fantoccini::error::ErrorStatus::StaleElementReference && attempts < 3 =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("keys typed: {error:?}"),
+        }
+    }
 }
 
 #[tokio::test]
