@@ -1,5 +1,5 @@
 //! Group commit for the SQLite writes that come in floods (A2A task writes:
-//! two per `SendMessage`): concurrent writes share one transaction, run by a
+//! one or two per `SendMessage`): concurrent writes share one transaction, run by a
 //! thread of the store's own on a rusqlite connection to the records' file.
 //!
 //! # Why

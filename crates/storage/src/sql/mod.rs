@@ -14,7 +14,7 @@
 //!   every writer (and so makes the cycle check race-free).
 //! - [`postgres`]: the migrations folder, the snapshot isolation of reads, and the
 //!   per-workspace advisory lock taken before blocked-by links are checked.
-//! - [`group_commit`]: on a SQLite file, A2A task inserts and updates (two per
+//! - [`group_commit`]: on a SQLite file, A2A task inserts and updates (one or two per
 //!   `SendMessage`) run on a writer thread of their own, concurrent ones in one
 //!   shared transaction; the statements are the same texts the sqlx path binds.
 //!

@@ -5,7 +5,7 @@
 //! event it last saw, so two nodes writing one task cannot interleave their
 //! events. The event log keeps the newest `keep_events` entries per task.
 //!
-//! Inserts and updates, two per `SendMessage`, go through the group writer on
+//! Inserts and updates, one or two per `SendMessage`, go through the group writer on
 //! SQLite: concurrent ones share a transaction (see [`writes`] and
 //! [`crate::sql::group_commit`]); everything else runs on the sqlx pool.
 
