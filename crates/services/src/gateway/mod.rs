@@ -1,7 +1,7 @@
 //! The Dashboard Gateway: a question in, widgets out (DESIGN §6).
 //!
-//! [`Gateway::ask`] plans the calls ([`agentdeck_domain::intent`]), reads
-//! the workspace's projects and its newest activity id once, then calls the
+//! [`Gateway::ask`] plans the calls ([`agentdeck_domain::intent`]) from the
+//! workspace's projects, read once per data generation ([`records`]), then calls the
 //! specialists all at once through an [`AgentTransport`] — the same A2A
 //! `SendMessage` whether the agent is hosted in this process (the in-process
 //! transport: the A2A task service without the HTTP hop, not rate-limited as
@@ -37,6 +37,7 @@ mod answer;
 mod cache;
 mod error;
 mod placement;
+mod records;
 mod refresh;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,8 +47,6 @@ use agentdeck_a2a_protocol::{Message, Part, SendMessageRequest};
 use agentdeck_domain::agents;
 use agentdeck_domain::auth::Principal;
 use agentdeck_domain::intent::{EXAMPLES, Intent, plan};
-use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::ActivityFilter;
 use agentdeck_domain::widgets::WidgetSource;
 use agentdeck_storage::Stores;
 use serde::Serialize;
@@ -63,8 +62,8 @@ pub use refresh::REMEMBER_FOR as LIVE_REFRESH_HORIZON;
 
 use cache::{AnswerCache, AnswerKey};
 
+use crate::a2a::Handover;
 use crate::a2a::transport::{AgentTransport, CallerContext, TransportError};
-use crate::a2a::{Handover, WorkspaceRecords};
 use crate::dashboard::{DashboardError, DashboardService};
 use agentdeck_domain::dashboard::document::LastAnswer;
 use agentdeck_domain::dashboard::patch::PatchError;
@@ -170,6 +169,8 @@ struct Inner {
     dashboard: DashboardService,
     options: GatewayOptions,
     cache: AnswerCache,
+    /// The projects read last per workspace, reused while its data generation stays the same.
+    records: records::RecordsCache,
     /// The last question answered for each user, for live refresh.
     subscriptions: moka::sync::Cache<(Uuid, String), refresh::Subscription>,
     /// The last call outcome per (workspace, agent).
@@ -193,7 +194,9 @@ impl Gateway {
             moka::sync::Cache::builder().max_capacity(10_000).time_to_live(refresh::REMEMBER_FOR).build();
         let outcomes = moka::sync::Cache::builder().max_capacity(MAX_OUTCOMES).time_to_idle(OUTCOME_TTL).build();
         let (tasks, shutdown) = (tokio_util::task::TaskTracker::new(), tokio_util::sync::CancellationToken::new());
-        let inner = Inner { transport, stores, dashboard, options, cache, subscriptions, outcomes, tasks, shutdown };
+        let records = records::RecordsCache::new();
+        let inner =
+            Inner { transport, stores, dashboard, options, cache, records, subscriptions, outcomes, tasks, shutdown };
         Self { inner: Arc::new(inner) }
     }
 
@@ -317,16 +320,13 @@ impl Gateway {
         if request.question.chars().count() > MAX_QUESTION_CHARS {
             return Err(GatewayError::InvalidQuestion(format!("the question is over {MAX_QUESTION_CHARS} characters")));
         }
-        // The projects are read once here and handed to the agents in process, which would otherwise read
-        // them again; the newest activity id (every write of project data appends an activity entry)
-        // versions the answer cache. Both reads at once: neither depends on the other.
-        let newest_activity = ActivityFilter::default();
-        let (projects, newest_activity) = tokio::try_join!(
-            crate::agents::data::read_projects(&self.inner.stores, principal.workspace_id),
-            self.inner.stores.activity.list_activity(principal.workspace_id, &newest_activity, PageRequest::first(1)),
-        )?;
-        let generation = newest_activity.items.first().map(|entry| entry.id);
-        let names = projects.iter().map(|project| (project.id, project.name.clone())).collect::<Vec<_>>();
+        // The projects are read once here (or not at all while the data generation stays the same, see
+        // `records`) and handed to the agents in process, which would otherwise read them again; the
+        // generation versions the answer cache.
+        let planned = self.inner.records.current(&self.inner.stores, principal.workspace_id).await?;
+        let generation = planned.generation;
+        let names =
+            planned.records.projects.iter().map(|project| (project.id, project.name.clone())).collect::<Vec<_>>();
         let plan = plan(question, request.project_id, &names);
         if plan.intent == Intent::Unknown {
             let text = format!("I can answer questions like: {}.", EXAMPLES.map(|e| format!("\"{e}\"")).join(", "));
@@ -337,10 +337,7 @@ impl Gateway {
             principal: Some(principal.clone()),
             bearer: Some(bearer.to_owned()),
             traceparent: traceparent.map(str::to_owned),
-            handover: Handover {
-                records: Some(Arc::new(WorkspaceRecords { workspace_id: principal.workspace_id, projects })),
-                caller_checks_widgets: true,
-            },
+            handover: Handover { records: Some(planned.records), caller_checks_widgets: true },
         };
         let source = request.source();
         // Each answer is checked as soon as it arrives, while slower agents are still working.
