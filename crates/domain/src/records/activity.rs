@@ -165,6 +165,28 @@ pub struct ActivityFilter {
     pub since: Option<DateTime<Utc>>,
 }
 
+/// How many activity entries a filter matches, per action, and how many
+/// actors wrote them: counted by the store, however many entries there are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivitySummary {
+    /// Entries per action; actions with none are absent.
+    pub by_action: Vec<(ActivityAction, u64)>,
+    /// Distinct actors among the entries.
+    pub actors: u64,
+}
+
+impl ActivitySummary {
+    /// Entries of every action.
+    pub fn entries(&self) -> u64 {
+        self.by_action.iter().map(|(_, count)| count).sum()
+    }
+
+    /// Entries of `action`.
+    pub fn count(&self, action: ActivityAction) -> u64 {
+        self.by_action.iter().find(|(counted, _)| *counted == action).map_or(0, |(_, count)| *count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

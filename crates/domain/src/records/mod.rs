@@ -21,7 +21,7 @@ pub use account::{
     Account, MAX_ACCOUNT_EMAIL_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewAccount, check_password,
     normalize_email,
 };
-pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, TargetKind};
+pub use activity::{ActivityAction, ActivityEntry, ActivityFilter, ActivitySummary, TargetKind};
 pub use identity::{Identity, MAX_IDENTITY_TEXT_BYTES, PendingOidcLogin};
 pub use invitation::Invitation;
 pub use member::{DEFAULT_WEEKLY_CAPACITY_HOURS, Member, MemberChanges, MemberRole, NewMember};

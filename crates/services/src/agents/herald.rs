@@ -6,11 +6,9 @@
 //! entries: all changes, tasks created, tasks completed, and the people
 //! behind them.
 
-use std::collections::HashSet;
-
 use agentdeck_a2a_protocol::AgentSkill;
 use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter};
+use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter, ActivitySummary};
 use agentdeck_domain::text::counted;
 use agentdeck_storage::Stores;
 use async_trait::async_trait;
@@ -24,8 +22,6 @@ use crate::a2a::{AgentDescriptor, AgentExecutor, AgentFailure, AgentRequest, Tas
 pub const NAME: &str = agentdeck_domain::agents::HERALD.id;
 /// Entries shown in the feed.
 const FEED_LENGTH: u32 = 20;
-/// Most entries counted for the weekly numbers.
-const MAX_COUNTED: u32 = 200;
 
 /// The Herald agent.
 pub struct Herald {
@@ -58,8 +54,8 @@ impl Herald {
     }
 }
 
-/// Herald's summary and widgets from the newest `feed` entries and the last week's `week` entries.
-pub(crate) fn herald_answer(feed: &[ActivityEntry], week: &[ActivityEntry], subject: &str) -> (String, Vec<Value>) {
+/// Herald's summary and widgets from the newest `feed` entries and the counts of the last week's entries.
+pub(crate) fn herald_answer(feed: &[ActivityEntry], week: &ActivitySummary, subject: &str) -> (String, Vec<Value>) {
     let activities: Vec<Value> = feed
         .iter()
         .map(|entry| {
@@ -67,18 +63,19 @@ pub(crate) fn herald_answer(feed: &[ActivityEntry], week: &[ActivityEntry], subj
                 "target": entry.target_name, "time": time(entry.at)})
         })
         .collect();
-    let count = |action: ActivityAction| week.iter().filter(|entry| entry.action == action).count();
-    let people: HashSet<&str> = week.iter().map(|entry| entry.actor.as_str()).collect();
+    let count = |action: ActivityAction| usize::try_from(week.count(action)).unwrap_or(usize::MAX);
+    let (changes, people) = (usize::try_from(week.entries()), usize::try_from(week.actors));
+    let (changes, people) = (changes.unwrap_or(usize::MAX), people.unwrap_or(usize::MAX));
     let metrics = json!([
-        {"label": "Changes in the last 7 days", "value": week.len()},
+        {"label": "Changes in the last 7 days", "value": changes},
         {"label": "Tasks created", "value": count(ActivityAction::TaskCreated)},
         {"label": "Tasks completed", "value": count(ActivityAction::TaskCompleted)},
-        {"label": "People active", "value": people.len()},
+        {"label": "People active", "value": people},
     ]);
     let text = format!(
         "{} to {subject} in the last 7 days by {}; {} completed.",
-        counted(week.len(), "change", "changes"),
-        counted(people.len(), "person", "people"),
+        counted(changes, "change", "changes"),
+        counted(people, "person", "people"),
         counted(count(ActivityAction::TaskCompleted), "task", "tasks")
     );
     let widgets = vec![
@@ -109,14 +106,15 @@ impl AgentExecutor for Herald {
         let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
         let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
         let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));
-        // Two reads at once: the feed and the week do not depend on each other.
+        // Two reads at once: the feed and the week's counts (counted by the store, however many) do not
+        // depend on each other.
         let activity = &self.stores.activity;
         let (feed, week) = tokio::try_join!(
             activity.list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH)),
-            activity.list_activity(workspace, &week_filter, PageRequest::first(MAX_COUNTED)),
+            activity.summarize_activity(workspace, &week_filter),
         )
         .map_err(failure)?;
-        let (text, widgets) = herald_answer(&feed.items, &week.items, &subject);
+        let (text, widgets) = herald_answer(&feed.items, &week, &subject);
         let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());
         updates.complete_with_artifact(answer(&text, widgets), Some(&text)).await.map_err(stopped)

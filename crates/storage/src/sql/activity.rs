@@ -2,9 +2,10 @@
 //! transaction, and listed newest first.
 
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
-use agentdeck_domain::records::{ActivityEntry, ActivityFilter};
+use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter, ActivitySummary};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
+use sqlx::Row;
 
 use super::rows::{self, activity_columns};
 use super::statement::Statement;
@@ -45,8 +46,17 @@ pub(super) async fn list(
     filter: &ActivityFilter,
     page: PageRequest,
 ) -> Result<Page<ActivityEntry>, StoreError> {
-    let mut statement = Statement::new(concat!("SELECT ", activity_columns!(), " FROM activity WHERE workspace_id = "));
-    statement.bind(workspace_id.to_string());
+    let mut statement = Statement::new(concat!("SELECT ", activity_columns!(), " FROM activity WHERE "));
+    push_filter(&mut statement, workspace_id, filter);
+    statement.page("at", page);
+    let mut conn = store.pool.acquire().await.map_err(db_error)?;
+    let entries = statement.fetch_all(&mut conn).await?.iter().map(rows::activity).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(entries, page.limit, |entry| Cursor { sort_key: rows::millis(entry.at), id: entry.id }))
+}
+
+/// Appends the conditions of `filter` in `workspace_id`.
+fn push_filter(statement: &mut Statement, workspace_id: Uuid, filter: &ActivityFilter) {
+    statement.push("workspace_id = ").bind(workspace_id.to_string());
     if let Some(project_id) = filter.project_id {
         statement.push(" AND project_id = ").bind(project_id.to_string());
     }
@@ -56,10 +66,35 @@ pub(super) async fn list(
     if let Some(since) = filter.since {
         statement.push(" AND at >= ").bind(rows::millis_ceil(since));
     }
-    statement.page("at", page);
+}
+
+/// Counts the entries `filter` matches per action, and their distinct actors,
+/// in one statement: a row per action, then one row (with no action) for the actors.
+pub(super) async fn summarize(
+    store: &SqlStore,
+    workspace_id: Uuid,
+    filter: &ActivityFilter,
+) -> Result<ActivitySummary, StoreError> {
+    let mut statement = Statement::new("SELECT action, COUNT(*) AS counted FROM activity WHERE ");
+    push_filter(&mut statement, workspace_id, filter);
+    statement.push(" GROUP BY action UNION ALL SELECT NULL, COUNT(DISTINCT actor) FROM activity WHERE ");
+    push_filter(&mut statement, workspace_id, filter);
     let mut conn = store.pool.acquire().await.map_err(db_error)?;
-    let entries = statement.fetch_all(&mut conn).await?.iter().map(rows::activity).collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(entries, page.limit, |entry| Cursor { sort_key: rows::millis(entry.at), id: entry.id }))
+    let mut summary = ActivitySummary::default();
+    for row in statement.fetch_all(&mut conn).await? {
+        let action: Option<String> = row.try_get(0).map_err(db_error)?;
+        let counted: i64 = row.try_get(1).map_err(db_error)?;
+        let counted = u64::try_from(counted).unwrap_or(0);
+        match action {
+            None => summary.actors = counted,
+            Some(name) => {
+                let action = ActivityAction::parse(&name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("column action: unknown value {name:?}")))?;
+                summary.by_action.push((action, counted));
+            }
+        }
+    }
+    Ok(summary)
 }
 
 #[async_trait]
@@ -72,6 +107,15 @@ impl ActivityStore for SqlStore {
     ) -> Result<Page<ActivityEntry>, StoreError> {
         text::activity_filter(filter)?;
         list(self, workspace_id, filter, page).await
+    }
+
+    async fn summarize_activity(
+        &self,
+        workspace_id: Uuid,
+        filter: &ActivityFilter,
+    ) -> Result<ActivitySummary, StoreError> {
+        text::activity_filter(filter)?;
+        summarize(self, workspace_id, filter).await
     }
 
     async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {

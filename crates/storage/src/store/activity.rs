@@ -4,7 +4,7 @@
 //! this store reads the log and appends the entries that go with no record.
 
 use agentdeck_domain::page::{Page, PageRequest};
-use agentdeck_domain::records::{ActivityEntry, ActivityFilter};
+use agentdeck_domain::records::{ActivityEntry, ActivityFilter, ActivitySummary};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -20,6 +20,13 @@ pub trait ActivityStore: Send + Sync + 'static {
         filter: &ActivityFilter,
         page: PageRequest,
     ) -> Result<Page<ActivityEntry>, StoreError>;
+
+    /// Counts the entries `filter` matches, per action, and their distinct actors.
+    async fn summarize_activity(
+        &self,
+        workspace_id: Uuid,
+        filter: &ActivityFilter,
+    ) -> Result<ActivitySummary, StoreError>;
 
     /// Appends an activity entry that goes with no record write (e.g. a quota threshold).
     async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError>;

@@ -1,7 +1,7 @@
 //! The activity log: one entry per write, atomically, append-only.
 
 use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter};
+use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter, ActivitySummary};
 use agentdeck_storage::StoreError;
 use sqlx::Executor;
 
@@ -155,6 +155,60 @@ pub async fn activity_filters(db: &TestDb) -> anyhow::Result<()> {
     let both = ActivityFilter { project_id: Some(p1.id), actor: Some("bob".into()), since: Some(entries[0].at) };
     assert_eq!(ids(both).await?, vec![e3]);
     assert_eq!(ids(ActivityFilter::default()).await?, vec![e3, e2, e1, e0]);
+    Ok(())
+}
+
+pub async fn activity_summaries_count_what_the_filter_matches(db: &TestDb) -> anyhow::Result<()> {
+    let fx = Fx::new(db).await?;
+    let (p1, p2) = (fx.project("one"), fx.project("two"));
+    let written = [
+        (ActivityAction::TaskCreated, Some(p1.id), "ada"),
+        (ActivityAction::TaskCreated, Some(p1.id), "bob"),
+        (ActivityAction::TaskCompleted, Some(p1.id), "ada"),
+        (ActivityAction::TaskCreated, Some(p2.id), "cy"),
+        (ActivityAction::MemberAdded, None, "ada"),
+    ];
+    let mut entries = Vec::new();
+    for (action, project, actor) in written {
+        let mut entry = fx.entry(action, project.unwrap_or(p1.id), project);
+        entry.actor = actor.into();
+        fx.stores.projects.insert_project(&fx.project("carrier"), &entry).await?;
+        entries.push(entry);
+    }
+    let summary = |filter: ActivityFilter| {
+        let (store, ws) = (fx.stores.clone(), fx.ws);
+        async move { store.activity.summarize_activity(ws, &filter).await }
+    };
+    let sorted = |mut summary: ActivitySummary| {
+        summary.by_action.sort_by_key(|(action, _)| action.as_str());
+        summary
+    };
+
+    let all = sorted(summary(ActivityFilter::default()).await?);
+    let expected = ActivitySummary {
+        by_action: vec![
+            (ActivityAction::MemberAdded, 1),
+            (ActivityAction::TaskCompleted, 1),
+            (ActivityAction::TaskCreated, 3),
+        ],
+        actors: 3,
+    };
+    assert_eq!(all, expected);
+    assert_eq!(
+        (all.entries(), all.count(ActivityAction::TaskCreated), all.count(ActivityAction::TaskDeleted)),
+        (5, 3, 0)
+    );
+
+    let of_p1 = sorted(summary(ActivityFilter { project_id: Some(p1.id), ..Default::default() }).await?);
+    let expected = ActivitySummary {
+        by_action: vec![(ActivityAction::TaskCompleted, 1), (ActivityAction::TaskCreated, 2)],
+        actors: 2,
+    };
+    assert_eq!(of_p1, expected);
+    let since = ActivityFilter { since: Some(entries[3].at), ..Default::default() };
+    assert_eq!(summary(since).await?.entries(), 2);
+    let nobody = ActivityFilter { actor: Some("nobody".into()), ..Default::default() };
+    assert_eq!(summary(nobody).await?, ActivitySummary::default(), "no rows: nothing counted, no actors");
     Ok(())
 }
 

@@ -182,6 +182,7 @@ backend_tests! {
         failed_writes_append_nothing,
         entry_and_record_commit_together,
         activity_filters,
+        activity_summaries_count_what_the_filter_matches,
         activity_pagination_serves_each_item_once,
         activity_rejects_update_and_delete,
     }
