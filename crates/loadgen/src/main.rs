@@ -253,8 +253,11 @@ fn a2a_config(cli: &Cli) -> Result<Option<A2aConfig>> {
                 .as_deref()
                 .ok_or_else(|| anyhow::anyhow!("pass --secret or set AGENTDECK_AUTH__JWT_SECRET"))?;
             let token = TokenMinter::new(secret.as_bytes(), cli.workspace)?.mint(user)?;
-            let ask = AskLoad { token, question: question.clone(), baseline: Duration::from_millis(*baseline_ms) };
-            let url = format!("{}/api/ask", cli.url.trim_end_matches('/'));
+            let server = cli.url.trim_end_matches('/');
+            let baseline = Duration::from_millis(*baseline_ms);
+            let floor_url = format!("{server}/api/dashboard/state");
+            let ask = AskLoad { token, question: question.clone(), baseline, floor_url };
+            let url = format!("{server}/api/ask");
             Ok(Some(config(url, *warmup_secs, *duration_secs, String::new(), Some(ask))))
         }
         Scenario::A2a { duration_secs, warmup_secs, message_prefix } => {

@@ -48,7 +48,12 @@ pub struct AskLoad {
     pub question: String,
     /// Subtracted from each latency for the `overhead` summary (the slowest agent's known delay).
     pub baseline: Duration,
+    /// Read after the run for the `floor` summary: the asking user's dashboard (`GET /api/dashboard/state`).
+    pub floor_url: String,
 }
+
+/// Most reads of the `floor` summary, each after a pause as long as the baseline.
+const FLOOR_SAMPLES: u64 = 150;
 
 /// What a run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +86,14 @@ pub struct A2aReport {
     /// slowest agent, that agent's own work (its task writes, its reads) excluded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overhead_over_agents: Option<LatencySummary>,
+    /// When asking, measured after the run: an authenticated `GET` of the
+    /// user's dashboard (a body the size of an answer) after a pause as long as
+    /// the baseline, so the client has gone idle as it does while an answer is
+    /// awaited. What any API call costs on this machine and client (the HTTP
+    /// round trip, waking the idle client, the edge's token check, reading the
+    /// body), which `overhead_over_agents` includes too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor: Option<LatencySummary>,
     /// CPU of the server and the generator over the measured window.
     pub cpu: Vec<CpuUse>,
 }
@@ -89,7 +102,7 @@ impl A2aReport {
     /// A human summary.
     pub fn describe(&self) -> String {
         format!(
-            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}{}\n  CPU: {}",
+            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}{}{}\n  CPU: {}",
             if self.scenario == "ask" { "POST /api/ask" } else { "a2a SendMessage" },
             self.url,
             self.concurrency,
@@ -104,6 +117,10 @@ impl A2aReport {
             self.overhead_over_agents
                 .as_ref()
                 .map(|o| format!("\n  overhead over the slowest agent's call (Server-Timing): {}", o.describe()))
+                .unwrap_or_default(),
+            self.floor
+                .as_ref()
+                .map(|o| format!("\n  floor (GET of the dashboard after the same pause): {}", o.describe()))
                 .unwrap_or_default(),
             self.cpu.iter().map(|c| format!("{} {:.1} %", c.process, c.percent)).collect::<Vec<_>>().join(", ")
         )
@@ -223,7 +240,12 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
     let requests = tally.requests.load(Ordering::Relaxed);
     let errors = tally.errors.load(Ordering::Relaxed);
     let first_error = tally.first_error.lock().ok().and_then(|first| first.clone());
+    let floor = match &config.ask {
+        Some(ask) => Some(measure_floor(&http, ask, requests.min(FLOOR_SAMPLES)).await?),
+        None => None,
+    };
     Ok(A2aReport {
+        floor,
         scenario: if config.ask.is_some() { "ask" } else { "a2a" },
         overhead: config.ask.as_ref().map(|_| tally.overhead.summary()),
         overhead_over_agents: config.ask.as_ref().map(|_| tally.overhead_over_agents.summary()),
@@ -238,6 +260,19 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
         latency: tally.latency.summary(),
         cpu,
     })
+}
+
+/// The `floor` summary: `samples` reads of the dashboard, each after a pause of the baseline.
+async fn measure_floor(http: &reqwest::Client, ask: &AskLoad, samples: u64) -> anyhow::Result<LatencySummary> {
+    let latency = Latency::new(None)?;
+    for _ in 0..samples {
+        tokio::time::sleep(ask.baseline).await;
+        let started = Instant::now();
+        let response = http.get(&ask.floor_url).bearer_auth(&ask.token).send().await?.error_for_status()?;
+        response.json::<Value>().await?;
+        latency.record(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+    }
+    Ok(latency.summary())
 }
 
 /// One worker: calls, waits for the answer and checks it, again and again until stopped.

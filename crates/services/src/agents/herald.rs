@@ -106,14 +106,13 @@ impl AgentExecutor for Herald {
         let subject = project.map_or("the workspace".to_owned(), |p| p.name.clone());
         let (feed_filter, week_filter) = filters(project.map(|p| p.id), Utc::now());
         let failure = |e: agentdeck_storage::StoreError| AgentFailure(format!("cannot read the activity log: {e}"));
-        // Two reads at once: the feed and the week's counts (counted by the store, however many) do not
-        // depend on each other.
+        // The feed, then the week's counts (counted by the store, however many entries): one after the
+        // other, as both are short index reads and two at once contend for SQLite's shared read lock
+        // (measured slower on a busy core, `docs/benchmarks.md`).
         let activity = &self.stores.activity;
-        let (feed, week) = tokio::try_join!(
-            activity.list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH)),
-            activity.summarize_activity(workspace, &week_filter),
-        )
-        .map_err(failure)?;
+        let feed = activity.list_activity(workspace, &feed_filter, PageRequest::first(FEED_LENGTH));
+        let feed = feed.await.map_err(failure)?;
+        let week = activity.summarize_activity(workspace, &week_filter).await.map_err(failure)?;
         let (text, widgets) = herald_answer(&feed.items, &week, &subject);
         let widgets = validated(widgets, &request)?;
         let stopped = |e: crate::a2a::Stopped| AgentFailure(e.to_string());

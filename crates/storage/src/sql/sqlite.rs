@@ -34,6 +34,9 @@ pub(super) async fn connect(
     AnyPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
+        // A connection to a local file cannot go stale the way a network one can; the ping sqlx
+        // sends before handing one out is a round trip to the connection's thread on every query.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute(PRAGMAS).await?;
