@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use agentdeck_loadgen::auth::TokenMinter;
 use agentdeck_loadgen::scenarios::{
-    Common, IdleConfig, Report, RoomsConfig, StormPlan, Transport, run_idle, run_rooms,
+    A2aConfig, AskLoad, Common, IdleConfig, Report, RoomsConfig, StormPlan, Transport, run_a2a, run_idle, run_rooms,
 };
 use agentdeck_loadgen::target::Target;
 use agentdeck_server::config::{Mode, Settings};
@@ -249,5 +249,46 @@ async fn the_rooms_scenario_speaks_socket_io_too() -> Result<()> {
     let rooms = report.rooms.as_ref().context("rooms section")?;
     assert_eq!(report.protocol, "socket.io");
     assert!(rooms.deliveries > 0 && rooms.commits == rooms.sent, "{}", report.describe());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_measures_the_overheads_and_the_floor() -> Result<()> {
+    let server = spawn_server_with(|settings| {
+        settings.gateway.cache_ttl_ms = 0;
+        let slow = agentdeck_server::config::AgentFault { delay_ms: 30, fail: false };
+        settings.a2a.faults.insert("herald".into(), slow);
+    })
+    .await?;
+    let workspace = uuid::Uuid::parse_str(agentdeck_loadgen::auth::DEMO_WORKSPACE)?;
+    let token = TokenMinter::new(SECRET.as_bytes(), workspace)?.mint("load-ask")?;
+    let base = format!("http://{}", server.address);
+    let ask = AskLoad {
+        token,
+        question: "workspace overview".into(),
+        baseline: Duration::from_millis(30),
+        floor_url: format!("{base}/api/dashboard/state"),
+    };
+    let config = A2aConfig {
+        url: format!("{base}/api/ask"),
+        concurrency: 1,
+        warmup: Duration::from_millis(200),
+        duration: Duration::from_secs(1),
+        message_prefix: String::new(),
+        server_pid: None,
+        ask: Some(ask),
+    };
+    let report = run_a2a(&config).await?;
+    assert!(report.ok, "{}", report.describe());
+    let (overhead, over_agents, floor) =
+        (report.overhead.as_ref(), report.overhead_over_agents.as_ref(), report.floor.as_ref());
+    let (overhead, over_agents, floor) =
+        (overhead.context("overhead")?, over_agents.context("over agents")?, floor.context("floor")?);
+    assert_eq!(overhead.count, report.requests);
+    assert_eq!(over_agents.count, report.requests, "every answer carries Server-Timing");
+    assert_eq!(floor.count, report.requests.min(150), "one floor read per answer, at most 150");
+    // Herald's 30 ms delay is in every answer, not in a dashboard read.
+    assert!(report.latency.p50_ms >= 30.0, "{}", report.describe());
+    assert!(floor.p50_ms < report.latency.p50_ms, "{}", report.describe());
     Ok(())
 }
