@@ -286,6 +286,9 @@ async fn asking_measures_the_overheads_and_the_floor() -> Result<()> {
         (overhead.context("overhead")?, over_agents.context("over agents")?, floor.context("floor")?);
     assert_eq!(overhead.count, report.requests);
     assert_eq!(over_agents.count, report.requests, "every answer carries Server-Timing");
+    let in_server = report.overhead_in_server.as_ref().context("in server")?;
+    assert_eq!(in_server.count, report.requests);
+    assert!(in_server.p50_ms <= over_agents.p50_ms, "{}", report.describe());
     assert_eq!(floor.count, report.requests.min(150), "one floor read per answer, at most 150");
     // Herald's 30 ms delay is in every answer, not in a dashboard read.
     assert!(report.latency.p50_ms >= 30.0, "{}", report.describe());

@@ -135,6 +135,10 @@ impl WidgetCatalog {
                 errors: vec![FieldError::new("", format!("no schema at {pointer}"))],
             });
         };
+        // The common case first: a yes/no check stops at nothing and allocates no errors.
+        if validator.is_valid(instance) {
+            return Ok(());
+        }
         let errors = field_errors(validator.iter_errors(instance));
         if errors.is_empty() { Ok(()) } else { Err(WidgetError::Invalid { widget_type, errors }) }
     }

@@ -86,6 +86,11 @@ pub struct A2aReport {
     /// slowest agent, that agent's own work (its task writes, its reads) excluded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overhead_over_agents: Option<LatencySummary>,
+    /// The same inside the server, when asking: the answer's `Server-Timing`
+    /// `ask` minus its slowest agent call — what the gateway itself added,
+    /// without the HTTP round trip and the client (see `floor`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead_in_server: Option<LatencySummary>,
     /// When asking, measured after the run: an authenticated `GET` of the
     /// user's dashboard (a body the size of an answer) after a pause as long as
     /// the baseline, so the client has gone idle as it does while an answer is
@@ -102,7 +107,7 @@ impl A2aReport {
     /// A human summary.
     pub fn describe(&self) -> String {
         format!(
-            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}{}{}\n  CPU: {}",
+            "{} to {} at concurrency {}: {:.0} requests/s over {:.1} s, {} errors\n  latency: {}{}{}{}{}\n  CPU: {}",
             if self.scenario == "ask" { "POST /api/ask" } else { "a2a SendMessage" },
             self.url,
             self.concurrency,
@@ -118,6 +123,13 @@ impl A2aReport {
                 .as_ref()
                 .map(|o| format!("\n  overhead over the slowest agent's call (Server-Timing): {}", o.describe()))
                 .unwrap_or_default(),
+            self.overhead_in_server
+                .as_ref()
+                .map(|o| format!(
+                    "\n  the same inside the server (Server-Timing ask - slowest agent): {}",
+                    o.describe()
+                ))
+                .unwrap_or_default(),
             self.floor
                 .as_ref()
                 .map(|o| format!("\n  floor (GET of the dashboard after the same pause): {}", o.describe()))
@@ -125,6 +137,36 @@ impl A2aReport {
             self.cpu.iter().map(|c| format!("{} {:.1} %", c.process, c.percent)).collect::<Vec<_>>().join(", ")
         )
     }
+}
+
+/// What an answer's `Server-Timing` header says: its slowest agent call and the whole answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ServerTiming {
+    slowest_agent: Option<Duration>,
+    ask: Option<Duration>,
+}
+
+impl ServerTiming {
+    fn parse(header: Option<&str>) -> Self {
+        Self { slowest_agent: slowest_agent(header), ask: metric(header, "ask") }
+    }
+
+    /// The answer's time inside the server minus its slowest agent call.
+    fn over_agents(&self) -> Option<Duration> {
+        Some(self.ask?.saturating_sub(self.slowest_agent?))
+    }
+}
+
+/// The `dur` of the metric `name` in a `Server-Timing` header.
+fn metric(server_timing: Option<&str>, name: &str) -> Option<Duration> {
+    server_timing?.split(',').find_map(|metric| {
+        let mut params = metric.trim().split(';');
+        if params.next()? != name {
+            return None;
+        }
+        let millis = params.find_map(|param| param.trim().strip_prefix("dur="))?.parse::<f64>().ok()?;
+        (millis.is_finite() && millis >= 0.0).then(|| Duration::from_secs_f64(millis / 1000.0))
+    })
 }
 
 /// The longest agent call in an answer's `Server-Timing` header (`agent-navi;dur=21.4, …`).
@@ -169,6 +211,8 @@ struct Tally {
     overhead: Latency,
     /// Latency minus the slowest agent call.
     overhead_over_agents: Latency,
+    /// The answer's time in the server minus the slowest agent call.
+    overhead_in_server: Latency,
     /// Inside the measured window: calls that end now are counted.
     measuring: AtomicBool,
     stop: AtomicBool,
@@ -179,19 +223,22 @@ struct Tally {
 
 impl Tally {
     /// Counts one call that took `took`, if it ended inside the measured window.
-    fn record(&self, outcome: Result<Option<Duration>, String>, took: Duration, ask: Option<&AskLoad>) {
+    fn record(&self, outcome: Result<ServerTiming, String>, took: Duration, ask: Option<&AskLoad>) {
         if !self.measuring.load(Ordering::Relaxed) {
             return;
         }
         match outcome {
-            Ok(slowest_agent) => {
+            Ok(timing) => {
                 let micros = |duration: Duration| u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
                 self.latency.record(micros(took));
                 if let Some(ask) = ask {
                     self.overhead.record(micros(took.saturating_sub(ask.baseline)));
                 }
-                if let Some(slowest) = slowest_agent {
+                if let Some(slowest) = timing.slowest_agent {
                     self.overhead_over_agents.record(micros(took.saturating_sub(slowest)));
+                }
+                if let Some(in_server) = timing.over_agents() {
+                    self.overhead_in_server.record(micros(in_server));
                 }
                 self.requests.fetch_add(1, Ordering::Relaxed);
             }
@@ -217,6 +264,7 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
         latency: Latency::new(None)?,
         overhead: Latency::new(None)?,
         overhead_over_agents: Latency::new(None)?,
+        overhead_in_server: Latency::new(None)?,
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         requests: AtomicU64::new(0),
@@ -249,6 +297,7 @@ pub async fn run_a2a(config: &A2aConfig) -> anyhow::Result<A2aReport> {
         scenario: if config.ask.is_some() { "ask" } else { "a2a" },
         overhead: config.ask.as_ref().map(|_| tally.overhead.summary()),
         overhead_over_agents: config.ask.as_ref().map(|_| tally.overhead_over_agents.summary()),
+        overhead_in_server: config.ask.as_ref().map(|_| tally.overhead_in_server.summary()),
         ok: errors == 0 && requests > 0,
         url: config.url.clone(),
         concurrency: config.concurrency,
@@ -294,10 +343,10 @@ async fn call_until_stopped(http: reqwest::Client, config: A2aConfig, worker: us
         let outcome = match request.send().await {
             Ok(response) => {
                 let timing = response.headers().get("server-timing").and_then(|v| v.to_str().ok());
-                let slowest = slowest_agent(timing);
+                let timing = ServerTiming::parse(timing);
                 match response.json::<Value>().await {
-                    Ok(answer) if config.ask.is_some() => check_ask(&answer).map(|()| slowest),
-                    Ok(answer) => check(&answer).map(|()| None),
+                    Ok(answer) if config.ask.is_some() => check_ask(&answer).map(|()| timing),
+                    Ok(answer) => check(&answer).map(|()| ServerTiming::default()),
                     Err(error) => Err(format!("unreadable answer: {error}")),
                 }
             }
@@ -318,5 +367,9 @@ mod tests {
         assert_eq!(slowest_agent(Some("ask;dur=3.0")), None);
         assert_eq!(slowest_agent(Some("agent-navi;dur=oops")), None);
         assert_eq!(slowest_agent(None), None);
+        let timing = ServerTiming::parse(Some(header));
+        assert_eq!(timing.ask, Some(Duration::from_micros(81_900)));
+        assert_eq!(timing.over_agents(), Some(Duration::from_micros(1_775)));
+        assert_eq!(ServerTiming::parse(Some("agent-navi;dur=2.0")).over_agents(), None);
     }
 }

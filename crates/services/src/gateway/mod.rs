@@ -280,14 +280,11 @@ impl Gateway {
         // tests the layout it was planned from, so a change meanwhile makes
         // the write read and plan again (as a change between a later read
         // and the write would), and the answer waits for the write only.
-        let (answer, read_early) =
-            tokio::join!(self.answer(principal, bearer, traceparent, request), self.inner.dashboard.get(principal));
+        // Turned into the JSON the placement plans from while the agents work too.
+        // A failed read is read again at the write, where a failure is reported.
+        let read_early = async { self.inner.dashboard.get(principal).await.ok().map(document_value) };
+        let (answer, read_early) = tokio::join!(self.answer(principal, bearer, traceparent, request), read_early);
         let answer = answer?;
-        let read_early = match read_early {
-            Ok(view) => Some(document_value(view)),
-            // Read again at the write, where a failure is reported.
-            Err(_) => None,
-        };
         let written = self.place_from(principal, request, &answer, &asked_at, Placement::Ask, read_early).await?;
         // Only a written answer is refreshed: one nobody answered left the dashboard as it was.
         if let Some(answer_ids) = written {
