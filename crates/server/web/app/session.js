@@ -404,9 +404,14 @@ export function initSession(root, { onSignedIn, onSignedOut, notify = () => {} }
     }
   });
 
+  // While this page ends its own session, the server closing its socket (4001) or refusing a request
+  // is the sign-out it asked for, not news to report: the sign-out says what happened when it returns.
+  let signingOut = false;
+
   signOutButton.addEventListener("click", async () => {
     if (session?.kind === "cookie") {
       signOutButton.disabled = true;
+      signingOut = true;
       // Tell the other tabs first: ending the session closes their sockets (4001) at once, and a
       // tab that already knows it is signed out has nothing to ask the server.
       localStorage.removeItem(SESSION_KEY);
@@ -419,6 +424,7 @@ export function initSession(root, { onSignedIn, onSignedOut, notify = () => {} }
         }
       } finally {
         signOutButton.disabled = false;
+        signingOut = false;
       }
     }
     end(null);
@@ -427,24 +433,30 @@ export function initSession(root, { onSignedIn, onSignedOut, notify = () => {} }
   signOutEverywhereButton.addEventListener("click", async () => {
     if (session?.kind !== "cookie") return;
     signOutEverywhereButton.disabled = true;
+    signingOut = true;
     try {
       await api("/api/auth/logout-all", { method: "POST" });
       end("You are signed out on every device and browser.");
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) {
+      if (error instanceof ApiError && error.status === 401) {
+        end(sessionEndedMessage());
+      } else {
         notify(`Signing out everywhere failed: ${error.message}`, "error");
       }
     } finally {
       signOutEverywhereButton.disabled = false;
+      signingOut = false;
     }
   });
 
+  const sessionEndedMessage = () =>
+    session?.kind === "cookie"
+      ? "Your session has ended (it expired, or you signed out on another device). Please sign in again."
+      : "Your session has ended (the server no longer accepts the token). Please sign in again.";
+
   onUnauthorized(() => {
-    const message =
-      session?.kind === "cookie"
-        ? "Your session has ended (it expired, or you signed out on another device). Please sign in again."
-        : "Your session has ended (the server no longer accepts the token). Please sign in again.";
-    end(message);
+    if (signingOut) return;
+    end(sessionEndedMessage());
   });
 
   // Another tab signed in or out, or switched workspace.
