@@ -11,7 +11,10 @@
 //! costs a read when the next question sees the newer generation).
 //!
 //! Nothing has to announce a change for this to hold, so it holds in a cluster
-//! and when a write's announcement is lost.
+//! and when a write's announcement is lost. One case escapes it: a write whose
+//! entry sorts before the newest one (a node whose clock is behind) leaves the
+//! generation where it was. Kept projects therefore live at most [`KEPT_FOR`],
+//! as an answer in the answer cache does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +28,8 @@ use crate::a2a::WorkspaceRecords;
 
 /// Most workspaces whose projects are kept.
 const MAX_WORKSPACES: u64 = 10_000;
-/// How long a workspace's projects are kept without a question.
-const KEPT_IDLE: Duration = Duration::from_secs(10 * 60);
+/// How long a workspace's projects are kept at most (see the module documentation).
+const KEPT_FOR: Duration = Duration::from_secs(10);
 
 /// A workspace's projects as of a generation.
 #[derive(Clone)]
@@ -45,7 +48,7 @@ pub(crate) struct RecordsCache {
 impl RecordsCache {
     /// An empty cache.
     pub fn new() -> Self {
-        Self { kept: moka::sync::Cache::builder().max_capacity(MAX_WORKSPACES).time_to_idle(KEPT_IDLE).build() }
+        Self { kept: moka::sync::Cache::builder().max_capacity(MAX_WORKSPACES).time_to_live(KEPT_FOR).build() }
     }
 
     /// The workspace's generation, read now, and its projects as of it: kept
