@@ -42,6 +42,6 @@ pub use state::{
 pub use store::InvitationStore;
 pub use store::{
     AccountStore, ActivityStore, AgentTaskStore, ApiTokenStore, AuthLogStore, Backend, Database, MemberStore,
-    ProjectStore, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,
+    ProjectStore, RecordsGeneration, SessionStore, Stores, TaskStore, TokenOwner, UsageStore, WorkspaceStore,
 };
 pub use store::{IdentityDeletion, IdentityStore, MAX_IDENTITIES_PER_ACCOUNT};

@@ -24,6 +24,7 @@ pub mod patch;
 pub mod version;
 
 mod items;
+mod members;
 mod operations;
 mod pointer;
 mod rules;

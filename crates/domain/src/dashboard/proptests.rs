@@ -296,6 +296,41 @@ proptest! {
     }
 }
 
+/// `apply_patch` works on the members a patch names; the whole document must give the same.
+fn assert_same_as_whole(document: &DashboardDocument, ops: Vec<PatchOperation>) -> Result<(), TestCaseError> {
+    let limits = StateLimits::default();
+    let Ok(patch) = super::patch::CheckedPatch::check(ops, &limits) else { return Ok(()) };
+    let scoped = super::patch::apply_patch(document, &patch, &limits);
+    let whole = super::patch::apply_whole(document, &patch, &limits);
+    prop_assert_eq!(scoped, whole, "{:?}", patch.ops());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn patches_applied_to_their_members_match_the_whole_document(
+        ops in vec(any_op(), 0..6),
+        nearly_full in any::<bool>(),
+    ) {
+        let document = if nearly_full { nearly_full_document() } else { document() };
+        assert_same_as_whole(&document, parse_ops(ops))?;
+    }
+
+    #[test]
+    fn valid_patches_applied_to_their_members_match_the_whole_document(
+        actions in vec(any_action(), 0..12),
+        nearly_full in any::<bool>(),
+    ) {
+        let document = if nearly_full { nearly_full_document() } else { document() };
+        let mut layout = document.layout.clone();
+        let ops: Vec<Value> =
+            actions.iter().enumerate().flat_map(|(n, action)| action_ops(n, action, &mut layout)).collect();
+        assert_same_as_whole(&document, parse_ops(ops))?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

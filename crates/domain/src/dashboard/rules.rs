@@ -18,25 +18,11 @@ use super::items::{
     CatalogList, check_alerts, check_catalog_items, check_last_answer, check_preferences, check_tasks,
     check_widget_sizes,
 };
+use super::members::{MEMBERS, MemberSet};
 use super::pointer::{child, escape};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::widgets::{MAX_DATE_TIME_CHARS, MAX_ID_CHARS, MAX_REPORTED_ERRORS, Widget, WidgetError, catalog};
 
-/// Every top-level member a document may have.
-const MEMBERS: [&str; 12] = [
-    "schemaVersion",
-    "widgets",
-    "layout",
-    "activeProject",
-    "activeTasks",
-    "alerts",
-    "activeAlerts",
-    "metrics",
-    "activity",
-    "preferences",
-    "widgetSizes",
-    "lastAnswer",
-];
 /// The one member a document must have: without it, its format is unknown.
 /// Every other member may be left out and reads as empty (`null` for
 /// `activeProject`, defaults for `preferences`), so a document from an older
@@ -44,6 +30,26 @@ const MEMBERS: [&str; 12] = [
 const REQUIRED_MEMBERS: [&str; 1] = ["schemaVersion"];
 /// Longest serde message kept: serde may quote the offending input, which can be huge.
 const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Which members [`DashboardDocument::check_members`] checks.
+#[derive(Clone, Copy)]
+enum Recheck<'a> {
+    /// Every member: a whole document sent or read.
+    All,
+    /// Only the members a patch wrote; the others are taken from `base`, the
+    /// document the patch applied to, which passed every rule when it was stored.
+    Written { base: &'a DashboardDocument, written: MemberSet },
+}
+
+impl<'a> Recheck<'a> {
+    /// The document to take `name` from unchecked, when it was not written.
+    fn kept(self, name: &str) -> Option<&'a DashboardDocument> {
+        match self {
+            Self::Written { base, written } if !written.contains(name) => Some(base),
+            _ => None,
+        }
+    }
+}
 
 impl DashboardDocument {
     /// Checks every rule on a JSON document and returns it typed, with
@@ -54,41 +60,96 @@ impl DashboardDocument {
         let Some(members) = value.as_object() else {
             return Err(ValidationErrors(vec![FieldError::new("", "must be an object")]));
         };
+        Self::check_members(members, Recheck::All)
+    }
+
+    /// Like [`DashboardDocument::from_value`] for a document a patch changed:
+    /// `members` holds the patched members (at least those in `written`, which
+    /// must include `layout` whenever it includes `widgets`), and every member
+    /// not in `written` is taken from `self` as it is.
+    pub(super) fn with_rechecked(
+        &self,
+        members: &Map<String, Value>,
+        written: MemberSet,
+    ) -> Result<Self, ValidationErrors> {
+        Self::check_members(members, Recheck::Written { base: self, written })
+    }
+
+    fn check_members(members: &Map<String, Value>, recheck: Recheck<'_>) -> Result<Self, ValidationErrors> {
         let mut errors = Errors::default();
         for name in members.keys().filter(|name| !MEMBERS.contains(&name.as_str())) {
             errors.push(child("", name), "is not a dashboard member");
         }
-        for name in REQUIRED_MEMBERS.iter().filter(|name| !members.contains_key(**name)) {
-            errors.push(child("", name), "is required");
-        }
-        if let Some(version) = members.get("schemaVersion")
-            && version.as_u64() != Some(u64::from(CURRENT_SCHEMA_VERSION))
-        {
-            errors.push("/schemaVersion", format!("must be {CURRENT_SCHEMA_VERSION}"));
+        if let Recheck::All = recheck {
+            for name in REQUIRED_MEMBERS.iter().filter(|name| !members.contains_key(**name)) {
+                errors.push(child("", name), "is required");
+            }
+            if let Some(version) = members.get("schemaVersion")
+                && version.as_u64() != Some(u64::from(CURRENT_SCHEMA_VERSION))
+            {
+                errors.push("/schemaVersion", format!("must be {CURRENT_SCHEMA_VERSION}"));
+            }
         }
         // A left-out `widgets` is empty, so the layout must be too; a malformed one
         // is reported on its own and the layout's ids are not checked against it.
         let no_widgets = Map::new();
-        let widget_ids = members.get("widgets").map_or(Some(&no_widgets), Value::as_object);
-        let widgets = check_member(members, "widgets", &mut errors, check_widgets);
-        let layout =
-            check_member(members, "layout", &mut errors, |value, errors| check_layout(value, widget_ids, errors));
-        let active_project = check_member(members, "activeProject", &mut errors, check_active_project);
-        let active_tasks = check_member(members, "activeTasks", &mut errors, check_tasks);
-        let alerts = check_member(members, "alerts", &mut errors, check_alerts);
-        if let Some(active_alerts) = members.get("activeAlerts") {
+        let sent_widgets = members.get("widgets").map_or(Some(&no_widgets), Value::as_object);
+        let widget_exists = |id: &str| match recheck.kept("widgets") {
+            Some(base) => Some(base.widgets.contains_key(id)),
+            None => sent_widgets.map(|widgets| widgets.contains_key(id)),
+        };
+        let widgets = match recheck.kept("widgets") {
+            Some(base) => Some(base.widgets.clone()),
+            None => check_member(members, "widgets", &mut errors, check_widgets),
+        };
+        let layout = match recheck.kept("layout") {
+            Some(base) => Some(base.layout.clone()),
+            None => check_member(members, "layout", &mut errors, |value, errors| {
+                check_layout(value, &widget_exists, errors)
+            }),
+        };
+        let active_project = match recheck.kept("activeProject") {
+            Some(base) => Some(base.active_project.clone()),
+            None => check_member(members, "activeProject", &mut errors, check_active_project),
+        };
+        let active_tasks = match recheck.kept("activeTasks") {
+            Some(base) => Some(base.active_tasks.clone()),
+            None => check_member(members, "activeTasks", &mut errors, check_tasks),
+        };
+        let alerts = match recheck.kept("alerts") {
+            Some(base) => Some(base.alerts.clone()),
+            None => check_member(members, "alerts", &mut errors, check_alerts),
+        };
+        if recheck.kept("activeAlerts").is_none()
+            && let Some(active_alerts) = members.get("activeAlerts")
+        {
             check_string_list("/activeAlerts", active_alerts, &mut errors);
         }
-        let metrics = check_member(members, "metrics", &mut errors, |value, errors| {
-            check_catalog_items(value, CatalogList::METRICS, errors)
-        });
-        let activity = check_member(members, "activity", &mut errors, |value, errors| {
-            check_catalog_items(value, CatalogList::ACTIVITY, errors)
-        });
-        let preferences = check_member(members, "preferences", &mut errors, check_preferences);
+        let metrics = match recheck.kept("metrics") {
+            Some(base) => Some(base.metrics.clone()),
+            None => check_member(members, "metrics", &mut errors, |value, errors| {
+                check_catalog_items(value, CatalogList::METRICS, errors)
+            }),
+        };
+        let activity = match recheck.kept("activity") {
+            Some(base) => Some(base.activity.clone()),
+            None => check_member(members, "activity", &mut errors, |value, errors| {
+                check_catalog_items(value, CatalogList::ACTIVITY, errors)
+            }),
+        };
+        let preferences = match recheck.kept("preferences") {
+            Some(base) => Some(base.preferences),
+            None => check_member(members, "preferences", &mut errors, check_preferences),
+        };
         // Sizes of widgets not in `widgets` are not errors: `normalize` drops them.
-        let widget_sizes = check_member(members, "widgetSizes", &mut errors, check_widget_sizes);
-        let last_answer = check_member(members, "lastAnswer", &mut errors, check_last_answer);
+        let widget_sizes = match recheck.kept("widgetSizes") {
+            Some(base) => Some(base.widget_sizes.clone()),
+            None => check_member(members, "widgetSizes", &mut errors, check_widget_sizes),
+        };
+        let last_answer = match recheck.kept("lastAnswer") {
+            Some(base) => Some(base.last_answer.clone()),
+            None => check_member(members, "lastAnswer", &mut errors, check_last_answer),
+        };
 
         let (
             Some(widgets),
@@ -276,13 +337,18 @@ fn check_string_list(path: &str, value: &Value, errors: &mut Errors) -> Option<V
     (strings.len() == items.len()).then_some(strings)
 }
 
-fn check_layout(value: &Value, widget_ids: Option<&Map<String, Value>>, errors: &mut Errors) -> Option<Vec<String>> {
+/// `widget_exists` says whether a widget has the id, or `None` when the widgets cannot be read.
+fn check_layout(
+    value: &Value,
+    widget_exists: &dyn Fn(&str) -> Option<bool>,
+    errors: &mut Errors,
+) -> Option<Vec<String>> {
     let layout = check_string_list("/layout", value, errors)?;
     let mut seen = HashSet::new();
     let mut all_valid = true;
     for (index, id) in layout.iter().enumerate() {
         // Without a readable `widgets` object the ids cannot be checked; that error is reported there.
-        if widget_ids.is_some_and(|widgets| !widgets.contains_key(id)) {
+        if widget_exists(id) == Some(false) {
             errors.push(format!("/layout/{index}"), format!("names no widget: /widgets/{} does not exist", escape(id)));
             all_valid = false;
         }

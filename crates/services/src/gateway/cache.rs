@@ -17,6 +17,8 @@ use std::time::Duration;
 use moka::future::Cache;
 use uuid::Uuid;
 
+use agentdeck_storage::RecordsGeneration;
+
 use super::answer::AgentAnswer;
 use super::error::AgentError;
 
@@ -27,7 +29,7 @@ pub(crate) struct AnswerKey {
     pub agent: &'static str,
     pub project: Option<Uuid>,
     pub question: String,
-    pub generation: Option<Uuid>,
+    pub generation: RecordsGeneration,
 }
 
 /// Hits and misses so far.
@@ -91,13 +93,13 @@ impl AnswerCache {
 mod tests {
     use super::*;
 
-    fn key(generation: u128) -> AnswerKey {
+    fn key(generation: u64) -> AnswerKey {
         AnswerKey {
             workspace: Uuid::nil(),
             agent: "navi",
             project: None,
             question: "q".into(),
-            generation: Some(Uuid::from_u128(generation)),
+            generation: RecordsGeneration::Local(generation),
         }
     }
 

@@ -1,27 +1,28 @@
 //! The records a question is planned from: the workspace's projects and its
-//! data generation (the id of its newest activity entry).
+//! records generation ([`RecordsGeneration`]: the id of its newest activity
+//! entry, or in embedded mode a counter this process advances after each
+//! record write it commits).
 //!
 //! Every write of project data appends an activity entry in the same
-//! transaction, so the newest entry's id names the state of the data: while
-//! it stays the same, the projects are the same. The gateway reads that one
-//! entry for every question (it versions the answer cache too) and reads the
-//! projects only when it moved on: the projects read last are kept per
+//! transaction, so the generation names the state of the data: while it stays
+//! the same, the projects are the same. The gateway reads the generation for
+//! every question (it versions the answer cache too) and reads the projects
+//! only when it moved on: the projects read last are kept per
 //! workspace with the generation read *before* them, so what is kept is never
 //! older than the generation it is kept under (it may be newer, which only
 //! costs a read when the next question sees the newer generation).
 //!
 //! Nothing has to announce a change for this to hold, so it holds in a cluster
-//! and when a write's announcement is lost. One case escapes it: a write whose
+//! and when a write's announcement is lost. Two cases escape it: a write whose
 //! entry sorts before the newest one (a node whose clock is behind) leaves the
-//! generation where it was. Kept projects therefore live at most [`KEPT_FOR`],
+//! generation where it was, and so does, in embedded mode, a write by another
+//! process to the same file. Kept projects therefore live at most [`KEPT_FOR`],
 //! as an answer in the answer cache does.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use agentdeck_domain::page::PageRequest;
-use agentdeck_domain::records::ActivityFilter;
-use agentdeck_storage::{StoreError, Stores};
+use agentdeck_storage::{RecordsGeneration, StoreError, Stores};
 use uuid::Uuid;
 
 use crate::a2a::WorkspaceRecords;
@@ -34,8 +35,8 @@ const KEPT_FOR: Duration = Duration::from_secs(10);
 /// A workspace's projects as of a generation.
 #[derive(Clone)]
 pub(crate) struct Planned {
-    /// The newest activity entry's id (`None`: the workspace has no activity yet).
-    pub generation: Option<Uuid>,
+    /// The workspace's records generation when the projects were read.
+    pub generation: RecordsGeneration,
     /// Its projects, archived ones too.
     pub records: Arc<WorkspaceRecords>,
 }
@@ -54,9 +55,7 @@ impl RecordsCache {
     /// The workspace's generation, read now, and its projects as of it: kept
     /// ones when the generation is the one they were kept under, else read.
     pub async fn current(&self, stores: &Stores, workspace: Uuid) -> Result<Planned, StoreError> {
-        let newest =
-            stores.activity.list_activity(workspace, &ActivityFilter::default(), PageRequest::first(1)).await?;
-        let generation = newest.items.first().map(|entry| entry.id);
+        let generation = stores.activity.records_generation(workspace).await?;
         if let Some(kept) = self.kept.get(&workspace).filter(|kept| kept.generation == generation) {
             return Ok(kept);
         }

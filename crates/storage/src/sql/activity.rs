@@ -4,18 +4,19 @@
 use agentdeck_domain::page::{Cursor, Page, PageRequest};
 use agentdeck_domain::records::{ActivityAction, ActivityEntry, ActivityFilter, ActivitySummary};
 use async_trait::async_trait;
-use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::rows::{self, activity_columns};
 use super::statement::Statement;
-use super::{SqlStore, db_error, text};
+use super::{SqlStore, WriteTx, db_error, text};
 use crate::StoreError;
-use crate::store::ActivityStore;
+use crate::store::{ActivityStore, RecordsGeneration};
 use uuid::Uuid;
 
-/// Appends an entry; called inside the transaction of the change it records.
-pub(super) async fn append(conn: &mut AnyConnection, entry: &ActivityEntry) -> Result<(), StoreError> {
+/// Appends an entry; called inside the transaction of the change it records,
+/// which advances the workspace's records generation when it commits.
+pub(super) async fn append(tx: &mut WriteTx, entry: &ActivityEntry) -> Result<(), StoreError> {
+    tx.records_changed(entry.workspace_id);
     let details = serde_json::to_string(&entry.details)
         .map_err(|error| StoreError::Corrupt(format!("activity details: {error}")))?;
     sqlx::query(concat!(
@@ -33,7 +34,7 @@ pub(super) async fn append(conn: &mut AnyConnection, entry: &ActivityEntry) -> R
     .bind(entry.target_name.as_str())
     .bind(details)
     .bind(rows::millis(entry.at))
-    .execute(conn)
+    .execute(&mut **tx)
     .await
     .map_err(db_error)?;
     Ok(())
@@ -116,6 +117,14 @@ impl ActivityStore for SqlStore {
     ) -> Result<ActivitySummary, StoreError> {
         text::activity_filter(filter)?;
         summarize(self, workspace_id, filter).await
+    }
+
+    async fn records_generation(&self, workspace_id: Uuid) -> Result<RecordsGeneration, StoreError> {
+        if let Some(generations) = &self.local_generations {
+            return Ok(generations.current(workspace_id));
+        }
+        let newest = list(self, workspace_id, &ActivityFilter::default(), PageRequest::first(1)).await?;
+        Ok(RecordsGeneration::NewestEntry(newest.items.first().map(|entry| entry.id)))
     }
 
     async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError> {

@@ -28,6 +28,7 @@ mod agent_tasks;
 mod api_tokens;
 mod auth_log;
 mod errors;
+mod generations;
 mod group_commit;
 mod idempotency_keys;
 mod identities;
@@ -54,6 +55,7 @@ use sqlx::{Any, Transaction};
 use sqlx::{AnyConnection, AnyPool};
 use uuid::Uuid;
 
+use self::generations::LocalGenerations;
 use self::group_commit::GroupWriter;
 use crate::StoreError;
 use crate::state::{Checkpointer, RESTART_FRAMES, SqliteFile, SqliteStateStore, StateOptions, StateStore};
@@ -114,7 +116,13 @@ pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Stores, Stor
         }
         _ => None,
     };
-    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer, checkpointer };
+    let local_generations = match &sqlite_file {
+        Some(SqliteFile::Path { path, read_only: false }) => Some(LocalGenerations::of_file(path)),
+        // In memory or a temporary file: nobody else can reach it.
+        Some(SqliteFile::Unsupported(_)) => Some(Arc::new(LocalGenerations::new())),
+        Some(SqliteFile::Path { read_only: true, .. }) | None => None,
+    };
+    let store = SqlStore { pool, backend, sqlite_file, write_gate, group_writer, checkpointer, local_generations };
     Ok(Stores::all_on(Arc::new(store)))
 }
 
@@ -157,12 +165,31 @@ fn redact(url: &str) -> String {
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The store's generations kept in memory, if it keeps them (see [`generations`]).
+    generations: Option<Arc<LocalGenerations>>,
+    /// The workspaces whose records this transaction changed.
+    changed: Vec<Uuid>,
 }
 
 impl WriteTx {
-    /// Commits (and opens the gate).
+    /// Notes that this transaction changes the workspace's records: its
+    /// generation advances once the transaction commits.
+    pub(crate) fn records_changed(&mut self, workspace_id: Uuid) {
+        if !self.changed.contains(&workspace_id) {
+            self.changed.push(workspace_id);
+        }
+    }
+
+    /// Commits (and opens the gate), then advances the generation of the records it changed.
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        // After the commit, never before: see `generations` for why the order matters.
+        if let Some(generations) = &self.generations {
+            for &workspace_id in &self.changed {
+                generations.advance(workspace_id);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -194,6 +221,9 @@ pub(crate) struct SqlStore {
     /// Checkpoints the SQLite file's WAL off the writers' paths (see
     /// `state::sqlite::checkpoint`), for the group writer and the state store's writer.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// Records generations in memory, where this process is the file's only writer
+    /// (see [`generations`]); `None` where others write too (PostgreSQL, read-only files).
+    local_generations: Option<Arc<LocalGenerations>>,
 }
 
 impl SqlStore {
@@ -204,11 +234,11 @@ impl SqlStore {
             Backend::Sqlite => {
                 let gate = self.write_gate.clone().lock_owned().await;
                 let tx = sqlite::begin_write(&self.pool).await.map_err(db_error)?;
-                Ok(WriteTx { tx, _gate: Some(gate) })
+                Ok(WriteTx { tx, _gate: Some(gate), generations: self.local_generations.clone(), changed: Vec::new() })
             }
             Backend::Postgres => {
                 let tx = postgres::begin_write(&self.pool).await.map_err(db_error)?;
-                Ok(WriteTx { tx, _gate: None })
+                Ok(WriteTx { tx, _gate: None, generations: self.local_generations.clone(), changed: Vec::new() })
             }
         }
     }

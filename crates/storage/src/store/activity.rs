@@ -10,6 +10,19 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// Names the state of a workspace's records: two equal generations read in turn
+/// mean no record of the workspace changed in between, so what was read under
+/// the first may be used under the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordsGeneration {
+    /// The id of the newest activity entry (`None`: no entry yet): every record
+    /// write appends one in its own transaction.
+    NewestEntry(Option<Uuid>),
+    /// A counter this process advances after each record write it commits, on a
+    /// database only this process writes (the embedded SQLite file).
+    Local(u64),
+}
+
 /// Reads the activity log and appends entries of their own.
 #[async_trait]
 pub trait ActivityStore: Send + Sync + 'static {
@@ -27,6 +40,11 @@ pub trait ActivityStore: Send + Sync + 'static {
         workspace_id: Uuid,
         filter: &ActivityFilter,
     ) -> Result<ActivitySummary, StoreError>;
+
+    /// The workspace's records generation now (see [`RecordsGeneration`]): a
+    /// counter in memory where this process is the only writer, else the newest
+    /// entry's id, read with one query.
+    async fn records_generation(&self, workspace_id: Uuid) -> Result<RecordsGeneration, StoreError>;
 
     /// Appends an activity entry that goes with no record write (e.g. a quota threshold).
     async fn append_activity(&self, entry: &ActivityEntry) -> Result<(), StoreError>;

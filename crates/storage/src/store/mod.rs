@@ -78,7 +78,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use self::accounts::AccountStore;
-pub use self::activity::ActivityStore;
+pub use self::activity::{ActivityStore, RecordsGeneration};
 pub use self::agent_tasks::AgentTaskStore;
 pub use self::api_tokens::{ApiTokenStore, TokenOwner};
 pub use self::auth_log::AuthLogStore;

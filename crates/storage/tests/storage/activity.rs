@@ -248,3 +248,39 @@ pub async fn activity_rejects_update_and_delete(db: &TestDb) -> anyhow::Result<(
     assert_eq!(fx.all_activity().await?, before);
     Ok(())
 }
+
+/// The records generation (which the gateway keeps projects and answers under)
+/// stays while nothing is written and moves on with every committed record
+/// write, never with one that failed.
+pub async fn records_generations_move_on_with_each_committed_write(db: &TestDb) -> anyhow::Result<()> {
+    let fx = Fx::new(db).await?;
+    let generation = || fx.stores.activity.records_generation(fx.ws);
+    let start = generation().await?;
+    assert_eq!(generation().await?, start, "nothing written: the same generation");
+
+    let project = fx.add_project("Apollo").await?;
+    let created = generation().await?;
+    assert_ne!(created, start);
+    let member = fx.add_member("ada").await?;
+    let task = fx.add_task(project.id, "Launch", &[]).await?;
+    let filled = generation().await?;
+    assert_ne!(filled, created);
+
+    // Refused writes roll back: nothing changed, so neither does the generation.
+    fx.set_blockers(&task, &[]).await?;
+    let updated = generation().await?;
+    assert_ne!(updated, filled);
+    assert!(matches!(fx.set_blockers(&task, &[]).await, Err(StoreError::Conflict)));
+    let duplicate = fx.entry(ActivityAction::MemberAdded, member.id, None);
+    assert!(matches!(fx.stores.members.insert_member(&member, &duplicate).await, Err(StoreError::Duplicate { .. })));
+    assert_eq!(generation().await?, updated, "failed writes leave the generation");
+
+    let entry = fx.entry(ActivityAction::ProjectDeleted, project.id, Some(project.id));
+    fx.stores.projects.delete_project(fx.ws, project.id, &entry).await?;
+    let deleted = generation().await?;
+    assert_ne!(deleted, updated);
+    let alone = fx.entry(ActivityAction::MemberAdded, member.id, None);
+    fx.stores.activity.append_activity(&alone).await?;
+    assert_ne!(generation().await?, deleted, "an entry of its own counts too");
+    Ok(())
+}

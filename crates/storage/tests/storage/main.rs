@@ -185,6 +185,7 @@ backend_tests! {
         activity_summaries_count_what_the_filter_matches,
         activity_pagination_serves_each_item_once,
         activity_rejects_update_and_delete,
+        records_generations_move_on_with_each_committed_write,
     }
     sessions {
         session_lookup_carries_flag_and_role_and_rotation_replaces,

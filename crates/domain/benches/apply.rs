@@ -1,0 +1,91 @@
+//! Patch-apply benchmark: what `apply_patch` costs for the writes the server
+//! makes most, on documents as they are in use (no storage, no I/O).
+//!
+//! `cargo bench -p agentdeck-domain --bench apply` prints the mean and p99 per
+//! apply for:
+//!
+//! - **ask, same answer**: the gateway's patch when the data did not change
+//!   (a `test` of the layout and a new `lastAnswer`), on the dashboard a real
+//!   `workspace overview` left (`fixtures/answered-dashboard.json`: 11 widgets);
+//! - **ask, one widget changed**: the same plus one widget replaced;
+//! - **tab appends activity**: one `add /activity/-` on a document whose feeds
+//!   are full (100 activity entries, 50 metrics, 50 alerts), so every write
+//!   also trims the oldest entry.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benches fail loudly on a broken fixture")]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use agentdeck_domain::dashboard::document::{DashboardDocument, StateLimits};
+use agentdeck_domain::dashboard::patch::{CheckedPatch, apply_patch, replace_document};
+use serde_json::{Value, json};
+
+const ROUNDS: usize = 20_000;
+
+fn main() {
+    let limits = StateLimits::default();
+    let answered: Value = serde_json::from_str(include_str!("fixtures/answered-dashboard.json")).unwrap();
+    let answered_document = replace_document(&answered, &limits).unwrap();
+
+    let last_answer = json!({
+        "question": "workspace overview", "text": "4 active projects.", "askedAt": "2026-12-08T01:00:00.000Z"
+    });
+    let same_answer = json!([
+        {"op": "test", "path": "/layout", "value": answered["layout"]},
+        {"op": "add", "path": "/lastAnswer", "value": last_answer},
+    ]);
+    run("ask, same answer", &answered_document, &same_answer, &limits);
+
+    let (id, widget) =
+        answered["widgets"].as_object().unwrap().iter().find(|(_, w)| w["type"] == "ProjectStatus").unwrap();
+    let mut changed = widget.clone();
+    changed["data"]["progress"] = json!(99);
+    let one_widget = json!([
+        {"op": "test", "path": "/layout", "value": answered["layout"]},
+        {"op": "add", "path": format!("/widgets/{id}"), "value": changed},
+        {"op": "add", "path": "/lastAnswer", "value": last_answer},
+    ]);
+    run("ask, one widget changed", &answered_document, &one_widget, &limits);
+
+    let full = full_feeds(answered.clone(), &limits);
+    let entry =
+        json!({"id": "new", "user": "Ada", "action": "completed", "target": "Plan", "time": "2026-12-08T01:00:00Z"});
+    run(
+        "tab appends activity (full feeds)",
+        &full,
+        &json!([{"op": "add", "path": "/activity/-", "value": entry}]),
+        &limits,
+    );
+}
+
+fn full_feeds(mut value: Value, limits: &StateLimits) -> DashboardDocument {
+    let at = "2026-12-08T00:00:00Z";
+    value["activity"] = (0..100)
+        .map(|i| json!({"id": format!("e{i}"), "user": "Ada", "action": "completed", "target": "Plan", "time": at}))
+        .collect();
+    value["metrics"] = (0..50).map(|i| json!({"label": format!("Metric {i}"), "value": i, "unit": "pts"})).collect();
+    value["alerts"] = (0..50)
+        .map(|i| json!({"id": format!("a{i}"), "severity": "warning", "message": "Late", "createdAt": at, "dismissed": i % 2 == 0}))
+        .collect();
+    replace_document(&value, limits).unwrap()
+}
+
+fn run(name: &str, document: &DashboardDocument, patch: &Value, limits: &StateLimits) {
+    let patch = CheckedPatch::parse(patch, limits).unwrap();
+    apply_patch(document, &patch, limits).unwrap();
+    let mut latencies = Vec::with_capacity(ROUNDS);
+    let started = Instant::now();
+    for _ in 0..ROUNDS {
+        let one = Instant::now();
+        black_box(apply_patch(black_box(document), &patch, limits).unwrap());
+        latencies.push(one.elapsed());
+    }
+    let mean = started.elapsed() / ROUNDS as u32;
+    latencies.sort();
+    let p99 = latencies[ROUNDS * 99 / 100];
+    println!("{name}: mean {:.1} µs, p99 {:.1} µs ({ROUNDS} applies)", micros(mean), micros(p99));
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
