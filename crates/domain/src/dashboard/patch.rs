@@ -10,16 +10,18 @@
 //!    anywhere; no segment is `__proto__`, `constructor` or `prototype` (the
 //!    browser merges this JSON into JavaScript objects); no value nests deeper
 //!    than `max_depth`.
-//! 2. **Applying**, one operation at a time on a copy: `test` ops compare
+//! 2. **Applying**, one operation at a time on a copy of the members the patch
+//!    names (the whole document when a `test` reads the root): `test` ops compare
 //!    numbers by value (`5 == 5.0`, as RFC 6902 says), a failed `test` (or one
 //!    of a missing place) is a distinct [`PatchError::TestFailed`], no
 //!    operation may nest the copy deeper than `max_depth`, and every `copy` is
 //!    budgeted so a patch cannot grow the working copy exponentially by
 //!    copying a subtree into itself.
-//! 3. **After applying**: the result passes every document rule
-//!    ([`DashboardDocument::from_value`]), then [`DashboardDocument::normalize`]
-//!    applies the bounds and derived values, then the serialized size must fit
-//!    `max_document_bytes`.
+//! 3. **After applying**: the members the patch wrote pass every document rule
+//!    again (those of [`DashboardDocument::from_value`]; the layout is checked
+//!    whenever the widgets change), the others are kept as stored, then
+//!    [`DashboardDocument::normalize`] applies the bounds and derived values,
+//!    then the serialized size must fit `max_document_bytes`.
 //!
 //! The input document is borrowed and never changed, so a failure anywhere
 //! leaves nothing behind: atomicity comes from working on a copy.
