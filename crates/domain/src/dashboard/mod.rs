@@ -28,6 +28,7 @@ mod members;
 mod operations;
 mod pointer;
 mod rules;
+mod scope;
 
 #[cfg(test)]
 mod proptests;

@@ -39,10 +39,10 @@ use serde_json::Value;
 
 use super::conflict::WrittenPaths;
 use super::document::{DashboardDocument, StateLimits, Trimmed};
-use super::members::MemberSet;
 use super::operations::from_of;
 pub use super::operations::{CheckedPatch, FORBIDDEN_SEGMENTS, WRITABLE_MEMBERS, check_operations, parse_patch};
 use super::pointer::{first_too_deep, json_equal, serialized_len};
+use super::scope::{MemberScope, Scope};
 use crate::validation::{FieldError, ValidationErrors, summary};
 
 /// How much bigger than the size cap the working copy may grow by `copy` ops
@@ -167,58 +167,6 @@ pub(super) fn apply_whole(
     apply_in_scope(document, patch.ops(), Scope::Whole, limits)
 }
 
-/// What a patch works on: the whole document, or only the members it reads and writes.
-///
-/// Most patches write one or two members (an ask writes `lastAnswer` and the
-/// widgets that changed; a tab appends an activity entry), so copying every
-/// member to JSON, checking every widget against the catalog again and diffing
-/// the whole document would be most of a write's cost. Members a patch does
-/// not write are taken as they are from the stored document, which passed
-/// every rule when it was written; the property tests check that both ways
-/// give the same result for any patch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Every member (a `test` of the whole document reads them all).
-    Whole,
-    /// The members the operations name; `written` is rechecked.
-    Members { read: MemberSet, written: MemberSet },
-}
-
-impl Scope {
-    fn of(ops: &[PatchOperation]) -> Self {
-        let mut read = MemberSet::default();
-        let mut written = MemberSet::default();
-        for op in ops {
-            let named = match op {
-                PatchOperation::Test(test) => note_member(&test.path, &mut read),
-                PatchOperation::Copy(copy) => {
-                    note_member(&copy.path, &mut written) && note_member(&copy.from, &mut read)
-                }
-                PatchOperation::Move(moved) => {
-                    note_member(&moved.from, &mut written) && note_member(&moved.path, &mut written)
-                }
-                PatchOperation::Add(_) | PatchOperation::Replace(_) | PatchOperation::Remove(_) => {
-                    note_member(op.path(), &mut written)
-                }
-            };
-            // The root, or a name no member has: work on the whole document, as a reader would.
-            if !named {
-                return Self::Whole;
-            }
-        }
-        // The layout names widgets, so a change to either checks the layout again.
-        if written.contains("widgets") {
-            written.insert("layout");
-        }
-        Self::Members { read: read.union(written), written }
-    }
-}
-
-/// Adds the top-level member `path` starts in to `members`; false for the root or a non-member.
-fn note_member(path: &Pointer, members: &mut MemberSet) -> bool {
-    path.first().is_some_and(|token| members.insert(&token.decoded()))
-}
-
 /// [`apply_patch`] within `scope`: the steps are the same either way, on the
 /// whole document or on the members in scope.
 fn apply_in_scope(
@@ -227,10 +175,7 @@ fn apply_in_scope(
     scope: Scope,
     limits: &StateLimits,
 ) -> Result<Applied, PatchError> {
-    let mut working = match scope {
-        Scope::Whole => serde_json::to_value(document).map_err(unserializable)?,
-        Scope::Members { read, .. } => members_value(document, read)?,
-    };
+    let mut working = scope.working_copy(document).map_err(unserializable)?;
     let mut written = WrittenPaths::new();
     let copy_budget = limits.max_document_bytes.saturating_mul(COPY_GROWTH_FACTOR);
     // The whole document's size, counted only when a `copy` needs it.
@@ -255,9 +200,9 @@ fn apply_in_scope(
         json_patch::patch_unsafe(&mut working, std::slice::from_ref(op))
             .map_err(|error| PatchError::InvalidOp { errors: vec![describe_failure(index, op, &error.kind)] })?;
     }
-    let mut next = match scope {
+    let mut next = match &scope {
         Scope::Whole => validated(&working, limits)?,
-        Scope::Members { written, .. } => rechecked(document, &working, written, limits)?,
+        Scope::Members(members) => rechecked(document, &working, members, limits)?,
     };
     let trimmed = next.normalize();
     for member in trimmed.members() {
@@ -268,40 +213,20 @@ fn apply_in_scope(
         return Err(PatchError::TooLarge { bytes: json.len(), limit: limits.max_document_bytes });
     }
     // Replicas apply the client's operations; these make their copy equal the stored one.
-    let stored = match scope {
-        Scope::Whole => serde_json::to_value(&next).map_err(unserializable)?,
-        Scope::Members { read, .. } => {
-            // The rules may change members the patch did not name (a widget's size goes with it).
-            let changed_elsewhere = next.members_differing_from(document).without(read);
-            let before = members_value(document, changed_elsewhere)?;
-            if let (Value::Object(working), Value::Object(before)) = (&mut working, before) {
-                for (name, value) in before {
-                    working.entry(name).or_insert(value);
-                }
-            }
-            members_value(&next, read.union(changed_elsewhere))?
-        }
-    };
+    let stored = match &scope {
+        Scope::Whole => serde_json::to_value(&next),
+        Scope::Members(members) => members.stored_copy(document, &next, &mut working),
+    }
+    .map_err(unserializable)?;
     let effects = rule_effects(working, &trimmed, &stored);
     Ok(Applied { document: next, written, json, effects })
-}
-
-/// The members in `members` as a JSON object, as the whole document's JSON would hold them.
-fn members_value(document: &DashboardDocument, members: MemberSet) -> Result<Value, PatchError> {
-    let mut object = serde_json::Map::new();
-    for name in members.names() {
-        if let Some(value) = document.member_value(name).map_err(unserializable)? {
-            object.insert(name.to_owned(), value);
-        }
-    }
-    Ok(Value::Object(object))
 }
 
 /// The patched members checked again (depth first, as [`validated`] does), the rest kept.
 fn rechecked(
     document: &DashboardDocument,
     working: &Value,
-    written: MemberSet,
+    scope: &MemberScope,
     limits: &StateLimits,
 ) -> Result<DashboardDocument, PatchError> {
     if let Some(deep) = first_too_deep(working, limits.max_depth) {
@@ -311,7 +236,7 @@ fn rechecked(
     let Some(members) = working.as_object() else {
         return Err(PatchError::Invalid(ValidationErrors(vec![FieldError::new("", "must be an object")])));
     };
-    document.with_rechecked(members, written).map_err(PatchError::Invalid)
+    document.with_rechecked(members, scope.written, scope.written_widgets()).map_err(PatchError::Invalid)
 }
 
 /// A document that cannot be serialized (a bug, reported as an invalid result).
@@ -480,26 +405,5 @@ fn describe_failure(index: usize, op: &PatchOperation, kind: &PatchErrorKind) ->
             format!("cannot add at {path}: the parent does not exist or the index is out of range"),
         ),
         _ => FieldError::new(format!("/{index}/path"), format!("there is no value at {path}")),
-    }
-}
-
-#[cfg(test)]
-mod scope_tests {
-    use super::*;
-
-    #[test]
-    fn a_patch_works_on_the_members_it_names() {
-        let ops: Vec<PatchOperation> = serde_json::from_value(serde_json::json!([
-            {"op": "test", "path": "/layout", "value": []},
-            {"op": "add", "path": "/lastAnswer", "value": {}},
-        ]))
-        .unwrap();
-        let scope = Scope::of(&ops);
-        let mut read = MemberSet::default();
-        read.insert("layout");
-        read.insert("lastAnswer");
-        let mut written = MemberSet::default();
-        written.insert("lastAnswer");
-        assert_eq!(scope, Scope::Members { read, written });
     }
 }

@@ -8,7 +8,7 @@
 //! widget catalog (the one JSON Schema of DESIGN §4), so the dashboard and the
 //! widgets can never disagree on what a valid metric is.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -38,14 +38,23 @@ enum Recheck<'a> {
     All,
     /// Only the members a patch wrote; the others are taken from `base`, the
     /// document the patch applied to, which passed every rule when it was stored.
-    Written { base: &'a DashboardDocument, written: MemberSet },
+    /// With `widgets` given, only those widgets are checked, the others kept.
+    Written { base: &'a DashboardDocument, written: MemberSet, widgets: Option<&'a BTreeSet<String>> },
 }
 
 impl<'a> Recheck<'a> {
     /// The document to take `name` from unchecked, when it was not written.
     fn kept(self, name: &str) -> Option<&'a DashboardDocument> {
         match self {
-            Self::Written { base, written } if !written.contains(name) => Some(base),
+            Self::Written { base, written, .. } if !written.contains(name) => Some(base),
+            _ => None,
+        }
+    }
+
+    /// The document the widgets not written are kept from, and the ids of those written.
+    fn some_widgets(self) -> Option<(&'a DashboardDocument, &'a BTreeSet<String>)> {
+        match self {
+            Self::Written { base, widgets: Some(written), .. } => Some((base, written)),
             _ => None,
         }
     }
@@ -66,13 +75,16 @@ impl DashboardDocument {
     /// Like [`DashboardDocument::from_value`] for a document a patch changed:
     /// `members` holds the patched members (at least those in `written`, which
     /// must include `layout` whenever it includes `widgets`), and every member
-    /// not in `written` is taken from `self` as it is.
+    /// not in `written` is taken from `self` as it is. With `widgets` given,
+    /// `members` holds only the widgets named, and of those only the ids in
+    /// `widgets` (those written) are checked; the other widgets are taken from `self`.
     pub(super) fn with_rechecked(
         &self,
         members: &Map<String, Value>,
         written: MemberSet,
+        widgets: Option<&BTreeSet<String>>,
     ) -> Result<Self, ValidationErrors> {
-        Self::check_members(members, Recheck::Written { base: self, written })
+        Self::check_members(members, Recheck::Written { base: self, written, widgets })
     }
 
     fn check_members(members: &Map<String, Value>, recheck: Recheck<'_>) -> Result<Self, ValidationErrors> {
@@ -94,13 +106,19 @@ impl DashboardDocument {
         // is reported on its own and the layout's ids are not checked against it.
         let no_widgets = Map::new();
         let sent_widgets = members.get("widgets").map_or(Some(&no_widgets), Value::as_object);
-        let widget_exists = |id: &str| match recheck.kept("widgets") {
-            Some(base) => Some(base.widgets.contains_key(id)),
-            None => sent_widgets.map(|widgets| widgets.contains_key(id)),
+        let widget_exists = |id: &str| match (recheck.kept("widgets"), recheck.some_widgets()) {
+            (Some(base), _) => Some(base.widgets.contains_key(id)),
+            // Only the named widgets were copied: the others are where they were, unless removed.
+            (None, Some((base, written))) => sent_widgets
+                .map(|widgets| widgets.contains_key(id) || (!written.contains(id) && base.widgets.contains_key(id))),
+            (None, None) => sent_widgets.map(|widgets| widgets.contains_key(id)),
         };
-        let widgets = match recheck.kept("widgets") {
-            Some(base) => Some(base.widgets.clone()),
-            None => check_member(members, "widgets", &mut errors, check_widgets),
+        let widgets = match (recheck.kept("widgets"), recheck.some_widgets()) {
+            (Some(base), _) => Some(base.widgets.clone()),
+            (None, Some((base, written))) => check_member(members, "widgets", &mut errors, |value, errors| {
+                check_written_widgets(value, &base.widgets, written, errors)
+            }),
+            (None, None) => check_member(members, "widgets", &mut errors, check_widgets),
         };
         let layout = match recheck.kept("layout") {
             Some(base) => Some(base.layout.clone()),
@@ -293,33 +311,67 @@ fn check_widgets(value: &Value, errors: &mut Errors) -> Option<BTreeMap<String, 
     let mut widgets = BTreeMap::new();
     let mut all_valid = true;
     for (key, envelope) in entries {
-        let path = child("/widgets", key);
-        if let Some(problem) = id_problem(key) {
-            errors.push(&path, format!("key {problem}"));
-            all_valid = false;
-            continue;
-        }
-        if let Some(Value::String(id)) = envelope.get("id")
-            && id != key
-        {
-            errors.push(format!("{path}/id"), "must equal the widget's key");
-            all_valid = false;
-        }
-        match catalog().validate_widget(envelope) {
-            Ok(widget) => {
-                widgets.insert(key.clone(), widget);
-            }
-            Err(error @ WidgetError::UnknownType { .. }) => {
-                errors.push(format!("{path}/type"), error.to_string());
-                all_valid = false;
-            }
-            Err(WidgetError::Invalid { errors: found, .. }) => {
-                errors.extend_under(&path, found);
-                all_valid = false;
-            }
+        match check_widget(key, envelope, errors) {
+            Some(widget) => _ = widgets.insert(key.clone(), widget),
+            None => all_valid = false,
         }
     }
     all_valid.then_some(widgets)
+}
+
+/// The widgets of `kept` with those in `written` taken from `value` (which
+/// holds the written ones that still exist) and checked; a written id missing
+/// from `value` was removed.
+fn check_written_widgets(
+    value: &Value,
+    kept: &BTreeMap<String, Widget>,
+    written: &BTreeSet<String>,
+    errors: &mut Errors,
+) -> Option<BTreeMap<String, Widget>> {
+    let Some(entries) = value.as_object() else {
+        errors.push("/widgets", "must be an object of widgets by id");
+        return None;
+    };
+    let mut widgets = kept.clone();
+    let mut all_valid = true;
+    for key in written.iter().filter(|key| !entries.contains_key(*key)) {
+        widgets.remove(key);
+    }
+    // In the copy's order, as `check_widgets` reports them.
+    for (key, envelope) in entries.iter().filter(|(key, _)| written.contains(*key)) {
+        match check_widget(key, envelope, errors) {
+            Some(widget) => _ = widgets.insert(key.clone(), widget),
+            None => all_valid = false,
+        }
+    }
+    all_valid.then_some(widgets)
+}
+
+/// One widget of `widgets`, under its key.
+fn check_widget(key: &str, envelope: &Value, errors: &mut Errors) -> Option<Widget> {
+    let path = child("/widgets", key);
+    if let Some(problem) = id_problem(key) {
+        errors.push(&path, format!("key {problem}"));
+        return None;
+    }
+    let mut valid = true;
+    if let Some(Value::String(id)) = envelope.get("id")
+        && id != key
+    {
+        errors.push(format!("{path}/id"), "must equal the widget's key");
+        valid = false;
+    }
+    match catalog().validate_widget(envelope) {
+        Ok(widget) => valid.then_some(widget),
+        Err(error @ WidgetError::UnknownType { .. }) => {
+            errors.push(format!("{path}/type"), error.to_string());
+            None
+        }
+        Err(WidgetError::Invalid { errors: found, .. }) => {
+            errors.extend_under(&path, found);
+            None
+        }
+    }
 }
 
 fn check_string_list(path: &str, value: &Value, errors: &mut Errors) -> Option<Vec<String>> {
