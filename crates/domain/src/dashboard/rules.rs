@@ -120,54 +120,46 @@ impl DashboardDocument {
             }),
             (None, None) => check_member(members, "widgets", &mut errors, check_widgets),
         };
-        let layout = match recheck.kept("layout") {
-            Some(base) => Some(base.layout.clone()),
-            None => check_member(members, "layout", &mut errors, |value, errors| {
-                check_layout(value, &widget_exists, errors)
-            }),
-        };
-        let active_project = match recheck.kept("activeProject") {
-            Some(base) => Some(base.active_project.clone()),
-            None => check_member(members, "activeProject", &mut errors, check_active_project),
-        };
-        let active_tasks = match recheck.kept("activeTasks") {
-            Some(base) => Some(base.active_tasks.clone()),
-            None => check_member(members, "activeTasks", &mut errors, check_tasks),
-        };
-        let alerts = match recheck.kept("alerts") {
-            Some(base) => Some(base.alerts.clone()),
-            None => check_member(members, "alerts", &mut errors, check_alerts),
-        };
+        let layout = member(
+            recheck,
+            members,
+            "layout",
+            &mut errors,
+            |kept| &kept.layout,
+            |value, errors| check_layout(value, &widget_exists, errors),
+        );
+        let active_project =
+            member(recheck, members, "activeProject", &mut errors, |kept| &kept.active_project, check_active_project);
+        let active_tasks = member(recheck, members, "activeTasks", &mut errors, |kept| &kept.active_tasks, check_tasks);
+        let alerts = member(recheck, members, "alerts", &mut errors, |kept| &kept.alerts, check_alerts);
         if recheck.kept("activeAlerts").is_none()
             && let Some(active_alerts) = members.get("activeAlerts")
         {
             check_string_list("/activeAlerts", active_alerts, &mut errors);
         }
-        let metrics = match recheck.kept("metrics") {
-            Some(base) => Some(base.metrics.clone()),
-            None => check_member(members, "metrics", &mut errors, |value, errors| {
-                check_catalog_items(value, CatalogList::METRICS, errors)
-            }),
-        };
-        let activity = match recheck.kept("activity") {
-            Some(base) => Some(base.activity.clone()),
-            None => check_member(members, "activity", &mut errors, |value, errors| {
-                check_catalog_items(value, CatalogList::ACTIVITY, errors)
-            }),
-        };
-        let preferences = match recheck.kept("preferences") {
-            Some(base) => Some(base.preferences),
-            None => check_member(members, "preferences", &mut errors, check_preferences),
-        };
+        let metrics = member(
+            recheck,
+            members,
+            "metrics",
+            &mut errors,
+            |kept| &kept.metrics,
+            |value, errors| check_catalog_items(value, CatalogList::METRICS, errors),
+        );
+        let activity = member(
+            recheck,
+            members,
+            "activity",
+            &mut errors,
+            |kept| &kept.activity,
+            |value, errors| check_catalog_items(value, CatalogList::ACTIVITY, errors),
+        );
+        let preferences =
+            member(recheck, members, "preferences", &mut errors, |kept| &kept.preferences, check_preferences);
         // Sizes of widgets not in `widgets` are not errors: `normalize` drops them.
-        let widget_sizes = match recheck.kept("widgetSizes") {
-            Some(base) => Some(base.widget_sizes.clone()),
-            None => check_member(members, "widgetSizes", &mut errors, check_widget_sizes),
-        };
-        let last_answer = match recheck.kept("lastAnswer") {
-            Some(base) => Some(base.last_answer.clone()),
-            None => check_member(members, "lastAnswer", &mut errors, check_last_answer),
-        };
+        let widget_sizes =
+            member(recheck, members, "widgetSizes", &mut errors, |kept| &kept.widget_sizes, check_widget_sizes);
+        let last_answer =
+            member(recheck, members, "lastAnswer", &mut errors, |kept| &kept.last_answer, check_last_answer);
 
         let (
             Some(widgets),
@@ -251,6 +243,21 @@ impl Errors {
             return ValidationErrors(vec![FieldError::new("", "is not a valid dashboard document")]);
         }
         ValidationErrors(self.kept)
+    }
+}
+
+/// A member taken as it is from the document `recheck` keeps it in, else checked with `check`.
+fn member<T: Clone + Default>(
+    recheck: Recheck<'_>,
+    members: &Map<String, Value>,
+    name: &str,
+    errors: &mut Errors,
+    kept: impl FnOnce(&DashboardDocument) -> &T,
+    check: impl FnOnce(&Value, &mut Errors) -> Option<T>,
+) -> Option<T> {
+    match recheck.kept(name) {
+        Some(base) => Some(kept(base).clone()),
+        None => check_member(members, name, errors, check),
     }
 }
 
