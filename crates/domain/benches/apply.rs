@@ -20,9 +20,13 @@ use agentdeck_domain::dashboard::document::{DashboardDocument, StateLimits};
 use agentdeck_domain::dashboard::patch::{CheckedPatch, apply_patch, replace_document};
 use serde_json::{Value, json};
 
+/// Applies per patch under `cargo bench`; `cargo test --all-targets` runs the
+/// bench too (debug build, no `--bench` argument), as a quick smoke test.
 const ROUNDS: usize = 20_000;
+const SMOKE_ROUNDS: usize = 50;
 
 fn main() {
+    let rounds = if std::env::args().any(|arg| arg == "--bench") { ROUNDS } else { SMOKE_ROUNDS };
     let limits = StateLimits::default();
     let answered: Value = serde_json::from_str(include_str!("fixtures/answered-dashboard.json")).unwrap();
     let answered_document = replace_document(&answered, &limits).unwrap();
@@ -34,7 +38,7 @@ fn main() {
         {"op": "test", "path": "/layout", "value": answered["layout"]},
         {"op": "add", "path": "/lastAnswer", "value": last_answer},
     ]);
-    run("ask, same answer", &answered_document, &same_answer, &limits);
+    run("ask, same answer", &answered_document, &same_answer, &limits, rounds);
 
     let (id, widget) =
         answered["widgets"].as_object().unwrap().iter().find(|(_, w)| w["type"] == "ProjectStatus").unwrap();
@@ -45,17 +49,13 @@ fn main() {
         {"op": "add", "path": format!("/widgets/{id}"), "value": changed},
         {"op": "add", "path": "/lastAnswer", "value": last_answer},
     ]);
-    run("ask, one widget changed", &answered_document, &one_widget, &limits);
+    run("ask, one widget changed", &answered_document, &one_widget, &limits, rounds);
 
     let full = full_feeds(answered.clone(), &limits);
     let entry =
         json!({"id": "new", "user": "Ada", "action": "completed", "target": "Plan", "time": "2026-12-08T01:00:00Z"});
-    run(
-        "tab appends activity (full feeds)",
-        &full,
-        &json!([{"op": "add", "path": "/activity/-", "value": entry}]),
-        &limits,
-    );
+    let append = json!([{"op": "add", "path": "/activity/-", "value": entry}]);
+    run("tab appends activity (full feeds)", &full, &append, &limits, rounds);
 }
 
 fn full_feeds(mut value: Value, limits: &StateLimits) -> DashboardDocument {
@@ -70,20 +70,20 @@ fn full_feeds(mut value: Value, limits: &StateLimits) -> DashboardDocument {
     replace_document(&value, limits).unwrap()
 }
 
-fn run(name: &str, document: &DashboardDocument, patch: &Value, limits: &StateLimits) {
+fn run(name: &str, document: &DashboardDocument, patch: &Value, limits: &StateLimits, rounds: usize) {
     let patch = CheckedPatch::parse(patch, limits).unwrap();
     apply_patch(document, &patch, limits).unwrap();
-    let mut latencies = Vec::with_capacity(ROUNDS);
+    let mut latencies = Vec::with_capacity(rounds);
     let started = Instant::now();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         let one = Instant::now();
         black_box(apply_patch(black_box(document), &patch, limits).unwrap());
         latencies.push(one.elapsed());
     }
-    let mean = started.elapsed() / ROUNDS as u32;
+    let mean = started.elapsed() / rounds as u32;
     latencies.sort();
-    let p99 = latencies[ROUNDS * 99 / 100];
-    println!("{name}: mean {:.1} µs, p99 {:.1} µs ({ROUNDS} applies)", micros(mean), micros(p99));
+    let p99 = latencies[rounds * 99 / 100];
+    println!("{name}: mean {:.1} µs, p99 {:.1} µs ({rounds} applies)", micros(mean), micros(p99));
 }
 
 fn micros(duration: Duration) -> f64 {

@@ -253,6 +253,7 @@ fn a2a_options(settings: &Settings) -> A2aOptions {
     };
     A2aOptions {
         keep_events: a2a.keep_events.max(1),
+        max_held_tasks: a2a.max_held_tasks.max(1),
         blocking_timeout: Duration::from_secs(a2a.blocking_timeout_secs),
         idempotency_ttl: Duration::from_secs(a2a.idempotency_ttl_secs.max(1)),
         push: PushOptions {

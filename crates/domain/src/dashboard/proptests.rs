@@ -296,12 +296,12 @@ proptest! {
     }
 }
 
-/// `apply_patch` works on the members a patch names; the whole document must give the same.
+/// `apply_patch_to_checked` works on what a patch names; the whole document must give the same.
 fn assert_same_as_whole(document: &DashboardDocument, ops: Vec<PatchOperation>) -> Result<(), TestCaseError> {
     let limits = StateLimits::default();
     let Ok(patch) = super::patch::CheckedPatch::check(ops, &limits) else { return Ok(()) };
-    let scoped = super::patch::apply_patch(document, &patch, &limits);
-    let whole = super::patch::apply_whole(document, &patch, &limits);
+    let scoped = super::patch::apply_patch_to_checked(document, &patch, &limits);
+    let whole = super::patch::apply_patch(document, &patch, &limits);
     prop_assert_eq!(scoped, whole, "{:?}", patch.ops());
     Ok(())
 }

@@ -5,10 +5,10 @@
 //! widgets whose content changed (Pulse's live metrics, every time), a tab
 //! appends an activity entry. Copying every member to JSON, checking every
 //! widget against the catalog again and diffing the whole document would be
-//! most of a write's cost, so [`apply_patch`](super::patch::apply_patch)
+//! most of a write's cost, so [`apply_patch_to_checked`](super::patch::apply_patch_to_checked)
 //! copies only what the operations read or write, checks again only what they
-//! write, and takes the rest as it is from the stored document, which passed
-//! every rule when it was written. The property tests check that this gives
+//! write, and takes the rest as it is from the document, which is known to
+//! pass every rule (it came out of an earlier write). The property tests check that this gives
 //! the same result as working on the whole document, for any patch.
 
 use std::collections::BTreeSet;

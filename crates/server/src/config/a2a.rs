@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use agentdeck_services::a2a::DEFAULT_MAX_HELD_TASKS;
 use serde::{Deserialize, Serialize};
 
 use super::{Mode, Settings};
@@ -17,6 +18,9 @@ pub struct A2aSettings {
     pub default_agent: String,
     /// Events kept per task for `Last-Event-ID` resumption.
     pub keep_events: u32,
+    /// Tasks a node holds in memory past which idle ones (waiting for input,
+    /// nobody streaming) are let go; they stay in the store.
+    pub max_held_tasks: usize,
     /// Longest a blocking `SendMessage` waits before answering with the task as it is
     /// (keep it below `http.request_timeout_secs`).
     pub blocking_timeout_secs: u64,
@@ -56,6 +60,7 @@ impl Default for A2aSettings {
             conformance_agent: None,
             default_agent: String::new(),
             keep_events: 256,
+            max_held_tasks: DEFAULT_MAX_HELD_TASKS,
             blocking_timeout_secs: 25,
             keepalive_secs: 15,
             idempotency_ttl_secs: 86_400,

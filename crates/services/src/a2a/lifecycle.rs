@@ -406,7 +406,7 @@ impl A2aService {
         }
         let live = self.new_live(scope, task, 1, created_at, Vec::new());
         if let Ok(mut registry) = self.inner.live.lock() {
-            registry.insert(task_id, live.clone());
+            self.hold(&mut registry, task_id, live.clone());
         }
         if let Some(config) = inline_push {
             self.register_push(&live, config).await?;

@@ -317,6 +317,15 @@ impl LiveTask {
         }
     }
 
+    /// Whether nothing uses the task: no one else holds it (no run, stream,
+    /// waiting send or call in progress: each holds the task), and it has no
+    /// run and no event waiting to be stored.
+    pub fn is_idle(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) == 1
+            && self.listeners() == 0
+            && self.snapshot.try_lock().is_ok_and(|snapshot| !snapshot.running && snapshot.unstored.is_none())
+    }
+
     /// How many streams (and waiting sends) on this node listen to the task.
     pub fn listeners(&self) -> usize {
         self.events.receiver_count()

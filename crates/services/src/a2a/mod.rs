@@ -56,5 +56,5 @@ pub use executor::{
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use live::SequencedEvent;
 pub use push::PushOptions;
-pub use service::{A2aOptions, A2aService, DEFAULT_IDEMPOTENCY_TTL};
+pub use service::{A2aOptions, A2aService, DEFAULT_IDEMPOTENCY_TTL, DEFAULT_MAX_HELD_TASKS};
 pub use stream::EventStream;

@@ -53,7 +53,13 @@ pub struct A2aOptions {
     /// In a cluster, how long the bus may be quiet while a stream on this node
     /// follows a task before the store is read anyway (a lost last message).
     pub follow_poll: Duration,
+    /// Tasks held in memory past which idle ones (waiting for input, with no
+    /// run, stream or waiting send) are let go; they stay in the store.
+    pub max_held_tasks: usize,
 }
+
+/// Tasks held in memory by default before idle ones are let go.
+pub const DEFAULT_MAX_HELD_TASKS: usize = 10_000;
 
 impl Default for A2aOptions {
     fn default() -> Self {
@@ -67,6 +73,7 @@ impl Default for A2aOptions {
             outbound: OutboundHttp::default(),
             idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
             follow_poll: super::follow::QUIET_POLL,
+            max_held_tasks: DEFAULT_MAX_HELD_TASKS,
         }
     }
 }
@@ -261,9 +268,27 @@ impl A2aService {
         let loaded = self.new_live(scope, task, stored.last_seq, stored.created_at, push);
         // Finished tasks are read, never changed: no need to keep them.
         if !terminal {
-            live.insert(id, loaded.clone());
+            self.hold(&mut live, id, loaded.clone());
         }
         Ok(loaded)
+    }
+
+    /// Puts a task in the registry. Past [`A2aOptions::max_held_tasks`] it first
+    /// lets go of the idle ones: a task waiting for input that a client never
+    /// answers would otherwise stay in memory for good. An idle task is in the
+    /// store, and the next call about it loads it again ([`Self::live_task`]).
+    pub(super) fn hold(&self, registry: &mut HashMap<String, Arc<LiveTask>>, id: String, live: Arc<LiveTask>) {
+        if registry.len() >= self.inner.options.max_held_tasks {
+            let before = registry.len();
+            registry.retain(|_, held| !held.is_idle());
+            tracing::debug!(released = before - registry.len(), held = registry.len(), "let go of idle A2A tasks");
+        }
+        registry.insert(id, live);
+    }
+
+    /// How many tasks this node holds in memory.
+    pub fn held_tasks(&self) -> usize {
+        self.inner.live.lock().map_or(0, |registry| registry.len())
     }
 
     /// Wraps a task with the service's store, pusher and buffer sizes; in a

@@ -8,7 +8,7 @@ use agentdeck_domain::auth::Principal;
 use agentdeck_domain::dashboard::codec;
 use agentdeck_domain::dashboard::conflict::{WrittenPaths, check_rebase};
 use agentdeck_domain::dashboard::document::{DashboardDocument, StateLimits};
-use agentdeck_domain::dashboard::patch::{CheckedPatch, apply_patch, replace_document};
+use agentdeck_domain::dashboard::patch::{CheckedPatch, apply_patch, apply_patch_to_checked, replace_document};
 use agentdeck_domain::dashboard::version::{Precondition, StateVersion, new_epoch};
 use agentdeck_storage::{CommitOutcome, CommitRequest, HistoryEntry, RoomKey, StateError, StateStore};
 use serde_json::{Value, json};
@@ -39,7 +39,10 @@ pub struct DashboardService {
     compression_threshold: usize,
     /// How long a write retries after losing races to other writers.
     retry_budget: Duration,
-    /// The last document this service wrote or read per room, as the base of the next patch.
+    /// The last document this service wrote per room, as the base of the next patch.
+    ///
+    /// Only documents this service wrote go in, so each passed every rule: a
+    /// patch applied to one checks only what it writes.
     ///
     /// A patch applied to it is committed with its version as the expected
     /// one, so the store's own version check says whether it was still
@@ -241,7 +244,13 @@ impl DashboardService {
         if let Some(precondition) = write.precondition {
             self.check_base(write.room, precondition, current.as_ref(), write.patch).await?;
         }
-        let applied = apply_patch(document, write.patch, &self.limits)?;
+        // The cached document came out of this service's last write, so it passes every rule and only
+        // what the patch writes needs checking; one read from the store may have been written by
+        // another version or by hand, so the whole result is checked.
+        let applied = match base {
+            Some(_) => apply_patch_to_checked(document, write.patch, &self.limits)?,
+            None => apply_patch(document, write.patch, &self.limits)?,
+        };
         let committed_ops = applied.committed_ops(write.ops);
         let request = CommitRequest {
             expected: current.as_ref().map(|version| (version.epoch.clone(), version.version)),

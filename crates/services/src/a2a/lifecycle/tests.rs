@@ -103,6 +103,15 @@ fn service_releasing(
     store: Arc<dyn AgentTaskStore>,
     release: Arc<tokio::sync::Notify>,
 ) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
+    service_with(store, release, A2aOptions { keep_events: 64, ..A2aOptions::default() })
+}
+
+/// [`service_releasing`] with `options`.
+fn service_with(
+    store: Arc<dyn AgentTaskStore>,
+    release: Arc<tokio::sync::Notify>,
+    options: A2aOptions,
+) -> (A2aService, mpsc::UnboundedReceiver<&'static str>) {
     let (runs_tx, runs) = mpsc::unbounded_channel();
     let descriptor = AgentDescriptor {
         name: AGENT.into(),
@@ -113,7 +122,7 @@ fn service_releasing(
         allow_anonymous: true,
     };
     let agent = Arc::new(ScriptedAgent { descriptor, runs: runs_tx, release });
-    (A2aService::new(store, vec![agent], A2aOptions { keep_events: 64, ..A2aOptions::default() }), runs)
+    (A2aService::new(store, vec![agent], options), runs)
 }
 
 async fn fixture() -> anyhow::Result<Fixture> {
@@ -406,5 +415,33 @@ async fn a_streaming_or_immediate_sends_task_is_stored_before_its_id_is_known() 
     let listed = fx.service.list_tasks(AGENT, &fx.caller, ListTasksRequest::default()).await?;
     assert_eq!(listed.tasks.len(), 2, "{listed:?}");
     fx.release.notify_waiters();
+    Ok(())
+}
+
+#[tokio::test]
+async fn idle_tasks_waiting_for_input_are_let_go_past_the_cap_and_loaded_again() -> anyhow::Result<()> {
+    let mut fx = fixture().await?;
+    let options = A2aOptions { max_held_tasks: 2, ..A2aOptions::default() };
+    (fx.service, fx.runs) = service_with(fx.store.clone(), fx.release.clone(), options);
+
+    let mut waiting = Vec::new();
+    for index in 0..5 {
+        let task = fx.task(message(&format!("w{index}"), "input")).await?;
+        assert_eq!(task.status.state, TaskState::InputRequired);
+        waiting.push(task);
+        assert!(fx.service.held_tasks() <= 2, "held {} tasks", fx.service.held_tasks());
+    }
+    // The first was let go long ago: a follow-up loads it from the store and finishes it.
+    let done = fx.task(follow_up("w0-again", &waiting[0], "input")).await?;
+    assert_eq!((done.id.as_str(), done.status.state), (waiting[0].id.as_str(), TaskState::Completed));
+    let asked: Vec<&str> = done
+        .history
+        .iter()
+        .filter(|m| m.role == agentdeck_a2a_protocol::Role::User)
+        .map(|m| m.message_id.as_str())
+        .collect();
+    assert_eq!(asked, ["w0", "w0-again"]);
+    // The others still wait, as stored.
+    assert_eq!(fx.get(&waiting[4]).await?.status.state, TaskState::InputRequired);
     Ok(())
 }
