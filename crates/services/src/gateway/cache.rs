@@ -1,11 +1,13 @@
 //! The answer cache: agents' answers kept briefly, concurrent identical
 //! requests collapsed into one call.
 //!
-//! A key is (workspace, agent, project, question, *data generation*). The
-//! generation is the id of the workspace's newest activity entry: every write
-//! of project data appends one in the same transaction, on whichever node, so
-//! an answer cached before a change is never served after it — the key no
-//! longer matches. Entries live `ttl` (10 s by default, per agent); failed
+//! A key is (workspace, agent, project, question, *records generation*). The
+//! generation ([`RecordsGeneration`]) moves with every committed write of
+//! project data — the id of the workspace's newest activity entry, appended in
+//! the same transaction on whichever node, or in embedded mode a counter
+//! advanced after the commit — so an answer cached before a change is never
+//! served after it: the key no longer matches. (A write by another process to
+//! the embedded file does not move the counter; the `ttl` bounds that.) Entries live `ttl` (10 s by default, per agent); failed
 //! calls are not kept. Concurrent misses of one key wait for a single call
 //! (moka's `try_get_with`).
 

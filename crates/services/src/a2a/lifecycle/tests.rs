@@ -137,6 +137,15 @@ async fn fixture() -> anyhow::Result<Fixture> {
     Ok(Fixture { _database: database, store, service, caller: A2aCaller::authenticated(ada, None), runs, release })
 }
 
+/// The ids of the user's messages in the task's history, in order.
+fn user_message_ids(task: &Task) -> Vec<&str> {
+    task.history
+        .iter()
+        .filter(|m| m.role == agentdeck_a2a_protocol::Role::User)
+        .map(|m| m.message_id.as_str())
+        .collect()
+}
+
 fn message(id: &str, text: &str) -> SendMessageRequest {
     SendMessageRequest::new(Message::user_text(id, text))
 }
@@ -291,13 +300,7 @@ async fn input_required_takes_a_follow_up_in_the_same_context_and_history() -> a
 
     let done = fx.task(follow_up("i3", &asking, "input")).await?;
     assert_eq!((done.id.as_str(), done.status.state), (asking.id.as_str(), TaskState::Completed));
-    let user_messages: Vec<&str> = done
-        .history
-        .iter()
-        .filter(|m| m.role == agentdeck_a2a_protocol::Role::User)
-        .map(|m| m.message_id.as_str())
-        .collect();
-    assert_eq!(user_messages, ["i1", "i3"]);
+    assert_eq!(user_message_ids(&done), ["i1", "i3"]);
     assert!(done.history.iter().all(|m| m.context_id.as_deref() == Some(asking.context_id.as_str())));
     Ok(())
 }
@@ -434,13 +437,7 @@ async fn idle_tasks_waiting_for_input_are_let_go_past_the_cap_and_loaded_again()
     // The first was let go long ago: a follow-up loads it from the store and finishes it.
     let done = fx.task(follow_up("w0-again", &waiting[0], "input")).await?;
     assert_eq!((done.id.as_str(), done.status.state), (waiting[0].id.as_str(), TaskState::Completed));
-    let asked: Vec<&str> = done
-        .history
-        .iter()
-        .filter(|m| m.role == agentdeck_a2a_protocol::Role::User)
-        .map(|m| m.message_id.as_str())
-        .collect();
-    assert_eq!(asked, ["w0", "w0-again"]);
+    assert_eq!(user_message_ids(&done), ["w0", "w0-again"]);
     // The others still wait, as stored.
     assert_eq!(fx.get(&waiting[4]).await?.status.state, TaskState::InputRequired);
     Ok(())
